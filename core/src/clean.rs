@@ -1,0 +1,152 @@
+//! Cell cleaning: the normalisation every cell gets before any rule.
+//!
+//! Hospital exports mix full-width forms (typed with a CJK input method) and
+//! stray white space into otherwise good values. Cleaning folds full-width
+//! ASCII forms and the ideographic space to ASCII and trims white space, so
+//! `　P001 ` and `P001` are one id. The common case (plain ASCII, nothing to
+//! fold) borrows the input and allocates nothing.
+
+use std::borrow::Cow;
+
+/// First byte of the UTF-8 encoding of U+3000 (ideographic space).
+const IDEOGRAPHIC_SPACE_LEAD: u8 = 0xE3;
+/// First byte of the UTF-8 encoding of U+FF01..=U+FF5E.
+const FULL_WIDTH_LEAD: u8 = 0xEF;
+
+/// Cleans one cell: full-width forms U+FF01..=U+FF5E become their ASCII
+/// twins, U+3000 becomes a space, and leading and trailing white space is
+/// removed. An empty result means the cell is *missing*.
+pub fn clean(cell: &str) -> Cow<'_, str> {
+    if memchr::memchr2(FULL_WIDTH_LEAD, IDEOGRAPHIC_SPACE_LEAD, cell.as_bytes()).is_none() {
+        return Cow::Borrowed(cell.trim());
+    }
+    let folded: String = cell.chars().map(fold_width).collect();
+    let trimmed = folded.trim();
+    if trimmed.len() == folded.len() {
+        Cow::Owned(folded)
+    } else {
+        Cow::Owned(trimmed.to_owned())
+    }
+}
+
+/// Maps one full-width character to its ASCII twin; other characters pass.
+fn fold_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// [`clean`] for a cell that may already be owned (an unescaped JSON
+/// string); keeps the borrow when there is one.
+pub fn clean_owned(cell: Cow<'_, str>) -> Cow<'_, str> {
+    match cell {
+        Cow::Borrowed(text) => clean(text),
+        Cow::Owned(text) => match clean(&text) {
+            Cow::Borrowed(same) if same.len() == text.len() => Cow::Owned(text),
+            cleaned => Cow::Owned(cleaned.into_owned()),
+        },
+    }
+}
+
+/// Replaces every inner run of white space by one space (the input is
+/// already trimmed). Borrows when there is nothing to collapse.
+pub fn collapse_whitespace(text: Cow<'_, str>) -> Cow<'_, str> {
+    if !needs_collapse(&text) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    Cow::Owned(out)
+}
+
+fn needs_collapse(text: &str) -> bool {
+    let mut previous_space = false;
+    for c in text.chars() {
+        if c == ' ' {
+            if previous_space {
+                return true;
+            }
+            previous_space = true;
+        } else if c.is_whitespace() {
+            return true;
+        } else {
+            previous_space = false;
+        }
+    }
+    false
+}
+
+/// Normalises a column header or JSON key for matching against a protocol's
+/// names and aliases: cleaned, lowercased, with spaces, `_` and `-` removed.
+pub fn header_key(header: &str) -> String {
+    clean(header)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_is_trimmed_and_borrowed() {
+        assert!(matches!(clean("  P001\t"), Cow::Borrowed("P001")));
+        assert_eq!(clean("   "), "");
+    }
+
+    #[test]
+    fn full_width_forms_and_ideographic_space_fold_to_ascii() {
+        assert_eq!(clean("　　P77483  "), "P77483");
+        assert_eq!(clean("１６８／７７"), "168/77");
+        assert_eq!(clean("７０"), "70");
+        assert_eq!(clean("ＡＢＣ～！"), "ABC~!");
+        assert_eq!(clean("　"), "");
+    }
+
+    #[test]
+    fn other_non_ascii_is_kept() {
+        assert_eq!(clean(" 李娜 "), "李娜");
+        assert_eq!(clean("José Müller"), "José Müller");
+        // U+FF5F is past the full-width ASCII block and stays as it is.
+        assert_eq!(clean("\u{FF5F}"), "\u{FF5F}");
+    }
+
+    #[test]
+    fn collapse_inner_white_space() {
+        assert_eq!(
+            collapse_whitespace(Cow::Borrowed("Sean   García")),
+            "Sean García"
+        );
+        assert_eq!(
+            collapse_whitespace(Cow::Borrowed("Line\nBreak Li")),
+            "Line Break Li"
+        );
+        assert!(matches!(
+            collapse_whitespace(Cow::Borrowed("Anna Li")),
+            Cow::Borrowed("Anna Li")
+        ));
+    }
+
+    #[test]
+    fn header_keys_ignore_case_spacing_and_separators() {
+        for h in [
+            "Patient ID",
+            "patient_id",
+            "PatientID",
+            "patient-id",
+            " ＰａｔｉｅｎｔＩＤ ",
+        ] {
+            assert_eq!(header_key(h), "patientid");
+        }
+        assert_eq!(header_key("患者编号"), "患者编号");
+    }
+}

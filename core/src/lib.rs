@@ -1,0 +1,52 @@
+//! clinval-core: the validation engine behind every clinval host.
+//!
+//! One engine, pure and deterministic, compiled natively for the CLI and to
+//! WebAssembly for the browser, the server and partners' runtimes. It reads
+//! CSV, JSON and NDJSON in UTF-8 or GB18030, cleans every cell, checks each
+//! record against a [`Protocol`] (rules as data, not code), and reports
+//! issues with stable codes and their positions. No I/O beyond the bytes it
+//! is given, no clock: the as-of date is an input.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use clinval_core::{Format, Options, Outcome, Protocol, Sink, validate_bytes};
+//!
+//! struct Count(usize);
+//! impl Sink for Count {
+//!     fn record(&mut self, outcome: &Outcome<'_>) {
+//!         self.0 += outcome.issues.len();
+//!     }
+//! }
+//!
+//! let protocol = Arc::new(Protocol::builtin("patient").unwrap());
+//! let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+//! let csv = "id,name,age,visit_date,bp\nP1,Ann Lee,17,2024-05-01,120/80\n";
+//! let mut sink = Count(0);
+//! let summary = validate_bytes(protocol, Format::Csv, &Options::new(as_of), csv.as_bytes(), &mut sink).unwrap();
+//! assert_eq!((summary.records, summary.invalid, sink.0), (1, 1, 1));
+//! assert_eq!(summary.by_code["out_of_range"], 1);
+//! ```
+
+pub mod check;
+pub mod clean;
+pub mod date;
+pub mod decode;
+pub mod issue;
+pub mod protocol;
+pub mod reader;
+pub mod report;
+pub mod session;
+pub mod validator;
+pub mod value;
+
+pub use check::RawValue;
+pub use issue::{Detail, Issue, Lang};
+pub use protocol::{Protocol, ProtocolError};
+pub use reader::{Format, InputError, Warning};
+pub use report::{IssueLine, RecordJson, Summary};
+pub use session::{Options, Session, Sink, validate_bytes};
+pub use validator::{Outcome, RecordInput, Validator};
+pub use value::Value;
+
+/// The engine's version (the crate version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,330 @@
+//! Protocols: a trial's record rules as data.
+//!
+//! A protocol is a JSON document in Frictionless Table Schema's vocabulary
+//! plus clinval's own keys (aliases, clinical types, date forms, cross-field
+//! rules, issue codes); `docs/protocol.md` is its reference. Loading checks
+//! the whole document and compiles it (regexes built, bounds typed, header
+//! names indexed) so validating a record does no lookups by name.
+
+mod compile;
+mod document;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use regex::Regex;
+use thiserror::Error;
+
+use crate::date::DateSyntax;
+
+/// Built-in protocols, compiled into the crate: `(name, document)`.
+const BUILTINS: &[(&str, &str)] = &[("patient", include_str!("patient.json"))];
+
+/// Why a protocol document was refused.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// The document is not well-formed JSON.
+    #[error("protocol is not valid JSON (line {line}, column {column}): {message}")]
+    Syntax {
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A key has a value that cannot be used.
+    #[error("protocol key `{path}`: {message}")]
+    Key {
+        /// Where: a path such as `fields[2].constraints.pattern`.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// No built-in protocol has this name.
+    #[error("no built-in protocol named `{0}` (built-in: {list})", list = builtin_names().join(", "))]
+    UnknownBuiltin(String),
+}
+
+/// Names of the built-in protocols.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTINS.iter().map(|(name, _)| *name).collect()
+}
+
+/// A compiled protocol, ready to validate records.
+#[derive(Debug)]
+pub struct Protocol {
+    /// The protocol's name (`name` key; `custom` when absent).
+    pub name: String,
+    /// Human title.
+    pub title: Option<String>,
+    /// What the protocol is for.
+    pub description: Option<String>,
+    /// Protocol version, as the document gives it.
+    pub version: Option<String>,
+    /// Fields, in document order (which is the output key order).
+    pub fields: Vec<Field>,
+    /// Uniqueness checks over several fields (`primaryKey`, `uniqueKeys`).
+    pub keys: Vec<UniqueKey>,
+    /// Cross-field rules.
+    pub rules: Vec<CompareRule>,
+    /// Code for a record whose shape is wrong (cell count, not an object).
+    pub malformed_code: Code,
+    /// Header key (see [`crate::clean::header_key`]) → field index.
+    columns: HashMap<String, usize>,
+    /// The document text it was compiled from.
+    source: Arc<str>,
+}
+
+/// An issue code: stable, machine-readable, set by the protocol.
+pub type Code = Arc<str>;
+
+impl Protocol {
+    /// Loads and checks a protocol document.
+    pub fn from_json(text: &str) -> Result<Protocol, ProtocolError> {
+        compile::compile(text)
+    }
+
+    /// One of the built-in protocols, by name (e.g. `patient`).
+    pub fn builtin(name: &str) -> Result<Protocol, ProtocolError> {
+        let (_, text) = BUILTINS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| ProtocolError::UnknownBuiltin(name.to_owned()))?;
+        Protocol::from_json(text)
+    }
+
+    /// The field a header or JSON key names, by name or alias, after
+    /// [`crate::clean::header_key`] normalisation.
+    pub fn column(&self, header_key: &str) -> Option<usize> {
+        self.columns.get(header_key).copied()
+    }
+
+    /// The document text this protocol was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// One field of a record.
+#[derive(Debug)]
+pub struct Field {
+    /// Output key.
+    pub name: String,
+    /// Human label.
+    pub title: Option<String>,
+    /// Longer help text.
+    pub description: Option<String>,
+    /// An example value, as the document gives it (for forms and docs).
+    pub example: Option<serde_json::Value>,
+    /// Other header names that mean this field (as written).
+    pub aliases: Vec<String>,
+    /// Type and type-specific checks.
+    pub kind: FieldKind,
+    /// A missing value is an issue.
+    pub required: bool,
+    /// Cleaned texts that count as missing (beyond the empty text).
+    pub missing_values: Vec<String>,
+    /// Inner runs of white space become one space.
+    pub collapse_whitespace: bool,
+    /// Length bounds in characters, of the cleaned text.
+    pub min_length: Option<usize>,
+    /// See `min_length`.
+    pub max_length: Option<usize>,
+    /// The cleaned text must match this (anchored at both ends).
+    pub pattern: Option<Pattern>,
+    /// Allowed values, in canonical output form.
+    pub allowed: Option<Vec<String>>,
+    /// No two records may have the same value.
+    pub unique: bool,
+    /// Issue codes of this field's checks.
+    pub codes: FieldCodes,
+}
+
+/// A regular expression together with the text it was written as.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The pattern as written in the protocol.
+    pub source: String,
+    /// Compiled, anchored at both ends.
+    pub regex: Regex,
+}
+
+/// A bound on a value: inclusive (`minimum`) or exclusive (`exclusiveMinimum`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit<T> {
+    /// The bound.
+    pub value: T,
+    /// Whether the bound itself is outside the range.
+    pub exclusive: bool,
+}
+
+/// A date bound: a fixed date or the run's as-of date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateLimit {
+    /// A fixed date.
+    Fixed(NaiveDate),
+    /// The as-of date of the run (`"$asOf"`).
+    AsOf,
+}
+
+/// A field's type, with the checks that belong to it.
+#[derive(Debug)]
+pub enum FieldKind {
+    /// Any text.
+    String,
+    /// A whole number; `lexical` (clinval's `typePattern`) narrows how it may be written.
+    Integer {
+        /// When set, the cleaned text must match it or it is a `type` issue.
+        lexical: Option<Pattern>,
+        /// Lower bound.
+        minimum: Option<Limit<i64>>,
+        /// Upper bound.
+        maximum: Option<Limit<i64>>,
+    },
+    /// A decimal number.
+    Number {
+        /// When set, the cleaned text must match it or it is a `type` issue.
+        lexical: Option<Pattern>,
+        /// Lower bound.
+        minimum: Option<Limit<f64>>,
+        /// Upper bound.
+        maximum: Option<Limit<f64>>,
+    },
+    /// `true`/`false` by the field's true and false values.
+    Boolean {
+        /// Texts read as true.
+        true_values: Vec<String>,
+        /// Texts read as false.
+        false_values: Vec<String>,
+    },
+    /// A calendar date, output as ISO `YYYY-MM-DD`.
+    Date {
+        /// Accepted forms.
+        syntax: DateSyntax,
+        /// Earliest date.
+        minimum: Option<Limit<DateLimit>>,
+        /// Latest date.
+        maximum: Option<Limit<DateLimit>>,
+    },
+    /// `systolic/diastolic` in mmHg, output as `"S/D"`.
+    BloodPressure {
+        /// Plausible systolic range (inclusive).
+        systolic: (u16, u16),
+        /// Plausible diastolic range (inclusive).
+        diastolic: (u16, u16),
+    },
+}
+
+impl FieldKind {
+    /// The type's name in protocol documents.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FieldKind::String => "string",
+            FieldKind::Integer { .. } => "integer",
+            FieldKind::Number { .. } => "number",
+            FieldKind::Boolean { .. } => "boolean",
+            FieldKind::Date { .. } => "date",
+            FieldKind::BloodPressure { .. } => "bloodPressure",
+        }
+    }
+}
+
+/// The issue code each check of a field reports.
+#[derive(Debug, Clone)]
+pub struct FieldCodes {
+    /// Missing value.
+    pub required: Code,
+    /// Not of the field's type (date: not a date).
+    pub kind: Code,
+    /// Day and month order cannot be told.
+    pub ambiguous: Code,
+    /// Does not match `pattern`.
+    pub pattern: Code,
+    /// Shorter than `minLength`.
+    pub min_length: Code,
+    /// Longer than `maxLength`.
+    pub max_length: Code,
+    /// Below `minimum`.
+    pub minimum: Code,
+    /// Above `maximum`.
+    pub maximum: Code,
+    /// Not one of `enum`.
+    pub allowed: Code,
+    /// Repeats an earlier record's value (`unique`).
+    pub unique: Code,
+    /// A clinical value outside physiological limits.
+    pub implausible: Code,
+}
+
+/// A uniqueness check over several fields.
+#[derive(Debug)]
+pub struct UniqueKey {
+    /// Field indexes, in key order.
+    pub fields: Vec<usize>,
+    /// Code of a repeat.
+    pub code: Code,
+}
+
+/// Comparison operators of cross-field rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `<`
+    Less,
+    /// `<=`
+    LessOrEqual,
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterOrEqual,
+    /// `==`
+    Equal,
+    /// `!=`
+    NotEqual,
+}
+
+impl CompareOp {
+    /// The operator as written in protocols.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Less => "<",
+            CompareOp::LessOrEqual => "<=",
+            CompareOp::Greater => ">",
+            CompareOp::GreaterOrEqual => ">=",
+            CompareOp::Equal => "==",
+            CompareOp::NotEqual => "!=",
+        }
+    }
+
+    /// Whether `ordering` (left compared with right) satisfies the operator.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CompareOp::Less => ordering == Less,
+            CompareOp::LessOrEqual => ordering != Greater,
+            CompareOp::Greater => ordering == Greater,
+            CompareOp::GreaterOrEqual => ordering != Less,
+            CompareOp::Equal => ordering == Equal,
+            CompareOp::NotEqual => ordering != Equal,
+        }
+    }
+}
+
+/// `field op other`, checked when both fields hold valid values.
+#[derive(Debug)]
+pub struct CompareRule {
+    /// The field the issue is reported on.
+    pub field: usize,
+    /// The comparison that must hold.
+    pub op: CompareOp,
+    /// The field compared with.
+    pub other: usize,
+    /// Code of a failure.
+    pub code: Code,
+    /// What the rule is for.
+    pub description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,363 @@
+//! JSON arrays of objects, split element by element as the text arrives.
+//!
+//! A small scanner finds where each element of the top-level array begins
+//! and ends (tracking strings, escapes and nesting), so a 1 GB array never
+//! sits in memory; each element is then parsed on its own by `serde_json`.
+//! A broken element is a `malformed_row` issue for that record only; broken
+//! structure *between* elements stops the input with its line and column.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue as JsonRaw;
+
+use super::{Emit, InputError};
+use crate::check::RawValue;
+use crate::clean::header_key;
+use crate::issue::Detail;
+use crate::protocol::Protocol;
+use crate::validator::RecordInput;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Before `[`.
+    Start,
+    /// After `[`: an element or `]`.
+    First,
+    /// After `,`: an element.
+    Next,
+    /// Inside an element.
+    Element,
+    /// After an element: `,` or `]`.
+    After,
+    /// After `]`.
+    End,
+}
+
+/// Reads a JSON array of objects into records.
+pub(crate) struct JsonArrayReader {
+    keys: KeyResolver,
+    state: State,
+    element: Vec<u8>,
+    element_line: u64,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    line: u64,
+    column: u64,
+    max_record_bytes: usize,
+}
+
+impl JsonArrayReader {
+    pub(crate) fn new(protocol: Arc<Protocol>, max_record_bytes: usize) -> JsonArrayReader {
+        JsonArrayReader {
+            keys: KeyResolver::new(protocol),
+            state: State::Start,
+            element: Vec::new(),
+            element_line: 1,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            line: 1,
+            column: 0,
+            max_record_bytes,
+        }
+    }
+
+    pub(crate) fn feed(&mut self, text: &str, emit: &mut dyn Emit) -> Result<(), InputError> {
+        for &b in text.as_bytes() {
+            if b == b'\n' {
+                self.line += 1;
+                self.column = 0;
+            } else if b & 0xC0 != 0x80 {
+                self.column += 1; // count characters, not bytes
+            }
+            self.byte(b, emit)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
+        if self.state == State::Element && self.depth == 0 && !self.in_string {
+            self.complete(emit); // a bare scalar right at the end
+            self.state = State::After;
+        }
+        match self.state {
+            State::Start => Err(InputError::Empty),
+            State::End => {
+                self.keys.report(emit);
+                Ok(())
+            }
+            _ => Err(self.error("the input ends inside the JSON array (no closing `]`)")),
+        }
+    }
+
+    fn byte(&mut self, b: u8, emit: &mut dyn Emit) -> Result<(), InputError> {
+        let space = matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        match self.state {
+            State::Start if space => {}
+            State::Start if b == b'[' => self.state = State::First,
+            State::Start => {
+                return Err(self.error(
+                    "expected a JSON array of objects (`[`); for one object per line use the ndjson format",
+                ));
+            }
+            State::First | State::Next | State::After | State::End if space => {}
+            State::First if b == b']' => self.state = State::End,
+            State::Next if b == b']' => return Err(self.error("a comma before `]`")),
+            State::First | State::Next => self.begin(b)?,
+            State::After if b == b',' => self.state = State::Next,
+            State::After if b == b']' => self.state = State::End,
+            State::After => return Err(self.error("expected `,` or `]` after a record")),
+            State::End => return Err(self.error("more data after the end of the JSON array")),
+            State::Element => self.inside(b, space, emit)?,
+        }
+        Ok(())
+    }
+
+    fn begin(&mut self, b: u8) -> Result<(), InputError> {
+        self.state = State::Element;
+        self.element.clear();
+        self.element_line = self.line;
+        self.depth = 0;
+        self.in_string = false;
+        self.escaped = false;
+        self.push(b)?;
+        match b {
+            b'{' | b'[' => self.depth = 1,
+            b'"' => self.in_string = true,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn inside(&mut self, b: u8, space: bool, emit: &mut dyn Emit) -> Result<(), InputError> {
+        if self.depth == 0 && !self.in_string {
+            // A bare scalar (number, literal, finished string) ends here.
+            if space || b == b',' || b == b']' {
+                self.complete(emit);
+                self.state = State::After;
+                return self.byte(b, emit);
+            }
+            return self.push(b);
+        }
+        self.push(b)?;
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.in_string = false;
+            }
+            return Ok(());
+        }
+        match b {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    self.complete(emit);
+                    self.state = State::After;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, b: u8) -> Result<(), InputError> {
+        if self.element.len() >= self.max_record_bytes {
+            return Err(InputError::RecordTooLarge {
+                line: self.element_line,
+                limit: self.max_record_bytes,
+            });
+        }
+        self.element.push(b);
+        Ok(())
+    }
+
+    fn complete(&mut self, emit: &mut dyn Emit) {
+        let input = json_record(&self.element, self.element_line, &mut self.keys);
+        emit.record(input);
+    }
+
+    fn error(&self, message: &str) -> InputError {
+        InputError::Json {
+            line: self.line,
+            column: self.column,
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// Maps JSON keys to fields (cached per distinct key) and remembers the
+/// unknown ones for the once-per-input warning.
+pub(crate) struct KeyResolver {
+    protocol: Arc<Protocol>,
+    cache: HashMap<String, Option<usize>>,
+    unknown: Vec<String>,
+}
+
+impl KeyResolver {
+    pub(crate) fn new(protocol: Arc<Protocol>) -> KeyResolver {
+        KeyResolver {
+            protocol,
+            cache: HashMap::new(),
+            unknown: Vec::new(),
+        }
+    }
+
+    fn resolve(&mut self, key: &str) -> Option<usize> {
+        if let Some(slot) = self.cache.get(key) {
+            return *slot;
+        }
+        let slot = self.protocol.column(&header_key(key));
+        if slot.is_none() {
+            self.unknown.push(key.to_owned());
+        }
+        self.cache.insert(key.to_owned(), slot);
+        slot
+    }
+
+    /// Sends the unknown-columns warning, if there were any.
+    pub(crate) fn report(&mut self, emit: &mut dyn Emit) {
+        if !self.unknown.is_empty() {
+            emit.unknown_columns(std::mem::take(&mut self.unknown));
+        }
+    }
+}
+
+/// Builds the record for one JSON element (an object, we hope).
+pub(crate) fn json_record<'a>(
+    bytes: &'a [u8],
+    line: u64,
+    keys: &mut KeyResolver,
+) -> RecordInput<'a> {
+    let mut input = RecordInput {
+        line,
+        ..RecordInput::default()
+    };
+    let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
+    if first != Some(b'{') {
+        input.malformed = Some(match serde_json::from_slice::<&JsonRaw>(bytes) {
+            Ok(raw) => Detail::NotObject {
+                found: json_kind(raw.get()),
+            },
+            Err(e) => Detail::BadJson {
+                message: e.to_string(),
+            },
+        });
+        return input;
+    }
+    let entries = match serde_json::from_slice::<Entries<'a>>(bytes) {
+        Ok(entries) => entries.0,
+        Err(e) => {
+            input.malformed = Some(Detail::BadJson {
+                message: e.to_string(),
+            });
+            return input;
+        }
+    };
+    input.values = vec![RawValue::Absent; keys.protocol.fields.len()];
+    for (key, raw) in entries {
+        match keys.resolve(&key) {
+            Some(f) if input.values[f] != RawValue::Absent => {
+                input.malformed = Some(Detail::RepeatedField { field: f });
+                input.values.clear();
+                input.extras.clear();
+                return input;
+            }
+            Some(f) => input.values[f] = raw_value(raw),
+            None => {
+                let text = match raw_value(raw) {
+                    RawValue::Text(t) => t,
+                    RawValue::Null => Cow::Borrowed(""),
+                    _ => Cow::Borrowed(raw.get()),
+                };
+                input.extras.push((key, text));
+            }
+        }
+    }
+    input
+}
+
+fn json_kind(text: &str) -> &'static str {
+    match text.as_bytes().first() {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(b'{') => "an object",
+        _ => "a number",
+    }
+}
+
+fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => match serde_json::from_str::<Cow<'_, str>>(text) {
+            // A string without escapes borrows; with escapes it is unescaped.
+            Ok(_) if !text.contains('\\') => {
+                RawValue::Text(Cow::Borrowed(&text[1..text.len() - 1]))
+            }
+            Ok(s) => RawValue::Text(Cow::Owned(s.into_owned())),
+            Err(_) => RawValue::Compound("string"),
+        },
+        Some(b't') => RawValue::Bool(true),
+        Some(b'f') => RawValue::Bool(false),
+        Some(b'n') => RawValue::Null,
+        Some(b'{') => RawValue::Compound("object"),
+        Some(b'[') => RawValue::Compound("array"),
+        _ => RawValue::Number(text),
+    }
+}
+
+/// An object's entries in document order, keys borrowed where possible.
+struct Entries<'a>(Vec<(Cow<'a, str>, &'a JsonRaw)>);
+
+impl<'de> Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> Visitor<'de> for EntriesVisitor {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Entries<'de>, M::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<Key<'de>, &'de JsonRaw>()? {
+                    entries.push((key.0, value));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// A key that borrows from the input unless it has escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}

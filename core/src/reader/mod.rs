@@ -1,0 +1,163 @@
+//! Push-based readers: CSV (RFC 4180), JSON arrays and NDJSON.
+//!
+//! Readers take decoded text in pieces of any size and hand out each record
+//! with the line it starts on, as soon as it is complete. Being push-based
+//! (rather than over `Read`), the same readers serve a file, an HTTP body
+//! arriving in chunks, and a wasm host feeding guest memory piece by piece;
+//! memory stays bounded by the largest record, never the file.
+
+mod csv;
+mod json;
+mod ndjson;
+
+use std::str::FromStr;
+
+use thiserror::Error;
+
+use crate::decode::DecodeError;
+use crate::validator::RecordInput;
+
+pub(crate) use self::csv::CsvReader;
+pub(crate) use self::json::JsonArrayReader;
+pub(crate) use self::ndjson::NdjsonReader;
+
+/// Default limit on one record's size (a CSV record, a JSON object, an NDJSON line).
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header record.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+    /// One JSON object per line (JSON Lines).
+    Ndjson,
+}
+
+impl Format {
+    /// The format a file name's extension implies, if any.
+    pub fn from_path(path: &str) -> Option<Format> {
+        let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+
+    /// The format's name (`csv`, `json`, `ndjson`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// A format name clinval does not read.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("unknown format `{0}` (expected csv, json or ndjson)")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+    fn from_str(name: &str) -> Result<Format, UnknownFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            "ndjson" | "jsonl" | "jsonlines" => Ok(Format::Ndjson),
+            _ => Err(UnknownFormat(name.to_owned())),
+        }
+    }
+}
+
+/// Why an input cannot be validated at all (as opposed to issues in records).
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum InputError {
+    /// Nothing but white space.
+    #[error("input is empty")]
+    Empty,
+    /// A header (or `[]`) and no record.
+    #[error("input has no records ({0})")]
+    NoRecords(&'static str),
+    /// The text cannot be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The header lacks columns the protocol needs.
+    #[error("line {line}: the header lacks column(s) {}", .missing.join("; "))]
+    MissingColumns {
+        /// Line of the header.
+        line: u64,
+        /// Each missing field with the headers accepted for it.
+        missing: Vec<String>,
+    },
+    /// Two header columns name the same field.
+    #[error("line {line}: columns {first} and {second} both name field `{field}`")]
+    DuplicateColumn {
+        /// Line of the header.
+        line: u64,
+        /// The field.
+        field: String,
+        /// 1-based column numbers.
+        first: usize,
+        /// See `first`.
+        second: usize,
+    },
+    /// One record is larger than the limit.
+    #[error("line {line}: record is larger than the {limit}-byte limit")]
+    RecordTooLarge {
+        /// Line where the record starts.
+        line: u64,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The JSON structure around the records is broken.
+    #[error("line {line}, column {column}: {message}")]
+    Json {
+        /// 1-based line.
+        line: u64,
+        /// 1-based column (in characters).
+        column: u64,
+        /// What was expected.
+        message: String,
+    },
+}
+
+/// Something worth telling about a whole input that is not a record issue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Warning {
+    /// Columns or keys the protocol does not know; carried to the output as strings.
+    UnknownColumns {
+        /// Their names, in first-seen order.
+        columns: Vec<String>,
+    },
+}
+
+impl Warning {
+    /// A message for people (English).
+    pub fn message(&self) -> String {
+        match self {
+            Warning::UnknownColumns { columns } => format!(
+                "column(s) not in the protocol, carried unchanged: {}",
+                columns.join(", ")
+            ),
+        }
+    }
+}
+
+/// Where readers deliver records.
+pub(crate) trait Emit {
+    /// One complete record.
+    fn record(&mut self, input: RecordInput<'_>);
+    /// The input's unknown columns (once per input).
+    fn unknown_columns(&mut self, columns: Vec<String>);
+}
+
+/// Number of `\n` in `bytes`.
+fn count_newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}

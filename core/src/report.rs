@@ -1,0 +1,128 @@
+//! Report shapes shared by every host: the summary, the error-log line and
+//! the cleaned record, all serialised the same way everywhere.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use crate::decode::TextEncoding;
+use crate::issue::{Issue, Lang};
+use crate::protocol::Protocol;
+use crate::reader::Warning;
+use crate::validator::Outcome;
+
+/// Counts over one input (or several, merged).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Records read (blank lines are not records).
+    pub records: u64,
+    /// Records without issues.
+    pub valid: u64,
+    /// Records with at least one issue.
+    pub invalid: u64,
+    /// Issues in all.
+    pub issues: u64,
+    /// Issues by code.
+    pub by_code: BTreeMap<String, u64>,
+    /// Notes about the input.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    /// The text encoding detected.
+    #[serde(skip)]
+    pub encoding: Option<TextEncoding>,
+}
+
+impl Summary {
+    /// Counts one record's verdict.
+    pub fn add(&mut self, outcome: &Outcome<'_>) {
+        self.records += 1;
+        if outcome.is_valid() {
+            self.valid += 1;
+            return;
+        }
+        self.invalid += 1;
+        self.issues += outcome.issues.len() as u64;
+        for issue in &outcome.issues {
+            match self.by_code.get_mut(&*issue.code) {
+                Some(n) => *n += 1,
+                None => {
+                    self.by_code.insert(issue.code.to_string(), 1);
+                }
+            }
+        }
+    }
+
+    /// Adds another summary's counts to this one.
+    pub fn merge(&mut self, other: &Summary) {
+        self.records += other.records;
+        self.valid += other.valid;
+        self.invalid += other.invalid;
+        self.issues += other.issues;
+        for (code, n) in &other.by_code {
+            *self.by_code.entry(code.clone()).or_default() += n;
+        }
+        self.warnings.extend(other.warnings.iter().cloned());
+    }
+}
+
+/// One line of the error log: `{"row","line","field","code","message","value"}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueLine<'a> {
+    /// 1-based record index.
+    pub row: u64,
+    /// Physical line where the record starts.
+    pub line: u64,
+    /// Field output key; `null` for a row issue.
+    pub field: Option<&'a str>,
+    /// Stable issue code.
+    pub code: &'a str,
+    /// Message for people, in the run's language.
+    pub message: String,
+    /// The cleaned value concerned.
+    pub value: Option<&'a str>,
+}
+
+impl<'a> IssueLine<'a> {
+    /// The error-log line for `issue` of `outcome`.
+    pub fn new(
+        outcome: &Outcome<'_>,
+        issue: &'a Issue,
+        protocol: &'a Protocol,
+        lang: Lang,
+    ) -> Self {
+        IssueLine {
+            row: outcome.row,
+            line: outcome.line,
+            field: issue.field_name(protocol),
+            code: &issue.code,
+            message: issue.message(protocol, lang),
+            value: issue.value.as_deref(),
+        }
+    }
+}
+
+/// A valid record as output JSON: fields in protocol order, then the
+/// carried extra columns.
+pub struct RecordJson<'o, 'a> {
+    /// The protocol (for field names).
+    pub protocol: &'o Protocol,
+    /// The record's verdict.
+    pub outcome: &'o Outcome<'a>,
+}
+
+impl Serialize for RecordJson<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let fields = &self.protocol.fields;
+        let extras = &self.outcome.extras;
+        let mut map = s.serialize_map(Some(fields.len() + extras.len()))?;
+        for (field, value) in fields.iter().zip(&self.outcome.values) {
+            map.serialize_entry(&field.name, value)?;
+        }
+        for (name, value) in extras {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}

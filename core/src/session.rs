@@ -1,0 +1,197 @@
+//! A validation session: bytes in, verdicts out, one input at a time.
+//!
+//! [`Session`] ties the pieces together (decoder → reader → validator →
+//! sink) behind two calls, [`Session::feed`] and [`Session::finish`], so
+//! every host (CLI, server, browser, partner runtime) drives the engine the
+//! same way, in chunks of any size.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::decode::{Decoder, TextEncoding};
+use crate::protocol::Protocol;
+use crate::reader::{
+    CsvReader, DEFAULT_MAX_RECORD_BYTES, Emit, Format, InputError, JsonArrayReader, NdjsonReader,
+    Warning,
+};
+use crate::report::Summary;
+use crate::validator::{Outcome, RecordInput, Validator};
+
+/// Settings of one run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Dates after this are `future_date` (for fields bounded by `$asOf`).
+    pub as_of: NaiveDate,
+    /// Largest record accepted, in bytes.
+    pub max_record_bytes: usize,
+}
+
+impl Options {
+    /// Default options for a run as of `as_of`.
+    pub fn new(as_of: NaiveDate) -> Options {
+        Options {
+            as_of,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// Receives a session's results as they are found.
+pub trait Sink {
+    /// The verdict on one record, in input order.
+    fn record(&mut self, outcome: &Outcome<'_>);
+    /// A note about the whole input (e.g. unknown columns).
+    fn warning(&mut self, _warning: &Warning) {}
+}
+
+enum Reader {
+    Csv(CsvReader),
+    Json(JsonArrayReader),
+    Ndjson(NdjsonReader),
+}
+
+/// Validates one input, fed in chunks.
+pub struct Session {
+    decoder: Decoder,
+    reader: Reader,
+    validator: Validator,
+    summary: Summary,
+    failed: Option<InputError>,
+    bytes: u64,
+}
+
+struct Pipeline<'s> {
+    validator: &'s mut Validator,
+    summary: &'s mut Summary,
+    sink: &'s mut dyn Sink,
+}
+
+impl Emit for Pipeline<'_> {
+    fn record(&mut self, input: RecordInput<'_>) {
+        let row = self.summary.records + 1;
+        let outcome = self.validator.validate(row, input);
+        self.summary.add(&outcome);
+        self.sink.record(&outcome);
+    }
+
+    fn unknown_columns(&mut self, columns: Vec<String>) {
+        let warning = Warning::UnknownColumns { columns };
+        self.sink.warning(&warning);
+        self.summary.warnings.push(warning);
+    }
+}
+
+impl Session {
+    /// A session for one input of `format` under `protocol`.
+    pub fn new(protocol: Arc<Protocol>, format: Format, options: &Options) -> Session {
+        let limit = options.max_record_bytes;
+        let reader = match format {
+            Format::Csv => Reader::Csv(CsvReader::new(Arc::clone(&protocol), limit)),
+            Format::Json => Reader::Json(JsonArrayReader::new(Arc::clone(&protocol), limit)),
+            Format::Ndjson => Reader::Ndjson(NdjsonReader::new(Arc::clone(&protocol), limit)),
+        };
+        Session {
+            decoder: Decoder::new(),
+            reader,
+            validator: Validator::new(protocol, options.as_of),
+            summary: Summary::default(),
+            failed: None,
+            bytes: 0,
+        }
+    }
+
+    /// The protocol records are checked against.
+    pub fn protocol(&self) -> &Arc<Protocol> {
+        self.validator.protocol()
+    }
+
+    /// Bytes fed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Counts so far.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The text encoding detected, once known.
+    pub fn encoding(&self) -> Option<TextEncoding> {
+        self.decoder.encoding()
+    }
+
+    /// Feeds the next chunk of input; verdicts go to `sink` as records
+    /// complete. After an error the session stays failed.
+    pub fn feed(&mut self, chunk: &[u8], sink: &mut dyn Sink) -> Result<(), InputError> {
+        self.bytes += chunk.len() as u64;
+        self.run(chunk, false, sink)
+    }
+
+    /// Ends the input: flushes the last record and returns the summary.
+    pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<Summary, InputError> {
+        self.run(&[], true, sink)?;
+        if self.summary.records == 0 {
+            let why = match self.reader {
+                Reader::Csv(_) => "a header but no data rows",
+                Reader::Json(_) => "an empty JSON array",
+                Reader::Ndjson(_) => "no JSON lines",
+            };
+            return Err(self.fail(InputError::NoRecords(why)));
+        }
+        self.summary.encoding = self.decoder.encoding();
+        Ok(self.summary.clone())
+    }
+
+    fn run(&mut self, chunk: &[u8], last: bool, sink: &mut dyn Sink) -> Result<(), InputError> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        let Session {
+            decoder,
+            reader,
+            validator,
+            summary,
+            ..
+        } = self;
+        let mut pipeline = Pipeline {
+            validator,
+            summary,
+            sink,
+        };
+        let mut feed = |text: &str| -> Result<(), InputError> {
+            match reader {
+                Reader::Csv(r) => r.feed(text, &mut pipeline),
+                Reader::Json(r) => r.feed(text, &mut pipeline),
+                Reader::Ndjson(r) => r.feed(text, &mut pipeline),
+            }
+        };
+        let mut result = decoder.feed(chunk, last, &mut feed);
+        if result.is_ok() && last {
+            result = match reader {
+                Reader::Csv(r) => r.finish(&mut pipeline),
+                Reader::Json(r) => r.finish(&mut pipeline),
+                Reader::Ndjson(r) => r.finish(&mut pipeline),
+            };
+        }
+        result.map_err(|e| self.fail(e))
+    }
+
+    fn fail(&mut self, error: InputError) -> InputError {
+        self.failed = Some(error.clone());
+        error
+    }
+}
+
+/// Validates a whole in-memory input; convenience over [`Session`].
+pub fn validate_bytes(
+    protocol: Arc<Protocol>,
+    format: Format,
+    options: &Options,
+    input: &[u8],
+    sink: &mut dyn Sink,
+) -> Result<Summary, InputError> {
+    let mut session = Session::new(protocol, format, options);
+    session.feed(input, sink)?;
+    session.finish(sink)
+}

@@ -1,0 +1,226 @@
+//! Validating whole records: every field, cross-field rules, uniqueness.
+//!
+//! A [`Validator`] holds what a file's validation remembers from record to
+//! record (the keys seen, for duplicates) and nothing else; the as-of date is
+//! given, never read from a clock, so a run can be reproduced anywhere.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::check::{RawValue, check_field};
+use crate::issue::{Detail, Issue};
+use crate::protocol::Protocol;
+use crate::value::Value;
+
+/// One record as a reader found it.
+#[derive(Debug, Clone, Default)]
+pub struct RecordInput<'a> {
+    /// Physical line (1-based) where the record starts.
+    pub line: u64,
+    /// Raw value of each protocol field, by field index.
+    pub values: Vec<RawValue<'a>>,
+    /// Columns/keys the protocol does not know: `(name, value)`, carried
+    /// to the output unchanged.
+    pub extras: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Set when the record's shape is wrong; then no field rule runs.
+    pub malformed: Option<Detail>,
+}
+
+/// The verdict on one record.
+#[derive(Debug, Clone)]
+pub struct Outcome<'a> {
+    /// 1-based index of the record among the file's records.
+    pub row: u64,
+    /// Physical line where the record starts.
+    pub line: u64,
+    /// Cleaned values by field index (empty for a malformed record; a
+    /// field with an issue holds [`Value::Missing`]).
+    pub values: Vec<Value<'a>>,
+    /// Carried extra columns.
+    pub extras: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Every issue of the record: field issues in field order, then row issues.
+    pub issues: Vec<Issue>,
+}
+
+impl Outcome<'_> {
+    /// A record is valid when it has no issue.
+    pub fn is_valid(&self) -> bool {
+        self.issues.is_empty()
+    }
+}
+
+/// Validates the records of one file, in order.
+#[derive(Debug)]
+pub struct Validator {
+    protocol: Arc<Protocol>,
+    as_of: NaiveDate,
+    /// Per `protocol.keys` entry: key text → row that first had it.
+    keys_seen: Vec<HashMap<Box<str>, u64>>,
+    /// Per field (empty map unless the field is `unique`).
+    values_seen: Vec<HashMap<Box<str>, u64>>,
+    key_buffer: String,
+}
+
+impl Validator {
+    /// A validator for one file (or stream) under `protocol`, as of `as_of`.
+    pub fn new(protocol: Arc<Protocol>, as_of: NaiveDate) -> Validator {
+        Validator {
+            keys_seen: protocol.keys.iter().map(|_| HashMap::new()).collect(),
+            values_seen: protocol.fields.iter().map(|_| HashMap::new()).collect(),
+            protocol,
+            as_of,
+            key_buffer: String::new(),
+        }
+    }
+
+    /// The protocol records are checked against.
+    pub fn protocol(&self) -> &Arc<Protocol> {
+        &self.protocol
+    }
+
+    /// The as-of date of the run.
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    /// Checks one field's value on its own (as-you-type in a form): the
+    /// field's own rules only, no cross-field or uniqueness checks.
+    pub fn check_value<'a>(&self, field: usize, raw: RawValue<'a>) -> Result<Value<'a>, Issue> {
+        check_field(&self.protocol.fields[field], field, raw, self.as_of)
+    }
+
+    /// Validates the record numbered `row` (1-based among the file's records).
+    pub fn validate<'a>(&mut self, row: u64, input: RecordInput<'a>) -> Outcome<'a> {
+        let RecordInput {
+            line,
+            values: raw,
+            extras,
+            malformed,
+        } = input;
+        if let Some(detail) = malformed {
+            let issue = Issue {
+                field: None,
+                code: self.protocol.malformed_code.clone(),
+                detail,
+                value: None,
+            };
+            return Outcome {
+                row,
+                line,
+                values: Vec::new(),
+                extras,
+                issues: vec![issue],
+            };
+        }
+        let protocol = Arc::clone(&self.protocol);
+        let mut issues = Vec::new();
+        let mut ok = vec![false; protocol.fields.len()];
+        let mut values = Vec::with_capacity(protocol.fields.len());
+        let mut raw = raw.into_iter();
+        for (i, field) in protocol.fields.iter().enumerate() {
+            let raw = raw.next().unwrap_or(RawValue::Absent);
+            match check_field(field, i, raw, self.as_of) {
+                Ok(value) => {
+                    ok[i] = !matches!(value, Value::Missing);
+                    values.push(value);
+                }
+                Err(issue) => {
+                    issues.push(issue);
+                    values.push(Value::Missing);
+                }
+            }
+        }
+        for rule in &protocol.rules {
+            let (a, b) = (&values[rule.field], &values[rule.other]);
+            if ok[rule.field] && ok[rule.other] && !a.compare(b).is_some_and(|o| rule.op.holds(o)) {
+                issues.push(Issue {
+                    field: Some(rule.field),
+                    code: rule.code.clone(),
+                    detail: Detail::Compare {
+                        op: rule.op,
+                        other: rule.other,
+                        other_value: b.canonical(),
+                    },
+                    value: Some(a.canonical()),
+                });
+            }
+        }
+        for (f, field) in protocol.fields.iter().enumerate() {
+            if field.unique
+                && ok[f]
+                && let Some(first_row) = self.remember(Seen::Field(f), &values, &[f], row)
+            {
+                issues.push(Issue {
+                    field: Some(f),
+                    code: field.codes.unique.clone(),
+                    detail: Detail::Duplicate {
+                        first_row,
+                        fields: vec![f],
+                    },
+                    value: Some(values[f].canonical()),
+                });
+            }
+        }
+        for (k, key) in protocol.keys.iter().enumerate() {
+            if key.fields.iter().all(|&f| ok[f])
+                && let Some(first_row) = self.remember(Seen::Key(k), &values, &key.fields, row)
+            {
+                issues.push(Issue {
+                    field: None,
+                    code: key.code.clone(),
+                    detail: Detail::Duplicate {
+                        first_row,
+                        fields: key.fields.clone(),
+                    },
+                    value: None,
+                });
+            }
+        }
+        Outcome {
+            row,
+            line,
+            values,
+            extras,
+            issues,
+        }
+    }
+
+    /// Records the key made of `fields` for `row`; returns the row that
+    /// had it first if it was seen before.
+    fn remember(
+        &mut self,
+        seen: Seen,
+        values: &[Value<'_>],
+        fields: &[usize],
+        row: u64,
+    ) -> Option<u64> {
+        // Each part is written as `<length>:<canonical text>`, so no two
+        // different value lists make the same key text.
+        self.key_buffer.clear();
+        for &f in fields {
+            let start = self.key_buffer.len();
+            values[f].write_canonical(&mut self.key_buffer);
+            let length = (self.key_buffer.len() - start).to_string();
+            self.key_buffer.insert_str(start, &length);
+            self.key_buffer.insert(start + length.len(), ':');
+        }
+        let map = match seen {
+            Seen::Field(f) => &mut self.values_seen[f],
+            Seen::Key(k) => &mut self.keys_seen[k],
+        };
+        if let Some(&first) = map.get(self.key_buffer.as_str()) {
+            return Some(first);
+        }
+        map.insert(Box::from(self.key_buffer.as_str()), row);
+        None
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Seen {
+    Field(usize),
+    Key(usize),
+}

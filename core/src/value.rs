@@ -1,0 +1,114 @@
+//! Typed, cleaned field values and their canonical output form.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+use serde::ser::{Serialize, Serializer};
+
+/// A field's value after cleaning and type checks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    /// Missing (allowed only for fields that are not required).
+    Missing,
+    /// Text, cleaned.
+    Text(Cow<'a, str>),
+    /// A whole number.
+    Integer(i64),
+    /// A decimal number (always finite).
+    Number(f64),
+    /// True or false.
+    Boolean(bool),
+    /// A calendar date; output as ISO `YYYY-MM-DD`.
+    Date(NaiveDate),
+    /// Blood pressure in mmHg; output as `"S/D"`.
+    BloodPressure {
+        /// Systolic pressure.
+        systolic: u16,
+        /// Diastolic pressure.
+        diastolic: u16,
+    },
+}
+
+impl Value<'_> {
+    /// Appends the canonical text of the value (what JSON output shows, as
+    /// text): `51`, `2024-05-29`, `120/80`; nothing for a missing value.
+    pub fn write_canonical(&self, out: &mut String) {
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Value::Missing => Ok(()),
+            Value::Text(t) => {
+                out.push_str(t);
+                Ok(())
+            }
+            Value::Integer(n) => write!(out, "{n}"),
+            Value::Number(x) => write!(out, "{x}"),
+            Value::Boolean(b) => write!(out, "{b}"),
+            Value::Date(d) => write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
+            Value::BloodPressure {
+                systolic,
+                diastolic,
+            } => write!(out, "{systolic}/{diastolic}"),
+        };
+    }
+
+    /// The canonical text as a new string.
+    pub fn canonical(&self) -> String {
+        let mut out = String::new();
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// Orders two values of the same type; `None` for different types or
+    /// types without an order.
+    pub fn compare(&self, other: &Value<'_>) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Text(a), Value::Text(b)) => Some(a.as_ref().cmp(b.as_ref())),
+            (Value::Integer(a), Value::Integer(b)) => Some(a.cmp(b)),
+            (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
+            (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Missing => s.serialize_none(),
+            Value::Text(t) => s.serialize_str(t),
+            Value::Integer(n) => s.serialize_i64(*n),
+            Value::Number(x) => s.serialize_f64(*x),
+            Value::Boolean(b) => s.serialize_bool(*b),
+            Value::Date(_) | Value::BloodPressure { .. } => s.serialize_str(&self.canonical()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_forms() {
+        let date = Value::Date(NaiveDate::from_ymd_opt(2024, 5, 9).unwrap());
+        assert_eq!(date.canonical(), "2024-05-09");
+        let bp = Value::BloodPressure {
+            systolic: 120,
+            diastolic: 80,
+        };
+        assert_eq!(serde_json::to_string(&bp).unwrap(), "\"120/80\"");
+        assert_eq!(serde_json::to_string(&Value::Integer(51)).unwrap(), "51");
+        assert_eq!(serde_json::to_string(&Value::Missing).unwrap(), "null");
+    }
+
+    #[test]
+    fn comparisons_only_within_a_type() {
+        assert_eq!(
+            Value::Integer(1).compare(&Value::Integer(2)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(Value::Integer(1).compare(&Value::Number(2.0)), None);
+    }
+}
