@@ -182,7 +182,7 @@ impl Decoder {
             let room = decoder
                 .max_utf8_buffer_length(input.len())
                 .unwrap_or(input.len().saturating_mul(3).saturating_add(16));
-            out.reserve(room.min(1 << 20).max(16));
+            out.reserve(room.clamp(16, 1 << 20));
             let (result, read, _) = decoder.decode_to_string(input, &mut out, last);
             input = &input[read..];
             let outcome = emit_checked(&mut self.offset, &out, emit);

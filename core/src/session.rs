@@ -46,7 +46,7 @@ pub trait Sink {
 }
 
 enum Reader {
-    Csv(CsvReader),
+    Csv(Box<CsvReader>),
     Json(JsonArrayReader),
     Ndjson(NdjsonReader),
 }
@@ -87,7 +87,7 @@ impl Session {
     pub fn new(protocol: Arc<Protocol>, format: Format, options: &Options) -> Session {
         let limit = options.max_record_bytes;
         let reader = match format {
-            Format::Csv => Reader::Csv(CsvReader::new(Arc::clone(&protocol), limit)),
+            Format::Csv => Reader::Csv(Box::new(CsvReader::new(Arc::clone(&protocol), limit))),
             Format::Json => Reader::Json(JsonArrayReader::new(Arc::clone(&protocol), limit)),
             Format::Ndjson => Reader::Ndjson(NdjsonReader::new(Arc::clone(&protocol), limit)),
         };

@@ -1,1 +1,36 @@
-fn main() {}
+//! `clinval`: the command-line host of the clinval validation engine.
+//!
+//! Thin by design: argument parsing, files, threads and terminal output
+//! live here; every verdict comes from `clinval-core`.
+
+mod ordered_pool;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Validate clinical-trial data against a trial protocol.
+#[derive(Debug, Parser)]
+#[command(name = "clinval", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate CSV, JSON or NDJSON files: valid records to --out, every
+    /// issue to --errors, a summary on stderr.
+    ///
+    /// Exit status: 0 when every record is valid, 1 when some are invalid,
+    /// 2 when an input or an argument cannot be used.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Validate(args) => validate::run(args),
+    }
+}

@@ -161,3 +161,6 @@ pub(crate) trait Emit {
 fn count_newlines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,199 @@
+//! `clinval validate`: files in, valid records and an error log out.
+//!
+//! Inputs are validated on a fixed pool of worker threads (one input per
+//! worker at a time); each worker renders its records and error-log lines
+//! into batches, and the main thread writes the batches in input order.
+
+mod inputs;
+mod output;
+mod worker;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use clinval_core::{Format, Lang, Options, Protocol, Summary};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::ordered_pool::run_ordered;
+use inputs::Input;
+use output::Outputs;
+use worker::{Job, Message};
+
+/// Batches buffered per input ahead of the writer.
+const BATCHES_AHEAD: usize = 8;
+/// Inputs at least this large (in all) get a progress bar on a terminal.
+const PROGRESS_MIN_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Arguments of `clinval validate`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Files or directories to validate (directories: every .csv, .json,
+    /// .ndjson and .jsonl file below them, in name order).
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+
+    /// A built-in protocol name or a protocol JSON file.
+    #[arg(long, default_value = "patient", value_name = "FILE|NAME")]
+    protocol: String,
+
+    /// Input format; by default from each file's extension.
+    #[arg(long, value_name = "csv|json|ndjson")]
+    format: Option<Format>,
+
+    /// Write valid records here: a JSON array, or NDJSON when the name
+    /// ends in .ndjson or .jsonl.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// Write every issue here, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    errors: Option<PathBuf>,
+
+    /// Dates after this day are in the future (YYYY-MM-DD; default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    as_of: Option<NaiveDate>,
+
+    /// Language of messages.
+    #[arg(long, default_value = "en", value_name = "en|zh-CN")]
+    lang: Lang,
+
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// Runs the command; prints errors itself and returns the exit status.
+pub fn run(args: Args) -> ExitCode {
+    match execute(args) {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("clinval: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn execute(args: Args) -> Result<ExitCode> {
+    let protocol = Arc::new(load_protocol(&args.protocol)?);
+    let inputs = inputs::expand(&args.inputs, args.format)?;
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let options = Options::new(as_of);
+    let labelled = inputs.len() > 1;
+    let mut outputs = Outputs::create(args.out.as_deref(), args.errors.as_deref())?;
+    let progress = progress_bar(&inputs);
+    let workers = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, inputs.len().max(1));
+
+    let job = Job {
+        protocol: &protocol,
+        options: &options,
+        lang: args.lang,
+        want_records: outputs.wants_records(),
+        want_errors: outputs.wants_errors(),
+        progress: progress.as_ref(),
+    };
+    let mut total = Summary::default();
+    let mut failed_inputs = 0usize;
+    let mut write_error = None;
+    run_ordered(
+        inputs.clone(),
+        workers,
+        BATCHES_AHEAD,
+        |input: Input, tx| job.run(&input, labelled, &tx),
+        |index, rx| {
+            let input = &inputs[index];
+            for message in rx {
+                match message {
+                    Message::Batch(batch) if write_error.is_none() => {
+                        if let Err(e) = outputs.write(&batch) {
+                            write_error = Some(e);
+                        }
+                    }
+                    Message::Batch(_) => {}
+                    Message::Done(Ok(summary)) => {
+                        report(input, &summary, labelled, progress.as_ref());
+                        total.merge(&summary);
+                    }
+                    Message::Done(Err(message)) => {
+                        failed_inputs += 1;
+                        let line = format!("clinval: error: {}: {message}", input.path.display());
+                        match &progress {
+                            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+                            None => eprintln!("{line}"),
+                        }
+                    }
+                }
+            }
+        },
+    );
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Some(error) = write_error {
+        return Err(error);
+    }
+    outputs.finish()?;
+    if labelled {
+        eprintln!("total: {}", output::summary_text(&total));
+    }
+    Ok(if failed_inputs > 0 {
+        ExitCode::from(2)
+    } else if total.invalid > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn load_protocol(spec: &str) -> Result<Protocol> {
+    if clinval_core::protocol::builtin_names().contains(&spec) {
+        return Ok(Protocol::builtin(spec)?);
+    }
+    let text = std::fs::read_to_string(spec).with_context(|| {
+        format!(
+            "cannot read protocol file `{spec}` (built-in protocols: {})",
+            clinval_core::protocol::builtin_names().join(", ")
+        )
+    })?;
+    Protocol::from_json(&text).with_context(|| format!("protocol `{spec}`"))
+}
+
+fn progress_bar(inputs: &[Input]) -> Option<ProgressBar> {
+    let total: u64 = inputs.iter().map(|i| i.size).sum();
+    if total < PROGRESS_MIN_BYTES || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template(
+        "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn report(input: &Input, summary: &Summary, labelled: bool, progress: Option<&ProgressBar>) {
+    let print = || {
+        for warning in &summary.warnings {
+            eprintln!("{}: warning: {}", input.path.display(), warning.message());
+        }
+        let text = output::summary_text(summary);
+        if labelled {
+            eprintln!("{}: {text}", input.path.display());
+        } else {
+            eprintln!("{text}");
+        }
+    };
+    match progress {
+        Some(bar) => bar.suspend(print),
+        None => print(),
+    }
+}

@@ -1,0 +1,139 @@
+//! The work one pool thread does for one input: read it in chunks, validate,
+//! and render valid records and error-log lines into batches for the writer.
+
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::sync::mpsc::SyncSender;
+
+use clinval_core::{
+    IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Session, Sink, Summary,
+};
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::inputs::Input;
+
+/// Bytes read from an input at a time.
+const READ_CHUNK: usize = 256 * 1024;
+/// A batch is sent once it holds this many bytes.
+const BATCH_BYTES: usize = 256 * 1024;
+
+/// Rendered output of part of one input.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Valid records as JSON, one per line.
+    pub records: Vec<u8>,
+    /// Error-log lines (JSON Lines).
+    pub errors: Vec<u8>,
+}
+
+/// What a worker sends for one input.
+#[derive(Debug)]
+pub enum Message {
+    /// More output.
+    Batch(Batch),
+    /// The input is done: its summary, or why it could not be validated.
+    Done(Result<Summary, String>),
+}
+
+/// Everything a worker needs, shared by all workers.
+pub struct Job<'a> {
+    pub protocol: &'a std::sync::Arc<Protocol>,
+    pub options: &'a Options,
+    pub lang: Lang,
+    pub want_records: bool,
+    pub want_errors: bool,
+    pub progress: Option<&'a ProgressBar>,
+}
+
+impl Job<'_> {
+    /// Validates `input`, sending batches and then `Done` on `tx`.
+    pub fn run(&self, input: &Input, labelled: bool, tx: &SyncSender<Message>) {
+        let label = labelled.then(|| input.path.to_string_lossy().into_owned());
+        let mut sink = BatchSink {
+            job: self,
+            file: label.as_deref(),
+            batch: Batch::default(),
+            tx,
+        };
+        let result = self.validate(input, &mut sink);
+        sink.flush();
+        let _ = tx.send(Message::Done(result));
+    }
+
+    fn validate(&self, input: &Input, sink: &mut BatchSink<'_, '_>) -> Result<Summary, String> {
+        let mut file = File::open(&input.path).map_err(|e| format!("cannot read: {e}"))?;
+        let mut session = Session::new(self.protocol.clone(), input.format, self.options);
+        let mut buffer = vec![0u8; READ_CHUNK];
+        loop {
+            let n = match file.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("cannot read: {e}")),
+            };
+            session
+                .feed(&buffer[..n], sink)
+                .map_err(|e| e.to_string())?;
+            if let Some(bar) = self.progress {
+                bar.inc(n as u64);
+            }
+        }
+        session.finish(sink).map_err(|e| e.to_string())
+    }
+}
+
+struct BatchSink<'j, 'a> {
+    job: &'j Job<'a>,
+    file: Option<&'j str>,
+    batch: Batch,
+    tx: &'j SyncSender<Message>,
+}
+
+/// An error-log line labelled with its file (when several are validated).
+#[derive(Serialize)]
+struct FileIssueLine<'a> {
+    file: &'a str,
+    #[serde(flatten)]
+    line: IssueLine<'a>,
+}
+
+impl BatchSink<'_, '_> {
+    fn flush(&mut self) {
+        if !self.batch.records.is_empty() || !self.batch.errors.is_empty() {
+            let batch = std::mem::take(&mut self.batch);
+            // A closed channel means the writer gave up; nothing to do.
+            let _ = self.tx.send(Message::Batch(batch));
+        }
+    }
+}
+
+impl Sink for BatchSink<'_, '_> {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        let protocol = self.job.protocol.as_ref();
+        // Serialising to a Vec cannot fail for these types.
+        if outcome.is_valid() {
+            if self.job.want_records {
+                let _ = serde_json::to_writer(
+                    &mut self.batch.records,
+                    &RecordJson { protocol, outcome },
+                );
+                self.batch.records.push(b'\n');
+            }
+        } else if self.job.want_errors {
+            for issue in &outcome.issues {
+                let line = IssueLine::new(outcome, issue, protocol, self.job.lang);
+                let _ = match self.file {
+                    Some(file) => {
+                        serde_json::to_writer(&mut self.batch.errors, &FileIssueLine { file, line })
+                    }
+                    None => serde_json::to_writer(&mut self.batch.errors, &line),
+                };
+                self.batch.errors.push(b'\n');
+            }
+        }
+        if self.batch.records.len() + self.batch.errors.len() >= BATCH_BYTES {
+            self.flush();
+        }
+    }
+}
