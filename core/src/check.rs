@@ -314,33 +314,28 @@ fn range_failure(kind: &FieldKind, value: &Value<'_>, as_of: NaiveDate) -> Optio
             },
             Value::Date(d),
         ) => {
-            let resolve = |l: &Limit<DateLimit>| {
-                let date = match l.value {
+            let resolve = |l: &Limit<DateLimit>| Limit {
+                value: match l.value {
                     DateLimit::Fixed(date) => date,
                     DateLimit::AsOf => as_of,
-                };
-                let bound = BoundText {
-                    text: Value::Date(date).canonical(),
-                    exclusive: l.exclusive,
-                    as_of: l.value == DateLimit::AsOf,
-                };
-                (
-                    Limit {
-                        value: date,
-                        exclusive: l.exclusive,
-                    },
-                    bound,
-                )
+                },
+                exclusive: l.exclusive,
             };
-            if let Some((limit, bound)) = minimum.as_ref().map(resolve)
-                && below(*d, &limit)
+            // The bound's text is made only for a failure: this runs per record.
+            let bound = |l: &Limit<DateLimit>| BoundText {
+                text: Value::Date(resolve(l).value).canonical(),
+                exclusive: l.exclusive,
+                as_of: l.value == DateLimit::AsOf,
+            };
+            if let Some(l) = minimum
+                && below(*d, &resolve(l))
             {
-                return Some((true, Detail::TooEarly(bound)));
+                return Some((true, Detail::TooEarly(bound(l))));
             }
-            if let Some((limit, bound)) = maximum.as_ref().map(resolve)
-                && above(*d, &limit)
+            if let Some(l) = maximum
+                && above(*d, &resolve(l))
             {
-                return Some((false, Detail::TooLate(bound)));
+                return Some((false, Detail::TooLate(bound(l))));
             }
             None
         }

@@ -67,6 +67,13 @@ pub fn collapse_whitespace(text: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 fn needs_collapse(text: &str) -> bool {
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        return bytes
+            .iter()
+            .any(|b| b.is_ascii_whitespace() && *b != b' ' || *b == 0x0B)
+            || memchr::memmem::find(bytes, b"  ").is_some();
+    }
     let mut previous_space = false;
     for c in text.chars() {
         if c == ' ' {

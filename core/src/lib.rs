@@ -32,6 +32,7 @@ pub mod clean;
 pub mod date;
 pub mod decode;
 pub mod issue;
+mod key_index;
 pub mod protocol;
 pub mod reader;
 pub mod report;

@@ -5,13 +5,13 @@
 //! given, never read from a clock, so a run can be reproduced anywhere.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use crate::check::{RawValue, check_field};
 use crate::issue::{Detail, Issue};
+use crate::key_index::KeyIndex;
 use crate::protocol::Protocol;
 use crate::value::Value;
 
@@ -57,22 +57,27 @@ impl Outcome<'_> {
 pub struct Validator {
     protocol: Arc<Protocol>,
     as_of: NaiveDate,
-    /// Per `protocol.keys` entry: key text → row that first had it.
-    keys_seen: Vec<HashMap<Box<str>, u64>>,
-    /// Per field (empty map unless the field is `unique`).
-    values_seen: Vec<HashMap<Box<str>, u64>>,
-    key_buffer: String,
+    /// Per `protocol.keys` entry: the keys seen.
+    keys_seen: Vec<KeyIndex>,
+    /// Per field (empty unless the field is `unique`).
+    values_seen: Vec<KeyIndex>,
+    /// Per field of the current record: it holds a valid, present value.
+    present: Vec<bool>,
 }
 
 impl Validator {
     /// A validator for one file (or stream) under `protocol`, as of `as_of`.
     pub fn new(protocol: Arc<Protocol>, as_of: NaiveDate) -> Validator {
         Validator {
-            keys_seen: protocol.keys.iter().map(|_| HashMap::new()).collect(),
-            values_seen: protocol.fields.iter().map(|_| HashMap::new()).collect(),
+            keys_seen: protocol.keys.iter().map(|_| KeyIndex::default()).collect(),
+            values_seen: protocol
+                .fields
+                .iter()
+                .map(|_| KeyIndex::default())
+                .collect(),
+            present: vec![false; protocol.fields.len()],
             protocol,
             as_of,
-            key_buffer: String::new(),
         }
     }
 
@@ -117,7 +122,8 @@ impl Validator {
         }
         let protocol = Arc::clone(&self.protocol);
         let mut issues = Vec::new();
-        let mut ok = vec![false; protocol.fields.len()];
+        let ok = &mut self.present;
+        ok.fill(false);
         let mut values = Vec::with_capacity(protocol.fields.len());
         let mut raw = raw.into_iter();
         for (i, field) in protocol.fields.iter().enumerate() {
@@ -151,7 +157,8 @@ impl Validator {
         for (f, field) in protocol.fields.iter().enumerate() {
             if field.unique
                 && ok[f]
-                && let Some(first_row) = self.remember(Seen::Field(f), &values, &[f], row)
+                && let Some(first_row) =
+                    self.values_seen[f].first_row_or_insert([&values[f]].into_iter(), row)
             {
                 issues.push(Issue {
                     field: Some(f),
@@ -166,7 +173,8 @@ impl Validator {
         }
         for (k, key) in protocol.keys.iter().enumerate() {
             if key.fields.iter().all(|&f| ok[f])
-                && let Some(first_row) = self.remember(Seen::Key(k), &values, &key.fields, row)
+                && let Some(first_row) = self.keys_seen[k]
+                    .first_row_or_insert(key.fields.iter().map(|&f| &values[f]), row)
             {
                 issues.push(Issue {
                     field: None,
@@ -187,40 +195,4 @@ impl Validator {
             issues,
         }
     }
-
-    /// Records the key made of `fields` for `row`; returns the row that
-    /// had it first if it was seen before.
-    fn remember(
-        &mut self,
-        seen: Seen,
-        values: &[Value<'_>],
-        fields: &[usize],
-        row: u64,
-    ) -> Option<u64> {
-        // Each part is written as `<length>:<canonical text>`, so no two
-        // different value lists make the same key text.
-        self.key_buffer.clear();
-        for &f in fields {
-            let start = self.key_buffer.len();
-            values[f].write_canonical(&mut self.key_buffer);
-            let length = (self.key_buffer.len() - start).to_string();
-            self.key_buffer.insert_str(start, &length);
-            self.key_buffer.insert(start + length.len(), ':');
-        }
-        let map = match seen {
-            Seen::Field(f) => &mut self.values_seen[f],
-            Seen::Key(k) => &mut self.keys_seen[k],
-        };
-        if let Some(&first) = map.get(self.key_buffer.as_str()) {
-            return Some(first);
-        }
-        map.insert(Box::from(self.key_buffer.as_str()), row);
-        None
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Seen {
-    Field(usize),
-    Key(usize),
 }

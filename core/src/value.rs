@@ -45,11 +45,17 @@ impl Value<'_> {
             Value::Integer(n) => write!(out, "{n}"),
             Value::Number(x) => write!(out, "{x}"),
             Value::Boolean(b) => write!(out, "{b}"),
-            Value::Date(d) => write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
+            Value::Date(d) => {
+                out.push_str(iso_date(*d, &mut [0; 10]));
+                Ok(())
+            }
             Value::BloodPressure {
                 systolic,
                 diastolic,
-            } => write!(out, "{systolic}/{diastolic}"),
+            } => {
+                out.push_str(pressure(*systolic, *diastolic, &mut [0; 11]));
+                Ok(())
+            }
         };
     }
 
@@ -81,9 +87,69 @@ impl Serialize for Value<'_> {
             Value::Integer(n) => s.serialize_i64(*n),
             Value::Number(x) => s.serialize_f64(*x),
             Value::Boolean(b) => s.serialize_bool(*b),
-            Value::Date(_) | Value::BloodPressure { .. } => s.serialize_str(&self.canonical()),
+            Value::Date(date) => {
+                let mut buffer = [0u8; 10];
+                s.serialize_str(iso_date(*date, &mut buffer))
+            }
+            Value::BloodPressure {
+                systolic,
+                diastolic,
+            } => {
+                let mut buffer = [0u8; 11];
+                s.serialize_str(pressure(*systolic, *diastolic, &mut buffer))
+            }
         }
     }
+}
+
+/// `YYYY-MM-DD` into `buffer`, without the formatting machinery (this runs
+/// for every valid record written out). Years outside 0..=9999 cannot come
+/// from the date forms clinval reads; they are clamped rather than mangled.
+fn iso_date(date: NaiveDate, buffer: &mut [u8; 10]) -> &str {
+    let year = date.year().clamp(0, 9999) as u32;
+    let digits = |n: u32, out: &mut [u8]| {
+        let mut n = n;
+        for slot in out.iter_mut().rev() {
+            *slot = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    digits(year, &mut buffer[0..4]);
+    buffer[4] = b'-';
+    digits(date.month(), &mut buffer[5..7]);
+    buffer[7] = b'-';
+    digits(date.day(), &mut buffer[8..10]);
+    std::str::from_utf8(buffer).unwrap_or_default()
+}
+
+/// `S/D` into `buffer`.
+fn pressure(systolic: u16, diastolic: u16, buffer: &mut [u8; 11]) -> &str {
+    let mut len = push_decimal(systolic, buffer, 0);
+    buffer[len] = b'/';
+    len = push_decimal(diastolic, buffer, len + 1);
+    std::str::from_utf8(&buffer[..len]).unwrap_or_default()
+}
+
+/// Writes `n` in decimal at `buffer[at..]`; returns the end.
+fn push_decimal(n: u16, buffer: &mut [u8], at: usize) -> usize {
+    let mut digits = [0u8; 5];
+    let mut count = 0;
+    let mut n = n;
+    loop {
+        digits[count] = b'0' + (n % 10) as u8;
+        count += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for (slot, digit) in buffer[at..at + count]
+        .iter_mut()
+        .zip(digits[..count].iter().rev())
+    {
+        *slot = *digit;
+    }
+    at + count
 }
 
 #[cfg(test)]
@@ -99,6 +165,13 @@ mod tests {
             diastolic: 80,
         };
         assert_eq!(serde_json::to_string(&bp).unwrap(), "\"120/80\"");
+        let edge = Value::BloodPressure {
+            systolic: 65535,
+            diastolic: 0,
+        };
+        assert_eq!(edge.canonical(), "65535/0");
+        let early = Value::Date(NaiveDate::from_ymd_opt(900, 1, 2).unwrap());
+        assert_eq!(serde_json::to_string(&early).unwrap(), "\"0900-01-02\"");
         assert_eq!(serde_json::to_string(&Value::Integer(51)).unwrap(), "51");
         assert_eq!(serde_json::to_string(&Value::Missing).unwrap(), "null");
     }

@@ -1,1 +1,180 @@
-fn main() {}
+//! Native validation throughput and the CLI's peak memory.
+//!
+//! Run: `cargo bench -p clinval-host --bench validate [-- --records N]`
+//! (default 1,000,000). Generates a synthetic patient CSV once under
+//! `target/bench-data/`, then measures on one core:
+//!
+//! 1. the engine alone (decode, parse, clean, check; a counting sink);
+//! 2. the engine plus rendering every valid record and issue line, which
+//!    is the work `clinval validate --out --errors` does;
+//! 3. the `clinval` binary itself, `--jobs 1`, writing to /dev/null: wall
+//!    time and peak RSS, for the full file and for a tenth of it.
+
+mod synth;
+
+use std::fs::File;
+use std::io::{BufWriter, Read};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clinval_core::{
+    Format, IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Session, Sink,
+};
+
+const RUNS: usize = 3;
+
+struct Count(u64);
+
+impl Sink for Count {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        self.0 += outcome.issues.len() as u64;
+    }
+}
+
+struct Render {
+    protocol: Arc<Protocol>,
+    out: Vec<u8>,
+}
+
+impl Sink for Render {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        let protocol = self.protocol.as_ref();
+        if outcome.is_valid() {
+            let _ = serde_json::to_writer(&mut self.out, &RecordJson { protocol, outcome });
+        } else {
+            for issue in &outcome.issues {
+                let line = IssueLine::new(outcome, issue, protocol, Lang::En);
+                let _ = serde_json::to_writer(&mut self.out, &line);
+            }
+        }
+        self.out.clear(); // keep the rendering cost, not the memory
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let records: u64 = args
+        .iter()
+        .position(|a| a == "--records")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let big = data_file(records);
+    let small = data_file((records / 10).max(1));
+    let size = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "input: {} ({records} records, {:.1} MB)",
+        big.display(),
+        size as f64 / 1e6
+    );
+
+    // The binary first, while this process is small: a child's peak RSS
+    // counts the pages it shares with this process before exec.
+    for (file, n) in [(&small, (records / 10).max(1)), (&big, records)] {
+        let (elapsed, peak_kib) = run_cli(file);
+        println!(
+            "clinval validate --jobs 1, {n} records: {:.2} s, {:.0} records/s, peak RSS {:.1} MiB",
+            elapsed.as_secs_f64(),
+            n as f64 / elapsed.as_secs_f64(),
+            peak_kib as f64 / 1024.0
+        );
+    }
+
+    let protocol = Arc::new(Protocol::builtin("patient").expect("built-in protocol"));
+    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
+    let options = Options::new(as_of);
+
+    let engine = best(|| {
+        let mut sink = Count(0);
+        run_session(&big, &protocol, &options, &mut sink)
+    });
+    report("engine only (1 core)", records, size, engine);
+    let rendered = best(|| {
+        let mut sink = Render {
+            protocol: Arc::clone(&protocol),
+            out: Vec::new(),
+        };
+        run_session(&big, &protocol, &options, &mut sink)
+    });
+    report("engine + JSON output (1 core)", records, size, rendered);
+}
+
+fn data_file(records: u64) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    let path = dir.join(format!("patients-{records}.csv"));
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let mut out = BufWriter::new(File::create(&tmp).expect("create data file"));
+        synth::write_patients(&mut out, records, 42).expect("write data file");
+        drop(out);
+        std::fs::rename(&tmp, &path).expect("rename data file");
+    }
+    path
+}
+
+fn run_session(
+    path: &Path,
+    protocol: &Arc<Protocol>,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Duration {
+    let start = Instant::now();
+    let mut file = File::open(path).expect("open data file");
+    let mut session = Session::new(Arc::clone(protocol), Format::Csv, options);
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buffer).expect("read data file");
+        if n == 0 {
+            break;
+        }
+        session.feed(&buffer[..n], sink).expect("valid input");
+    }
+    session.finish(sink).expect("valid input");
+    start.elapsed()
+}
+
+fn best(mut run: impl FnMut() -> Duration) -> Duration {
+    (0..RUNS).map(|_| run()).min().unwrap_or_default()
+}
+
+fn report(what: &str, records: u64, bytes: u64, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64();
+    println!(
+        "{what}: {:.3} s, {:.0} records/s, {:.0} MB/s (best of {RUNS})",
+        secs,
+        records as f64 / secs,
+        bytes as f64 / 1e6 / secs
+    );
+}
+
+/// Runs the `clinval` binary on `file`; returns wall time and its peak RSS.
+fn run_cli(file: &Path) -> (Duration, i64) {
+    let start = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args(["validate", "--jobs", "1", "--as-of", "2025-06-30"])
+        .args(["--out", "/dev/null", "--errors", "/dev/null"])
+        .arg(file)
+        .status()
+        .expect("run clinval");
+    let elapsed = start.elapsed();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "the synthetic file has invalid records"
+    );
+    (elapsed, peak_child_rss_kib())
+}
+
+/// Largest peak RSS of any child so far (KiB); children run one at a time
+/// and grow in size, so the last one's is the largest.
+fn peak_child_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes the struct we hand it.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss
+    }
+}

@@ -152,17 +152,23 @@ impl CsvReader {
 
     fn dispatch(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
         let data = &self.out[..self.out_len];
-        let ends = &self.ends[..self.ends_len];
-        let cell = |i: usize| -> Cow<'_, str> {
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            // Cells are cut at ASCII delimiters of UTF-8 text, so they are UTF-8.
-            String::from_utf8_lossy(&data[start..ends[i]])
+        // Validate the record's UTF-8 once. It is always valid (the decoder
+        // hands out UTF-8 and cells are cut at ASCII delimiters); should it
+        // not be, the valid prefix is used rather than panicking.
+        let text = match std::str::from_utf8(data) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&data[..e.valid_up_to()]).unwrap_or_default(),
         };
-        if ends.len() == 1 && clean(&cell(0)).is_empty() {
+        let ends = &self.ends[..self.ends_len];
+        let cell = |i: usize| -> &str {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            text.get(start..ends[i]).unwrap_or_default()
+        };
+        if ends.len() == 1 && clean(cell(0)).is_empty() {
             return Ok(()); // a blank line is not a record
         }
         let Some(header) = &self.header else {
-            let cells: Vec<Cow<'_, str>> = (0..ends.len()).map(cell).collect();
+            let cells: Vec<&str> = (0..ends.len()).map(cell).collect();
             let header = read_header(&self.protocol, &cells, self.record_line)?;
             if !header.extra_names.is_empty() {
                 emit.unknown_columns(header.extra_names.clone());
@@ -184,18 +190,12 @@ impl CsvReader {
         }
         input.values = vec![RawValue::Absent; self.protocol.fields.len()];
         for (i, slot) in header.slots.iter().enumerate() {
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            let bytes = &data[start..ends[i]];
             match slot {
-                Slot::Field(f) => {
-                    input.values[*f] = match std::str::from_utf8(bytes) {
-                        Ok(text) => RawValue::Text(Cow::Borrowed(text)),
-                        Err(_) => RawValue::Text(String::from_utf8_lossy(bytes)),
-                    };
-                }
-                Slot::Extra(e) => input
-                    .extras
-                    .push((Cow::Borrowed(header.extra_names[*e].as_str()), cell(i))),
+                Slot::Field(f) => input.values[*f] = RawValue::Text(Cow::Borrowed(cell(i))),
+                Slot::Extra(e) => input.extras.push((
+                    Cow::Borrowed(header.extra_names[*e].as_str()),
+                    Cow::Borrowed(cell(i)),
+                )),
             }
         }
         emit.record(input);
@@ -204,11 +204,7 @@ impl CsvReader {
 }
 
 /// Maps header cells to fields; refuses missing and doubled columns.
-fn read_header(
-    protocol: &Protocol,
-    cells: &[Cow<'_, str>],
-    line: u64,
-) -> Result<Header, InputError> {
+fn read_header(protocol: &Protocol, cells: &[&str], line: u64) -> Result<Header, InputError> {
     let mut column_of_field: Vec<Option<usize>> = vec![None; protocol.fields.len()];
     let mut slots = Vec::with_capacity(cells.len());
     let mut extra_names = Vec::new();
