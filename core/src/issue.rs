@@ -187,7 +187,7 @@ impl Issue {
             Detail::Type { expected } if zh => {
                 format!("{field} 的值 “{value}” 不是有效的{}", type_zh(expected))
             }
-            Detail::Type { expected } => format!("{field} “{value}” is not a valid {expected}"),
+            Detail::Type { expected } => format!("{field} “{value}” is not {}", type_en(expected)),
             Detail::NotScalar { found } if zh => format!("{field} 不能是 JSON {found}"),
             Detail::NotScalar { found } => format!("{field} cannot be a JSON {found}"),
             Detail::Pattern { pattern } if zh => {
@@ -366,13 +366,24 @@ fn date_bound(field: &str, value: &str, bound: &BoundText, early: bool, zh: bool
     format!("{field} {value} {relation} {what}")
 }
 
+fn type_en(type_name: &str) -> &'static str {
+    match type_name {
+        "integer" => "a whole number",
+        "number" => "a number",
+        "boolean" => "true or false",
+        "date" => "a real date in an accepted form (e.g. 2024-05-29)",
+        "bloodPressure" => "a blood pressure written systolic/diastolic (e.g. 120/80)",
+        _ => "a valid value",
+    }
+}
+
 fn type_zh(type_name: &str) -> &'static str {
     match type_name {
         "integer" => "整数",
         "number" => "数字",
         "boolean" => "布尔值",
         "date" => "日期",
-        "bloodPressure" => "血压（收缩压/舒张压）",
+        "bloodPressure" => "血压（收缩压/舒张压，如 120/80）",
         _ => "值",
     }
 }

@@ -20,16 +20,25 @@ pub fn fixtures() -> PathBuf {
 /// Verdicts in the shape of `expected.jsonl`: one JSON value per record
 /// with `row`, `valid`, `issues` as `[field, code]` pairs and, for valid
 /// records, the cleaned `record`.
-#[derive(Default)]
 pub struct Verdicts {
-    protocol: Option<Arc<Protocol>>,
+    protocol: Arc<Protocol>,
     /// One per record, in input order.
     pub lines: Vec<Value>,
 }
 
+impl Verdicts {
+    /// An empty collection for records of `protocol`.
+    pub fn new(protocol: Arc<Protocol>) -> Verdicts {
+        Verdicts {
+            protocol,
+            lines: Vec::new(),
+        }
+    }
+}
+
 impl Sink for Verdicts {
     fn record(&mut self, outcome: &Outcome<'_>) {
-        let protocol = self.protocol.as_ref().expect("protocol set");
+        let protocol = self.protocol.as_ref();
         let issues: Vec<Value> = outcome
             .issues
             .iter()
@@ -52,10 +61,7 @@ pub fn patient_verdicts(
 ) -> Result<(Summary, Vec<Value>), clinval_core::InputError> {
     let protocol = Arc::new(Protocol::builtin("patient").expect("built-in protocol"));
     let as_of = as_of.parse().expect("as-of date");
-    let mut sink = Verdicts {
-        protocol: Some(Arc::clone(&protocol)),
-        lines: Vec::new(),
-    };
+    let mut sink = Verdicts::new(Arc::clone(&protocol));
     let summary = validate_bytes(protocol, format, &Options::new(as_of), input, &mut sink)?;
     Ok((summary, sink.lines))
 }

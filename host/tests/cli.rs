@@ -1,0 +1,376 @@
+//! `clinval validate` end to end: the real binary, real files, exit codes,
+//! outputs and messages.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn clinval(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args(args)
+        .output()
+        .expect("run clinval")
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let file = dir.join(name);
+    std::fs::File::create(&file)
+        .and_then(|mut f| f.write_all(bytes))
+        .expect("write test input");
+    file
+}
+
+fn json_lines(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .expect("read output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+const HEADER: &str = "id,name,age,visitDate,bp\n";
+
+#[test]
+fn shared_sample_writes_valid_records_and_the_error_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, errors) = (
+        dir.path().join("valid.json"),
+        dir.path().join("errors.jsonl"),
+    );
+    let sample = root().join("../shared/data/patients-sample.csv");
+    let expected: Vec<Value> =
+        json_lines(&root().join("../shared/data/patients-sample.expected.jsonl"));
+    let output = clinval(&[
+        "validate",
+        path(&sample),
+        "--as-of",
+        "2025-06-30",
+        "--out",
+        path(&out),
+        "--errors",
+        path(&errors),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    let valid: Vec<Value> = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let expected_valid: Vec<&Value> = expected.iter().filter_map(|e| e.get("record")).collect();
+    assert_eq!(valid.iter().collect::<Vec<_>>(), expected_valid);
+
+    let issues = json_lines(&errors);
+    let expected_issues: Vec<(u64, Value, Value)> = expected
+        .iter()
+        .flat_map(|e| {
+            let row = e["row"].as_u64().unwrap();
+            e["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |i| (row, i[0].clone(), i[1].clone()))
+        })
+        .collect();
+    let got: Vec<(u64, Value, Value)> = issues
+        .iter()
+        .map(|i| {
+            (
+                i["row"].as_u64().unwrap(),
+                i["field"].clone(),
+                i["code"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, expected_issues);
+    for issue in &issues {
+        let keys: Vec<&str> = issue
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.len(), 6, "{issue}");
+        assert!(issue["line"].as_u64().unwrap() > issue["row"].as_u64().unwrap());
+        assert!(!issue["message"].as_str().unwrap().is_empty());
+    }
+    let summary = stderr(&output);
+    assert!(
+        summary.contains("400 records: 303 valid, 97 invalid; 100 issues"),
+        "{summary}"
+    );
+    assert!(summary.contains("implausible 17"), "{summary}");
+}
+
+#[test]
+fn ndjson_output_chinese_messages_and_exit_zero_when_all_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.csv",
+        format!("{HEADER}P1,Ann,30,2024-01-01,120/80\nP2,Bo,31,2024-01-02,121/80\n").as_bytes(),
+    );
+    let out = dir.path().join("valid.jsonl");
+    let output = clinval(&[
+        "validate",
+        path(&input),
+        "--as-of",
+        "2025-06-30",
+        "--out",
+        path(&out),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1]["id"], "P2");
+
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        format!("{HEADER}P1,Ann,17,2024-01-01,120/80\n").as_bytes(),
+    );
+    let errors = dir.path().join("e.jsonl");
+    let output = clinval(&[
+        "validate",
+        path(&bad),
+        "--as-of",
+        "2025-06-30",
+        "--lang",
+        "zh-CN",
+        "--errors",
+        path(&errors),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json_lines(&errors)[0]["message"], "age 17 超出范围 19..=80");
+}
+
+#[test]
+fn as_of_defaults_to_today() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.csv",
+        format!("{HEADER}P1,Ann,30,2999-01-01,120/80\n").as_bytes(),
+    );
+    let errors = dir.path().join("e.jsonl");
+    let output = clinval(&["validate", path(&input), "--errors", path(&errors)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(json_lines(&errors)[0]["code"], "future_date");
+}
+
+#[test]
+fn several_inputs_and_directories_keep_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("batch");
+    std::fs::create_dir(&sub).unwrap();
+    for (name, age) in [("b.csv", 17), ("a.csv", 81), ("c.ndjson", 18)] {
+        let body = if name.ends_with(".ndjson") {
+            format!(
+                "{{\"id\":\"P1\",\"name\":\"X\",\"age\":{age},\"visitDate\":\"2024-01-01\",\"bp\":\"120/80\"}}\n"
+            )
+        } else {
+            format!("{HEADER}P1,X,{age},2024-01-01,120/80\n")
+        };
+        write(&sub, name, body.as_bytes());
+    }
+    std::fs::write(sub.join("notes.txt.bak"), "ignored").unwrap();
+    let first = write(
+        dir.path(),
+        "first.json",
+        br#"[{"id":"P9","name":"Y","age":19,"visitDate":"2024-01-01","bp":"120/80"}]"#,
+    );
+    let errors = dir.path().join("e.jsonl");
+    let output = clinval(&[
+        "validate",
+        path(&first),
+        path(&sub),
+        "--as-of",
+        "2025-06-30",
+        "--jobs",
+        "2",
+        "--errors",
+        path(&errors),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let files: Vec<String> = json_lines(&errors)
+        .iter()
+        .map(|e| {
+            Path::new(e["file"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(files, ["a.csv", "b.csv", "c.ndjson"]);
+    assert!(
+        stderr(&output).contains("total: 4 records: 1 valid, 3 invalid"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn custom_protocol_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = write(
+        dir.path(),
+        "trial.json",
+        br#"{"name": "labs", "fields": [
+              {"name": "subject", "constraints": {"required": true, "unique": true}},
+              {"name": "hb", "type": "number", "constraints": {"minimum": 5, "maximum": 25}}]}"#,
+    );
+    let input = write(dir.path(), "labs.csv", b"subject,hb\nS1,13.5\nS2,40\nS1,\n");
+    let errors = dir.path().join("e.jsonl");
+    let output = clinval(&[
+        "validate",
+        path(&input),
+        "--protocol",
+        path(&protocol),
+        "--errors",
+        path(&errors),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let codes: Vec<(Value, Value)> = json_lines(&errors)
+        .iter()
+        .map(|e| (e["row"].clone(), e["code"].clone()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (2.into(), "out_of_range".into()),
+            (3.into(), "duplicate".into())
+        ]
+    );
+}
+
+/// Runs `clinval validate` with `args` and checks exit 2 and that stderr
+/// contains `expected`, with no panic.
+fn refused(args: &[&str], expected: &str) {
+    let output = clinval(args);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
+    assert!(
+        text.contains(expected),
+        "{args:?}: want {expected:?} in {text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+#[test]
+fn unusable_inputs_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let empty = write(d, "empty.csv", b"");
+    refused(&["validate", path(&empty)], "empty.csv: input is empty");
+    let header = write(d, "header.csv", HEADER.as_bytes());
+    refused(
+        &["validate", path(&header)],
+        "input has no records (a header but no data rows)",
+    );
+    let missing = write(d, "missing.csv", b"id,name,age\nP1,A,30\n");
+    refused(
+        &["validate", path(&missing)],
+        "line 1: the header lacks column(s) `visitDate`",
+    );
+    let mut garbage = vec![0u8; 4096];
+    for (i, b) in garbage.iter_mut().enumerate() {
+        *b = (i * 7919 % 251) as u8;
+    }
+    let binary = write(d, "garbage.csv", &garbage);
+    refused(&["validate", path(&binary)], "input is binary, not text");
+    let mut long_line = HEADER.as_bytes().to_vec();
+    long_line.extend(std::iter::repeat_n(b'x', 100 * 1024 * 1024));
+    let huge = write(d, "huge.csv", &long_line);
+    drop(long_line);
+    refused(
+        &["validate", path(&huge)],
+        "line 2: record is larger than the 16777216-byte limit",
+    );
+    let bad_protocol = write(
+        d,
+        "p.json",
+        b"{\"fields\": [{\"name\": \"a\", \"type\": \"integr\"}]}",
+    );
+    refused(
+        &["validate", path(&empty), "--protocol", path(&bad_protocol)],
+        "protocol key `fields[0].type`: type `integr` is not supported",
+    );
+    let not_json = write(d, "q.json", b"{\"fields\": [");
+    refused(
+        &["validate", path(&empty), "--protocol", path(&not_json)],
+        "protocol is not valid JSON (line 1",
+    );
+    refused(
+        &["validate", path(&empty), "--format", "xlsx"],
+        "unknown format `xlsx`",
+    );
+    refused(
+        &["validate", "/nonexistent/x.csv"],
+        "cannot read /nonexistent/x.csv",
+    );
+    let unknown = write(d, "data.xlsx", b"x");
+    refused(
+        &["validate", path(&unknown)],
+        "cannot tell the format from the file name",
+    );
+    refused(
+        &["validate", path(&empty), "--as-of", "2025-13-01"],
+        "invalid value '2025-13-01'",
+    );
+    refused(
+        &["validate", path(&empty), "--lang", "fr"],
+        "unknown language `fr`",
+    );
+    let broken = write(d, "broken.json", b"[{\"id\": 1} {\"id\": 2}]");
+    refused(
+        &["validate", path(&broken)],
+        "line 1, column 12: expected `,` or `]` after a record",
+    );
+}
+
+#[test]
+fn one_bad_input_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.csv", b"");
+    let good = write(
+        dir.path(),
+        "good.csv",
+        format!("{HEADER}P1,Ann,30,2024-01-01,120/80\n").as_bytes(),
+    );
+    let out = dir.path().join("v.json");
+    let output = clinval(&[
+        "validate",
+        path(&empty),
+        path(&good),
+        "--as-of",
+        "2025-06-30",
+        "--out",
+        path(&out),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let valid: Vec<Value> = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(valid.len(), 1);
+}
+
+#[test]
+fn the_demo_file_the_readme_runs() {
+    let demo = root().join("tests/fixtures/demo/patients.csv");
+    let output = clinval(&["validate", path(&demo), "--as-of", "2025-06-30"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("18 records: 7 valid, 11 invalid"),
+        "{}",
+        stderr(&output)
+    );
+}
