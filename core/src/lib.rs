@@ -45,7 +45,7 @@ pub use issue::{Detail, Issue, Lang};
 pub use protocol::{Protocol, ProtocolError};
 pub use reader::{Format, InputError, Warning};
 pub use report::{IssueLine, RecordJson, Summary};
-pub use session::{Options, Session, Sink, validate_bytes};
+pub use session::{Options, Session, Sink, validate_bytes, validate_read};
 pub use validator::{Outcome, RecordInput, Validator};
 pub use value::Value;
 

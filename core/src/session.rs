@@ -5,6 +5,7 @@
 //! every host (CLI, server, browser, partner runtime) drives the engine the
 //! same way, in chunks of any size.
 
+use std::io::{ErrorKind, Read};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -193,5 +194,33 @@ pub fn validate_bytes(
 ) -> Result<Summary, InputError> {
     let mut session = Session::new(protocol, format, options);
     session.feed(input, sink)?;
+    session.finish(sink)
+}
+
+/// Bytes read from a [`Read`] at a time by [`validate_read`].
+pub const READ_CHUNK: usize = 256 * 1024;
+
+/// Validates everything `reader` yields, in [`READ_CHUNK`] pieces;
+/// `progress` is told the size of each piece as it is consumed.
+pub fn validate_read(
+    protocol: Arc<Protocol>,
+    format: Format,
+    options: &Options,
+    mut reader: impl Read,
+    sink: &mut dyn Sink,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Summary, InputError> {
+    let mut session = Session::new(protocol, format, options);
+    let mut buffer = vec![0u8; READ_CHUNK];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(InputError::Read(e.to_string())),
+        };
+        session.feed(&buffer[..n], sink)?;
+        progress(n);
+    }
     session.finish(sink)
 }

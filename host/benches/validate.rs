@@ -13,14 +13,14 @@
 mod synth;
 
 use std::fs::File;
-use std::io::{BufWriter, Read};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clinval_core::{
-    Format, IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Session, Sink,
+    Format, IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Sink, validate_read,
 };
 
 const RUNS: usize = 3;
@@ -122,17 +122,16 @@ fn run_session(
     sink: &mut dyn Sink,
 ) -> Duration {
     let start = Instant::now();
-    let mut file = File::open(path).expect("open data file");
-    let mut session = Session::new(Arc::clone(protocol), Format::Csv, options);
-    let mut buffer = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buffer).expect("read data file");
-        if n == 0 {
-            break;
-        }
-        session.feed(&buffer[..n], sink).expect("valid input");
-    }
-    session.finish(sink).expect("valid input");
+    let file = File::open(path).expect("open data file");
+    validate_read(
+        Arc::clone(protocol),
+        Format::Csv,
+        options,
+        file,
+        sink,
+        &mut |_| {},
+    )
+    .expect("valid input");
     start.elapsed()
 }
 

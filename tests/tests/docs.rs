@@ -6,7 +6,9 @@ use clinval_core::{Format, Options, Protocol, validate_bytes};
 use clinval_tests::Verdicts;
 
 fn docs(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs")
+        .join(name);
     std::fs::read_to_string(path).expect("docs file")
 }
 
@@ -20,7 +22,8 @@ fn first_block(text: &str, lang: &str) -> String {
 #[test]
 fn the_complete_protocol_example_loads_and_validates() {
     let example = first_block(&docs("protocol.md"), "json");
-    let protocol = Arc::new(Protocol::from_json(&example).expect("docs example is a valid protocol"));
+    let protocol =
+        Arc::new(Protocol::from_json(&example).expect("docs example is a valid protocol"));
     assert_eq!(protocol.name, "labs-v2");
     let csv = "Subject ID,sampled,received,hb,arm,血压\n\
                S0001,03/02/2024,2024-02-04 09:30,13.5,A,120/80\n\
@@ -28,7 +31,14 @@ fn the_complete_protocol_example_loads_and_validates() {
                S0001,2024-02-03,,30,placebo,\n";
     let mut sink = Verdicts::new(Arc::clone(&protocol));
     let as_of = "2025-06-30".parse().unwrap();
-    validate_bytes(protocol, Format::Csv, &Options::new(as_of), csv.as_bytes(), &mut sink).unwrap();
+    validate_bytes(
+        protocol,
+        Format::Csv,
+        &Options::new(as_of),
+        csv.as_bytes(),
+        &mut sink,
+    )
+    .unwrap();
     let issues: Vec<String> = sink.lines.iter().map(|l| l["issues"].to_string()).collect();
     assert_eq!(
         issues,

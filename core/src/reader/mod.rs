@@ -86,6 +86,9 @@ pub enum InputError {
     /// The text cannot be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// Reading the input failed (see [`crate::validate_read`]).
+    #[error("cannot read: {0}")]
+    Read(String),
     /// The header lacks columns the protocol needs.
     #[error("line {line}: the header lacks column(s) {}", .missing.join("; "))]
     MissingColumns {

@@ -2,19 +2,16 @@
 //! and render valid records and error-log lines into batches for the writer.
 
 use std::fs::File;
-use std::io::{ErrorKind, Read};
 use std::sync::mpsc::SyncSender;
 
 use clinval_core::{
-    IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Session, Sink, Summary,
+    IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Sink, Summary, validate_read,
 };
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::inputs::Input;
 
-/// Bytes read from an input at a time.
-const READ_CHUNK: usize = 256 * 1024;
 /// A batch is sent once it holds this many bytes.
 const BATCH_BYTES: usize = 256 * 1024;
 
@@ -62,24 +59,22 @@ impl Job<'_> {
     }
 
     fn validate(&self, input: &Input, sink: &mut BatchSink<'_, '_>) -> Result<Summary, String> {
-        let mut file = File::open(&input.path).map_err(|e| format!("cannot read: {e}"))?;
-        let mut session = Session::new(self.protocol.clone(), input.format, self.options);
-        let mut buffer = vec![0u8; READ_CHUNK];
-        loop {
-            let n = match file.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(format!("cannot read: {e}")),
-            };
-            session
-                .feed(&buffer[..n], sink)
-                .map_err(|e| e.to_string())?;
+        let file = File::open(&input.path).map_err(|e| format!("cannot read: {e}"))?;
+        let mut progress = |n: usize| {
             if let Some(bar) = self.progress {
                 bar.inc(n as u64);
             }
-        }
-        session.finish(sink).map_err(|e| e.to_string())
+        };
+        let protocol = self.protocol.clone();
+        validate_read(
+            protocol,
+            input.format,
+            self.options,
+            file,
+            sink,
+            &mut progress,
+        )
+        .map_err(|e| e.to_string())
     }
 }
 
