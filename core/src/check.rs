@@ -88,7 +88,7 @@ pub fn check_field<'a>(
         }
     };
     if let Some(p) = &field.pattern
-        && !p.regex.is_match(&text)
+        && !p.is_match(&text)
     {
         let detail = Detail::Pattern {
             pattern: p.source.clone(),
@@ -179,8 +179,7 @@ enum TypeError {
 }
 
 fn parse_typed<'a>(kind: &FieldKind, text: Cow<'a, str>) -> Result<Value<'a>, TypeError> {
-    let lexical_ok =
-        |lexical: &Option<Pattern>| lexical.as_ref().is_none_or(|p| p.regex.is_match(&text));
+    let lexical_ok = |lexical: &Option<Pattern>| lexical.as_ref().is_none_or(|p| p.is_match(&text));
     match kind {
         FieldKind::String => Ok(Value::Text(text)),
         FieldKind::Integer { lexical, .. } => {
@@ -273,24 +272,25 @@ fn range_failure(kind: &FieldKind, value: &Value<'_>, as_of: NaiveDate) -> Optio
             v > l.value
         }
     }
-    fn text<T: ToString>(l: &Limit<T>) -> BoundText {
+    fn text<T: Copy>(l: &Limit<T>, show: fn(T) -> String) -> BoundText {
         BoundText {
-            text: l.value.to_string(),
+            text: show(l.value),
             exclusive: l.exclusive,
             as_of: false,
         }
     }
-    fn numeric<T: PartialOrd + Copy + ToString>(
+    fn numeric<T: PartialOrd + Copy>(
         v: T,
         minimum: &Option<Limit<T>>,
         maximum: &Option<Limit<T>>,
+        show: fn(T) -> String,
     ) -> Option<(bool, Detail)> {
         let low = minimum.as_ref().is_some_and(|l| below(v, l));
         let high = maximum.as_ref().is_some_and(|l| above(v, l));
         (low || high).then(|| {
             let detail = Detail::OutOfRange {
-                low: minimum.as_ref().map(text),
-                high: maximum.as_ref().map(text),
+                low: minimum.as_ref().map(|l| text(l, show)),
+                high: maximum.as_ref().map(|l| text(l, show)),
             };
             (low, detail)
         })
@@ -301,13 +301,13 @@ fn range_failure(kind: &FieldKind, value: &Value<'_>, as_of: NaiveDate) -> Optio
                 minimum, maximum, ..
             },
             Value::Integer(n),
-        ) => numeric(*n, minimum, maximum),
+        ) => numeric(*n, minimum, maximum, |n| n.to_string()),
         (
             FieldKind::Number {
                 minimum, maximum, ..
             },
             Value::Number(x),
-        ) => numeric(*x, minimum, maximum),
+        ) => numeric(*x, minimum, maximum, crate::value::number_text),
         (
             FieldKind::Date {
                 minimum, maximum, ..

@@ -136,6 +136,22 @@ pub fn parse_date(text: &str, syntax: &DateSyntax) -> Result<NaiveDate, DateErro
     Err(DateError::Invalid)
 }
 
+/// Parses an ISO date `YYYY-MM-DD` (protocol bounds, as-of dates).
+pub fn parse_iso(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits_at = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    if b.len() != 10
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !digits_at(0..4)
+        || !digits_at(5..7)
+        || !digits_at(8..10)
+    {
+        return None;
+    }
+    calendar(digits(&b[..4]), digits(&b[5..7]), digits(&b[8..])).ok()
+}
+
 /// Splits `D+ S D+ S D+` where S is one of `-`, `/`, `.` used twice.
 fn split_groups(bytes: &[u8]) -> Option<[&[u8]; 3]> {
     let first = bytes.iter().position(|b| !b.is_ascii_digit())?;
@@ -290,6 +306,23 @@ mod tests {
             parse_date("25/12/2023", &month_first),
             Err(DateError::Invalid)
         );
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(
+            parse_iso("2025-06-30"),
+            NaiveDate::from_ymd_opt(2025, 6, 30)
+        );
+        for bad in [
+            "2025-6-30",
+            "2025-02-30",
+            "20250630",
+            "2025-06-30T00:00",
+            "２０２５-06-30",
+        ] {
+            assert_eq!(parse_iso(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod date;
 pub mod decode;
 pub mod issue;
 mod key_index;
+pub mod pattern;
 pub mod protocol;
 pub mod reader;
 pub mod report;

@@ -103,6 +103,63 @@ impl<'a> IssueLine<'a> {
     }
 }
 
+/// An issue of a single record or value (no row or line): what forms and
+/// the one-record API show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldIssue {
+    /// Field output key; `null` for a row issue.
+    pub field: Option<String>,
+    /// Stable issue code.
+    pub code: String,
+    /// Message for people.
+    pub message: String,
+    /// The cleaned value concerned.
+    pub value: Option<String>,
+}
+
+impl FieldIssue {
+    /// The issue as shown for one record.
+    pub fn new(issue: &Issue, protocol: &Protocol, lang: Lang) -> FieldIssue {
+        FieldIssue {
+            field: issue.field_name(protocol).map(str::to_owned),
+            code: issue.code.to_string(),
+            message: issue.message(protocol, lang),
+            value: issue.value.clone(),
+        }
+    }
+}
+
+/// The verdict on one record: `{"valid", "issues", "record"}`, the same
+/// answer in the browser, the server and a partner's host.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordVerdict {
+    /// No issue.
+    pub valid: bool,
+    /// Every issue.
+    pub issues: Vec<FieldIssue>,
+    /// The cleaned record when valid, else `null`.
+    pub record: Option<serde_json::Value>,
+}
+
+impl RecordVerdict {
+    /// The verdict for `outcome`.
+    pub fn new(outcome: &Outcome<'_>, protocol: &Protocol, lang: Lang) -> RecordVerdict {
+        let valid = outcome.is_valid();
+        RecordVerdict {
+            valid,
+            issues: outcome
+                .issues
+                .iter()
+                .map(|issue| FieldIssue::new(issue, protocol, lang))
+                .collect(),
+            // Serialising a record to a JSON value cannot fail.
+            record: valid
+                .then(|| serde_json::to_value(RecordJson { protocol, outcome }).ok())
+                .flatten(),
+        }
+    }
+}
+
 /// A valid record as output JSON: fields in protocol order, then the
 /// carried extra columns.
 pub struct RecordJson<'o, 'a> {

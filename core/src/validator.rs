@@ -13,6 +13,7 @@ use crate::check::{RawValue, check_field};
 use crate::issue::{Detail, Issue};
 use crate::key_index::KeyIndex;
 use crate::protocol::Protocol;
+use crate::reader::{KeyResolver, json_record};
 use crate::value::Value;
 
 /// One record as a reader found it.
@@ -95,6 +96,14 @@ impl Validator {
     /// field's own rules only, no cross-field or uniqueness checks.
     pub fn check_value<'a>(&self, field: usize, raw: RawValue<'a>) -> Result<Value<'a>, Issue> {
         check_field(&self.protocol.fields[field], field, raw, self.as_of)
+    }
+
+    /// Validates one JSON object (as bytes) as the record numbered `row`:
+    /// keys are matched to fields by name or alias, like CSV headers.
+    pub fn validate_json<'a>(&mut self, row: u64, object: &'a [u8]) -> Outcome<'a> {
+        let mut keys = KeyResolver::new(Arc::clone(&self.protocol));
+        let input = json_record(object, 1, &mut keys);
+        self.validate(row, input)
     }
 
     /// Validates the record numbered `row` (1-based among the file's records).

@@ -43,7 +43,10 @@ impl Value<'_> {
                 Ok(())
             }
             Value::Integer(n) => write!(out, "{n}"),
-            Value::Number(x) => write!(out, "{x}"),
+            Value::Number(x) => {
+                out.push_str(&number_text(*x));
+                Ok(())
+            }
             Value::Boolean(b) => write!(out, "{b}"),
             Value::Date(d) => {
                 out.push_str(iso_date(*d, &mut [0; 10]));
@@ -85,7 +88,10 @@ impl Serialize for Value<'_> {
             Value::Missing => s.serialize_none(),
             Value::Text(t) => s.serialize_str(t),
             Value::Integer(n) => s.serialize_i64(*n),
-            Value::Number(x) => s.serialize_f64(*x),
+            Value::Number(x) => match whole(*x) {
+                Some(n) => s.serialize_i64(n),
+                None => s.serialize_f64(*x),
+            },
             Value::Boolean(b) => s.serialize_bool(*b),
             Value::Date(date) => {
                 let mut buffer = [0u8; 10];
@@ -99,6 +105,22 @@ impl Serialize for Value<'_> {
                 s.serialize_str(pressure(*systolic, *diastolic, &mut buffer))
             }
         }
+    }
+}
+
+/// `x` as a whole number, when it is one (and exactly representable).
+fn whole(x: f64) -> Option<i64> {
+    (x.fract() == 0.0 && x.abs() < 9.0e15).then_some(x as i64)
+}
+
+/// The canonical text of a number: `30` for a whole number, else the
+/// shortest text that reads back as the same `f64` (as JSON output shows it).
+/// serde_json's formatter is used rather than `{}`: one float formatter in
+/// the wasm module, not two.
+pub fn number_text(x: f64) -> String {
+    match whole(x) {
+        Some(n) => n.to_string(),
+        None => serde_json::Number::from_f64(x).map_or_else(|| "NaN".into(), |n| n.to_string()),
     }
 }
 
@@ -173,6 +195,13 @@ mod tests {
         let early = Value::Date(NaiveDate::from_ymd_opt(900, 1, 2).unwrap());
         assert_eq!(serde_json::to_string(&early).unwrap(), "\"0900-01-02\"");
         assert_eq!(serde_json::to_string(&Value::Integer(51)).unwrap(), "51");
+        assert_eq!(serde_json::to_string(&Value::Number(30.0)).unwrap(), "30");
+        assert_eq!(Value::Number(30.0).canonical(), "30");
+        assert_eq!(Value::Number(0.1).canonical(), "0.1");
+        assert_eq!(
+            serde_json::to_string(&Value::Number(-2.5e-7)).unwrap(),
+            Value::Number(-2.5e-7).canonical()
+        );
         assert_eq!(serde_json::to_string(&Value::Missing).unwrap(), "null");
     }
 

@@ -6,11 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use regex::Regex;
 use serde_json::Value as Json;
 
 use super::document::{Document, FieldDoc, RangeDoc, RuleDoc};
+use super::key_path::key_path_at;
 use super::{
     Code, CompareOp, CompareRule, DateLimit, Field, FieldCodes, FieldKind, Limit, Pattern,
     Protocol, ProtocolError, UniqueKey,
@@ -108,34 +107,18 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
 }
 
 fn parse(text: &str) -> Result<Document, ProtocolError> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let doc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+    serde_json::from_str(text).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
             ProtocolError::Syntax {
-                line: inner.line(),
-                column: inner.column(),
-                message: inner.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
             }
         } else {
-            let message = strip_position(&inner.to_string());
-            key_error(
-                if path == "." {
-                    "(document)".into()
-                } else {
-                    path
-                },
-                message,
-            )
+            let path = key_path_at(text, e.line(), e.column());
+            key_error(path, strip_position(&e.to_string()))
         }
-    })?;
-    de.end().map_err(|e| ProtocolError::Syntax {
-        line: e.line(),
-        column: e.column(),
-        message: "trailing characters after the protocol document".into(),
-    })?;
-    Ok(doc)
+    })
 }
 
 /// serde_json appends " at line L column C"; the key path says more.
@@ -509,7 +492,10 @@ fn limit<T>(
     convert: impl Fn(&Json) -> Option<T>,
     expected: &str,
 ) -> Result<Option<Limit<T>>, ProtocolError> {
-    let exclusive_key = format!("exclusive{}{}", key[..1].to_uppercase(), &key[1..]);
+    let exclusive_key = match key {
+        "minimum" => "exclusiveMinimum",
+        _ => "exclusiveMaximum",
+    };
     let (json, exclusive, key) = match (inclusive, exclusive) {
         (Some(_), Some(_)) => {
             return Err(key_error(
@@ -518,7 +504,7 @@ fn limit<T>(
             ));
         }
         (Some(j), None) => (j, false, key.to_owned()),
-        (None, Some(j)) => (j, true, exclusive_key),
+        (None, Some(j)) => (j, true, exclusive_key.to_owned()),
         (None, None) => return Ok(None),
     };
     let value = convert(json).ok_or_else(|| {
@@ -563,9 +549,7 @@ fn date_limit(
 ) -> Result<Option<Limit<DateLimit>>, ProtocolError> {
     let convert = |j: &Json| match j.as_str()? {
         AS_OF => Some(DateLimit::AsOf),
-        text => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .map(DateLimit::Fixed),
+        text => crate::date::parse_iso(text).map(DateLimit::Fixed),
     };
     limit(
         path,
@@ -579,12 +563,8 @@ fn date_limit(
 
 /// Compiles a protocol pattern, anchored at both ends as Table Schema says.
 fn compile_pattern(path: &str, source: &str) -> Result<Pattern, ProtocolError> {
-    let regex = Regex::new(&format!("^(?:{source})$"))
-        .map_err(|e| key_error(path, format!("not a valid regular expression: {e}")))?;
-    Ok(Pattern {
-        source: source.to_owned(),
-        regex,
-    })
+    Pattern::new(source)
+        .map_err(|e| key_error(path, format!("not a valid regular expression: {e}")))
 }
 
 /// Converts `enum` entries to the canonical text the field outputs, so a

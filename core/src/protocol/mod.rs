@@ -8,15 +8,16 @@
 
 mod compile;
 mod document;
+mod key_path;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use regex::Regex;
 use thiserror::Error;
 
 use crate::date::DateSyntax;
+pub use crate::pattern::Pattern;
 
 /// Built-in protocols, compiled into the crate: `(name, document)`.
 const BUILTINS: &[(&str, &str)] = &[("patient", include_str!("patient.json"))];
@@ -105,6 +106,112 @@ impl Protocol {
     pub fn source(&self) -> &str {
         &self.source
     }
+
+    /// The index of the field a name or alias names.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.column(&crate::clean::header_key(name))
+    }
+
+    /// What a form needs to know of each field, in order.
+    pub fn describe(&self) -> Vec<FieldInfo> {
+        self.fields.iter().map(Field::info).collect()
+    }
+}
+
+/// A field as a form builder sees it: label, type and limits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldInfo {
+    /// Output key.
+    pub name: String,
+    /// Label (the name when the protocol gives no title).
+    pub title: String,
+    /// Help text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Type name (`string`, `integer`, `number`, `boolean`, `date`, `bloodPressure`).
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Must be given.
+    pub required: bool,
+    /// Lower bound (number, or ISO date, or `$asOf`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<serde_json::Value>,
+    /// Upper bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<serde_json::Value>,
+    /// Exclusive lower bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclusive_minimum: Option<serde_json::Value>,
+    /// Exclusive upper bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclusive_maximum: Option<serde_json::Value>,
+    /// Shortest text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<usize>,
+    /// Longest text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<usize>,
+    /// Pattern the text must match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// Allowed values (canonical text).
+    #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
+    /// An example value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<serde_json::Value>,
+}
+
+impl Field {
+    /// This field as a form builder sees it.
+    pub fn info(&self) -> FieldInfo {
+        use serde_json::Value as Json;
+        /// `(inclusive, exclusive)` JSON of a bound.
+        fn bound<T: Copy>(
+            limit: &Option<Limit<T>>,
+            to_json: impl Fn(T) -> Json,
+        ) -> [Option<Json>; 2] {
+            match limit {
+                Some(l) if l.exclusive => [None, Some(to_json(l.value))],
+                Some(l) => [Some(to_json(l.value)), None],
+                None => [None, None],
+            }
+        }
+        let date = |d: DateLimit| match d {
+            DateLimit::Fixed(date) => Json::String(crate::Value::Date(date).canonical()),
+            DateLimit::AsOf => Json::String(compile::AS_OF.to_owned()),
+        };
+        let (minimum, maximum) = match &self.kind {
+            FieldKind::Integer {
+                minimum, maximum, ..
+            } => (bound(minimum, Json::from), bound(maximum, Json::from)),
+            FieldKind::Number {
+                minimum, maximum, ..
+            } => (bound(minimum, Json::from), bound(maximum, Json::from)),
+            FieldKind::Date {
+                minimum, maximum, ..
+            } => (bound(minimum, date), bound(maximum, date)),
+            _ => ([None, None], [None, None]),
+        };
+        let ([minimum, exclusive_minimum], [maximum, exclusive_maximum]) = (minimum, maximum);
+        FieldInfo {
+            name: self.name.clone(),
+            title: self.title.clone().unwrap_or_else(|| self.name.clone()),
+            description: self.description.clone(),
+            kind: self.kind.type_name(),
+            required: self.required,
+            minimum,
+            maximum,
+            exclusive_minimum,
+            exclusive_maximum,
+            min_length: self.min_length,
+            max_length: self.max_length,
+            pattern: self.pattern.as_ref().map(|p| p.source.clone()),
+            allowed: self.allowed.clone(),
+            example: self.example.clone(),
+        }
+    }
 }
 
 /// One field of a record.
@@ -140,15 +247,6 @@ pub struct Field {
     pub unique: bool,
     /// Issue codes of this field's checks.
     pub codes: FieldCodes,
-}
-
-/// A regular expression together with the text it was written as.
-#[derive(Debug, Clone)]
-pub struct Pattern {
-    /// The pattern as written in the protocol.
-    pub source: String,
-    /// Compiled, anchored at both ends.
-    pub regex: Regex,
 }
 
 /// A bound on a value: inclusive (`minimum`) or exclusive (`exclusiveMinimum`).

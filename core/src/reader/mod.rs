@@ -18,7 +18,7 @@ use crate::decode::DecodeError;
 use crate::validator::RecordInput;
 
 pub(crate) use self::csv::CsvReader;
-pub(crate) use self::json::JsonArrayReader;
+pub(crate) use self::json::{JsonArrayReader, KeyResolver, json_record};
 pub(crate) use self::ndjson::NdjsonReader;
 
 /// Default limit on one record's size (a CSV record, a JSON object, an NDJSON line).
