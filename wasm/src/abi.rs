@@ -1,0 +1,461 @@
+//! The plain C ABI: for hosts that are not JavaScript (wasmtime, wasmer,
+//! wazero; Python, Go, .NET, Rust servers).
+//!
+//! Only `i32`/`u32` parameters and single results; strings and documents
+//! are UTF-8 bytes in guest memory from `clinval_alloc`; every answer is
+//! JSON in a result buffer read through `clinval_result_ptr`/`_len`.
+//! Errors are results (a negative status and `{"error": ...}`), never traps.
+//! Nothing here calls a JS import. `docs/abi.md` is the contract.
+//!
+//! [`State`] holds the handle tables and the result buffer; it is plain
+//! Rust, tested natively. The `extern "C"` exports are compiled for wasm32
+//! only, so native builds never export a symbol that could clash with libc.
+
+use serde::Serialize;
+
+use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info, raw_value};
+
+/// Version of this ABI. Incremented on any incompatible change; additions
+/// (new exports, new keys in results) keep it.
+pub const ABI_VERSION: u32 = 1;
+
+/// Status: the call's arguments cannot be used (unknown handle, bad UTF-8,
+/// bad options, unknown field or format).
+pub const ERR_ARGUMENT: i32 = -1;
+/// Status: the protocol was refused.
+pub const ERR_PROTOCOL: i32 = -2;
+/// Status: the input cannot be validated at all (the batch has failed).
+pub const ERR_INPUT: i32 = -3;
+
+/// Result buffers larger than this are shrunk back after use.
+const RESULT_KEEP: usize = 1 << 20;
+
+/// The module's state behind the exports.
+#[derive(Default)]
+pub struct State {
+    engines: Vec<Option<Engine>>,
+    batches: Vec<Option<Batch>>,
+    result: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+}
+
+/// Index of a handle (handles are 1-based so 0 is never valid).
+fn slot(handle: i32) -> Option<usize> {
+    usize::try_from(handle).ok()?.checked_sub(1)
+}
+
+fn text(bytes: &[u8], what: &str) -> Result<String, EngineError> {
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| EngineError::Argument(format!("{what} is not UTF-8")))
+}
+
+impl State {
+    /// The last call's result (JSON).
+    pub fn result(&self) -> &[u8] {
+        &self.result
+    }
+
+    /// Writes `value` as the result and returns `status`.
+    fn answer(&mut self, status: i32, value: &impl Serialize) -> i32 {
+        if self.result.capacity() > RESULT_KEEP {
+            self.result = Vec::new();
+        }
+        self.result.clear();
+        if serde_json::to_writer(&mut self.result, value).is_err() {
+            self.result.clear();
+            self.result.extend_from_slice(
+                br#"{"error":{"code":"internal","message":"result not serialisable"}}"#,
+            );
+            return ERR_ARGUMENT;
+        }
+        status
+    }
+
+    fn fail(&mut self, error: EngineError) -> i32 {
+        let status = match error {
+            EngineError::Argument(_) => ERR_ARGUMENT,
+            EngineError::Protocol(_) => ERR_PROTOCOL,
+            EngineError::Input(_) => ERR_INPUT,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: error.code(),
+                message: error.message(),
+            },
+        };
+        self.answer(status, &body)
+    }
+
+    fn settle<T: Serialize>(&mut self, status: i32, result: Result<T, EngineError>) -> i32 {
+        match result {
+            Ok(value) => self.answer(status, &value),
+            Err(error) => self.fail(error),
+        }
+    }
+
+    fn engine(&self, handle: i32) -> Result<&Engine, EngineError> {
+        slot(handle)
+            .and_then(|i| self.engines.get(i))
+            .and_then(Option::as_ref)
+            .ok_or_else(|| EngineError::Argument(format!("no validator with handle {handle}")))
+    }
+
+    fn batch(&mut self, handle: i32) -> Result<&mut Batch, EngineError> {
+        slot(handle)
+            .and_then(|i| self.batches.get_mut(i))
+            .and_then(Option::as_mut)
+            .ok_or_else(|| EngineError::Argument(format!("no batch with handle {handle}")))
+    }
+
+    /// Module facts: `{"engine", "abi", "protocols"}`.
+    pub fn info(&mut self) -> i32 {
+        self.answer(0, &module_info())
+    }
+
+    /// Creates a validator; returns its handle (≥ 1). Result: the protocol
+    /// (`{"name", "title", "version", "fields"}`).
+    pub fn validator_new(&mut self, protocol: &[u8], options: &[u8]) -> i32 {
+        let created = (|| {
+            let protocol = text(protocol, "protocol")?;
+            let options: OptionsDoc = if options.iter().all(u8::is_ascii_whitespace) {
+                OptionsDoc::default()
+            } else {
+                serde_json::from_slice(options)
+                    .map_err(|e| EngineError::Argument(format!("options: {e}")))?
+            };
+            Engine::new(&protocol, options, None)
+        })();
+        match created {
+            Ok(engine) => {
+                let info = engine.protocol_info();
+                let handle = insert(&mut self.engines, engine);
+                self.answer(handle, &info)
+            }
+            Err(error) => self.fail(error),
+        }
+    }
+
+    /// Frees a validator (its batches live on).
+    pub fn validator_free(&mut self, handle: i32) -> i32 {
+        let freed = slot(handle)
+            .and_then(|i| self.engines.get_mut(i))
+            .and_then(Option::take);
+        let result = freed
+            .map(|_| ())
+            .ok_or_else(|| EngineError::Argument(format!("no validator with handle {handle}")));
+        self.settle(0, result.map(|()| serde_json::json!({})))
+    }
+
+    /// Checks one field value (`value` is JSON: a string, number or null).
+    pub fn check_field(&mut self, handle: i32, name: &[u8], value: &[u8]) -> i32 {
+        let verdict = (|| {
+            let engine = self.engine(handle)?;
+            let name = text(name, "field name")?;
+            let value: serde_json::Value = serde_json::from_slice(value)
+                .map_err(|e| EngineError::Argument(format!("value is not JSON: {e}")))?;
+            engine.check_field(&name, raw_value(&value))
+        })();
+        self.settle(0, verdict)
+    }
+
+    /// Checks one record given as a JSON object.
+    pub fn check_record(&mut self, handle: i32, object: &[u8]) -> i32 {
+        let verdict = self
+            .engine(handle)
+            .map(|engine| engine.check_record(object));
+        self.settle(0, verdict)
+    }
+
+    /// Starts a batch of `format` (`csv`, `json`, `ndjson`); returns its handle.
+    pub fn batch_new(&mut self, handle: i32, format: &[u8]) -> i32 {
+        let batch = (|| self.engine(handle)?.batch(&text(format, "format")?))();
+        match batch {
+            Ok(batch) => {
+                let handle = insert(&mut self.batches, batch);
+                self.answer(handle, &serde_json::json!({}))
+            }
+            Err(error) => self.fail(error),
+        }
+    }
+
+    /// Feeds a chunk; the result holds what it completed.
+    pub fn batch_feed(&mut self, handle: i32, chunk: &[u8]) -> i32 {
+        let events = self.batch(handle).and_then(|b| b.feed(chunk));
+        self.settle(0, events)
+    }
+
+    /// Ends the input and frees the batch; the result holds the rest and the summary.
+    pub fn batch_finish(&mut self, handle: i32) -> i32 {
+        let events = self.batch(handle).and_then(Batch::finish);
+        if let Some(entry) = slot(handle).and_then(|i| self.batches.get_mut(i)) {
+            *entry = None;
+        }
+        self.settle(0, events)
+    }
+
+    /// Frees a batch without finishing it.
+    pub fn batch_free(&mut self, handle: i32) -> i32 {
+        let freed = slot(handle)
+            .and_then(|i| self.batches.get_mut(i))
+            .and_then(Option::take);
+        let result = freed
+            .map(|_| ())
+            .ok_or_else(|| EngineError::Argument(format!("no batch with handle {handle}")));
+        self.settle(0, result.map(|()| serde_json::json!({})))
+    }
+}
+
+/// Puts `value` in the first free slot; returns its 1-based handle.
+fn insert<T>(table: &mut Vec<Option<T>>, value: T) -> i32 {
+    let index = match table.iter().position(Option::is_none) {
+        Some(i) => {
+            table[i] = Some(value);
+            i
+        }
+        None => {
+            table.push(Some(value));
+            table.len() - 1
+        }
+    };
+    i32::try_from(index + 1).unwrap_or(i32::MAX)
+}
+
+/// The exports. wasm32 only: natively these names could clash with libc.
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use std::cell::RefCell;
+
+    use super::{ABI_VERSION, State};
+
+    thread_local! {
+        static STATE: RefCell<State> = RefCell::new(State::default());
+    }
+
+    fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
+        STATE.with(|state| f(&mut state.borrow_mut()))
+    }
+
+    /// The bytes at `ptr..ptr + len` of this module's memory.
+    ///
+    /// # Safety
+    /// The host passes memory it got from `clinval_alloc` (see docs/abi.md).
+    unsafe fn bytes<'a>(ptr: u32, len: u32) -> &'a [u8] {
+        if len == 0 || ptr == 0 {
+            return &[];
+        }
+        // SAFETY: per the ABI contract, ptr..ptr+len is a live allocation.
+        unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) }
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_abi_version() -> u32 {
+        ABI_VERSION
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_alloc(len: u32) -> u32 {
+        let mut buffer: Vec<u8> = Vec::new();
+        if buffer.try_reserve_exact(len.max(1) as usize).is_err() {
+            return 0;
+        }
+        let ptr = buffer.as_mut_ptr();
+        std::mem::forget(buffer);
+        ptr as usize as u32
+    }
+
+    /// # Safety
+    /// `ptr` and `len` are exactly what `clinval_alloc` gave and was given.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn clinval_free(ptr: u32, len: u32) {
+        if ptr != 0 {
+            // SAFETY: per the ABI contract, this is clinval_alloc's allocation.
+            drop(unsafe { Vec::from_raw_parts(ptr as usize as *mut u8, 0, len.max(1) as usize) });
+        }
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_result_ptr() -> u32 {
+        with(|s| s.result().as_ptr() as usize as u32)
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_result_len() -> u32 {
+        with(|s| s.result().len() as u32)
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_info() -> i32 {
+        with(State::info)
+    }
+
+    /// # Safety
+    /// Pointers and lengths describe memory from `clinval_alloc`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn clinval_validator_new(
+        protocol_ptr: u32,
+        protocol_len: u32,
+        options_ptr: u32,
+        options_len: u32,
+    ) -> i32 {
+        // SAFETY: forwarded from the caller's contract.
+        let (protocol, options) = unsafe {
+            (
+                bytes(protocol_ptr, protocol_len),
+                bytes(options_ptr, options_len),
+            )
+        };
+        with(|s| s.validator_new(protocol, options))
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_validator_free(handle: i32) -> i32 {
+        with(|s| s.validator_free(handle))
+    }
+
+    /// # Safety
+    /// Pointers and lengths describe memory from `clinval_alloc`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn clinval_check_field(
+        handle: i32,
+        name_ptr: u32,
+        name_len: u32,
+        value_ptr: u32,
+        value_len: u32,
+    ) -> i32 {
+        // SAFETY: forwarded from the caller's contract.
+        let (name, value) = unsafe { (bytes(name_ptr, name_len), bytes(value_ptr, value_len)) };
+        with(|s| s.check_field(handle, name, value))
+    }
+
+    /// # Safety
+    /// Pointers and lengths describe memory from `clinval_alloc`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn clinval_check_record(handle: i32, ptr: u32, len: u32) -> i32 {
+        // SAFETY: forwarded from the caller's contract.
+        let object = unsafe { bytes(ptr, len) };
+        with(|s| s.check_record(handle, object))
+    }
+
+    /// # Safety
+    /// Pointers and lengths describe memory from `clinval_alloc`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn clinval_batch_new(
+        handle: i32,
+        format_ptr: u32,
+        format_len: u32,
+    ) -> i32 {
+        // SAFETY: forwarded from the caller's contract.
+        let format = unsafe { bytes(format_ptr, format_len) };
+        with(|s| s.batch_new(handle, format))
+    }
+
+    /// # Safety
+    /// Pointers and lengths describe memory from `clinval_alloc`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn clinval_batch_feed(handle: i32, ptr: u32, len: u32) -> i32 {
+        // SAFETY: forwarded from the caller's contract.
+        let chunk = unsafe { bytes(ptr, len) };
+        with(|s| s.batch_feed(handle, chunk))
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_batch_finish(handle: i32) -> i32 {
+        with(|s| s.batch_finish(handle))
+    }
+
+    #[unsafe(no_mangle)]
+    pub extern "C" fn clinval_batch_free(handle: i32) -> i32 {
+        with(|s| s.batch_free(handle))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    fn result(state: &State) -> Value {
+        serde_json::from_slice(state.result()).unwrap()
+    }
+
+    #[test]
+    fn a_whole_session_through_the_abi() {
+        let mut s = State::default();
+        assert_eq!(s.info(), 0);
+        assert_eq!(result(&s)["abi"], ABI_VERSION);
+        let v = s.validator_new(
+            b"patient",
+            br#"{"asOf": "2025-06-30", "includeValid": true}"#,
+        );
+        assert_eq!(v, 1);
+        assert_eq!(result(&s)["fields"][2]["name"], "age");
+        assert_eq!(s.check_field(v, b"age", b"\"17\""), 0);
+        assert_eq!(result(&s)["issue"]["code"], "out_of_range");
+        assert_eq!(s.check_record(v, b"[1]"), 0);
+        assert_eq!(result(&s)["issues"][0]["code"], "malformed_row");
+        let b = s.batch_new(v, b"ndjson");
+        assert_eq!(b, 1);
+        assert_eq!(s.batch_feed(b, b"{\"id\":\"P1\",\"name\":\"A\",\"age\":30,\"visitDate\":\"2024-01-01\",\"bp\":\"120/80\"}\n"), 0);
+        assert_eq!(
+            result(&s)["records_read"],
+            0,
+            "the encoding is still being detected"
+        );
+        assert_eq!(s.batch_finish(b), 0);
+        assert_eq!(result(&s)["records"][0]["id"], "P1");
+        assert_eq!(result(&s)["summary"]["records"], 1);
+        assert_eq!(
+            s.batch_feed(b, b"x"),
+            ERR_ARGUMENT,
+            "finish frees the batch"
+        );
+        assert_eq!(s.validator_free(v), 0);
+    }
+
+    #[test]
+    fn errors_are_results() {
+        let mut s = State::default();
+        assert_eq!(s.validator_new(b"patient", b"{}"), ERR_ARGUMENT);
+        assert_eq!(
+            result(&s)["error"]["message"],
+            "asOf is required (YYYY-MM-DD)"
+        );
+        assert_eq!(
+            s.validator_new(b"{\"fields\": []}", br#"{"asOf":"2025-01-01"}"#),
+            ERR_PROTOCOL
+        );
+        assert_eq!(result(&s)["error"]["code"], "protocol");
+        assert_eq!(s.validator_new(b"\xff", b""), ERR_ARGUMENT);
+        assert_eq!(s.validator_new(b"patient", b"{\"asof\": 1}"), ERR_ARGUMENT);
+        assert_eq!(s.check_record(7, b"{}"), ERR_ARGUMENT);
+        assert_eq!(s.validator_free(0), ERR_ARGUMENT);
+        let v = s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#);
+        assert_eq!(s.check_field(v, b"age", b"not json"), ERR_ARGUMENT);
+        assert_eq!(s.batch_new(v, b"xlsx"), ERR_ARGUMENT);
+        let b = s.batch_new(v, b"csv");
+        assert_eq!(s.batch_feed(b, b"id\0"), 0, "still sniffing the encoding");
+        assert_eq!(s.batch_finish(b), ERR_INPUT);
+        assert_eq!(result(&s)["error"]["code"], "input");
+    }
+
+    #[test]
+    fn freed_handles_are_reused() {
+        let mut s = State::default();
+        let a = s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#);
+        let b = s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#);
+        assert_eq!((a, b), (1, 2));
+        s.validator_free(a);
+        assert_eq!(s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#), 1);
+    }
+}

@@ -1,0 +1,415 @@
+//! The engine as the module's two faces see it: a protocol plus run
+//! options, checks of one value or record, and batches fed in chunks.
+//!
+//! Plain Rust with owned, serialisable results, so the JS face converts
+//! them with serde-wasm-bindgen and the C ABI with serde_json: one code
+//! path, one set of shapes (documented in `docs/abi.md`).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clinval_core::protocol::{FieldInfo, builtin_names};
+use clinval_core::report::{FieldIssue, RecordVerdict};
+use clinval_core::{
+    Format, InputError, IssueLine, Lang, Options, Outcome, Protocol, ProtocolError, RawValue,
+    RecordJson, Session, Sink, Summary, Validator, Warning,
+};
+use serde::{Deserialize, Serialize};
+
+/// Why a call could not be answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineError {
+    /// Options or arguments that cannot be used.
+    Argument(String),
+    /// The protocol was refused.
+    Protocol(ProtocolError),
+    /// The input cannot be validated at all.
+    Input(InputError),
+}
+
+impl EngineError {
+    /// Stable code: `argument`, `protocol` or `input`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Argument(_) => "argument",
+            EngineError::Protocol(_) => "protocol",
+            EngineError::Input(_) => "input",
+        }
+    }
+
+    /// Message for people.
+    pub fn message(&self) -> String {
+        match self {
+            EngineError::Argument(m) => m.clone(),
+            EngineError::Protocol(e) => e.to_string(),
+            EngineError::Input(e) => e.to_string(),
+        }
+    }
+}
+
+/// Run options as hosts give them (JSON / JS object).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OptionsDoc {
+    /// `YYYY-MM-DD`; dates after it are in the future.
+    pub as_of: Option<String>,
+    /// `en` (default) or `zh-CN`.
+    pub lang: Option<String>,
+    /// Batches also return the cleaned valid records.
+    #[serde(default)]
+    pub include_valid: bool,
+    /// Largest record accepted, in bytes.
+    pub max_record_bytes: Option<usize>,
+}
+
+/// Facts about the module, for `version()` / `clinval_info`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModuleInfo {
+    /// Engine (crate) version.
+    pub engine: &'static str,
+    /// C ABI version.
+    pub abi: u32,
+    /// Built-in protocol names.
+    pub protocols: Vec<&'static str>,
+}
+
+/// The module's facts.
+pub fn module_info() -> ModuleInfo {
+    ModuleInfo {
+        engine: clinval_core::VERSION,
+        abi: crate::abi::ABI_VERSION,
+        protocols: builtin_names(),
+    }
+}
+
+/// The protocol an engine runs, as hosts describe it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProtocolInfo {
+    /// Name.
+    pub name: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Version.
+    pub version: Option<String>,
+    /// Fields in order.
+    pub fields: Vec<FieldInfo>,
+}
+
+/// The verdict on one value typed into a form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldVerdict {
+    /// No issue.
+    pub valid: bool,
+    /// The cleaned value when valid (`null` if missing and allowed).
+    pub value: Option<serde_json::Value>,
+    /// The issue when not.
+    pub issue: Option<FieldIssue>,
+}
+
+/// A protocol with the options of a run.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    protocol: Arc<Protocol>,
+    options: Options,
+    lang: Lang,
+    include_valid: bool,
+}
+
+impl Engine {
+    /// `protocol` is a built-in name or a protocol JSON document; `today`
+    /// is used when the options give no `asOf`.
+    pub fn new(
+        protocol: &str,
+        options: OptionsDoc,
+        today: Option<NaiveDate>,
+    ) -> Result<Engine, EngineError> {
+        let protocol = if protocol.trim_start().starts_with('{') {
+            Protocol::from_json(protocol)
+        } else {
+            Protocol::builtin(protocol.trim())
+        }
+        .map_err(EngineError::Protocol)?;
+        let as_of = match &options.as_of {
+            Some(text) => clinval_core::date::parse_iso(text).ok_or_else(|| {
+                EngineError::Argument(format!("asOf `{text}` is not a date YYYY-MM-DD"))
+            })?,
+            None => today
+                .ok_or_else(|| EngineError::Argument("asOf is required (YYYY-MM-DD)".into()))?,
+        };
+        let lang = match &options.lang {
+            Some(tag) => tag.parse().map_err(|e: clinval_core::issue::UnknownLang| {
+                EngineError::Argument(e.to_string())
+            })?,
+            None => Lang::En,
+        };
+        let mut run = Options::new(as_of);
+        if let Some(limit) = options.max_record_bytes {
+            run.max_record_bytes = limit;
+        }
+        Ok(Engine {
+            protocol: Arc::new(protocol),
+            options: run,
+            lang,
+            include_valid: options.include_valid,
+        })
+    }
+
+    /// The protocol.
+    pub fn protocol(&self) -> &Arc<Protocol> {
+        &self.protocol
+    }
+
+    /// The protocol's name, version and fields.
+    pub fn protocol_info(&self) -> ProtocolInfo {
+        ProtocolInfo {
+            name: self.protocol.name.clone(),
+            title: self.protocol.title.clone(),
+            version: self.protocol.version.clone(),
+            fields: self.protocol.describe(),
+        }
+    }
+
+    /// Checks one value of the field `name` (name or alias) on its own.
+    pub fn check_field(
+        &self,
+        name: &str,
+        value: RawValue<'_>,
+    ) -> Result<FieldVerdict, EngineError> {
+        let index = self.protocol.field_index(name).ok_or_else(|| {
+            EngineError::Argument(format!(
+                "protocol `{}` has no field `{name}`",
+                self.protocol.name
+            ))
+        })?;
+        let validator = Validator::new(Arc::clone(&self.protocol), self.options.as_of);
+        Ok(match validator.check_value(index, value) {
+            Ok(value) => FieldVerdict {
+                valid: true,
+                value: serde_json::to_value(&value).ok(),
+                issue: None,
+            },
+            Err(issue) => FieldVerdict {
+                valid: false,
+                value: None,
+                issue: Some(FieldIssue::new(&issue, &self.protocol, self.lang)),
+            },
+        })
+    }
+
+    /// Checks one record given as a JSON object.
+    pub fn check_record(&self, object: &[u8]) -> RecordVerdict {
+        let mut validator = Validator::new(Arc::clone(&self.protocol), self.options.as_of);
+        let outcome = validator.validate_json(1, object);
+        RecordVerdict::new(&outcome, &self.protocol, self.lang)
+    }
+
+    /// Starts validating an input of `format`, to be fed in chunks.
+    pub fn batch(&self, format: &str) -> Result<Batch, EngineError> {
+        let format: Format = format
+            .parse()
+            .map_err(|e: clinval_core::reader::UnknownFormat| {
+                EngineError::Argument(e.to_string())
+            })?;
+        Ok(Batch {
+            session: Session::new(Arc::clone(&self.protocol), format, &self.options),
+            collect: Collect {
+                protocol: Arc::clone(&self.protocol),
+                lang: self.lang,
+                include_valid: self.include_valid,
+                events: Events::default(),
+            },
+        })
+    }
+}
+
+/// An issue with its position: the error-log line, owned.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IssueRow {
+    /// 1-based record index.
+    pub row: u64,
+    /// Line where the record starts.
+    pub line: u64,
+    /// Field; `null` for a row issue.
+    pub field: Option<String>,
+    /// Stable code.
+    pub code: String,
+    /// Message for people.
+    pub message: String,
+    /// Cleaned value.
+    pub value: Option<String>,
+}
+
+impl From<IssueLine<'_>> for IssueRow {
+    fn from(line: IssueLine<'_>) -> IssueRow {
+        IssueRow {
+            row: line.row,
+            line: line.line,
+            field: line.field.map(str::to_owned),
+            code: line.code.to_owned(),
+            message: line.message,
+            value: line.value.map(str::to_owned),
+        }
+    }
+}
+
+/// What a batch found since the last call.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Events {
+    /// Error-log lines, in row order.
+    pub issues: Vec<IssueRow>,
+    /// Cleaned valid records (only with `includeValid`), in row order.
+    pub records: Vec<serde_json::Value>,
+    /// Notes about the input.
+    pub warnings: Vec<Warning>,
+    /// Records read so far.
+    pub records_read: u64,
+    /// Bytes fed so far.
+    pub bytes_read: u64,
+    /// The summary, once the input is finished.
+    pub summary: Option<Summary>,
+}
+
+struct Collect {
+    protocol: Arc<Protocol>,
+    lang: Lang,
+    include_valid: bool,
+    events: Events,
+}
+
+impl Sink for Collect {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        let protocol = self.protocol.as_ref();
+        if outcome.is_valid() {
+            if self.include_valid
+                && let Ok(record) = serde_json::to_value(RecordJson { protocol, outcome })
+            {
+                self.events.records.push(record);
+            }
+            return;
+        }
+        for issue in &outcome.issues {
+            let line = IssueLine::new(outcome, issue, protocol, self.lang);
+            self.events.issues.push(line.into());
+        }
+    }
+
+    fn warning(&mut self, warning: &Warning) {
+        self.events.warnings.push(warning.clone());
+    }
+}
+
+/// One input being validated, chunk by chunk.
+pub struct Batch {
+    session: Session,
+    collect: Collect,
+}
+
+impl Batch {
+    /// Feeds the next chunk; returns what it completed.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<Events, EngineError> {
+        let result = self.session.feed(chunk, &mut self.collect);
+        self.take(result.map(|()| None))
+    }
+
+    /// Ends the input; returns the rest and the summary.
+    pub fn finish(&mut self) -> Result<Events, EngineError> {
+        let result = self.session.finish(&mut self.collect);
+        self.take(result.map(Some))
+    }
+
+    fn take(&mut self, result: Result<Option<Summary>, InputError>) -> Result<Events, EngineError> {
+        let summary = result.map_err(EngineError::Input)?;
+        let mut events = std::mem::take(&mut self.collect.events);
+        events.records_read = self.session.summary().records;
+        events.bytes_read = self.session.bytes_read();
+        events.summary = summary;
+        Ok(events)
+    }
+}
+
+/// A JSON value as the engine's raw value (JS and C hosts pass field
+/// values this way).
+pub fn raw_value(value: &serde_json::Value) -> RawValue<'_> {
+    match value {
+        serde_json::Value::Null => RawValue::Null,
+        serde_json::Value::String(s) => RawValue::Text(Cow::Borrowed(s)),
+        serde_json::Value::Bool(b) => RawValue::Bool(*b),
+        serde_json::Value::Object(_) => RawValue::Compound("object"),
+        serde_json::Value::Array(_) => RawValue::Compound("array"),
+        serde_json::Value::Number(_) => RawValue::Text(Cow::Owned(value.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        let options = OptionsDoc {
+            as_of: Some("2025-06-30".into()),
+            ..OptionsDoc::default()
+        };
+        Engine::new("patient", options, None).unwrap()
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let err = Engine::new("patient", OptionsDoc::default(), None).unwrap_err();
+        assert_eq!(err.code(), "argument");
+        let bad_lang = OptionsDoc {
+            lang: Some("fr".into()),
+            ..OptionsDoc::default()
+        };
+        let today = NaiveDate::from_ymd_opt(2025, 1, 1);
+        assert!(Engine::new("patient", bad_lang, today).is_err());
+        assert_eq!(
+            Engine::new("nope", OptionsDoc::default(), today)
+                .unwrap_err()
+                .code(),
+            "protocol"
+        );
+    }
+
+    #[test]
+    fn field_and_record_checks() {
+        let e = engine();
+        let ok = e
+            .check_field("age", RawValue::Text(Cow::Borrowed("+51")))
+            .unwrap();
+        assert_eq!((ok.valid, ok.value), (true, Some(51.into())));
+        let bad = e
+            .check_field("年龄", RawValue::Text(Cow::Borrowed("17")))
+            .unwrap();
+        assert_eq!(bad.issue.unwrap().code, "out_of_range");
+        assert!(e.check_field("weight", RawValue::Null).is_err());
+        let verdict = e.check_record(
+            br#"{"id":"P1","name":"A","age":30,"visitDate":"2024-01-01","bp":"120/80"}"#,
+        );
+        assert!(verdict.valid);
+        assert_eq!(verdict.record.unwrap()["bloodPressure"], "120/80");
+    }
+
+    #[test]
+    fn batches_report_as_they_go() {
+        let mut batch = engine().batch("csv").unwrap();
+        let mut input = b"id,name,age,visitDate,bp\nP1,A,17,2024-01-01,120/80\n".to_vec();
+        // Past the encoding-detection window, records are reported as they complete.
+        let mut n = 1;
+        while input.len() <= clinval_core::decode::SNIFF_BYTES {
+            n += 1;
+            input.extend_from_slice(format!("P{n},B,30,2024-01-01,120/80\n").as_bytes());
+        }
+        input.extend_from_slice(b"P3,C,3");
+        let first = batch.feed(&input).unwrap();
+        assert_eq!(first.issues.len(), 1);
+        let read = first.records_read;
+        assert!(read > 2000);
+        let rest = batch.feed(b"0,2024-01-01,120/80\n").unwrap();
+        assert_eq!(rest.records_read, read + 1);
+        let end = batch.finish().unwrap();
+        assert_eq!(end.summary.unwrap().records, read + 1);
+        assert!(engine().batch("xml").is_err());
+    }
+}
