@@ -233,16 +233,60 @@ fn parse_integer(text: &str) -> Option<i64> {
     text.parse().ok()
 }
 
-/// A finite decimal number: `[+-]?digits[.digits][e[+-]digits]`.
-fn parse_number(text: &str) -> Option<f64> {
-    let plain = text
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
-    let has_digit = text.bytes().any(|b| b.is_ascii_digit());
-    if !plain || !has_digit {
+/// A finite decimal number: `[+-]?digits[.digits][(e|E)[+-]?digits]`.
+///
+/// Checked here, then read by serde_json's float parser (which the module
+/// has anyway) rather than `str::parse`, whose tables would be a second
+/// copy in the wasm module.
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, rest) = match bytes.first()? {
+        b'+' => (false, &bytes[1..]),
+        b'-' => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let digits = |from: usize| {
+        rest[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let whole = digits(0);
+    let mut at = whole;
+    if whole == 0 {
         return None;
     }
-    text.parse::<f64>().ok().filter(|x| x.is_finite())
+    if rest.get(at) == Some(&b'.') {
+        let fraction = digits(at + 1);
+        if fraction == 0 {
+            return None;
+        }
+        at += 1 + fraction;
+    }
+    if matches!(rest.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(rest.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        let exponent = digits(at);
+        if exponent == 0 {
+            return None;
+        }
+        at += exponent;
+    }
+    if at != rest.len() {
+        return None;
+    }
+    // JSON has no leading zeros: keep one digit of the whole part.
+    let zeros = rest[..whole - 1].iter().take_while(|&&b| b == b'0').count();
+    let mut json = Vec::with_capacity(rest.len() + 1);
+    if negative {
+        json.push(b'-');
+    }
+    json.extend_from_slice(&rest[zeros..]);
+    serde_json::from_slice::<f64>(&json)
+        .ok()
+        .filter(|x| x.is_finite())
 }
 
 /// `S/D` with 2–3 digits each; white space around `/` is allowed.

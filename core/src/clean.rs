@@ -96,8 +96,24 @@ pub fn header_key(header: &str) -> String {
     clean(header)
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
+        .map(lowercase)
         .collect()
+}
+
+/// Lowercases the capital letters of the Latin (ASCII and Latin-1), Greek
+/// and Cyrillic alphabets by their fixed offsets; other characters (CJK has
+/// no case) pass. Unicode's full case tables would add ~6 KB gzipped to the
+/// wasm module for letters no header alias uses.
+fn lowercase(c: char) -> char {
+    let code = c as u32;
+    let offset = match code {
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE => 0x20, // A-Z, À-Ö, Ø-Þ
+        0x391..=0x3A1 | 0x3A3..=0x3AB => 0x20,           // Α-Ρ, Σ-Ϋ
+        0x410..=0x42F => 0x20,                           // А-Я
+        0x400..=0x40F => 0x50,                           // Ѐ-Џ
+        _ => 0,
+    };
+    char::from_u32(code + offset).unwrap_or(c)
 }
 
 #[cfg(test)]
@@ -155,5 +171,10 @@ mod tests {
             assert_eq!(header_key(h), "patientid");
         }
         assert_eq!(header_key("患者编号"), "患者编号");
+        assert_eq!(header_key("ÂGE Ø"), "âgeø");
+        assert_eq!(header_key("ИМЯ ΟΝΟΜΑ"), "имяονομα");
+        for c in ['A', 'Z', 'À', 'Þ', 'Α', 'Ω', 'А', 'Я', 'Ѐ', 'Џ'] {
+            assert_eq!(Some(lowercase(c)), c.to_lowercase().next(), "{c}");
+        }
     }
 }

@@ -131,14 +131,14 @@ impl FieldIssue {
 
 /// The verdict on one record: `{"valid", "issues", "record"}`, the same
 /// answer in the browser, the server and a partner's host.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RecordVerdict {
     /// No issue.
     pub valid: bool,
     /// Every issue.
     pub issues: Vec<FieldIssue>,
     /// The cleaned record when valid, else `null`.
-    pub record: Option<serde_json::Value>,
+    pub record: Option<Box<serde_json::value::RawValue>>,
 }
 
 impl RecordVerdict {
@@ -154,7 +154,7 @@ impl RecordVerdict {
                 .collect(),
             // Serialising a record to a JSON value cannot fail.
             record: valid
-                .then(|| serde_json::to_value(RecordJson { protocol, outcome }).ok())
+                .then(|| RecordJson { protocol, outcome }.to_raw())
                 .flatten(),
         }
     }
@@ -167,6 +167,14 @@ pub struct RecordJson<'o, 'a> {
     pub protocol: &'o Protocol,
     /// The record's verdict.
     pub outcome: &'o Outcome<'a>,
+}
+
+impl RecordJson<'_, '_> {
+    /// The record as a JSON text (`None` only if serialising failed, which
+    /// these types cannot).
+    pub fn to_raw(&self) -> Option<Box<serde_json::value::RawValue>> {
+        serde_json::value::to_raw_value(self).ok()
+    }
 }
 
 impl Serialize for RecordJson<'_, '_> {

@@ -13,7 +13,10 @@
 
 use serde::Serialize;
 
-use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info, raw_value};
+use clinval_core::reader::raw_value;
+use serde_json::value::RawValue as RawJson;
+
+use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info};
 
 /// Version of this ABI. Incremented on any incompatible change; additions
 /// (new exports, new keys in results) keep it.
@@ -161,9 +164,9 @@ impl State {
         let verdict = (|| {
             let engine = self.engine(handle)?;
             let name = text(name, "field name")?;
-            let value: serde_json::Value = serde_json::from_slice(value)
+            let value: &RawJson = serde_json::from_slice(value)
                 .map_err(|e| EngineError::Argument(format!("value is not JSON: {e}")))?;
-            engine.check_field(&name, raw_value(&value))
+            engine.check_field(&name, raw_value(value))
         })();
         self.settle(0, verdict)
     }

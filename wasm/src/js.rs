@@ -1,12 +1,21 @@
 //! The JavaScript face (wasm-bindgen): what the ePRO form and the batch page
-//! call. Values cross as JS objects through serde-wasm-bindgen; the types
+//! call. Options are read with serde-wasm-bindgen; records and field values
+//! cross as JSON text (`JSON.stringify`), the form the engine reads records
+//! in anyway. Results go out as JSON made by the same
+//! serde_json code the C ABI uses and are turned into objects by the JS
+//! engine's `JSON.parse`: one serialiser per result type in the module
+//! instead of two (~10 KB gzipped less), and faster for large reports than
+//! building objects property by property across the boundary. The types
 //! below are written out so the generated `.d.ts` says exactly what comes
 //! back, not `any`.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info, raw_value};
+use clinval_core::reader::raw_value;
+use serde_json::value::RawValue as RawJson;
+
+use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -128,13 +137,20 @@ fn js_error(error: EngineError) -> JsError {
 }
 
 fn to_js(value: &impl Serialize) -> Result<JsValue, JsError> {
-    let serializer = serde_wasm_bindgen::Serializer::new()
-        .serialize_missing_as_null(true)
-        .serialize_maps_as_objects(true)
-        .serialize_large_number_types_as_bigints(false);
-    value
-        .serialize(&serializer)
-        .map_err(|e| JsError::new(&e.to_string()))
+    let json = serde_json::to_string(value).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&json).map_err(|_| JsError::new("result is not JSON"))
+}
+
+/// A JS value as JSON text (`undefined` as `null`), by the JS engine's
+/// `JSON.stringify`.
+fn stringify(value: &JsValue) -> Result<String, JsError> {
+    if value.is_undefined() {
+        return Ok("null".into());
+    }
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| JsError::new("value cannot be written as JSON"))
 }
 
 fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
@@ -194,15 +210,13 @@ impl Validator {
         #[wasm_bindgen(unchecked_param_type = "string | number | boolean | null | undefined")]
         value: JsValue,
     ) -> Result<JsValue, JsError> {
-        let value: serde_json::Value = if value.is_undefined() {
-            serde_json::Value::Null
-        } else {
-            from_js(value, "value")?
-        };
+        let json = stringify(&value)?;
+        let value: &RawJson =
+            serde_json::from_str(&json).map_err(|e| JsError::new(&format!("value: {e}")))?;
         to_js(
             &self
                 .engine
-                .check_field(field, raw_value(&value))
+                .check_field(field, raw_value(value))
                 .map_err(js_error)?,
         )
     }
@@ -213,9 +227,7 @@ impl Validator {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] record: JsValue,
     ) -> Result<JsValue, JsError> {
-        let record: serde_json::Value = from_js(record, "record")?;
-        let bytes = serde_json::to_vec(&record).map_err(|e| JsError::new(&e.to_string()))?;
-        to_js(&self.engine.check_record(&bytes))
+        to_js(&self.engine.check_record(stringify(&record)?.as_bytes()))
     }
 
     /// Validates a whole CSV, JSON or NDJSON input (text or bytes) at once.
@@ -285,7 +297,7 @@ fn merge(into: &mut crate::engine::Events, events: crate::engine::Events) {
 struct Report {
     summary: clinval_core::Summary,
     issues: Vec<crate::engine::IssueRow>,
-    records: Vec<serde_json::Value>,
+    records: Vec<Box<RawJson>>,
     warnings: Vec<clinval_core::Warning>,
 }
 

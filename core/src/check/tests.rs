@@ -198,6 +198,27 @@ fn table_schema_constraints() {
 }
 
 #[test]
+fn number_forms() {
+    for (text, value) in [
+        ("0", 0.0),
+        ("+1.5", 1.5),
+        ("-0.25", -0.25),
+        ("007.5", 7.5),
+        ("1e3", 1000.0),
+        ("2.5E-2", 0.025),
+        ("-00", 0.0),
+    ] {
+        assert_eq!(parse_number(text), Some(value), "{text}");
+    }
+    for text in [
+        "", "+", ".5", "5.", "1e", "1e+", "1.2.3", "--1", "1_000", "inf", "NaN", "0x10", " 1",
+        "1e999",
+    ] {
+        assert_eq!(parse_number(text), None, "{text}");
+    }
+}
+
+#[test]
 fn dates_with_fixed_order_and_exclusive_bounds() {
     let p = custom(
         r#"{"name": "d", "type": "date", "dateForms": ["A/B/Y"], "dayMonthOrder": "dayFirst",

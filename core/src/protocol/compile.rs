@@ -6,9 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde_json::Value as Json;
-
-use super::document::{Document, FieldDoc, RangeDoc, RuleDoc};
+use super::document::{Document, FieldDoc, Json, RangeDoc, RuleDoc};
 use super::key_path::key_path_at;
 use super::{
     Code, CompareOp, CompareRule, DateLimit, Field, FieldCodes, FieldKind, Limit, Pattern,
@@ -107,7 +105,7 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
 }
 
 fn parse(text: &str) -> Result<Document, ProtocolError> {
-    serde_json::from_str(text).map_err(|e| {
+    serde_json::from_slice(text.as_bytes()).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
             ProtocolError::Syntax {
                 line: e.line(),
@@ -527,7 +525,7 @@ fn integer_limit(
         key,
         inclusive,
         exclusive,
-        Json::as_i64,
+        |j: &Json| j.get().parse::<i64>().ok(),
         "a whole number",
     )
 }
@@ -538,7 +536,8 @@ fn number_limit(
     inclusive: &Option<Json>,
     exclusive: &Option<Json>,
 ) -> Result<Option<Limit<f64>>, ProtocolError> {
-    limit(path, key, inclusive, exclusive, Json::as_f64, "a number")
+    let number = |j: &Json| crate::check::parse_number(j.get());
+    limit(path, key, inclusive, exclusive, number, "a number")
 }
 
 fn date_limit(
@@ -547,7 +546,7 @@ fn date_limit(
     inclusive: &Option<Json>,
     exclusive: &Option<Json>,
 ) -> Result<Option<Limit<DateLimit>>, ProtocolError> {
-    let convert = |j: &Json| match j.as_str()? {
+    let convert = |j: &Json| match json_string(j)?.as_str() {
         AS_OF => Some(DateLimit::AsOf),
         text => crate::date::parse_iso(text).map(DateLimit::Fixed),
     };
@@ -559,6 +558,11 @@ fn date_limit(
         convert,
         "a date \"YYYY-MM-DD\" or \"$asOf\"",
     )
+}
+
+/// The string a JSON value holds, if it is a string.
+fn json_string(json: &Json) -> Option<String> {
+    serde_json::from_slice(json.get().as_bytes()).ok()
 }
 
 /// Compiles a protocol pattern, anchored at both ends as Table Schema says.
@@ -577,16 +581,15 @@ fn compile_enum(path: &str, values: &[Json], field: &Field) -> Result<Vec<String
         .iter()
         .enumerate()
         .map(|(k, v)| {
-            let text = match v {
-                Json::String(s) => s.clone(),
-                Json::Number(n) => n.to_string(),
-                Json::Bool(b) => b.to_string(),
-                other => {
+            let text = match v.get().as_bytes().first() {
+                Some(b'"') => json_string(v).unwrap_or_default(),
+                Some(b'{' | b'[' | b'n') | None => {
                     return Err(key_error(
                         format!("{path}[{k}]"),
-                        format!("expected a string, number or boolean, found {other}"),
+                        format!("expected a string, number or boolean, found {}", v.get()),
                     ));
                 }
+                _ => v.get().to_owned(),
             };
             crate::check::canonical(field, &text).ok_or_else(|| {
                 key_error(

@@ -7,7 +7,10 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::Value as Json;
+use serde_json::value::RawValue;
+
+/// A JSON value kept as written; read by the check that needs it.
+pub(super) type Json = Box<RawValue>;
 
 use crate::date::{DateForm, DayMonthOrder};
 

@@ -84,7 +84,8 @@ fn read_string(rest: &str, chars: &mut std::str::CharIndices<'_>) -> String {
     }
     let raw = &rest[..length.min(rest.len())];
     // Keys are unescaped for display; a broken escape shows as written.
-    serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.to_owned())
+    serde_json::from_slice::<String>(format!("\"{raw}\"").as_bytes())
+        .unwrap_or_else(|_| raw.to_owned())
 }
 
 /// Byte offset of `line`:`column` (1-based; column in bytes as serde_json counts).

@@ -16,6 +16,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use thiserror::Error;
 
+use serde_json::value::RawValue as RawJson;
+
 use crate::date::DateSyntax;
 pub use crate::pattern::Pattern;
 
@@ -119,7 +121,7 @@ impl Protocol {
 }
 
 /// A field as a form builder sees it: label, type and limits.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldInfo {
     /// Output key.
@@ -136,16 +138,16 @@ pub struct FieldInfo {
     pub required: bool,
     /// Lower bound (number, or ISO date, or `$asOf`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<serde_json::Value>,
+    pub minimum: Option<Box<RawJson>>,
     /// Upper bound.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<serde_json::Value>,
+    pub maximum: Option<Box<RawJson>>,
     /// Exclusive lower bound.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exclusive_minimum: Option<serde_json::Value>,
+    pub exclusive_minimum: Option<Box<RawJson>>,
     /// Exclusive upper bound.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exclusive_maximum: Option<serde_json::Value>,
+    pub exclusive_maximum: Option<Box<RawJson>>,
     /// Shortest text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_length: Option<usize>,
@@ -160,35 +162,41 @@ pub struct FieldInfo {
     pub allowed: Option<Vec<String>>,
     /// An example value.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub example: Option<serde_json::Value>,
+    pub example: Option<Box<RawJson>>,
 }
 
 impl Field {
     /// This field as a form builder sees it.
     pub fn info(&self) -> FieldInfo {
-        use serde_json::Value as Json;
-        /// `(inclusive, exclusive)` JSON of a bound.
+        /// `(inclusive, exclusive)` of a bound, as JSON text.
         fn bound<T: Copy>(
             limit: &Option<Limit<T>>,
-            to_json: impl Fn(T) -> Json,
-        ) -> [Option<Json>; 2] {
+            to_json: impl Fn(T) -> String,
+        ) -> [Option<Box<RawJson>>; 2] {
+            let json = |value| RawJson::from_string(to_json(value)).ok();
             match limit {
-                Some(l) if l.exclusive => [None, Some(to_json(l.value))],
-                Some(l) => [Some(to_json(l.value)), None],
+                Some(l) if l.exclusive => [None, json(l.value)],
+                Some(l) => [json(l.value), None],
                 None => [None, None],
             }
         }
         let date = |d: DateLimit| match d {
-            DateLimit::Fixed(date) => Json::String(crate::Value::Date(date).canonical()),
-            DateLimit::AsOf => Json::String(compile::AS_OF.to_owned()),
+            DateLimit::Fixed(date) => format!("\"{}\"", crate::Value::Date(date).canonical()),
+            DateLimit::AsOf => format!("\"{}\"", compile::AS_OF),
         };
         let (minimum, maximum) = match &self.kind {
             FieldKind::Integer {
                 minimum, maximum, ..
-            } => (bound(minimum, Json::from), bound(maximum, Json::from)),
+            } => (
+                bound(minimum, |n: i64| n.to_string()),
+                bound(maximum, |n: i64| n.to_string()),
+            ),
             FieldKind::Number {
                 minimum, maximum, ..
-            } => (bound(minimum, Json::from), bound(maximum, Json::from)),
+            } => (
+                bound(minimum, crate::value::number_text),
+                bound(maximum, crate::value::number_text),
+            ),
             FieldKind::Date {
                 minimum, maximum, ..
             } => (bound(minimum, date), bound(maximum, date)),
@@ -224,7 +232,7 @@ pub struct Field {
     /// Longer help text.
     pub description: Option<String>,
     /// An example value, as the document gives it (for forms and docs).
-    pub example: Option<serde_json::Value>,
+    pub example: Option<Box<RawJson>>,
     /// Other header names that mean this field (as written).
     pub aliases: Vec<String>,
     /// Type and type-specific checks.

@@ -297,10 +297,11 @@ fn json_kind(text: &str) -> &'static str {
     }
 }
 
-fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
+/// A JSON value (as written) as the engine's raw value.
+pub fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
     let text = raw.get();
     match text.as_bytes().first() {
-        Some(b'"') => match serde_json::from_str::<Cow<'_, str>>(text) {
+        Some(b'"') => match serde_json::from_slice::<Cow<'_, str>>(text.as_bytes()) {
             // A string without escapes borrows; with escapes it is unescaped.
             Ok(_) if !text.contains('\\') => {
                 RawValue::Text(Cow::Borrowed(&text[1..text.len() - 1]))

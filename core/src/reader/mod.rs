@@ -18,6 +18,7 @@ use crate::decode::DecodeError;
 use crate::validator::RecordInput;
 
 pub(crate) use self::csv::CsvReader;
+pub use self::json::raw_value;
 pub(crate) use self::json::{JsonArrayReader, KeyResolver, json_record};
 pub(crate) use self::ndjson::NdjsonReader;
 

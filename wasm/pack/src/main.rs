@@ -1,6 +1,8 @@
 //! `clinval-wasm-pack`: builds the partner package in `wasm/pkg/`.
 //!
-//! Run: `cargo run -p clinval-wasm-pack` (from anywhere in the workspace).
+//! Run: `cargo run -p clinval-wasm-pack` (from anywhere in the workspace);
+//! `-- --update-imports` rewrites `wasm/expected-imports.txt` from the
+//! module instead of failing (for intended changes, reviewed in the diff).
 //!
 //! 1. `cargo build -p clinval-wasm --target wasm32-unknown-unknown --profile wasm-release`;
 //! 2. wasm-bindgen (the library, at the crate's exact version) → ES module
@@ -71,7 +73,8 @@ fn main() -> Result<()> {
     let module = pkg.join("clinval_bg.wasm");
     optimise(&wasm_dir, &module)?;
     let bytes = fs::read(&module)?;
-    check_interface(&bytes, &wasm_dir.join("expected-imports.txt"))?;
+    let update = std::env::args().any(|a| a == "--update-imports");
+    check_interface(&bytes, &wasm_dir.join("expected-imports.txt"), update)?;
 
     let version = env!("CARGO_PKG_VERSION");
     fs::write(pkg.join("package.json"), package_json(version))?;
@@ -106,7 +109,7 @@ fn optimise(wasm_dir: &Path, module: &Path) -> Result<()> {
     let optimised = module.with_extension("opt.wasm");
     run(Command::new(&wasm_opt)
         .arg(module)
-        .args(["-Os", "--strip-debug", "--strip-producers"])
+        .args(["-Oz", "--strip-debug", "--strip-producers"])
         // The features rustc's wasm32 target emits by default.
         .args([
             "--enable-bulk-memory",
@@ -124,7 +127,7 @@ fn optimise(wasm_dir: &Path, module: &Path) -> Result<()> {
 
 /// Fails unless the imports are exactly the expected ones and every C ABI
 /// export is there.
-fn check_interface(bytes: &[u8], expected_path: &Path) -> Result<()> {
+fn check_interface(bytes: &[u8], expected_path: &Path, update: bool) -> Result<()> {
     let mut imports = BTreeSet::new();
     let mut exports = BTreeSet::new();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
@@ -143,8 +146,18 @@ fn check_interface(bytes: &[u8], expected_path: &Path) -> Result<()> {
             _ => {}
         }
     }
-    let expected: BTreeSet<String> = fs::read_to_string(expected_path)
-        .with_context(|| format!("cannot read {}", expected_path.display()))?
+    let text = fs::read_to_string(expected_path)
+        .with_context(|| format!("cannot read {}", expected_path.display()))?;
+    if update {
+        let header: String = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let list: String = imports.iter().map(|i| format!("{i}\n")).collect();
+        fs::write(expected_path, header + &list)?;
+    }
+    let expected: BTreeSet<String> = fs::read_to_string(expected_path)?
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))

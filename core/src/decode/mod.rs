@@ -9,7 +9,11 @@
 //! "Unicode text") is honoured too. Input is handed on as `&str` pieces; in
 //! the UTF-8 case without copying.
 
-use encoding_rs::{Decoder as EncodingDecoder, Encoding, GB18030, UTF_8};
+mod gb18030;
+mod utf16;
+
+use gb18030::Gb18030;
+use utf16::Utf16;
 
 /// How many bytes are looked at before the encoding is chosen.
 pub const SNIFF_BYTES: usize = 64 * 1024;
@@ -39,7 +43,8 @@ pub enum TextEncoding {
 enum Mode {
     Sniffing(Vec<u8>),
     Utf8 { pending: Vec<u8> },
-    Decoding(EncodingDecoder),
+    Gb18030(Gb18030),
+    Utf16(Utf16),
 }
 
 /// Turns byte chunks into UTF-8 text pieces.
@@ -87,20 +92,24 @@ impl Decoder {
                 return Ok(());
             }
             let buffer = std::mem::take(buffer);
-            self.choose(&buffer, last);
-            return self.pass(&buffer, last, emit);
+            let bom = self.choose(&buffer, last);
+            self.offset += bom as u64;
+            return self.pass(&buffer[bom..], last, emit);
         }
         self.pass(bytes, last, emit)
     }
 
     /// Picks the mode from the first bytes of the stream.
-    fn choose(&mut self, head: &[u8], last: bool) {
-        if let Some((encoding, _)) = Encoding::for_bom(head)
-            && encoding != UTF_8
-        {
+    fn choose(&mut self, head: &[u8], last: bool) -> usize {
+        let utf16 = match head {
+            [0xFF, 0xFE, ..] => Some(true),
+            [0xFE, 0xFF, ..] => Some(false),
+            _ => None,
+        };
+        if let Some(little_endian) = utf16 {
             self.encoding = Some(TextEncoding::Utf16);
-            self.mode = Mode::Decoding(encoding.new_decoder_with_bom_removal());
-            return;
+            self.mode = Mode::Utf16(Utf16::new(little_endian));
+            return 2; // the byte-order mark
         }
         let utf8 = match std::str::from_utf8(head) {
             Ok(_) => true,
@@ -115,11 +124,12 @@ impl Decoder {
         } else {
             self.switch_to_gb18030();
         }
+        0
     }
 
     fn switch_to_gb18030(&mut self) {
         self.encoding = Some(TextEncoding::Gb18030);
-        self.mode = Mode::Decoding(GB18030.new_decoder_with_bom_removal());
+        self.mode = Mode::Gb18030(Gb18030::default());
     }
 
     fn pass<E: From<DecodeError>>(
@@ -172,25 +182,16 @@ impl Decoder {
         last: bool,
         emit: &mut dyn FnMut(&str) -> Result<(), E>,
     ) -> Result<(), E> {
-        let Mode::Decoding(decoder) = &mut self.mode else {
-            return Ok(());
-        };
-        let mut out = std::mem::take(&mut self.out);
-        let mut input = bytes;
-        loop {
-            out.clear();
-            let room = decoder
-                .max_utf8_buffer_length(input.len())
-                .unwrap_or(input.len().saturating_mul(3).saturating_add(16));
-            out.reserve(room.clamp(16, 1 << 20));
-            let (result, read, _) = decoder.decode_to_string(input, &mut out, last);
-            input = &input[read..];
-            let outcome = emit_checked(&mut self.offset, &out, emit);
-            if outcome.is_err() || result == encoding_rs::CoderResult::InputEmpty {
-                self.out = out;
-                return outcome;
-            }
+        self.out.clear();
+        match &mut self.mode {
+            Mode::Gb18030(decoder) => decoder.decode(bytes, last, &mut self.out),
+            Mode::Utf16(decoder) => decoder.decode(bytes, last, &mut self.out),
+            Mode::Sniffing(_) | Mode::Utf8 { .. } => return Ok(()),
         }
+        let out = std::mem::take(&mut self.out);
+        let result = emit_checked(&mut self.offset, &out, emit);
+        self.out = out;
+        result
     }
 }
 
@@ -240,7 +241,7 @@ mod tests {
 
     #[test]
     fn gbk_is_read_as_gb18030() {
-        let (bytes, _, _) = GB18030.encode("患者编号,姓名\nP1,李娜\n");
+        let (bytes, _, _) = encoding_rs::GB18030.encode("患者编号,姓名\nP1,李娜\n");
         let (t, e) = decode_chunks(&[&bytes]).unwrap();
         assert_eq!(
             (t.as_str(), e),
@@ -261,7 +262,7 @@ mod tests {
     #[test]
     fn late_gbk_bytes_switch_the_rest_to_gb18030() {
         let mut bytes = "a".repeat(SNIFF_BYTES + 10).into_bytes();
-        let (gbk, _, _) = GB18030.encode("李娜");
+        let (gbk, _, _) = encoding_rs::GB18030.encode("李娜");
         bytes.extend_from_slice(&gbk);
         let (t, e) = decode_chunks(&[&bytes[..SNIFF_BYTES], &bytes[SNIFF_BYTES..]]).unwrap();
         assert!(t.ends_with("a李娜"));
