@@ -1,7 +1,9 @@
 //! The JavaScript face (wasm-bindgen): what the ePRO form and the batch page
-//! call. Options are read with serde-wasm-bindgen; records and field values
-//! cross as JSON text (`JSON.stringify`), the form the engine reads records
-//! in anyway. Results go out as JSON made by the same
+//! call. Values cross as JSON text: inputs (options, records, field values)
+//! by the JS engine's `JSON.stringify`, read by the same serde_json code as
+//! the C ABI, so both faces parse inputs identically. (serde-wasm-bindgen
+//! was tried for inputs: it ignores unknown keys of structs, so a typo such
+//! as `asof` passed silently, and it added 1.5 KB.) Results go out as JSON made by the same
 //! serde_json code the C ABI uses and are turned into objects by the JS
 //! engine's `JSON.parse`: one serialiser per result type in the module
 //! instead of two (~10 KB gzipped less), and faster for large reports than
@@ -153,10 +155,6 @@ fn stringify(value: &JsValue) -> Result<String, JsError> {
         .ok_or_else(|| JsError::new("value cannot be written as JSON"))
 }
 
-fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("{what}: {e}")))
-}
-
 /// Today's local date, the default `asOf` in the browser.
 fn today() -> Option<chrono::NaiveDate> {
     let now = js_sys::Date::new_0();
@@ -190,7 +188,8 @@ impl Validator {
         let options: OptionsDoc = if options.is_undefined() || options.is_null() {
             OptionsDoc::default()
         } else {
-            from_js(options, "options")?
+            serde_json::from_str(&stringify(&options)?)
+                .map_err(|e| JsError::new(&format!("options: {e}")))?
         };
         let engine = Engine::new(protocol, options, today()).map_err(js_error)?;
         Ok(Validator { engine })
