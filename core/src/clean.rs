@@ -18,7 +18,7 @@ const FULL_WIDTH_LEAD: u8 = 0xEF;
 /// removed. An empty result means the cell is *missing*.
 pub fn clean(cell: &str) -> Cow<'_, str> {
     if memchr::memchr2(FULL_WIDTH_LEAD, IDEOGRAPHIC_SPACE_LEAD, cell.as_bytes()).is_none() {
-        return Cow::Borrowed(cell.trim());
+        return Cow::Borrowed(trim(cell));
     }
     let folded: String = cell.chars().map(fold_width).collect();
     let trimmed = folded.trim();
@@ -26,6 +26,27 @@ pub fn clean(cell: &str) -> Cow<'_, str> {
         Cow::Owned(folded)
     } else {
         Cow::Owned(trimmed.to_owned())
+    }
+}
+
+/// `str::trim`, with ASCII white space stripped byte by byte first (the
+/// common case, and much cheaper in wasm than decoding each char).
+fn trim(text: &str) -> &str {
+    let ascii_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    let bytes = text.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !ascii_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !ascii_space(b))
+        .map_or(start, |i| i + 1);
+    let inner = &text[start..end.max(start)];
+    // Other (Unicode) white space, e.g. U+00A0, is rarer: the full trim.
+    match (inner.as_bytes().first(), inner.as_bytes().last()) {
+        (Some(&first), Some(&last)) if first >= 0x80 || last >= 0x80 => inner.trim(),
+        _ => inner,
     }
 }
 
@@ -141,6 +162,23 @@ mod tests {
         assert_eq!(clean("José Müller"), "José Müller");
         // U+FF5F is past the full-width ASCII block and stays as it is.
         assert_eq!(clean("\u{FF5F}"), "\u{FF5F}");
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "\t\n\x0B\x0Ca\r",
+            "\u{A0}a\u{2003}",
+            " \u{85}b c\u{A0} ",
+            "é",
+            " 名 ",
+        ] {
+            assert_eq!(trim(text), text.trim(), "{text:?}");
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub enum DateError {
 
 /// Parses a cleaned date text by `syntax`.
 pub fn parse_date(text: &str, syntax: &DateSyntax) -> Result<NaiveDate, DateError> {
-    let date_part = match text.find([' ', 'T']) {
+    let date_part = match memchr::memchr2(b' ', b'T', text.as_bytes()) {
         Some(at) if syntax.allow_time => {
             if !is_time(&text[at + 1..]) {
                 return Err(DateError::Invalid);

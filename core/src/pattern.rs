@@ -38,13 +38,19 @@ impl Pattern {
     }
 }
 
-/// A set of ASCII bytes.
+/// A set of ASCII bytes, as two 64-bit words (wasm has no 128-bit
+/// integers: `u128` shifts become library calls there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct ByteSet(u128);
+struct ByteSet([u64; 2]);
 
 impl ByteSet {
     fn add(&mut self, byte: u8) {
-        self.0 |= 1 << byte;
+        self.0[usize::from(byte >> 6) & 1] |= 1 << (byte & 63);
+    }
+
+    fn union(&mut self, other: ByteSet) {
+        self.0[0] |= other.0[0];
+        self.0[1] |= other.0[1];
     }
 
     fn add_range(&mut self, from: u8, to: u8) {
@@ -54,7 +60,7 @@ impl ByteSet {
     }
 
     fn contains(self, byte: u8) -> bool {
-        byte < 128 && self.0 & (1 << byte) != 0
+        byte < 128 && self.0[usize::from(byte >> 6)] & (1 << (byte & 63)) != 0
     }
 }
 
@@ -73,8 +79,8 @@ struct Simple(Vec<Item>);
 
 impl Simple {
     /// Texts longer than this go to the regex engine (positions are kept in
-    /// a 128-bit mask; the matcher is quadratic in the worst case).
-    const MAX_TEXT: usize = 127;
+    /// a 64-bit mask; the matcher is quadratic in the worst case).
+    const MAX_TEXT: usize = 63;
 
     /// The pattern as items, or `None` if it uses anything outside the subset.
     fn parse(source: &str) -> Option<Simple> {
@@ -116,9 +122,9 @@ impl Simple {
                 && text.iter().all(|&b| item.set.contains(b));
         }
         // Positions reachable after each item, as a bitmask over 0..=len.
-        let mut reach: u128 = 1;
+        let mut reach: u64 = 1;
         for item in &self.0 {
-            let mut next: u128 = 0;
+            let mut next: u64 = 0;
             let mut starts = reach;
             while starts != 0 {
                 let start = starts.trailing_zeros() as usize;
@@ -183,7 +189,7 @@ fn class(bytes: &[u8], start: usize) -> Option<(ByteSet, usize)> {
                 if escaped.is_ascii_punctuation() {
                     Some(escaped)
                 } else {
-                    set.0 |= escape(escaped)?.0;
+                    set.union(escape(escaped)?);
                     None
                 }
             }

@@ -72,8 +72,19 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
 
     let mut keys = Vec::new();
     if let Some(primary) = &doc.primary_key {
+        let names = match serde_json::from_slice::<String>(primary.get().as_bytes()) {
+            Ok(name) => vec![name],
+            Err(_) => {
+                serde_json::from_slice::<Vec<String>>(primary.get().as_bytes()).map_err(|_| {
+                    key_error(
+                        "primaryKey",
+                        "expected a field name or a list of field names",
+                    )
+                })?
+            }
+        };
         keys.push(UniqueKey {
-            fields: compile_key("primaryKey", &primary.names(), &by_name)?,
+            fields: compile_key("primaryKey", &names, &by_name)?,
             code: table_code("primaryKey", "duplicate"),
         });
     }

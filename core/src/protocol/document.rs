@@ -26,30 +26,15 @@ pub(super) struct Document {
     pub version: Option<String>,
     pub fields: Vec<FieldDoc>,
     pub missing_values: Option<Vec<String>>,
-    pub primary_key: Option<KeyDoc>,
+    /// One field name or a list (read in compile: an untagged enum here
+    /// would pull serde's content buffering into the wasm module).
+    pub primary_key: Option<Json>,
     #[serde(default)]
     pub unique_keys: Vec<Vec<String>>,
     #[serde(default)]
     pub rules: Vec<RuleDoc>,
     #[serde(default)]
     pub codes: BTreeMap<String, String>,
-}
-
-/// `primaryKey`: one field name or several.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(super) enum KeyDoc {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl KeyDoc {
-    pub fn names(&self) -> Vec<String> {
-        match self {
-            KeyDoc::One(name) => vec![name.clone()],
-            KeyDoc::Many(names) => names.clone(),
-        }
-    }
 }
 
 /// One entry of `fields`.

@@ -117,6 +117,10 @@ fn refusals_name_the_key() {
             "protocol key `primaryKey[0]`: no field is named `b`",
         ),
         (
+            r#"{"fields": [{"name": "a"}], "primaryKey": 5}"#,
+            "protocol key `primaryKey`: expected a field name or a list of field names",
+        ),
+        (
             r#"{"fields": [{"name": "a", "codes": {"tpye": "x"}}]}"#,
             "protocol key `fields[0].codes.tpye`: unknown check",
         ),

@@ -109,7 +109,7 @@ fn optimise(wasm_dir: &Path, module: &Path) -> Result<()> {
     let optimised = module.with_extension("opt.wasm");
     run(Command::new(&wasm_opt)
         .arg(module)
-        .args(["-Oz", "--strip-debug", "--strip-producers"])
+        .args(["-Os", "--strip-debug", "--strip-producers"])
         // The features rustc's wasm32 target emits by default.
         .args([
             "--enable-bulk-memory",
