@@ -150,13 +150,8 @@ impl State {
 
     /// Frees a validator (its batches live on).
     pub fn validator_free(&mut self, handle: i32) -> i32 {
-        let freed = slot(handle)
-            .and_then(|i| self.engines.get_mut(i))
-            .and_then(Option::take);
-        let result = freed
-            .map(|_| ())
-            .ok_or_else(|| EngineError::Argument(format!("no validator with handle {handle}")));
-        self.settle(0, result.map(|()| serde_json::json!({})))
+        let freed = remove(&mut self.engines, handle, "validator");
+        self.settle(0, freed)
     }
 
     /// Checks one field value (`value` is JSON: a string, number or null).
@@ -208,14 +203,22 @@ impl State {
 
     /// Frees a batch without finishing it.
     pub fn batch_free(&mut self, handle: i32) -> i32 {
-        let freed = slot(handle)
-            .and_then(|i| self.batches.get_mut(i))
-            .and_then(Option::take);
-        let result = freed
-            .map(|_| ())
-            .ok_or_else(|| EngineError::Argument(format!("no batch with handle {handle}")));
-        self.settle(0, result.map(|()| serde_json::json!({})))
+        let freed = remove(&mut self.batches, handle, "batch");
+        self.settle(0, freed)
     }
+}
+
+/// Empties the slot of `handle`; the result is `{}`, or an error naming `what`.
+fn remove<T>(
+    table: &mut [Option<T>],
+    handle: i32,
+    what: &str,
+) -> Result<serde_json::Value, EngineError> {
+    slot(handle)
+        .and_then(|i| table.get_mut(i))
+        .and_then(Option::take)
+        .map(|_| serde_json::json!({}))
+        .ok_or_else(|| EngineError::Argument(format!("no {what} with handle {handle}")))
 }
 
 /// Puts `value` in the first free slot; returns its 1-based handle.

@@ -250,13 +250,7 @@ mod tests {
 
     #[test]
     fn random_streams_in_random_chunks_match_encoding_rs() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = super::super::xorshift(0x2545_F491_4F6C_DD1Du64);
         for _ in 0..300 {
             let len = (next() % 64) as usize;
             let bytes: Vec<u8> = (0..len)

@@ -214,6 +214,18 @@ fn emit_checked<E: From<DecodeError>>(
     emit(text)
 }
 
+/// A deterministic byte-stream generator for the decoders' tests.
+#[cfg(test)]
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

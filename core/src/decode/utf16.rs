@@ -79,13 +79,7 @@ mod tests {
 
     #[test]
     fn random_streams_in_random_chunks_match_encoding_rs() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = super::super::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for little_endian in [true, false] {
             let encoding = if little_endian {
                 encoding_rs::UTF_16LE

@@ -12,8 +12,8 @@
 //!    not earlier (`strip = true` would drop the target-features section
 //!    wasm-bindgen reads);
 //! 4. checks the module's imports against `wasm/expected-imports.txt` (a
-//!    dependency can add JS imports silently) and its exports against the
-//!    C ABI;
+//!    dependency can add JS imports silently), its exports against the C
+//!    ABI, and that the glue's `init()` finds the module by default;
 //! 5. writes `package.json` and the partner README, and prints the sizes.
 
 use std::collections::BTreeSet;
@@ -67,9 +67,17 @@ fn main() -> Result<()> {
         .out_name("clinval")
         .web(true)?
         .typescript(true)
+        // `await init()` finds clinval_bg.wasm next to clinval.js (the
+        // library, unlike the CLI, leaves that default out).
+        .omit_default_module_path(false)
         .generate(&pkg)
         .context("wasm-bindgen")?;
 
+    let glue = fs::read_to_string(pkg.join("clinval.js"))?;
+    ensure!(
+        glue.contains("new URL('clinval_bg.wasm', import.meta.url)"),
+        "clinval.js has no default module URL: `await init()` would fail in browsers"
+    );
     let module = pkg.join("clinval_bg.wasm");
     optimise(&wasm_dir, &module)?;
     let bytes = fs::read(&module)?;
