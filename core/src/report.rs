@@ -13,7 +13,7 @@ use crate::reader::Warning;
 use crate::validator::Outcome;
 
 /// Counts over one input (or several, merged).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Records read (blank lines are not records).
@@ -27,7 +27,7 @@ pub struct Summary {
     /// Issues by code.
     pub by_code: BTreeMap<String, u64>,
     /// Notes about the input.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
     /// The text encoding detected.
     #[serde(skip)]

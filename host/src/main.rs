@@ -5,6 +5,7 @@
 
 mod ordered_pool;
 mod validate;
+mod wasm_host;
 
 use std::process::ExitCode;
 

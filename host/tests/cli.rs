@@ -374,3 +374,79 @@ fn the_demo_file_the_readme_runs() {
         stderr(&output)
     );
 }
+
+#[test]
+fn the_wasm_engine_gives_byte_identical_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = root().join("../shared/data");
+    let (a, b) = (
+        shared.join("patients-sample.csv"),
+        shared.join("patients-sample-gbk.csv"),
+    );
+    let mut outputs = Vec::new();
+    for engine in ["native", "wasm"] {
+        let (out, errors) = (
+            dir.path().join(format!("{engine}.json")),
+            dir.path().join(format!("{engine}.jsonl")),
+        );
+        let output = clinval(&[
+            "validate",
+            path(&a),
+            path(&b),
+            "--as-of",
+            "2025-06-30",
+            "--lang",
+            "zh-CN",
+            "--engine",
+            engine,
+            "--out",
+            path(&out),
+            "--errors",
+            path(&errors),
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{engine}: {}",
+            stderr(&output)
+        );
+        outputs.push((std::fs::read(out).unwrap(), std::fs::read(errors).unwrap()));
+        if engine == "wasm" {
+            assert!(
+                stderr(&output).contains("engine: clinval_bg.wasm sha256 "),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+    assert!(outputs[0] == outputs[1], "native and wasm outputs differ");
+
+    let empty = write(dir.path(), "empty.csv", b"");
+    refused(
+        &["validate", path(&empty), "--engine", "wasm"],
+        "empty.csv: input is empty",
+    );
+    refused(
+        &[
+            "validate",
+            path(&a),
+            "--engine",
+            "wasm",
+            "--module",
+            "/nonexistent.wasm",
+        ],
+        "cannot read module /nonexistent.wasm",
+    );
+    let not_wasm = write(dir.path(), "bad.wasm", b"not a module");
+    refused(
+        &[
+            "validate",
+            path(&a),
+            "--engine",
+            "wasm",
+            "--module",
+            path(&not_wasm),
+        ],
+        "compiling the module",
+    );
+}

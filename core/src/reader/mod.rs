@@ -131,7 +131,7 @@ pub enum InputError {
 }
 
 /// Something worth telling about a whole input that is not a record issue.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Warning {
     /// Columns or keys the protocol does not know; carried to the output as strings.

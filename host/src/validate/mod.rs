@@ -64,6 +64,25 @@ pub struct Args {
     /// Worker threads (default: the number of cores).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
+
+    /// Validate with the native engine, or with the WebAssembly module in
+    /// wasmtime (the exact module browsers and the server run, for audits).
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
+    engine: Engine,
+
+    /// With --engine wasm: the module to run (default: the one built into
+    /// this binary).
+    #[arg(long, value_name = "FILE")]
+    module: Option<PathBuf>,
+}
+
+/// Which engine validates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// clinval-core, compiled into this binary.
+    Native,
+    /// clinval_bg.wasm in wasmtime, through its C ABI.
+    Wasm,
 }
 
 /// Runs the command; prints errors itself and returns the exit status.
@@ -92,7 +111,15 @@ fn execute(args: Args) -> Result<ExitCode> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .clamp(1, inputs.len().max(1));
 
+    let wasm = match args.engine {
+        Engine::Native => None,
+        Engine::Wasm => Some(wasm_host(args.module.as_deref(), workers)?),
+    };
+    if let Some(host) = &wasm {
+        eprintln!("engine: clinval_bg.wasm sha256 {}", host.sha256());
+    }
     let job = Job {
+        wasm: wasm.as_ref(),
         protocol: &protocol,
         options: &options,
         lang: args.lang,
@@ -151,6 +178,32 @@ fn execute(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The module, compiled once (cached on disk) for `workers` instances.
+fn wasm_host(
+    module: Option<&std::path::Path>,
+    workers: usize,
+) -> Result<crate::wasm_host::WasmHost> {
+    let bytes = match module {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))?
+        }
+        None => crate::wasm_host::EMBEDDED
+            .context(
+                "this binary was built without wasm/pkg; pass --module wasm/pkg/clinval_bg.wasm",
+            )?
+            .to_vec(),
+    };
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .map(|dir| dir.join("clinval"));
+    let limits = crate::wasm_host::Limits {
+        instances: u32::try_from(workers).unwrap_or(u32::MAX),
+        ..crate::wasm_host::Limits::default()
+    };
+    crate::wasm_host::WasmHost::new(&bytes, cache.as_deref(), limits)
 }
 
 fn load_protocol(spec: &str) -> Result<Protocol> {

@@ -2,13 +2,18 @@
 //! and render valid records and error-log lines into batches for the writer.
 
 use std::fs::File;
+use std::io::{ErrorKind, Read};
 use std::sync::mpsc::SyncSender;
 
+use clinval_core::session::READ_CHUNK;
 use clinval_core::{
     IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Sink, Summary, validate_read,
 };
 use indicatif::ProgressBar;
 use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::wasm_host::{CallError, WasmHost};
 
 use super::inputs::Input;
 
@@ -35,6 +40,8 @@ pub enum Message {
 
 /// Everything a worker needs, shared by all workers.
 pub struct Job<'a> {
+    /// Validate through the wasm module instead of the native engine.
+    pub wasm: Option<&'a WasmHost>,
     pub protocol: &'a std::sync::Arc<Protocol>,
     pub options: &'a Options,
     pub lang: Lang,
@@ -53,7 +60,10 @@ impl Job<'_> {
             batch: Batch::default(),
             tx,
         };
-        let result = self.validate(input, &mut sink);
+        let result = match self.wasm {
+            Some(host) => self.validate_wasm(host, input, &mut sink),
+            None => self.validate(input, &mut sink),
+        };
         sink.flush();
         let _ = tx.send(Message::Done(result));
     }
@@ -78,6 +88,62 @@ impl Job<'_> {
     }
 }
 
+impl Job<'_> {
+    /// The same, through the module's C ABI: the module's own JSON lines
+    /// are written as they come, so the outputs are the module's verdicts.
+    fn validate_wasm(
+        &self,
+        host: &WasmHost,
+        input: &Input,
+        sink: &mut BatchSink<'_, '_>,
+    ) -> Result<Summary, String> {
+        let mut client = host
+            .client()
+            .map_err(|e| format!("cannot start the module: {e:#}"))?;
+        let options = serde_json::json!({
+            "asOf": self.options.as_of.format("%Y-%m-%d").to_string(),
+            "lang": self.lang.tag(),
+            "includeValid": self.want_records,
+        });
+        // The same message the native engine gives (without the code).
+        let fail = |e: CallError| match e {
+            CallError::Refused { message, .. } => message,
+            trap => trap.to_string(),
+        };
+        let (validator, _) = client
+            .validator(self.protocol.source(), &options)
+            .map_err(fail)?;
+        let batch = client.batch(validator, input.format.name()).map_err(fail)?;
+        let mut file = File::open(&input.path).map_err(|e| format!("cannot read: {e}"))?;
+        let mut buffer = vec![0u8; READ_CHUNK];
+        loop {
+            let n = match file.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("cannot read: {e}")),
+            };
+            sink.absorb(&client.feed(batch, &buffer[..n]).map_err(fail)?)?;
+            if let Some(bar) = self.progress {
+                bar.inc(n as u64);
+            }
+        }
+        let last = client.finish(batch).map_err(fail)?;
+        sink.absorb(&last)?
+            .ok_or_else(|| "the module gave no summary".to_owned())
+    }
+}
+
+/// What the module's batch calls return (docs/abi.md, Events).
+#[derive(serde::Deserialize)]
+struct Events<'a> {
+    #[serde(borrow)]
+    issues: Vec<&'a RawValue>,
+    #[serde(borrow)]
+    records: Vec<&'a RawValue>,
+    summary: Option<Summary>,
+}
+
 struct BatchSink<'j, 'a> {
     job: &'j Job<'a>,
     file: Option<&'j str>,
@@ -94,6 +160,41 @@ struct FileIssueLine<'a> {
 }
 
 impl BatchSink<'_, '_> {
+    /// Takes the module's Events JSON; returns the summary when it ends the input.
+    fn absorb(&mut self, json: &[u8]) -> Result<Option<Summary>, String> {
+        let events: Events<'_> = serde_json::from_slice(json)
+            .map_err(|e| format!("unreadable result from the module: {e}"))?;
+        for record in events.records {
+            self.batch
+                .records
+                .extend_from_slice(record.get().as_bytes());
+            self.batch.records.push(b'\n');
+        }
+        for issue in events.issues {
+            let line = issue.get();
+            match self.file {
+                // `{"file": ..., ` followed by the module's own object.
+                Some(file) => {
+                    let _ = serde_json::to_writer(
+                        &mut self.batch.errors,
+                        &serde_json::json!({ "file": file }),
+                    );
+                    self.batch.errors.pop();
+                    self.batch.errors.push(b',');
+                    self.batch
+                        .errors
+                        .extend_from_slice(line.get(1..).unwrap_or_default().as_bytes());
+                }
+                None => self.batch.errors.extend_from_slice(line.as_bytes()),
+            }
+            self.batch.errors.push(b'\n');
+        }
+        if self.batch.records.len() + self.batch.errors.len() >= BATCH_BYTES {
+            self.flush();
+        }
+        Ok(events.summary)
+    }
+
     fn flush(&mut self) {
         if !self.batch.records.is_empty() || !self.batch.errors.is_empty() {
             let batch = std::mem::take(&mut self.batch);

@@ -1,0 +1,433 @@
+//! Running clinval_bg.wasm in wasmtime, through its C ABI (docs/abi.md).
+//!
+//! As wasmtime's own examples do: one [`Engine`], the module compiled once
+//! (and the compiled artifact cached on disk, keyed by the engine's
+//! compatibility hash and the module's sha256, so restarts are fast), an
+//! [`InstancePre`] from which instances start cheaply, and limits per
+//! [`Store`]: a memory cap and a CPU bound per call (epoch interruption).
+//! The pooling allocator keeps instance memory pre-reserved; wasm-bindgen
+//! output has two tables. A [`Client`] whose call trapped must be dropped:
+//! its store is not reused.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use sha2::{Digest, Sha256};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module, OptLevel,
+    PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, TypedFunc, WasmParams,
+    WasmResults,
+};
+
+/// The module built by `cargo run -p clinval-wasm-pack`, when it existed
+/// at build time (see build.rs).
+#[cfg(embedded_module)]
+pub const EMBEDDED: Option<&[u8]> = Some(include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../wasm/pkg/clinval_bg.wasm"
+)));
+/// Built without wasm/pkg: `--module` is needed.
+#[cfg(not(embedded_module))]
+pub const EMBEDDED: Option<&[u8]> = None;
+
+/// The C ABI version this host speaks.
+const ABI_VERSION: u32 = 1;
+/// How often the epoch advances (the CPU bound's unit).
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits of each instance.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Instances that may exist at once (the pool's size).
+    pub instances: u32,
+    /// Linear memory of one instance, in bytes.
+    pub memory_bytes: usize,
+    /// CPU time one call may take before it is interrupted.
+    pub call_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            instances: 4,
+            memory_bytes: 512 << 20,
+            call_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The compiled module, ready to instantiate.
+pub struct WasmHost {
+    engine: Engine,
+    pre: InstancePre<StoreLimits>,
+    limits: Limits,
+    sha256: String,
+    ticking: Arc<AtomicBool>,
+}
+
+impl Drop for WasmHost {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+impl WasmHost {
+    /// Compiles (or loads from `cache_dir`) the module `bytes`.
+    pub fn new(bytes: &[u8], cache_dir: Option<&Path>, limits: Limits) -> Result<WasmHost> {
+        let mut pooling = PoolingAllocationConfig::new();
+        pooling
+            .total_core_instances(limits.instances)
+            // A store may also take a GC heap from the pool (binaryen's
+            // output needs wasmtime's GC support to parse, though clinval
+            // never allocates GC objects).
+            .total_memories(limits.instances * 2)
+            .total_tables(limits.instances * 2)
+            .max_tables_per_module(2)
+            .max_memory_size(limits.memory_bytes);
+        let mut config = Config::new();
+        config
+            .cranelift_opt_level(OptLevel::Speed)
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        let engine = Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("wasmtime engine")?;
+        let sha256 = hex(&Sha256::digest(bytes));
+        let module = load_module(&engine, bytes, &sha256, cache_dir)?;
+        let mut linker = Linker::new(&engine);
+        // Every import is JavaScript glue the C ABI never calls (docs/abi.md).
+        linker.define_unknown_imports_as_traps(&module)?;
+        let pre = linker.instantiate_pre(&module)?;
+
+        let ticking = Arc::new(AtomicBool::new(true));
+        let (ticker, running) = (engine.clone(), Arc::clone(&ticking));
+        std::thread::Builder::new()
+            .name("clinval-epoch".into())
+            .spawn(move || {
+                while running.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticker.increment_epoch();
+                }
+            })
+            .context("epoch thread")?;
+        Ok(WasmHost {
+            engine,
+            pre,
+            limits,
+            sha256,
+            ticking,
+        })
+    }
+
+    /// The module's sha256 (hex).
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// A fresh instance.
+    pub fn client(&self) -> Result<Client> {
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            .trap_on_grow_failure(false)
+            .build();
+        let mut store = Store::new(&self.engine, store_limits);
+        store.limiter(|limits| limits);
+        let ticks = (self.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        let instance = self.pre.instantiate(&mut store)?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| anyhow!("the module exports no memory"))?;
+        macro_rules! func {
+            ($name:literal) => {
+                instance
+                    .get_typed_func(&mut store, $name)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("the module lacks {}", $name))?
+            };
+        }
+        let mut client = Client {
+            ticks,
+            memory,
+            abi_version: func!("clinval_abi_version"),
+            alloc: func!("clinval_alloc"),
+            free: func!("clinval_free"),
+            result_ptr: func!("clinval_result_ptr"),
+            result_len: func!("clinval_result_len"),
+            validator_new: func!("clinval_validator_new"),
+            batch_new: func!("clinval_batch_new"),
+            batch_feed: func!("clinval_batch_feed"),
+            batch_finish: func!("clinval_batch_finish"),
+            store,
+            chunk: None,
+        };
+        let version = client.call(client.abi_version.clone(), ())?;
+        if version != ABI_VERSION {
+            bail!("the module speaks C ABI {version}; this host speaks {ABI_VERSION}");
+        }
+        Ok(client)
+    }
+}
+
+/// Loads the compiled module from the cache, or compiles and caches it.
+fn load_module(
+    engine: &Engine,
+    bytes: &[u8],
+    sha256: &str,
+    cache_dir: Option<&Path>,
+) -> Result<Module> {
+    let Some(dir) = cache_dir else {
+        return Module::new(engine, bytes)
+            .map_err(anyhow::Error::from)
+            .context("compiling the module");
+    };
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let path: PathBuf = dir.join(format!("clinval-{sha256}-{:016x}.cwasm", hasher.finish()));
+    if path.exists() {
+        // SAFETY: the file was written by `Module::serialize` of this same
+        // module (the sha256 in its name) for an engine with this same
+        // compatibility hash; wasmtime checks the header as well.
+        match unsafe { Module::deserialize_file(engine, &path) } {
+            Ok(module) => return Ok(module),
+            Err(_) => {
+                let _ = std::fs::remove_file(&path); // stale or damaged: rebuild
+            }
+        }
+    }
+    let module = Module::new(engine, bytes)
+        .map_err(anyhow::Error::from)
+        .context("compiling the module")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, module.serialize()?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(module)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a call did not give a result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The module answered with an error result (`{"error": ...}`).
+    #[error("{code}: {message}")]
+    Refused {
+        /// Negative status.
+        status: i32,
+        /// `argument`, `protocol` or `input`.
+        code: String,
+        /// For people.
+        message: String,
+    },
+    /// The call trapped or ran out of time; drop this client.
+    #[error("the module failed: {0}")]
+    Trap(#[from] anyhow::Error),
+}
+
+/// One instance and its store, speaking the C ABI.
+pub struct Client {
+    store: Store<StoreLimits>,
+    ticks: u64,
+    memory: Memory,
+    abi_version: TypedFunc<(), u32>,
+    alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
+    result_ptr: TypedFunc<(), u32>,
+    result_len: TypedFunc<(), u32>,
+    validator_new: TypedFunc<(u32, u32, u32, u32), i32>,
+    batch_new: TypedFunc<(i32, u32, u32), i32>,
+    batch_feed: TypedFunc<(i32, u32, u32), i32>,
+    batch_finish: TypedFunc<i32, i32>,
+    /// A reusable input buffer in guest memory: (address, capacity).
+    chunk: Option<(u32, u32)>,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+impl Client {
+    /// Runs one export with a fresh CPU budget.
+    fn call<P: WasmParams, R: WasmResults>(
+        &mut self,
+        func: TypedFunc<P, R>,
+        params: P,
+    ) -> Result<R> {
+        self.store.set_epoch_deadline(self.ticks);
+        func.call(&mut self.store, params)
+            .map_err(anyhow::Error::from)
+    }
+
+    /// Copies `bytes` into the reusable guest buffer; returns its address.
+    fn put(&mut self, bytes: &[u8]) -> Result<u32> {
+        let len = u32::try_from(bytes.len()).context("input larger than 4 GiB")?;
+        let fits = matches!(self.chunk, Some((_, cap)) if cap >= len);
+        if !fits {
+            if let Some((ptr, cap)) = self.chunk.take() {
+                self.call(self.free.clone(), (ptr, cap))?;
+            }
+            let cap = len.max(64 * 1024);
+            let ptr = self.call(self.alloc.clone(), cap)?;
+            if ptr == 0 {
+                bail!("the module is out of memory");
+            }
+            self.chunk = Some((ptr, cap));
+        }
+        let (ptr, _) = self.chunk.context("no buffer")?;
+        self.memory
+            .write(&mut self.store, ptr as usize, bytes)
+            .map_err(|e| anyhow!("writing guest memory: {e}"))?;
+        Ok(ptr)
+    }
+
+    /// The result of the last call, or its error.
+    fn result(&mut self, status: i32) -> Result<Vec<u8>, CallError> {
+        let ptr = self.call(self.result_ptr.clone(), ())? as usize;
+        let len = self.call(self.result_len.clone(), ())? as usize;
+        let data = self.memory.data(&self.store);
+        let bytes = data
+            .get(ptr..ptr + len)
+            .ok_or_else(|| anyhow!("result outside memory"))?
+            .to_vec();
+        if status >= 0 {
+            return Ok(bytes);
+        }
+        let body: ErrorBody =
+            serde_json::from_slice(&bytes).map_err(|e| anyhow!("unreadable error result: {e}"))?;
+        Err(CallError::Refused {
+            status,
+            code: body.error.code,
+            message: body.error.message,
+        })
+    }
+
+    /// Creates a validator; returns its handle and the protocol JSON.
+    pub fn validator(
+        &mut self,
+        protocol: &str,
+        options: &serde_json::Value,
+    ) -> Result<(i32, Vec<u8>), CallError> {
+        let options = options.to_string();
+        let joined = [protocol.as_bytes(), options.as_bytes()].concat();
+        let ptr = self.put(&joined)?;
+        let (plen, olen) = (protocol.len() as u32, options.len() as u32);
+        let status = self.call(self.validator_new.clone(), (ptr, plen, ptr + plen, olen))?;
+        let body = self.result(status)?;
+        Ok((status, body))
+    }
+
+    /// Starts a batch of `format`; returns its handle.
+    pub fn batch(&mut self, validator: i32, format: &str) -> Result<i32, CallError> {
+        let ptr = self.put(format.as_bytes())?;
+        let len = format.len() as u32;
+        let status = self.call(self.batch_new.clone(), (validator, ptr, len))?;
+        self.result(status)?;
+        Ok(status)
+    }
+
+    /// Feeds a chunk; returns the Events JSON.
+    pub fn feed(&mut self, batch: i32, chunk: &[u8]) -> Result<Vec<u8>, CallError> {
+        let ptr = self.put(chunk)?;
+        let len = chunk.len() as u32;
+        let status = self.call(self.batch_feed.clone(), (batch, ptr, len))?;
+        self.result(status)
+    }
+
+    /// Finishes a batch; returns the last Events JSON (with the summary).
+    pub fn finish(&mut self, batch: i32) -> Result<Vec<u8>, CallError> {
+        let status = self.call(self.batch_finish.clone(), batch)?;
+        self.result(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module with the C ABI's shape whose `clinval_batch_feed` never
+    /// returns and whose `clinval_batch_finish` traps.
+    const RUNAWAY: &str = r#"
+      (module
+        (memory (export "memory") 1)
+        (func (export "clinval_abi_version") (result i32) i32.const 1)
+        (func (export "clinval_alloc") (param i32) (result i32) i32.const 1024)
+        (func (export "clinval_free") (param i32 i32))
+        (func (export "clinval_result_ptr") (result i32) i32.const 0)
+        (func (export "clinval_result_len") (result i32) i32.const 2)
+        (data (i32.const 0) "{}")
+        (func (export "clinval_validator_new") (param i32 i32 i32 i32) (result i32) i32.const 1)
+        (func (export "clinval_batch_new") (param i32 i32 i32) (result i32) i32.const 1)
+        (func (export "clinval_batch_feed") (param i32 i32 i32) (result i32) (loop $spin (br $spin)) i32.const 0)
+        (func (export "clinval_batch_finish") (param i32) (result i32) unreachable))
+    "#;
+
+    fn runaway_host(timeout: Duration) -> WasmHost {
+        let bytes = wat::parse_str(RUNAWAY).unwrap();
+        let limits = Limits {
+            instances: 2,
+            memory_bytes: 1 << 20,
+            call_timeout: timeout,
+        };
+        WasmHost::new(&bytes, None, limits).unwrap()
+    }
+
+    #[test]
+    fn a_call_that_runs_past_its_cpu_bound_is_interrupted() {
+        let host = runaway_host(Duration::from_millis(100));
+        let mut client = host.client().unwrap();
+        let (validator, _) = client.validator("patient", &serde_json::json!({})).unwrap();
+        let batch = client.batch(validator, "csv").unwrap();
+        let started = std::time::Instant::now();
+        let error = client.feed(batch, b"id\n").unwrap_err();
+        assert!(matches!(error, CallError::Trap(_)), "{error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "interrupted, not hung"
+        );
+    }
+
+    #[test]
+    fn a_trap_is_an_error_and_a_fresh_client_works() {
+        let host = runaway_host(Duration::from_secs(5));
+        let mut client = host.client().unwrap();
+        assert!(matches!(client.finish(1), Err(CallError::Trap(_))));
+        drop(client);
+        let mut fresh = host.client().unwrap();
+        assert!(fresh.validator("patient", &serde_json::json!({})).is_ok());
+    }
+
+    #[test]
+    fn the_compiled_module_is_cached_by_engine_and_module_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = wat::parse_str(RUNAWAY).unwrap();
+        let first = WasmHost::new(&bytes, Some(dir.path()), Limits::default()).unwrap();
+        let cached: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(cached.len(), 1);
+        let name = cached[0]
+            .as_ref()
+            .unwrap()
+            .file_name()
+            .into_string()
+            .unwrap();
+        assert!(
+            name.starts_with(&format!("clinval-{}-", first.sha256())) && name.ends_with(".cwasm")
+        );
+        // A second host loads it from the cache and works.
+        let second = WasmHost::new(&bytes, Some(dir.path()), Limits::default()).unwrap();
+        assert!(second.client().is_ok());
+    }
+}
