@@ -7,7 +7,7 @@ use std::sync::mpsc::SyncSender;
 
 use clinval_core::session::READ_CHUNK;
 use clinval_core::{
-    IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Sink, Summary, validate_read,
+    IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Session, Sink, Summary,
 };
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -68,29 +68,17 @@ impl Job<'_> {
         let _ = tx.send(Message::Done(result));
     }
 
+    /// Validates with the native engine.
     fn validate(&self, input: &Input, sink: &mut BatchSink<'_, '_>) -> Result<Summary, String> {
-        let file = File::open(&input.path).map_err(|e| format!("cannot read: {e}"))?;
-        let mut progress = |n: usize| {
-            if let Some(bar) = self.progress {
-                bar.inc(n as u64);
-            }
-        };
-        let protocol = self.protocol.clone();
-        validate_read(
-            protocol,
-            input.format,
-            self.options,
-            file,
-            sink,
-            &mut progress,
-        )
-        .map_err(|e| e.to_string())
+        let mut session = Session::new(self.protocol.clone(), input.format, self.options);
+        self.read_chunks(input, |chunk| {
+            session.feed(chunk, sink).map_err(|e| e.to_string())
+        })?;
+        session.finish(sink).map_err(|e| e.to_string())
     }
-}
 
-impl Job<'_> {
-    /// The same, through the module's C ABI: the module's own JSON lines
-    /// are written as they come, so the outputs are the module's verdicts.
+    /// The same through the module's C ABI: the module's own JSON lines are
+    /// written as they come, so the outputs are the module's verdicts.
     fn validate_wasm(
         &self,
         host: &WasmHost,
@@ -114,23 +102,35 @@ impl Job<'_> {
             .validator(self.protocol.source(), &options)
             .map_err(fail)?;
         let batch = client.batch(validator, input.format.name()).map_err(fail)?;
+        self.read_chunks(input, |chunk| {
+            sink.absorb(&client.feed(batch, chunk).map_err(fail)?)?;
+            Ok(())
+        })?;
+        let last = client.finish(batch).map_err(fail)?;
+        sink.absorb(&last)?
+            .ok_or_else(|| "the module gave no summary".to_owned())
+    }
+
+    /// Reads `input` in [`READ_CHUNK`] pieces, advancing the progress bar.
+    fn read_chunks(
+        &self,
+        input: &Input,
+        mut each: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
         let mut file = File::open(&input.path).map_err(|e| format!("cannot read: {e}"))?;
         let mut buffer = vec![0u8; READ_CHUNK];
         loop {
             let n = match file.read(&mut buffer) {
-                Ok(0) => break,
+                Ok(0) => return Ok(()),
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(format!("cannot read: {e}")),
             };
-            sink.absorb(&client.feed(batch, &buffer[..n]).map_err(fail)?)?;
+            each(&buffer[..n])?;
             if let Some(bar) = self.progress {
                 bar.inc(n as u64);
             }
         }
-        let last = client.finish(batch).map_err(fail)?;
-        sink.absorb(&last)?
-            .ok_or_else(|| "the module gave no summary".to_owned())
     }
 }
 
