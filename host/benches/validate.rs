@@ -182,10 +182,22 @@ fn report(what: &str, records: u64, bytes: u64, elapsed: Duration) {
 
 /// Runs the `clinval` binary on `file`; returns wall time and its own
 /// peak RSS (KiB), read from `wait4` for that child alone.
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which clippy cannot see"
+)]
 fn run_cli(file: &Path, engine: &str) -> (Duration, i64) {
     let start = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_clinval"))
-        .args(["validate", "--jobs", "1", "--as-of", "2025-06-30", "--engine", engine])
+        .args([
+            "validate",
+            "--jobs",
+            "1",
+            "--as-of",
+            "2025-06-30",
+            "--engine",
+            engine,
+        ])
         .args(["--out", "/dev/null", "--errors", "/dev/null"])
         .arg(file)
         .spawn()
@@ -200,6 +212,9 @@ fn run_cli(file: &Path, engine: &str) -> (Duration, i64) {
         usage
     };
     let elapsed = start.elapsed();
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1, "the synthetic file has invalid records");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1,
+        "the synthetic file has invalid records"
+    );
     (elapsed, usage.ru_maxrss)
 }
