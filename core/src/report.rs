@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::decode::TextEncoding;
 use crate::issue::{Issue, Lang};
 use crate::protocol::Protocol;
 use crate::reader::Warning;
@@ -29,9 +28,6 @@ pub struct Summary {
     /// Notes about the input.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
-    /// The text encoding detected.
-    #[serde(skip)]
-    pub encoding: Option<TextEncoding>,
 }
 
 impl Summary {

@@ -140,7 +140,6 @@ impl Session {
             };
             return Err(self.fail(InputError::NoRecords(why)));
         }
-        self.summary.encoding = self.decoder.encoding();
         Ok(self.summary.clone())
     }
 

@@ -129,7 +129,7 @@ impl Validator {
                 issues: vec![issue],
             };
         }
-        let protocol = Arc::clone(&self.protocol);
+        let protocol = &*self.protocol;
         let mut issues = Vec::new();
         let ok = &mut self.present;
         ok.fill(false);

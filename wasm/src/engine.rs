@@ -224,41 +224,11 @@ impl Engine {
     }
 }
 
-/// An issue with its position: the error-log line, owned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IssueRow {
-    /// 1-based record index.
-    pub row: u64,
-    /// Line where the record starts.
-    pub line: u64,
-    /// Field; `null` for a row issue.
-    pub field: Option<String>,
-    /// Stable code.
-    pub code: String,
-    /// Message for people.
-    pub message: String,
-    /// Cleaned value.
-    pub value: Option<String>,
-}
-
-impl From<IssueLine<'_>> for IssueRow {
-    fn from(line: IssueLine<'_>) -> IssueRow {
-        IssueRow {
-            row: line.row,
-            line: line.line,
-            field: line.field.map(str::to_owned),
-            code: line.code.to_owned(),
-            message: line.message,
-            value: line.value.map(str::to_owned),
-        }
-    }
-}
-
 /// What a batch found since the last call.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Events {
-    /// Error-log lines, in row order.
-    pub issues: Vec<IssueRow>,
+    /// Error-log lines (IssueLine JSON, written once), in row order.
+    pub issues: Vec<Box<RawJson>>,
     /// Cleaned valid records (only with `includeValid`), in row order.
     pub records: Vec<Box<RawJson>>,
     /// Notes about the input.
@@ -291,7 +261,9 @@ impl Sink for Collect {
         }
         for issue in &outcome.issues {
             let line = IssueLine::new(outcome, issue, protocol, self.lang);
-            self.events.issues.push(line.into());
+            if let Ok(json) = serde_json::value::to_raw_value(&line) {
+                self.events.issues.push(json);
+            }
         }
     }
 

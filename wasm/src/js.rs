@@ -295,7 +295,7 @@ fn merge(into: &mut crate::engine::Events, events: crate::engine::Events) {
 #[derive(Serialize)]
 struct Report {
     summary: clinval_core::Summary,
-    issues: Vec<crate::engine::IssueRow>,
+    issues: Vec<Box<RawJson>>,
     records: Vec<Box<RawJson>>,
     warnings: Vec<clinval_core::Warning>,
 }

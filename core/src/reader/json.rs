@@ -301,12 +301,13 @@ fn json_kind(text: &str) -> &'static str {
 pub fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
     let text = raw.get();
     match text.as_bytes().first() {
-        Some(b'"') => match serde_json::from_slice::<Cow<'_, str>>(text.as_bytes()) {
-            // A string without escapes borrows; with escapes it is unescaped.
-            Ok(_) if !text.contains('\\') => {
-                RawValue::Text(Cow::Borrowed(&text[1..text.len() - 1]))
-            }
-            Ok(s) => RawValue::Text(Cow::Owned(s.into_owned())),
+        // The element parse already checked the string: one without escapes
+        // is borrowed as it is; only escaped ones are parsed again.
+        Some(b'"') if !text.contains('\\') => {
+            RawValue::Text(Cow::Borrowed(&text[1..text.len() - 1]))
+        }
+        Some(b'"') => match serde_json::from_slice::<String>(text.as_bytes()) {
+            Ok(s) => RawValue::Text(Cow::Owned(s)),
             Err(_) => RawValue::Compound("string"),
         },
         Some(b't') => RawValue::Bool(true),
