@@ -1,9 +1,10 @@
 //! `clinval`: the command-line host of the clinval validation engine.
 //!
-//! Thin by design: argument parsing, files, threads and terminal output
-//! live here; every verdict comes from `clinval-core`.
+//! Thin by design: argument parsing, files, threads, HTTP and terminal
+//! output live here; every verdict comes from `clinval-core`.
 
 mod ordered_pool;
+mod serve;
 mod validate;
 mod wasm_host;
 
@@ -27,11 +28,20 @@ enum Command {
     /// Exit status: 0 when every record is valid, 1 when some are invalid,
     /// 2 when an input or an argument cannot be used.
     Validate(validate::Args),
+    /// Serve validation over HTTP with the WebAssembly module (the same
+    /// bytes browsers and partners run).
+    ///
+    /// Endpoints: POST /api/v1/validate, POST /api/v1/batches,
+    /// GET /api/v1/protocols[/{name}], GET /api/v1/version, /healthz,
+    /// /readyz, /metrics. Stops on SIGTERM or SIGINT after in-flight
+    /// requests finish.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -158,6 +158,9 @@ impl WasmHost {
             result_ptr: func!("clinval_result_ptr"),
             result_len: func!("clinval_result_len"),
             validator_new: func!("clinval_validator_new"),
+            validator_free: func!("clinval_validator_free"),
+            check_record: func!("clinval_check_record"),
+            info: func!("clinval_info"),
             batch_new: func!("clinval_batch_new"),
             batch_feed: func!("clinval_batch_feed"),
             batch_finish: func!("clinval_batch_finish"),
@@ -209,8 +212,22 @@ fn load_module(
     Ok(module)
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the module's batch calls return (docs/abi.md, Events).
+#[derive(serde::Deserialize)]
+pub struct Events<'a> {
+    /// Error-log objects, in row order.
+    #[serde(borrow)]
+    pub issues: Vec<&'a serde_json::value::RawValue>,
+    /// Cleaned valid records (with `includeValid`).
+    #[serde(borrow)]
+    pub records: Vec<&'a serde_json::value::RawValue>,
+    /// Set by `clinval_batch_finish`.
+    pub summary: Option<clinval_core::Summary>,
 }
 
 /// Why a call did not give a result.
@@ -231,6 +248,18 @@ pub enum CallError {
     Trap(#[from] anyhow::Error),
 }
 
+impl CallError {
+    /// The call was interrupted at its CPU bound (not a bug in the module).
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            CallError::Trap(error) => {
+                error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
+            }
+            CallError::Refused { .. } => false,
+        }
+    }
+}
+
 /// One instance and its store, speaking the C ABI.
 pub struct Client {
     store: Store<StoreLimits>,
@@ -242,6 +271,9 @@ pub struct Client {
     result_ptr: TypedFunc<(), u32>,
     result_len: TypedFunc<(), u32>,
     validator_new: TypedFunc<(u32, u32, u32, u32), i32>,
+    validator_free: TypedFunc<i32, i32>,
+    check_record: TypedFunc<(i32, u32, u32), i32>,
+    info: TypedFunc<(), i32>,
     batch_new: TypedFunc<(i32, u32, u32), i32>,
     batch_feed: TypedFunc<(i32, u32, u32), i32>,
     batch_finish: TypedFunc<i32, i32>,
@@ -330,6 +362,26 @@ impl Client {
         Ok((status, body))
     }
 
+    /// Frees a validator.
+    pub fn free_validator(&mut self, validator: i32) -> Result<(), CallError> {
+        let status = self.call(self.validator_free.clone(), validator)?;
+        self.result(status).map(drop)
+    }
+
+    /// The module's facts (`clinval_info`): engine version, ABI, protocols.
+    pub fn info(&mut self) -> Result<Vec<u8>, CallError> {
+        let status = self.call(self.info.clone(), ())?;
+        self.result(status)
+    }
+
+    /// Checks one record (a JSON object); returns the RecordVerdict JSON.
+    pub fn check_record(&mut self, validator: i32, object: &[u8]) -> Result<Vec<u8>, CallError> {
+        let ptr = self.put(object)?;
+        let len = u32::try_from(object.len()).map_err(anyhow::Error::from)?;
+        let status = self.call(self.check_record.clone(), (validator, ptr, len))?;
+        self.result(status)
+    }
+
     /// Starts a batch of `format`; returns its handle.
     pub fn batch(&mut self, validator: i32, format: &str) -> Result<i32, CallError> {
         let ptr = self.put(format.as_bytes())?;
@@ -358,22 +410,8 @@ impl Client {
 mod tests {
     use super::*;
 
-    /// A module with the C ABI's shape whose `clinval_batch_feed` never
-    /// returns and whose `clinval_batch_finish` traps.
-    const RUNAWAY: &str = r#"
-      (module
-        (memory (export "memory") 1)
-        (func (export "clinval_abi_version") (result i32) i32.const 1)
-        (func (export "clinval_alloc") (param i32) (result i32) i32.const 1024)
-        (func (export "clinval_free") (param i32 i32))
-        (func (export "clinval_result_ptr") (result i32) i32.const 0)
-        (func (export "clinval_result_len") (result i32) i32.const 2)
-        (data (i32.const 0) "{}")
-        (func (export "clinval_validator_new") (param i32 i32 i32 i32) (result i32) i32.const 1)
-        (func (export "clinval_batch_new") (param i32 i32 i32) (result i32) i32.const 1)
-        (func (export "clinval_batch_feed") (param i32 i32 i32) (result i32) (loop $spin (br $spin)) i32.const 0)
-        (func (export "clinval_batch_finish") (param i32) (result i32) unreachable))
-    "#;
+    /// A module that misbehaves (see the file).
+    const RUNAWAY: &str = include_str!("../tests/fixtures/runaway.wat");
 
     fn runaway_host(timeout: Duration) -> WasmHost {
         let bytes = wat::parse_str(RUNAWAY).unwrap();
@@ -393,7 +431,7 @@ mod tests {
         let batch = client.batch(validator, "csv").unwrap();
         let started = std::time::Instant::now();
         let error = client.feed(batch, b"id\n").unwrap_err();
-        assert!(matches!(error, CallError::Trap(_)), "{error}");
+        assert!(error.is_timeout(), "{error}");
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "interrupted, not hung"
@@ -404,7 +442,8 @@ mod tests {
     fn a_trap_is_an_error_and_a_fresh_client_works() {
         let host = runaway_host(Duration::from_secs(5));
         let mut client = host.client().unwrap();
-        assert!(matches!(client.finish(1), Err(CallError::Trap(_))));
+        let error = client.finish(1).unwrap_err();
+        assert!(matches!(error, CallError::Trap(_)) && !error.is_timeout());
         drop(client);
         let mut fresh = host.client().unwrap();
         assert!(fresh.validator("patient", &serde_json::json!({})).is_ok());

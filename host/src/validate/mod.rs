@@ -195,10 +195,7 @@ fn wasm_host(
             )?
             .to_vec(),
     };
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .map(|dir| dir.join("clinval"));
+    let cache = crate::serve::default_cache_dir();
     let limits = crate::wasm_host::Limits {
         instances: u32::try_from(workers).unwrap_or(u32::MAX),
         ..crate::wasm_host::Limits::default()

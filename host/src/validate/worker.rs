@@ -11,9 +11,8 @@ use clinval_core::{
 };
 use indicatif::ProgressBar;
 use serde::Serialize;
-use serde_json::value::RawValue;
 
-use crate::wasm_host::{CallError, WasmHost};
+use crate::wasm_host::{CallError, Events, WasmHost};
 
 use super::inputs::Input;
 
@@ -132,16 +131,6 @@ impl Job<'_> {
             }
         }
     }
-}
-
-/// What the module's batch calls return (docs/abi.md, Events).
-#[derive(serde::Deserialize)]
-struct Events<'a> {
-    #[serde(borrow)]
-    issues: Vec<&'a RawValue>,
-    #[serde(borrow)]
-    records: Vec<&'a RawValue>,
-    summary: Option<Summary>,
 }
 
 struct BatchSink<'j, 'a> {

@@ -1,0 +1,368 @@
+//! The `/api/v1` handlers. Each one checks what it was sent (query,
+//! content type, body), leases an instance for the module calls, and
+//! answers JSON in the shapes of docs/abi.md.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use clinval_core::Lang;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tracing::Instrument;
+
+use super::app::App;
+use super::batch::{self, Batch, Lines, RESPONSE_AHEAD, Spool};
+use super::body::BodyReader;
+use super::error::ApiError;
+use super::protocols::Entry;
+
+/// The largest record `/api/v1/validate` takes (the module's own default).
+const RECORD_LIMIT: u64 = 16 << 20;
+const NDJSON: &str = "application/x-ndjson";
+
+/// Query of `POST /api/v1/validate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateQuery {
+    protocol: Option<String>,
+    as_of: Option<String>,
+    lang: Option<String>,
+}
+
+/// Query of `POST /api/v1/batches`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchQuery {
+    protocol: Option<String>,
+    as_of: Option<String>,
+    lang: Option<String>,
+    include: Option<String>,
+}
+
+/// A request's protocol and module options, checked.
+struct Run {
+    protocol: Arc<Entry>,
+    as_of: String,
+    options: serde_json::Value,
+}
+
+impl Run {
+    fn new(
+        app: &App,
+        protocol: Option<&str>,
+        as_of: Option<&str>,
+        lang: Option<&str>,
+        include_valid: bool,
+    ) -> Result<Run, ApiError> {
+        let name = protocol.unwrap_or("patient");
+        let protocol = app
+            .protocols
+            .get(name)
+            .ok_or_else(|| ApiError::unknown_protocol(name, &app.protocols.names()))?;
+        let as_of = match as_of {
+            Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                ApiError::bad_request("bad_query", format!("as_of `{text}` is not YYYY-MM-DD"))
+            })?,
+            None => chrono::Local::now().date_naive(),
+        }
+        .format("%Y-%m-%d")
+        .to_string();
+        let lang: Lang = lang
+            .unwrap_or("en")
+            .parse()
+            .map_err(|e| ApiError::bad_request("bad_query", format!("lang: {e}")))?;
+        let options = serde_json::json!({
+            "asOf": as_of,
+            "lang": lang.tag(),
+            "includeValid": include_valid,
+        });
+        Ok(Run {
+            protocol,
+            as_of,
+            options,
+        })
+    }
+
+    /// Names this protocol + options pair in an instance's validator cache.
+    fn key(&self) -> String {
+        format!("{}\n{}", self.protocol.name, self.options)
+    }
+
+    /// The report's members that say what produced it.
+    fn provenance(&self, app: &App) -> serde_json::Map<String, serde_json::Value> {
+        let mut tail = serde_json::Map::new();
+        tail.insert(
+            "module".into(),
+            serde_json::json!({ "sha256": app.module.sha256, "version": app.module.version }),
+        );
+        tail.insert(
+            "protocol".into(),
+            serde_json::json!({ "name": self.protocol.name, "sha256": self.protocol.sha256 }),
+        );
+        tail.insert("asOf".into(), self.as_of.clone().into());
+        tail
+    }
+}
+
+fn bad_query(rejection: QueryRejection) -> ApiError {
+    ApiError::bad_request("bad_query", rejection.body_text())
+}
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    Some(essence.to_ascii_lowercase())
+}
+
+fn unsupported(wanted: &str, headers: &HeaderMap) -> ApiError {
+    let given = media_type(headers).unwrap_or_else(|| "none".to_owned());
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        format!("Content-Type {given} is not accepted here; send {wanted}"),
+    )
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `POST /api/v1/validate`: one record (a JSON object) → `{"valid",
+/// "issues", "record"}`, the answer the browser's `validateRecord` gives.
+pub async fn validate(
+    State(app): State<Arc<App>>,
+    query: Result<Query<ValidateQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
+    let run = Run::new(
+        &app,
+        query.protocol.as_deref(),
+        query.as_of.as_deref(),
+        query.lang.as_deref(),
+        false,
+    )?;
+    if media_type(&headers).as_deref() != Some("application/json") {
+        return Err(unsupported("application/json", &headers));
+    }
+    let limit = RECORD_LIMIT.min(app.config.body_limit);
+    let record = BodyReader::new(body, &headers, limit, app.config.body_timeout)?
+        .collect()
+        .await?;
+    let parsed: serde_json::Value = serde_json::from_slice(&record).map_err(|e| {
+        ApiError::bad_request("malformed_body", format!("the body is not JSON: {e}"))
+    })?;
+    if !parsed.is_object() {
+        return Err(ApiError::bad_request(
+            "malformed_body",
+            "the body must be one JSON object (a record)",
+        ));
+    }
+    let mut lease = app
+        .pool
+        .acquire()
+        .await
+        .map_err(|_| ApiError::busy(app.config.retry_after))?;
+    let (key, source, options) = (run.key(), run.protocol.source.clone(), run.options);
+    let (_, verdict) = lease
+        .run(record, move |worker, record| {
+            let validator = worker.validator(&key, &source, &options)?;
+            worker.client.check_record(validator, record)
+        })
+        .await;
+    let verdict = verdict.map_err(ApiError::from_call)?;
+    count_verdict(&app, &verdict);
+    Ok(json_response(StatusCode::OK, verdict))
+}
+
+/// Counts one record's verdict in the metrics.
+fn count_verdict(app: &App, verdict: &[u8]) {
+    #[derive(Deserialize)]
+    struct Verdict {
+        issues: Vec<Coded>,
+    }
+    #[derive(Deserialize)]
+    struct Coded {
+        code: String,
+    }
+    let mut summary = clinval_core::Summary {
+        records: 1,
+        ..Default::default()
+    };
+    if let Ok(verdict) = serde_json::from_slice::<Verdict>(verdict) {
+        for issue in verdict.issues {
+            *summary.by_code.entry(issue.code).or_default() += 1;
+        }
+    }
+    app.metrics.count_summary(&summary);
+}
+
+/// `POST /api/v1/batches`: a CSV, JSON or NDJSON body, streamed through
+/// one instance → a report (JSON), or NDJSON lines as issues are found.
+pub async fn batches(
+    State(app): State<Arc<App>>,
+    query: Result<Query<BatchQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(bad_query)?;
+    let include_valid = match query.include.as_deref() {
+        None => false,
+        Some("valid") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!("include `{other}` is unknown; the one choice is `valid`"),
+            ));
+        }
+    };
+    let run = Run::new(
+        &app,
+        query.protocol.as_deref(),
+        query.as_of.as_deref(),
+        query.lang.as_deref(),
+        include_valid,
+    )?;
+    let format = match media_type(&headers).as_deref() {
+        Some("text/csv") => "csv",
+        Some("application/json") => "json",
+        Some(NDJSON | "application/jsonl") => "ndjson",
+        _ => {
+            return Err(unsupported(
+                "text/csv, application/json or application/x-ndjson",
+                &headers,
+            ));
+        }
+    };
+    let stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains(NDJSON));
+    let reader = BodyReader::new(
+        body,
+        &headers,
+        app.config.body_limit,
+        app.config.body_timeout,
+    )?;
+    let mut lease = app
+        .pool
+        .acquire()
+        .await
+        .map_err(|_| ApiError::busy(app.config.retry_after))?;
+    let batch = Batch {
+        key: run.key(),
+        protocol: &run.protocol.source,
+        options: run.options.clone(),
+        format,
+    };
+    let tail = run.provenance(&app);
+
+    if stream {
+        let (tx, rx) = mpsc::channel(RESPONSE_AHEAD);
+        let source = run.protocol.source.clone();
+        let app = Arc::clone(&app);
+        let (key, options) = (batch.key, batch.options);
+        tokio::spawn(
+            async move {
+                let batch = Batch {
+                    key,
+                    protocol: &source,
+                    options,
+                    format,
+                };
+                let (lines, result) = batch::run(&mut lease, batch, reader, Lines::new(tx)).await;
+                drop(lease);
+                let last = match result {
+                    Ok(summary) => {
+                        app.metrics.count_summary(&summary);
+                        let mut last = tail;
+                        last.insert(
+                            "summary".into(),
+                            serde_json::to_value(&summary).unwrap_or_default(),
+                        );
+                        serde_json::Value::Object(last)
+                    }
+                    Err(error) => {
+                        tracing::warn!(code = error.code, "batch ended with an error");
+                        error.body()
+                    }
+                };
+                lines.finish(&last).await;
+            }
+            .in_current_span(),
+        );
+        let body = Body::from_stream(ReceiverStream::new(rx));
+        return Ok((StatusCode::OK, [(header::CONTENT_TYPE, NDJSON)], body).into_response());
+    }
+
+    let spool = Spool::new().map_err(spool_error)?;
+    let (spool, result) = batch::run(&mut lease, batch, reader, spool).await;
+    drop(lease);
+    let summary = result?;
+    app.metrics.count_summary(&summary);
+    let rx = spool
+        .into_report(&summary, include_valid, &tail)
+        .map_err(spool_error)?;
+    let body = Body::from_stream(ReceiverStream::new(rx));
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
+}
+
+fn spool_error(error: std::io::Error) -> ApiError {
+    tracing::error!(error = %error, "cannot spool a report");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "spool_failed",
+        "the report could not be written to temporary storage",
+    )
+}
+
+/// `GET /api/v1/protocols`: every protocol's name, title, version, sha256.
+pub async fn protocols(State(app): State<Arc<App>>) -> Response {
+    axum::Json(serde_json::json!({ "protocols": app.protocols.summaries() })).into_response()
+}
+
+/// `GET /api/v1/protocols/{name}`: its fields (as the module describes
+/// them, for building forms) and its document.
+pub async fn protocol(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let entry = app
+        .protocols
+        .get(&name)
+        .ok_or_else(|| ApiError::unknown_protocol(&name, &app.protocols.names()))?;
+    #[derive(serde::Serialize)]
+    struct Answer<'a> {
+        sha256: &'a str,
+        #[serde(flatten)]
+        described: &'a serde_json::Map<String, serde_json::Value>,
+        document: &'a serde_json::value::RawValue,
+    }
+    Ok(axum::Json(Answer {
+        sha256: &entry.sha256,
+        described: &entry.described,
+        document: &entry.document,
+    })
+    .into_response())
+}
+
+/// `GET /api/v1/version`: the binary's version and the module's.
+pub async fn version(State(app): State<Arc<App>>) -> Response {
+    axum::Json(serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "module": app.module,
+    }))
+    .into_response()
+}

@@ -1,0 +1,206 @@
+//! The application: its shared state, its routes, and the layers every
+//! request passes through (request id, access log and metrics, panics).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use tracing::Instrument;
+
+use super::api;
+use super::config::Config;
+use super::error::ApiError;
+use super::metrics::{Metrics, RouteLabels};
+use super::pool::Pool;
+use super::protocols::Protocols;
+
+/// The request id header, accepted from clients and echoed back.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Facts about the module being run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ModuleFacts {
+    /// sha256 of the module's bytes (hex).
+    pub sha256: String,
+    /// The engine version the module reports.
+    pub version: String,
+    /// Its C ABI version.
+    pub abi: u32,
+}
+
+/// State shared by every request.
+pub struct App {
+    /// Settings.
+    pub config: Config,
+    /// The wasm instances.
+    pub pool: Arc<Pool>,
+    /// Known protocols.
+    pub protocols: Protocols,
+    /// Counters for /metrics.
+    pub metrics: Arc<Metrics>,
+    /// The module.
+    pub module: ModuleFacts,
+    /// False once shutdown has begun.
+    pub ready: AtomicBool,
+}
+
+impl App {
+    /// Marks the server as shutting down (readyz answers 503).
+    pub fn stop_ready(&self) {
+        self.ready.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Every route of the service.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/v1/validate", post(api::validate))
+        .route("/api/v1/batches", post(api::batches))
+        .route("/api/v1/protocols", get(api::protocols))
+        .route("/api/v1/protocols/{name}", get(api::protocol))
+        .route("/api/v1/version", get(api::version))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// `routes` with the layers every request passes through, ready to serve.
+pub fn with_layers(routes: Router<Arc<App>>, app: Arc<App>) -> Router {
+    routes
+        // Inner: a panic becomes a 500 that the access log still sees.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), observe))
+        .with_state(app)
+}
+
+/// Request id, access log line and request metrics for every request.
+async fn observe(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
+    let id = request_id(request.headers());
+    request.headers_mut().insert(REQUEST_ID, id.clone());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().to_string();
+    let bytes_in = content_length(request.headers());
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or_default());
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let elapsed = started.elapsed();
+    response.headers_mut().insert(REQUEST_ID, id);
+    let status = response.status().as_u16();
+    let labels = RouteLabels {
+        method: method.clone(),
+        route: route.clone(),
+        status,
+    };
+    app.metrics.requests.get_or_create(&labels).inc();
+    app.metrics
+        .latency
+        .get_or_create(&labels)
+        .observe(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::info!(
+            target: "access",
+            method,
+            route,
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            bytes_in,
+            bytes_out = content_length(response.headers()),
+            "request"
+        );
+    });
+    response
+}
+
+/// The client's X-Request-Id if it is a sane token, else a new UUID.
+fn request_id(headers: &HeaderMap) -> HeaderValue {
+    let given = headers.get(REQUEST_ID).filter(|value| {
+        let bytes = value.as_bytes();
+        (1..=128).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
+    });
+    match given {
+        Some(value) => value.clone(),
+        None => HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+            .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
+    }
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// A panic's answer. The payload is not logged: it may quote data.
+fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a handler panicked; answered 500");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "an internal error occurred; the request was not completed",
+    )
+    .into_response()
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    if app.ready.load(Ordering::Relaxed) {
+        axum::Json(serde_json::json!({
+            "status": "ready",
+            "module": app.module.sha256,
+            "workers": app.config.workers,
+        }))
+        .into_response()
+    } else {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down",
+        )
+        .into_response()
+    }
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method",
+    )
+}

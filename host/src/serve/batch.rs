@@ -1,0 +1,305 @@
+//! One uploaded batch: the body is fed to a leased instance chunk by chunk
+//! as it arrives, and what the module finds goes to a [`Sink`]: spooled to
+//! temporary files for a JSON report (answered once the status is known),
+//! or streamed to the client as NDJSON lines.
+//!
+//! Memory stays flat for any upload: one chunk of input, one chunk of
+//! results and a bounded channel of response pieces at a time.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+
+use anyhow::anyhow;
+use bytes::Bytes;
+use clinval_core::Summary;
+use tokio::sync::mpsc;
+
+use crate::wasm_host::{CallError, Events};
+
+use super::body::BodyReader;
+use super::error::ApiError;
+use super::pool::{Lease, Worker};
+
+/// Input is fed to the module in pieces of about this size.
+pub const FEED_CHUNK: usize = 256 * 1024;
+/// Response pieces buffered ahead of a slow client.
+pub const RESPONSE_AHEAD: usize = 16;
+/// Size of a response piece read back from a spool file.
+const SPOOL_READ: usize = 64 * 1024;
+
+/// Where a batch's issues and records go.
+pub trait Sink: Send + 'static {
+    /// One error-log object (JSON).
+    fn issue(&mut self, json: &str) -> std::io::Result<()>;
+    /// One cleaned valid record (JSON).
+    fn record(&mut self, json: &str) -> std::io::Result<()>;
+    /// The end of one call's results.
+    fn flush(&mut self) -> std::io::Result<()>;
+}
+
+/// A batch to run: the validator key, the protocol and options.
+pub struct Batch<'a> {
+    /// Names the validator in the instance's cache.
+    pub key: String,
+    /// The protocol source (built-in name or document).
+    pub protocol: &'a str,
+    /// The module's options (`asOf`, `lang`, `includeValid`).
+    pub options: serde_json::Value,
+    /// `csv`, `json` or `ndjson`.
+    pub format: &'static str,
+}
+
+/// Runs `batch` on `lease` over `body`, writing to `sink`; returns the
+/// summary and the sink. On any error the instance is discarded (its
+/// batch is left half-done).
+pub async fn run<S: Sink>(
+    lease: &mut Lease,
+    batch: Batch<'_>,
+    mut body: BodyReader,
+    sink: S,
+) -> (S, Result<Summary, ApiError>) {
+    let (key, protocol, options, format) = (
+        batch.key,
+        batch.protocol.to_owned(),
+        batch.options,
+        batch.format,
+    );
+    let (sink, started) = lease
+        .run(sink, move |worker: &mut Worker, _| {
+            let validator = worker.validator(&key, &protocol, &options)?;
+            worker.client.batch(validator, format)
+        })
+        .await;
+    let handle = match started {
+        Ok(handle) => handle,
+        Err(error) => return (sink, Err(ApiError::from_call(error))),
+    };
+    let mut state = (sink, Vec::with_capacity(FEED_CHUNK));
+    loop {
+        let piece = match body.next().await {
+            Ok(piece) => piece,
+            Err(error) => {
+                lease.discard();
+                return (state.0, Err(error));
+            }
+        };
+        let last = piece.is_none();
+        if let Some(data) = &piece {
+            state.1.extend_from_slice(data);
+        }
+        if !last && state.1.len() < FEED_CHUNK {
+            continue;
+        }
+        let (returned, fed) = lease
+            .run(state, move |worker, (sink, chunk)| {
+                let mut summary = None;
+                if !chunk.is_empty() {
+                    let events = worker.client.feed(handle, chunk)?;
+                    chunk.clear();
+                    absorb(&events, sink)?;
+                }
+                if last {
+                    let events = worker.client.finish(handle)?;
+                    summary = absorb(&events, sink)?;
+                }
+                Ok(summary)
+            })
+            .await;
+        state = returned;
+        match fed {
+            Ok(Some(summary)) => return (state.0, Ok(summary)),
+            Ok(None) if !last => {}
+            Ok(None) => {
+                let error = CallError::Trap(anyhow!("the module gave no summary"));
+                return (state.0, Err(ApiError::from_call(error)));
+            }
+            Err(error) => {
+                lease.discard();
+                return (state.0, Err(ApiError::from_call(error)));
+            }
+        }
+    }
+}
+
+/// Passes one result's issues and records to `sink`; returns its summary.
+fn absorb(json: &[u8], sink: &mut impl Sink) -> Result<Option<Summary>, CallError> {
+    let events: Events<'_> = serde_json::from_slice(json)
+        .map_err(|e| CallError::Trap(anyhow!("unreadable result from the module: {e}")))?;
+    let io = |e: std::io::Error| CallError::Trap(anyhow!("writing the report: {e}"));
+    for issue in events.issues {
+        sink.issue(issue.get()).map_err(io)?;
+    }
+    for record in events.records {
+        sink.record(record.get()).map_err(io)?;
+    }
+    sink.flush().map_err(io)?;
+    Ok(events.summary)
+}
+
+/// Issues and records spooled to unnamed temporary files (deleted when
+/// closed), each as the comma-separated inside of a JSON array.
+pub struct Spool {
+    issues: Part,
+    records: Part,
+}
+
+struct Part {
+    file: BufWriter<File>,
+    empty: bool,
+}
+
+impl Part {
+    fn new() -> std::io::Result<Part> {
+        Ok(Part {
+            file: BufWriter::with_capacity(SPOOL_READ, tempfile::tempfile()?),
+            empty: true,
+        })
+    }
+
+    fn push(&mut self, json: &str) -> std::io::Result<()> {
+        if !self.empty {
+            self.file.write_all(b",")?;
+        }
+        self.empty = false;
+        self.file.write_all(json.as_bytes())
+    }
+
+    /// The file, rewound.
+    fn into_reader(self) -> std::io::Result<File> {
+        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(file)
+    }
+}
+
+impl Spool {
+    /// Two empty spool files.
+    pub fn new() -> std::io::Result<Spool> {
+        Ok(Spool {
+            issues: Part::new()?,
+            records: Part::new()?,
+        })
+    }
+
+    /// Streams `{"summary": ..., "issues": [...], "records": [...], <tail>}`
+    /// into a channel (read on a blocking thread); `records` only when
+    /// `with_records`. `tail` is the rest of the object's members.
+    pub fn into_report(
+        self,
+        summary: &Summary,
+        with_records: bool,
+        tail: &serde_json::Map<String, serde_json::Value>,
+    ) -> std::io::Result<mpsc::Receiver<std::io::Result<Bytes>>> {
+        let mut head = b"{\"summary\":".to_vec();
+        serde_json::to_writer(&mut head, summary)?;
+        head.extend_from_slice(b",\"issues\":[");
+        let mut end = b"]".to_vec();
+        for (key, value) in tail {
+            end.push(b',');
+            serde_json::to_writer(&mut end, key)?;
+            end.push(b':');
+            serde_json::to_writer(&mut end, value)?;
+        }
+        end.push(b'}');
+        let issues = self.issues.into_reader()?;
+        let records = with_records
+            .then(|| self.records.into_reader())
+            .transpose()?;
+        let (tx, rx) = mpsc::channel(RESPONSE_AHEAD);
+        tokio::task::spawn_blocking(move || {
+            let send = |piece: Vec<u8>| tx.blocking_send(Ok(Bytes::from(piece))).is_ok();
+            let copy = |mut file: File| -> bool {
+                loop {
+                    let mut piece = vec![0; SPOOL_READ];
+                    match file.read(&mut piece) {
+                        Ok(0) => return true,
+                        Ok(n) => {
+                            piece.truncate(n);
+                            if !send(piece) {
+                                return false;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(e));
+                            return false;
+                        }
+                    }
+                }
+            };
+            let _ = send(head)
+                && copy(issues)
+                && match records {
+                    Some(records) => send(b"],\"records\":[".to_vec()) && copy(records),
+                    None => true,
+                }
+                && send(end);
+        });
+        Ok(rx)
+    }
+}
+
+impl Sink for Spool {
+    fn issue(&mut self, json: &str) -> std::io::Result<()> {
+        self.issues.push(json)
+    }
+
+    fn record(&mut self, json: &str) -> std::io::Result<()> {
+        self.records.push(json)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Issues (error-log objects) and records (`{"record": ...}`) sent to the
+/// client as NDJSON lines while the batch runs.
+pub struct Lines {
+    pending: Vec<u8>,
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+}
+
+impl Lines {
+    /// Lines sent on `tx`.
+    pub fn new(tx: mpsc::Sender<std::io::Result<Bytes>>) -> Lines {
+        Lines {
+            pending: Vec::new(),
+            tx,
+        }
+    }
+
+    /// Sends one last line (the summary or the error).
+    pub async fn finish(self, last: &serde_json::Value) {
+        let mut line = self.pending;
+        // Serialising a Value to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut line, last);
+        line.push(b'\n');
+        let _ = self.tx.send(Ok(Bytes::from(line))).await;
+    }
+}
+
+impl Sink for Lines {
+    fn issue(&mut self, json: &str) -> std::io::Result<()> {
+        self.pending.extend_from_slice(json.as_bytes());
+        self.pending.push(b'\n');
+        Ok(())
+    }
+
+    fn record(&mut self, json: &str) -> std::io::Result<()> {
+        self.pending.extend_from_slice(b"{\"record\":");
+        self.pending.extend_from_slice(json.as_bytes());
+        self.pending.extend_from_slice(b"}\n");
+        Ok(())
+    }
+
+    /// Runs on a blocking thread: waits while the client is behind.
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let piece = Bytes::from(std::mem::take(&mut self.pending));
+        self.tx.blocking_send(Ok(piece)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}

@@ -1,0 +1,279 @@
+//! `clinval serve` settings: a TOML file, overridden by `CLINVAL_*`
+//! environment variables, overridden by flags. With none of them the
+//! defaults work.
+//!
+//! clap merges flags over environment variables (each flag names its
+//! variable); the file then fills in whatever neither gave.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// Settings of `clinval serve`. Every flag is also a key of the `--config`
+/// file (the name without `--`, `-` as `_`) and an environment variable
+/// (`CLINVAL_` + the key in capitals).
+#[derive(Debug, Default, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "CLINVAL_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+
+    /// Wasm instances validating at once: the pool's size [default: the
+    /// number of cores].
+    #[arg(long, env = "CLINVAL_WORKERS", value_name = "N")]
+    pub workers: Option<u32>,
+
+    /// Requests that may wait for a free instance; beyond them the server
+    /// answers 503 with Retry-After [default: 64].
+    #[arg(long, env = "CLINVAL_QUEUE", value_name = "N")]
+    pub queue: Option<usize>,
+
+    /// Longest wait in the queue before 503, in seconds [default: 30].
+    #[arg(long, env = "CLINVAL_QUEUE_TIMEOUT", value_name = "SECS")]
+    pub queue_timeout: Option<u64>,
+
+    /// The Retry-After of a 503, in seconds [default: 1].
+    #[arg(long, env = "CLINVAL_RETRY_AFTER", value_name = "SECS")]
+    pub retry_after: Option<u64>,
+
+    /// The module to run [default: the one built into this binary].
+    #[arg(long, env = "CLINVAL_MODULE", value_name = "FILE")]
+    pub module: Option<PathBuf>,
+
+    /// Where the compiled module is cached [default:
+    /// $XDG_CACHE_HOME/clinval or ~/.cache/clinval].
+    #[arg(long, env = "CLINVAL_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// A directory of protocol JSON files served beside the built-in ones
+    /// (each under its own `name`) [default: none].
+    #[arg(long, env = "CLINVAL_PROTOCOLS_DIR", value_name = "DIR")]
+    pub protocols_dir: Option<PathBuf>,
+
+    /// Largest request body, e.g. `1GiB`, `200MiB` or bytes [default:
+    /// 1GiB].
+    #[arg(long, env = "CLINVAL_BODY_LIMIT", value_name = "SIZE")]
+    pub body_limit: Option<String>,
+
+    /// Linear memory of one wasm instance, e.g. `512MiB` [default: 512MiB].
+    #[arg(long, env = "CLINVAL_INSTANCE_MEMORY", value_name = "SIZE")]
+    pub instance_memory: Option<String>,
+
+    /// CPU time one call into the module may take, in milliseconds
+    /// [default: 10000].
+    #[arg(long, env = "CLINVAL_CALL_TIMEOUT_MS", value_name = "MS")]
+    pub call_timeout_ms: Option<u64>,
+
+    /// Time a client has to send a request's headers, in seconds
+    /// [default: 10].
+    #[arg(long, env = "CLINVAL_HEADER_TIMEOUT", value_name = "SECS")]
+    pub header_timeout: Option<u64>,
+
+    /// Longest pause inside a request body before the request is dropped
+    /// with 408, in seconds [default: 30].
+    #[arg(long, env = "CLINVAL_BODY_TIMEOUT", value_name = "SECS")]
+    pub body_timeout: Option<u64>,
+
+    /// On SIGTERM/SIGINT, how long in-flight requests may finish, in
+    /// seconds [default: 30].
+    #[arg(long, env = "CLINVAL_SHUTDOWN_GRACE", value_name = "SECS")]
+    pub shutdown_grace: Option<u64>,
+
+    /// Log format [default: json].
+    #[arg(long, env = "CLINVAL_LOG_FORMAT", value_name = "json|text")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line (production).
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+/// The settings resolved to values.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listening address.
+    pub listen: SocketAddr,
+    /// Pool size.
+    pub workers: u32,
+    /// Queue length.
+    pub queue: usize,
+    /// Longest queue wait.
+    pub queue_timeout: Duration,
+    /// Retry-After of a 503.
+    pub retry_after: Duration,
+    /// `--module`, if any.
+    pub module: Option<PathBuf>,
+    /// Compiled-module cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Extra protocols.
+    pub protocols_dir: Option<PathBuf>,
+    /// Largest body, bytes.
+    pub body_limit: u64,
+    /// Instance memory, bytes.
+    pub instance_memory: usize,
+    /// CPU bound of one call.
+    pub call_timeout: Duration,
+    /// Header read timeout.
+    pub header_timeout: Duration,
+    /// Longest pause in a body.
+    pub body_timeout: Duration,
+    /// Shutdown grace period.
+    pub shutdown_grace: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Reads a `--config` file.
+    pub fn from_file(path: &Path) -> Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config {}", path.display()))
+    }
+
+    /// Fills every setting `self` lacks from `lower`.
+    pub fn or(self, lower: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(lower.listen),
+            workers: self.workers.or(lower.workers),
+            queue: self.queue.or(lower.queue),
+            queue_timeout: self.queue_timeout.or(lower.queue_timeout),
+            retry_after: self.retry_after.or(lower.retry_after),
+            module: self.module.or(lower.module),
+            cache_dir: self.cache_dir.or(lower.cache_dir),
+            protocols_dir: self.protocols_dir.or(lower.protocols_dir),
+            body_limit: self.body_limit.or(lower.body_limit),
+            instance_memory: self.instance_memory.or(lower.instance_memory),
+            call_timeout_ms: self.call_timeout_ms.or(lower.call_timeout_ms),
+            header_timeout: self.header_timeout.or(lower.header_timeout),
+            body_timeout: self.body_timeout.or(lower.body_timeout),
+            shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
+            log_format: self.log_format.or(lower.log_format),
+        }
+    }
+
+    /// Applies the defaults and checks the values.
+    pub fn resolve(self) -> Result<Config> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = self
+            .workers
+            .unwrap_or_else(|| u32::try_from(cores).unwrap_or(1));
+        if workers == 0 {
+            bail!("workers must be at least 1");
+        }
+        let secs = |value: Option<u64>, default: u64| Duration::from_secs(value.unwrap_or(default));
+        let instance_memory = parse_size(self.instance_memory.as_deref().unwrap_or("512MiB"))
+            .context("instance_memory")?;
+        Ok(Config {
+            listen: self
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            workers,
+            queue: self.queue.unwrap_or(64),
+            queue_timeout: secs(self.queue_timeout, 30),
+            retry_after: secs(self.retry_after, 1),
+            module: self.module,
+            cache_dir: self.cache_dir.or_else(default_cache_dir),
+            protocols_dir: self.protocols_dir,
+            body_limit: parse_size(self.body_limit.as_deref().unwrap_or("1GiB"))
+                .context("body_limit")?,
+            instance_memory: usize::try_from(instance_memory)
+                .context("instance_memory is too large")?,
+            call_timeout: Duration::from_millis(self.call_timeout_ms.unwrap_or(10_000).max(1)),
+            header_timeout: secs(self.header_timeout, 10),
+            body_timeout: secs(self.body_timeout, 30),
+            shutdown_grace: secs(self.shutdown_grace, 30),
+            log_format: self.log_format.unwrap_or(LogFormat::Json),
+        })
+    }
+}
+
+/// `$XDG_CACHE_HOME/clinval`, else `~/.cache/clinval`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .map(|dir| dir.join("clinval"))
+}
+
+/// Parses `1GiB`, `200MiB`, `64KiB`, `1GB`, `10MB`, `4096` (bytes).
+pub fn parse_size(text: &str) -> Result<u64> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .with_context(|| format!("`{text}` is not a size (e.g. 1GiB, 200MiB, 4096)"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => bail!("unknown size unit `{other}` in `{text}` (use KiB, MiB, GiB, KB, MB, GB)"),
+    };
+    number
+        .checked_mul(scale)
+        .with_context(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_and_decimal_units() {
+        assert_eq!(parse_size("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_size("200 MiB").unwrap(), 200 << 20);
+        assert_eq!(parse_size("10MB").unwrap(), 10_000_000);
+        assert_eq!(parse_size("4096").unwrap(), 4096);
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("99999999999999GiB").is_err());
+    }
+
+    #[test]
+    fn flags_and_environment_win_over_the_file() {
+        let file: Settings = toml::from_str(
+            "listen = \"127.0.0.1:9000\"\nworkers = 3\nqueue = 5\nbody_limit = \"2MiB\"",
+        )
+        .unwrap();
+        let given = Settings {
+            workers: Some(7),
+            ..Settings::default()
+        };
+        let config = given.or(file).resolve().unwrap();
+        assert_eq!(config.workers, 7);
+        assert_eq!(config.queue, 5);
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.body_limit, 2 << 20);
+    }
+
+    #[test]
+    fn no_settings_at_all_give_working_defaults() {
+        let config = Settings::default().resolve().unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.body_limit, 1 << 30);
+        assert!(config.workers >= 1);
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let error = toml::from_str::<Settings>("wrokers = 3").unwrap_err();
+        assert!(error.to_string().contains("wrokers"), "{error}");
+    }
+}

@@ -1,0 +1,250 @@
+//! `clinval serve`: validates uploads over HTTP with the wasm module.
+//!
+//! hyper's HTTP/1 server on tokio with axum's router on top; connections
+//! are accepted here (not by `axum::serve`) so that header and idle
+//! timeouts and graceful shutdown are ours to set.
+
+mod api;
+mod app;
+mod batch;
+mod body;
+mod config;
+mod error;
+mod metrics;
+mod pool;
+mod protocols;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+
+use crate::wasm_host::{Limits, WasmHost};
+use app::{App, ModuleFacts};
+use config::{Config, LogFormat, Settings};
+use metrics::Metrics;
+use pool::Pool;
+use protocols::Protocols;
+
+pub use config::default_cache_dir;
+
+/// Arguments of `clinval serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A TOML file of settings (keys as the flags below, e.g.
+    /// `listen = "0.0.0.0:8080"`, `body_limit = "200MiB"`). Environment
+    /// variables override it; flags override both.
+    #[arg(long, env = "CLINVAL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(flatten)]
+    settings: Settings,
+}
+
+/// Runs the server until SIGTERM or SIGINT; returns the exit status.
+pub fn run(args: Args) -> ExitCode {
+    let config = match resolve(args) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("clinval: error: {error:#}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("clinval-http")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot start the runtime");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "the server stopped");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn resolve(args: Args) -> Result<Config> {
+    let file = match &args.config {
+        Some(path) => Settings::from_file(path)?,
+        None => Settings::default(),
+    };
+    args.settings.or(file).resolve()
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLINVAL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
+}
+
+/// Loads the module and the protocols: everything a server needs.
+fn build_app(config: Config) -> Result<Arc<App>> {
+    let bytes = match &config.module {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))?
+        }
+        None => crate::wasm_host::EMBEDDED
+            .context(
+                "this binary was built without wasm/pkg; pass --module wasm/pkg/clinval_bg.wasm",
+            )?
+            .to_vec(),
+    };
+    let limits = Limits {
+        // One more for start-up and replacing a trapped instance.
+        instances: config.workers + 1,
+        memory_bytes: config.instance_memory,
+        call_timeout: config.call_timeout,
+    };
+    let host = WasmHost::new(&bytes, config.cache_dir.as_deref(), limits)?;
+    let mut client = host.client()?;
+    let info: serde_json::Value =
+        serde_json::from_slice(&client.info()?).context("the module's clinval_info")?;
+    let module = ModuleFacts {
+        sha256: host.sha256().to_owned(),
+        version: info["engine"].as_str().unwrap_or("unknown").to_owned(),
+        abi: info["abi"]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0),
+    };
+    let protocols = Protocols::load(&mut client, config.protocols_dir.as_deref())?;
+    drop(client);
+    let metrics = Arc::new(Metrics::new(config.workers));
+    let pool = Arc::new(Pool::new(
+        host,
+        config.workers,
+        config.queue,
+        config.queue_timeout,
+        Arc::clone(&metrics),
+    ));
+    Ok(Arc::new(App {
+        config,
+        pool,
+        protocols,
+        metrics,
+        module,
+        ready: AtomicBool::new(true),
+    }))
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let app = tokio::task::block_in_place(|| build_app(config))?;
+    let listener = TcpListener::bind(app.config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", app.config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(
+        %address,
+        module_sha256 = app.module.sha256,
+        workers = app.config.workers,
+        queue = app.config.queue,
+        protocols = app.protocols.names().len(),
+        "listening"
+    );
+    let router = app::with_layers(app::routes(), Arc::clone(&app));
+    serve_on(listener, router, &app, shutdown_signal()).await
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish (up to the grace period).
+async fn serve_on(
+    listener: TcpListener,
+    router: axum::Router,
+    app: &App,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        // Also bounds the idle time between requests on a kept-alive
+        // connection (hyper ≥ 1.6).
+        .header_read_timeout(app.config.header_timeout)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of descriptors and the like: wait, go on.
+                        tracing::warn!(error = %error, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(router.clone());
+                let connection = http.serve_connection(TokioIo::new(stream), service);
+                let watched = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = watched.await {
+                        tracing::debug!(error = %error, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    app.stop_ready();
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(app.config.shutdown_grace) => {
+            tracing::warn!("grace period over; closing the remaining connections");
+        }
+    }
+    Ok(())
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

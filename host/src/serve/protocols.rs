@@ -1,0 +1,149 @@
+//! The protocols the server validates against: the built-in ones and every
+//! `*.json` file of `protocols_dir`, each loaded once at start-up by the
+//! module itself (so a protocol the module refuses stops the start).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::wasm_host::{Client, hex};
+
+/// One protocol.
+#[derive(Debug)]
+pub struct Entry {
+    /// Its `name`.
+    pub name: String,
+    /// Its `title`.
+    pub title: String,
+    /// Its `version`, if set.
+    pub version: Option<String>,
+    /// sha256 of its JSON document (hex).
+    pub sha256: String,
+    /// The JSON document, or the built-in name.
+    pub source: String,
+    /// The document itself.
+    pub document: Box<RawValue>,
+    /// The module's description: `{"name", "title", "version", "fields"}`.
+    pub described: serde_json::Map<String, serde_json::Value>,
+    /// Number of fields.
+    pub fields: usize,
+}
+
+/// A protocol's line in `GET /api/v1/protocols`.
+#[derive(Debug, Serialize)]
+pub struct Summary<'a> {
+    name: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    sha256: &'a str,
+    fields: usize,
+}
+
+/// Every protocol, by name.
+#[derive(Debug, Default)]
+pub struct Protocols {
+    by_name: BTreeMap<String, Arc<Entry>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Described {
+    name: String,
+    title: String,
+    version: Option<String>,
+    fields: Vec<serde::de::IgnoredAny>,
+}
+
+impl Protocols {
+    /// Loads the built-in protocols and those in `dir`, through `client`.
+    pub fn load(client: &mut Client, dir: Option<&Path>) -> Result<Protocols> {
+        let mut protocols = Protocols::default();
+        for name in clinval_core::protocol::builtin_names() {
+            let source = clinval_core::Protocol::builtin(name)?.source().to_owned();
+            protocols.add(client, name, source, Some(name))?;
+        }
+        let Some(dir) = dir else {
+            return Ok(protocols);
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read protocols_dir {}", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read protocol {}", path.display()))?;
+            let label = path.display().to_string();
+            protocols.add(client, &label, text.clone(), None)?;
+        }
+        Ok(protocols)
+    }
+
+    fn add(
+        &mut self,
+        client: &mut Client,
+        label: &str,
+        document: String,
+        builtin: Option<&str>,
+    ) -> Result<()> {
+        // Any date will do: only the protocol's description is wanted.
+        let options = serde_json::json!({ "asOf": "2000-01-01" });
+        let source = builtin.map_or_else(|| document.clone(), str::to_owned);
+        let (handle, described) = client
+            .validator(&source, &options)
+            .with_context(|| format!("protocol {label}"))?;
+        client.free_validator(handle)?;
+        let info: Described = serde_json::from_slice(&described)
+            .with_context(|| format!("the module's description of protocol {label}"))?;
+        if let Some(existing) = self.by_name.get(&info.name) {
+            bail!(
+                "protocol {label} is named `{}`, like protocol {} already loaded",
+                info.name,
+                existing.name
+            );
+        }
+        let entry = Entry {
+            name: info.name.clone(),
+            title: info.title,
+            version: info.version,
+            sha256: hex(&Sha256::digest(document.as_bytes())),
+            document: RawValue::from_string(document)
+                .with_context(|| format!("protocol {label} is not JSON"))?,
+            described: serde_json::from_slice(&described)?,
+            fields: info.fields.len(),
+            source,
+        };
+        self.by_name.insert(info.name, Arc::new(entry));
+        Ok(())
+    }
+
+    /// The protocol named `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<Entry>> {
+        self.by_name.get(name).cloned()
+    }
+
+    /// Every name, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        self.by_name.keys().map(String::as_str).collect()
+    }
+
+    /// Every protocol's summary, by name.
+    pub fn summaries(&self) -> Vec<Summary<'_>> {
+        self.by_name
+            .values()
+            .map(|entry| Summary {
+                name: &entry.name,
+                title: &entry.title,
+                version: entry.version.as_deref(),
+                sha256: &entry.sha256,
+                fields: entry.fields,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,783 @@
+//! `clinval serve` end to end: the real binary on 127.0.0.1, a real HTTP
+//! client, every endpoint and every error path.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const AS_OF: &str = "2025-06-30";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A running `clinval serve`, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    address: String,
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        Server::start_with(args, &[], None)
+    }
+
+    /// Starts a server with `args`, environment `env`, in `dir`.
+    fn start_with(args: &[&str], env: &[(&str, &str)], dir: Option<&Path>) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
+        command
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        let mut child = command.spawn().expect("start clinval serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let kept = Arc::clone(&logs);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(entry) = serde_json::from_str::<Value>(&line)
+                    && entry["message"] == "listening"
+                {
+                    let _ = tx.send(entry["address"].as_str().unwrap_or_default().to_owned());
+                }
+                kept.lock().unwrap().push(line);
+            }
+        });
+        let address = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(address) => address,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the server did not start: {:?}", logs.lock().unwrap());
+            }
+        };
+        Server {
+            child,
+            base: format!("http://{address}"),
+            address,
+            logs,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+
+    /// The value of an unlabelled metric.
+    fn metric(&self, name: &str) -> f64 {
+        let (_, _, text) = get(&self.url("/metrics"));
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+    }
+
+    /// Waits until the metric `name` reads `value`.
+    fn wait_for_metric(&self, name: &str, value: f64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.metric(name) != value {
+            assert!(Instant::now() < deadline, "{name} never became {value}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+type Answer = (u16, ureq::http::HeaderMap, String);
+
+fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut response = response.expect("an HTTP answer");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_string()
+        .expect("body");
+    (status, headers, body)
+}
+
+fn get(url: &str) -> Answer {
+    answer(agent().get(url).call())
+}
+
+fn post(url: &str, content_type: &str, body: &[u8]) -> Answer {
+    answer(
+        agent()
+            .post(url)
+            .header("content-type", content_type)
+            .send(body),
+    )
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Asserts `answer` is the JSON error `code` with `status`.
+fn assert_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(answer.0, status, "{}", answer.2);
+    let body = json(&answer.2);
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+}
+
+fn demo_csv() -> Vec<u8> {
+    std::fs::read(root().join("tests/fixtures/demo/patients.csv")).unwrap()
+}
+
+/// What `clinval validate` (the native engine) writes for `file`.
+fn native(file: &Path) -> (Vec<Value>, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, errors) = (dir.path().join("v.ndjson"), dir.path().join("e.jsonl"));
+    let status = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .arg("validate")
+        .arg(file)
+        .args(["--as-of", AS_OF, "--out"])
+        .arg(&out)
+        .arg("--errors")
+        .arg(&errors)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.code().is_some_and(|c| c <= 1));
+    let lines = |path: &Path| -> Vec<Value> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(json)
+            .collect()
+    };
+    (lines(&out), lines(&errors))
+}
+
+#[test]
+fn health_version_and_protocols() {
+    let server = Server::start(&[]);
+    let (status, _, body) = get(&server.url("/healthz"));
+    assert_eq!((status, json(&body)["status"].clone()), (200, "ok".into()));
+    let (status, _, body) = get(&server.url("/readyz"));
+    assert_eq!(status, 200, "{body}");
+
+    let (status, _, body) = get(&server.url("/api/v1/version"));
+    assert_eq!(status, 200);
+    let version = json(&body);
+    assert_eq!(version["version"], env!("CARGO_PKG_VERSION"));
+    let built = std::fs::read(root().join("wasm/pkg/clinval_bg.wasm")).unwrap();
+    let sha = sha256_hex(&built);
+    assert_eq!(
+        version["module"]["sha256"],
+        sha.as_str(),
+        "the embedded module"
+    );
+    assert_eq!(version["module"]["abi"], 1);
+
+    let (status, _, body) = get(&server.url("/api/v1/protocols"));
+    assert_eq!(status, 200);
+    let list = json(&body);
+    assert_eq!(list["protocols"][0]["name"], "patient");
+    assert_eq!(list["protocols"][0]["fields"], 5);
+
+    let (status, _, body) = get(&server.url("/api/v1/protocols/patient"));
+    assert_eq!(status, 200);
+    let patient = json(&body);
+    let names: Vec<_> = patient["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["id", "name", "age", "visitDate", "bloodPressure"]);
+    assert_eq!(patient["document"]["name"], "patient");
+    assert_eq!(patient["sha256"], list["protocols"][0]["sha256"]);
+
+    assert_error(
+        &get(&server.url("/api/v1/protocols/nope")),
+        404,
+        "unknown_protocol",
+    );
+    assert_error(&get(&server.url("/nope")), 404, "not_found");
+    assert_error(
+        &answer(agent().delete(&server.url("/healthz")).call()),
+        405,
+        "method_not_allowed",
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn one_record_is_validated_as_the_browser_does() {
+    let server = Server::start(&[]);
+    let url = server.url(&format!("/api/v1/validate?as_of={AS_OF}"));
+    let record = br#"{"patient_id": " P001 ", "name": "Ann  Lee", "age": "34", "visit_date": "2024-03-05", "bp": "120/80"}"#;
+    let (status, _, body) = post(&url, "application/json", record);
+    assert_eq!(status, 200, "{body}");
+    let verdict = json(&body);
+    assert_eq!(verdict["valid"], true, "{verdict}");
+    assert_eq!(verdict["issues"], serde_json::json!([]));
+    assert_eq!(verdict["record"]["id"], "P001");
+    assert_eq!(verdict["record"]["age"], 34);
+
+    let (status, _, body) = post(
+        &url,
+        "application/json; charset=utf-8",
+        br#"{"id": "P2", "name": "B", "age": 17, "visitDate": "2024-01-01", "bloodPressure": "120/80"}"#,
+    );
+    assert_eq!(status, 200);
+    let verdict = json(&body);
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["issues"][0]["code"], "out_of_range");
+    assert_eq!(verdict["record"], Value::Null);
+
+    let zh = server.url(&format!("/api/v1/validate?as_of={AS_OF}&lang=zh-CN"));
+    let (_, _, body) = post(&zh, "application/json", br#"{"id": "P2", "age": 17}"#);
+    let message = json(&body)["issues"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!message.is_ascii(), "a Chinese message: {message}");
+
+    assert_error(
+        &post(&url, "text/csv", record),
+        415,
+        "unsupported_media_type",
+    );
+    assert_error(
+        &post(&url, "application/json", b"{\"id\": "),
+        400,
+        "malformed_body",
+    );
+    assert_error(
+        &post(&url, "application/json", b"[1, 2]"),
+        400,
+        "malformed_body",
+    );
+    let unknown = server.url("/api/v1/validate?protocol=labs");
+    assert_error(
+        &post(&unknown, "application/json", b"{}"),
+        404,
+        "unknown_protocol",
+    );
+    let bad_date = server.url("/api/v1/validate?as_of=30/06/2025");
+    assert_error(
+        &post(&bad_date, "application/json", b"{}"),
+        400,
+        "bad_query",
+    );
+    let bad_lang = server.url("/api/v1/validate?lang=tlh");
+    assert_error(
+        &post(&bad_lang, "application/json", b"{}"),
+        400,
+        "bad_query",
+    );
+}
+
+#[test]
+fn batches_give_the_native_engines_verdicts_in_every_format() {
+    let server = Server::start(&[]);
+    let fixtures = root().join("tests/fixtures");
+    for (file, content_type) in [
+        ("demo/patients.csv", "text/csv"),
+        ("demo/patients.ndjson", "application/x-ndjson"),
+        ("parity/every-code.csv", "text/csv"),
+        ("parity/every-code.json", "application/json"),
+        ("parity/every-code.ndjson", "application/x-ndjson"),
+    ] {
+        let path = fixtures.join(file);
+        let (records, issues) = native(&path);
+        let url = server.url(&format!("/api/v1/batches?as_of={AS_OF}&include=valid"));
+        let (status, headers, body) = post(&url, content_type, &std::fs::read(&path).unwrap());
+        assert_eq!(status, 200, "{file}: {body}");
+        assert_eq!(headers["content-type"], "application/json");
+        let report = json(&body);
+        assert_eq!(report["issues"].as_array().unwrap(), &issues, "{file}");
+        assert_eq!(report["records"].as_array().unwrap(), &records, "{file}");
+        let summary = &report["summary"];
+        assert_eq!(
+            summary["records"],
+            records.len() + summary["invalid"].as_u64().unwrap() as usize
+        );
+        assert_eq!(summary["issues"], issues.len());
+        assert_eq!(report["asOf"], AS_OF);
+        assert_eq!(report["protocol"]["name"], "patient");
+        assert_eq!(report["module"]["sha256"].as_str().unwrap().len(), 64);
+    }
+}
+
+#[test]
+fn the_shared_samples_give_the_error_log_of_the_spec() {
+    // `clinval validate` is held to the samples' expected files by
+    // cli.rs; the server must write the very same error log.
+    let server = Server::start(&[]);
+    let data = root().join("../shared/data");
+    for sample in ["patients-sample.csv", "patients-sample-gbk.csv"] {
+        let (_, issues) = native(&data.join(sample));
+        assert!(!issues.is_empty());
+        let url = server.url(&format!("/api/v1/batches?as_of={AS_OF}"));
+        let (status, _, body) = post(&url, "text/csv", &std::fs::read(data.join(sample)).unwrap());
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            json(&body)["issues"].as_array().unwrap() == &issues,
+            "{sample}"
+        );
+    }
+}
+
+#[test]
+fn ndjson_streams_issues_then_the_summary() {
+    let server = Server::start(&[]);
+    let csv = root().join("tests/fixtures/demo/patients.csv");
+    let (records, issues) = native(&csv);
+    let url = server.url(&format!("/api/v1/batches?as_of={AS_OF}&include=valid"));
+    let (status, headers, body) = answer(
+        agent()
+            .post(&url)
+            .header("content-type", "text/csv")
+            .header("accept", "application/x-ndjson")
+            .send(&demo_csv()[..]),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/x-ndjson");
+    let lines: Vec<Value> = body.lines().map(json).collect();
+    let (last, items) = lines.split_last().unwrap();
+    let streamed_issues: Vec<_> = items
+        .iter()
+        .filter(|l| l.get("code").is_some())
+        .cloned()
+        .collect();
+    let streamed_records: Vec<_> = items
+        .iter()
+        .filter_map(|l| l.get("record").cloned())
+        .collect();
+    assert_eq!(streamed_issues, issues);
+    assert_eq!(streamed_records, records);
+    assert_eq!(last["summary"]["issues"], issues.len());
+    assert_eq!(last["asOf"], AS_OF);
+
+    // An input that turns out unusable ends the stream with an error line.
+    let mut bad = demo_csv();
+    bad.extend_from_slice(b"P9,\"unclosed quote,40,2024-01-01,120/80\n");
+    let bad = [bad, vec![0u8; 70_000]].concat();
+    let (_, _, body) = answer(
+        agent()
+            .post(&url)
+            .header("content-type", "text/csv")
+            .header("accept", "application/x-ndjson")
+            .send(&bad[..]),
+    );
+    let last = json(body.lines().last().unwrap());
+    assert_eq!(last["error"]["code"], "invalid_input", "{last}");
+}
+
+#[test]
+fn batch_error_paths() {
+    let server = Server::start(&["--body-limit", "8KiB"]);
+    let url = server.url(&format!("/api/v1/batches?as_of={AS_OF}"));
+    assert_error(
+        &post(&url, "text/plain", b"id\n"),
+        415,
+        "unsupported_media_type",
+    );
+    assert_error(
+        &post(&url, "application/json", b"{\"id\": 1}"),
+        422,
+        "invalid_input",
+    );
+    // A broken line in NDJSON is that record's issue, not the batch's.
+    let (status, _, body) = post(&url, "application/x-ndjson", b"{\"id\": \n");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["summary"]["invalid"], 1);
+    assert_error(
+        &post(&url, "text/csv", b"\x00\x01\x02binary"),
+        422,
+        "invalid_input",
+    );
+    let unknown = server.url("/api/v1/batches?protocol=labs");
+    assert_error(
+        &post(&unknown, "text/csv", b"id\n"),
+        404,
+        "unknown_protocol",
+    );
+    let include = server.url("/api/v1/batches?include=everything");
+    assert_error(&post(&include, "text/csv", b"id\n"), 400, "bad_query");
+    let typo = server.url("/api/v1/batches?asof=2025-01-01");
+    assert_error(&post(&typo, "text/csv", b"id\n"), 400, "bad_query");
+
+    // Over the limit: refused by Content-Length, and also when streamed
+    // without one.
+    let big = demo_csv().repeat(20);
+    assert!(big.len() > 8 * 1024);
+    assert_error(&post(&url, "text/csv", &big), 413, "body_too_large");
+    let (status, body) = raw_chunked(&server.address, &url_path(&url), &big);
+    assert_eq!(status, 413, "{body}");
+    // The server is still there.
+    assert_eq!(get(&server.url("/healthz")).0, 200);
+}
+
+fn url_path(url: &str) -> String {
+    let rest = url.split_once("://").unwrap().1;
+    rest[rest.find('/').unwrap()..].to_owned()
+}
+
+/// Sends `body` with chunked transfer encoding (no Content-Length) over a
+/// raw connection; returns the status and the raw answer.
+fn raw_chunked(address: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut upload = Upload::start(address, path);
+    for piece in body.chunks(1000) {
+        if upload.send(piece).is_err() {
+            break; // the server answered early and closed
+        }
+    }
+    upload.finish()
+}
+
+/// A chunked CSV upload over a raw connection, sent piece by piece.
+struct Upload {
+    stream: TcpStream,
+}
+
+impl Upload {
+    fn start(address: &str, path: &str) -> Upload {
+        let mut stream = TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        Upload { stream }
+    }
+
+    fn send(&mut self, piece: &[u8]) -> std::io::Result<()> {
+        write!(self.stream, "{:x}\r\n", piece.len())?;
+        self.stream.write_all(piece)?;
+        self.stream.write_all(b"\r\n")
+    }
+
+    /// Ends the body (if the server still reads) and reads the answer.
+    fn finish(mut self) -> (u16, String) {
+        let _ = self.stream.write_all(b"0\r\n\r\n");
+        self.answer()
+    }
+
+    fn answer(mut self) -> (u16, String) {
+        let mut text = Vec::new();
+        let _ = self.stream.read_to_end(&mut text);
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+}
+
+#[test]
+fn a_full_queue_answers_503_with_retry_after() {
+    let server = Server::start(&["--workers", "1", "--queue", "0", "--retry-after", "3"]);
+    let path = format!("/api/v1/batches?as_of={AS_OF}");
+    let mut slow = Upload::start(&server.address, &path);
+    slow.send(b"id,name,age,visitDate,bp\nP1,Ann,40,2024-01-01,120/80\n")
+        .unwrap();
+    server.wait_for_metric("clinval_pool_busy", 1.0);
+
+    let busy = post(&server.url(&path), "text/csv", &demo_csv());
+    assert_error(&busy, 503, "overloaded");
+    assert_eq!(busy.1["retry-after"], "3");
+    assert!(server.metric("clinval_pool_rejected_total") >= 1.0);
+    // Requests that need no instance still answer.
+    assert_eq!(get(&server.url("/healthz")).0, 200);
+
+    let (status, body) = slow.finish();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"records\":1"), "{body}");
+    server.wait_for_metric("clinval_pool_busy", 0.0);
+    assert_eq!(post(&server.url(&path), "text/csv", &demo_csv()).0, 200);
+}
+
+#[test]
+fn a_queued_request_is_served_when_an_instance_frees() {
+    let server = Server::start(&["--workers", "1", "--queue", "4"]);
+    let path = format!("/api/v1/batches?as_of={AS_OF}");
+    let mut slow = Upload::start(&server.address, &path);
+    slow.send(b"id,name,age,visitDate,bp\nP1,Ann,40,2024-01-01,120/80\n")
+        .unwrap();
+    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let url = server.url(&path);
+    let waiting = std::thread::spawn(move || post(&url, "text/csv", &demo_csv()));
+    server.wait_for_metric("clinval_pool_queued", 1.0);
+    assert_eq!(slow.finish().0, 200);
+    let (status, _, body) = waiting.join().unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["summary"]["records"], 18);
+}
+
+#[test]
+fn a_stalled_body_times_out_and_frees_its_instance() {
+    let server = Server::start(&["--workers", "1", "--body-timeout", "1"]);
+    let path = format!("/api/v1/batches?as_of={AS_OF}");
+    let mut slow = Upload::start(&server.address, &path);
+    slow.send(b"id,name,age,visitDate,bp\n").unwrap();
+    let (status, body) = slow.answer();
+    assert_eq!(status, 408, "{body}");
+    assert!(body.contains("body_timeout"), "{body}");
+    server.wait_for_metric("clinval_pool_busy", 0.0);
+    assert_eq!(post(&server.url(&path), "text/csv", &demo_csv()).0, 200);
+}
+
+#[test]
+fn a_client_that_sends_no_headers_is_cut_off() {
+    let server = Server::start(&["--header-timeout", "1"]);
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500),
+        "waited for the headers: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(20),
+        "closed by the server: {waited:?}"
+    );
+}
+
+#[test]
+fn a_module_that_traps_or_runs_away_fails_the_request_not_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let wat = std::fs::read_to_string(root().join("host/tests/fixtures/runaway.wat")).unwrap();
+    let module = dir.path().join("runaway.wasm");
+    std::fs::write(&module, wat::parse_str(&wat).unwrap()).unwrap();
+    let server = Server::start(&[
+        "--module",
+        module.to_str().unwrap(),
+        "--call-timeout-ms",
+        "200",
+        "--workers",
+        "1",
+    ]);
+    let batches = server.url(&format!("/api/v1/batches?as_of={AS_OF}"));
+    let validate = server.url(&format!("/api/v1/validate?as_of={AS_OF}"));
+    for _ in 0..2 {
+        // A chunk that runs past its CPU bound.
+        assert_error(
+            &post(&batches, "text/csv", b"id\nP1\n"),
+            500,
+            "engine_timeout",
+        );
+        // A call that traps.
+        assert_error(
+            &post(&validate, "application/json", b"{}"),
+            500,
+            "engine_failed",
+        );
+    }
+    assert_eq!(get(&server.url("/readyz")).0, 200);
+    let (_, _, metrics) = get(&server.url("/metrics"));
+    assert!(
+        metrics.contains("clinval_engine_failures_total{kind=\"timeout\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("clinval_engine_failures_total{kind=\"trap\"} 2"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn metrics_count_requests_records_and_issues() {
+    let server = Server::start(&["--workers", "2"]);
+    let url = server.url(&format!("/api/v1/batches?as_of={AS_OF}"));
+    assert_eq!(post(&url, "text/csv", &demo_csv()).0, 200);
+    let (status, headers, text) = get(&server.url("/metrics"));
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    for expected in [
+        "clinval_http_requests_total{method=\"POST\",route=\"/api/v1/batches\",status=\"200\"} 1",
+        "clinval_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/batches\",status=\"200\"} 1",
+        "clinval_records_validated_total 18",
+        "clinval_issues_total{code=\"duplicate\"} 1",
+        "clinval_pool_size 2",
+        "clinval_pool_busy 0",
+        "clinval_pool_queued 0",
+    ] {
+        assert!(text.contains(expected), "{expected} in\n{text}");
+    }
+}
+
+#[test]
+fn request_ids_are_kept_or_made_and_logs_hold_no_patient_data() {
+    let server = Server::start(&[]);
+    let url = server.url(&format!("/api/v1/batches?as_of={AS_OF}&include=valid"));
+    let (_, headers, _) = answer(
+        agent()
+            .post(&url)
+            .header("content-type", "text/csv")
+            .header("x-request-id", "trace-42")
+            .send(&demo_csv()[..]),
+    );
+    assert_eq!(headers["x-request-id"], "trace-42");
+    let (_, headers, _) = post(&url, "text/csv", &demo_csv());
+    let made = headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(made.len(), 36, "a UUID: {made}");
+    let (_, headers, _) = answer(
+        agent()
+            .get(&server.url("/healthz"))
+            .header("x-request-id", "bad id\twith spaces")
+            .call(),
+    );
+    assert_ne!(headers["x-request-id"], "bad id\twith spaces");
+    let record = br#"{"id": "SECRET-ID-77", "name": "Zelda Secretname", "age": 17}"#;
+    post(&server.url("/api/v1/validate"), "application/json", record);
+
+    std::thread::sleep(Duration::from_millis(200));
+    let logs = server.logs();
+    let access: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["target"] == "access")
+        .collect();
+    let traced = access
+        .iter()
+        .find(|l| l["span"]["request_id"] == "trace-42")
+        .expect("an access line for trace-42");
+    assert_eq!(traced["route"], "/api/v1/batches");
+    assert_eq!(traced["status"], 200);
+    assert!(traced["duration_ms"].as_f64().is_some());
+    let csv = String::from_utf8(demo_csv()).unwrap();
+    assert!(csv.contains("Mary Nguyen") && csv.contains("P1009") && csv.contains("Hanoi"));
+    for secret in ["SECRET-ID-77", "Zelda", "Mary Nguyen", "P1009", "Hanoi"] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
+
+#[test]
+fn sigterm_lets_in_flight_work_finish_then_exits() {
+    let mut server = Server::start(&[]);
+    let path = format!("/api/v1/batches?as_of={AS_OF}");
+    let mut slow = Upload::start(&server.address, &path);
+    slow.send(b"id,name,age,visitDate,bp\nP1,Ann,40,2024-01-01,120/80\n")
+        .unwrap();
+    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Wait until the server stopped accepting, then finish the upload.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(&server.address).is_ok() {
+        assert!(Instant::now() < deadline, "still accepting after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    slow.send(b"P2,Bob,50,2024-01-02,121/80\n").unwrap();
+    let (status, body) = slow.finish();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"records\":2"), "{body}");
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
+
+#[test]
+fn settings_come_from_file_then_environment_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("clinval.toml");
+    std::fs::write(&config, "workers = 3\nqueue = 7\nbody_limit = \"1KiB\"\n").unwrap();
+    let server = Server::start_with(
+        &["--config", config.to_str().unwrap(), "--body-limit", "2KiB"],
+        &[("CLINVAL_WORKERS", "5")],
+        None,
+    );
+    let (_, _, body) = get(&server.url("/readyz"));
+    assert_eq!(json(&body)["workers"], 5, "env over file");
+    assert_eq!(server.metric("clinval_pool_size"), 5.0);
+    let url = server.url("/api/v1/batches");
+    assert_eq!(
+        post(&url, "text/csv", &[b'x'; 1500]).0,
+        422,
+        "flag over file: 1.5 KiB fits"
+    );
+    assert_eq!(post(&url, "text/csv", &[b'x'; 3000]).0, 413);
+
+    std::fs::write(&config, "wrokers = 3\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("wrokers"));
+
+    let help = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for key in [
+        "CLINVAL_LISTEN",
+        "CLINVAL_WORKERS",
+        "CLINVAL_QUEUE",
+        "CLINVAL_BODY_LIMIT",
+        "--config",
+    ] {
+        assert!(help.contains(key), "{key} in --help");
+    }
+}
