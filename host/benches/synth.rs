@@ -94,3 +94,18 @@ pub fn write_patients(out: &mut impl Write, records: u64, seed: u64) -> io::Resu
     }
     Ok(())
 }
+
+/// `target/bench-data/patients-{records}.csv`, written once.
+pub fn data_file(records: u64) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("create target/bench-data");
+    let path = dir.join(format!("patients-{records}.csv"));
+    if !path.exists() {
+        let tmp = path.with_extension("tmp");
+        let mut out = io::BufWriter::new(std::fs::File::create(&tmp).expect("create data file"));
+        write_patients(&mut out, records, 42).expect("write data file");
+        drop(out);
+        std::fs::rename(&tmp, &path).expect("rename data file");
+    }
+    path
+}

@@ -14,8 +14,7 @@
 mod synth;
 
 use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,8 +61,8 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000_000);
-    let big = data_file(records);
-    let small = data_file((records / 10).max(1));
+    let big = synth::data_file(records);
+    let small = synth::data_file((records / 10).max(1));
     let size = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
     println!(
         "input: {} ({records} records, {:.1} MB)",
@@ -109,20 +108,6 @@ fn main() {
         size,
         events,
     );
-}
-
-fn data_file(records: u64) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
-    std::fs::create_dir_all(&dir).expect("create target/bench-data");
-    let path = dir.join(format!("patients-{records}.csv"));
-    if !path.exists() {
-        let tmp = path.with_extension("tmp");
-        let mut out = BufWriter::new(File::create(&tmp).expect("create data file"));
-        synth::write_patients(&mut out, records, 42).expect("write data file");
-        drop(out);
-        std::fs::rename(&tmp, &path).expect("rename data file");
-    }
-    path
 }
 
 fn run_session(

@@ -1,9 +1,9 @@
 //! The engine as the module's two faces see it: a protocol plus run
 //! options, checks of one value or record, and batches fed in chunks.
 //!
-//! Plain Rust with owned, serialisable results, so the JS face converts
-//! them with serde-wasm-bindgen and the C ABI with serde_json: one code
-//! path, one set of shapes (documented in `docs/abi.md`).
+//! Plain Rust with owned, serialisable results that both faces send as
+//! JSON text (serde_json): one code path, one set of shapes (documented
+//! in `docs/abi.md`).
 
 use std::sync::Arc;
 
