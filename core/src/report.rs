@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::issue::{Issue, Lang};
-use crate::protocol::Protocol;
+use crate::protocol::{Protocol, ScoresJson};
 use crate::reader::Warning;
 use crate::validator::Outcome;
 
@@ -135,6 +135,10 @@ pub struct RecordVerdict {
     pub issues: Vec<FieldIssue>,
     /// The cleaned record when valid, else `null`.
     pub record: Option<Box<serde_json::value::RawValue>>,
+    /// The protocol's scores of a valid record (absent when the protocol
+    /// defines none): `{"name": number | null}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scores: Option<Box<serde_json::value::RawValue>>,
 }
 
 impl RecordVerdict {
@@ -151,6 +155,15 @@ impl RecordVerdict {
             // Serialising a record to a JSON value cannot fail.
             record: valid
                 .then(|| RecordJson { protocol, outcome }.to_raw())
+                .flatten(),
+            scores: (valid && !protocol.scores.is_empty())
+                .then(|| {
+                    let scores = ScoresJson {
+                        scores: &protocol.scores,
+                        values: &outcome.values,
+                    };
+                    serde_json::value::to_raw_value(&scores).ok()
+                })
                 .flatten(),
         }
     }

@@ -29,7 +29,7 @@ class HostTest(unittest.TestCase):
     def test_info(self):
         info = self.clinval.info()
         self.assertEqual(info["abi"], 1)
-        self.assertEqual(info["protocols"], ["patient"])
+        self.assertEqual(info["protocols"], ["patient", "epro-daily"])
 
     def test_fields_and_values(self):
         with self.clinval.validator("patient", OPTIONS) as v:

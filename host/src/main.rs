@@ -5,6 +5,7 @@
 
 mod ordered_pool;
 mod serve;
+mod store;
 mod validate;
 mod wasm_host;
 

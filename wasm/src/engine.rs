@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use clinval_core::protocol::{FieldInfo, builtin_names};
+use clinval_core::protocol::{FieldInfo, ScoreInfo, builtin_names};
 use clinval_core::report::{FieldIssue, RecordVerdict};
 use clinval_core::{
     Format, InputError, IssueLine, Lang, Options, Outcome, Protocol, ProtocolError, RawValue,
@@ -95,6 +95,9 @@ pub struct ProtocolInfo {
     pub version: Option<String>,
     /// Fields in order.
     pub fields: Vec<FieldInfo>,
+    /// Scores of valid records, in order (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scores: Vec<ScoreInfo>,
 }
 
 /// The verdict on one value typed into a form.
@@ -168,6 +171,7 @@ impl Engine {
             title: self.protocol.title.clone(),
             version: self.protocol.version.clone(),
             fields: self.protocol.describe(),
+            scores: self.protocol.describe_scores(),
         }
     }
 

@@ -57,6 +57,15 @@ export interface ProtocolInfo {
   title: string | null;
   version: string | null;
   fields: FieldInfo[];
+  /** Scores computed for valid records (absent when none). */
+  scores?: ScoreInfo[];
+}
+
+/** A score the protocol computes from valid records. */
+export interface ScoreInfo {
+  name: string;
+  title: string;
+  description?: string;
 }
 
 /** An issue of one value or record. `code` is the stable contract. */
@@ -80,6 +89,8 @@ export interface RecordVerdict {
   valid: boolean;
   issues: FieldIssue[];
   record: Record<string, unknown> | null;
+  /** The protocol's scores of a valid record (null: not computable). */
+  scores?: Record<string, number | null>;
 }
 
 /** One error-log line. */

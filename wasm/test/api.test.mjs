@@ -14,7 +14,7 @@ test('module info names the engine, the ABI and the built-in protocols', () => {
   const info = moduleInfo();
   assert.match(info.engine, /^\d+\.\d+\.\d+$/);
   assert.equal(info.abi, 1);
-  assert.deepEqual(info.protocols, ['patient']);
+  assert.deepEqual(info.protocols, ['patient', 'epro-daily']);
 });
 
 test('a protocol lists its fields for building a form', () => {
@@ -105,4 +105,18 @@ test('asOf defaults to today', () => {
   const v = new Validator('patient');
   assert.equal(v.validateField('visitDate', '2999-01-01').issue.code, 'future_date');
   assert.equal(v.validateField('visitDate', '2000-01-01').valid, true);
+});
+
+test('the ePRO diary scores a valid answer, as the server does', () => {
+  const diary = new Validator('epro-daily', { asOf: '2026-11-27' });
+  assert.deepEqual(diary.protocol().scores.map((s) => s.name), ['symptomBurden', 'nauseaDays']);
+  const verdict = diary.validateRecord({
+    pain: 3, fatigue: '5', sleepQuality: 'fair', nausea: 'no', completedAt: '2026-11-27 07:45',
+  });
+  assert.equal(verdict.valid, true, JSON.stringify(verdict));
+  assert.deepEqual(verdict.scores, { symptomBurden: 13, nauseaDays: 0 });
+  const late = diary.validateRecord({ pain: 3, fatigue: 5, sleepQuality: 'fair', nausea: false, completedAt: '2026-11-28' });
+  assert.equal(late.valid, false);
+  assert.equal(late.scores, undefined);
+  assert.equal(late.issues[0].code, 'future_date');
 });

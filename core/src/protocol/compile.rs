@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::document::{Document, FieldDoc, Json, RangeDoc, RuleDoc};
 use super::key_path::key_path_at;
+use super::score::compile_score;
 use super::{
     Code, CompareOp, CompareRule, DateLimit, Field, FieldCodes, FieldKind, Limit, Pattern,
     Protocol, ProtocolError, UniqueKey,
@@ -39,7 +40,7 @@ const FIELD_CODE_KEYS: [&str; 11] = [
     "implausible",
 ];
 
-fn key_error(path: impl Into<String>, message: impl Into<String>) -> ProtocolError {
+pub(super) fn key_error(path: impl Into<String>, message: impl Into<String>) -> ProtocolError {
     ProtocolError::Key {
         path: path.into(),
         message: message.into(),
@@ -100,6 +101,22 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
         .enumerate()
         .map(|(r, rule)| compile_rule(&format!("rules[{r}]"), rule, &fields, &by_name))
         .collect::<Result<Vec<_>, _>>()?;
+    let scores = doc
+        .scores
+        .iter()
+        .enumerate()
+        .map(|(s, score)| compile_score(&format!("scores[{s}]"), score, &fields, &by_name))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(twice) = scores.iter().enumerate().find(|(s, score)| {
+        scores[..*s]
+            .iter()
+            .any(|earlier| earlier.name == score.name)
+    }) {
+        return Err(key_error(
+            format!("scores[{}].name", twice.0),
+            format!("two scores are named `{}`", twice.1.name),
+        ));
+    }
 
     Ok(Protocol {
         name: doc.name.clone().unwrap_or_else(|| "custom".to_owned()),
@@ -110,6 +127,7 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
         fields,
         keys,
         rules,
+        scores,
         columns,
         source: Arc::from(text),
     })

@@ -34,6 +34,8 @@ pub(super) struct Document {
     #[serde(default)]
     pub rules: Vec<RuleDoc>,
     #[serde(default)]
+    pub scores: Vec<ScoreDoc>,
+    #[serde(default)]
     pub codes: BTreeMap<String, String>,
 }
 
@@ -105,4 +107,24 @@ pub(super) struct RuleDoc {
     pub other: String,
     pub code: String,
     pub description: Option<String>,
+}
+
+/// One score of a valid record: the sum of its terms.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct ScoreDoc {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub terms: Vec<TermDoc>,
+}
+
+/// One term of a score: a numeric or boolean field times `weight`, or a
+/// text field's value looked up in `values`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct TermDoc {
+    pub field: String,
+    pub weight: Option<f64>,
+    pub values: Option<BTreeMap<String, f64>>,
 }

@@ -9,6 +9,7 @@
 mod compile;
 mod document;
 mod key_path;
+mod score;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,9 +21,13 @@ use serde_json::value::RawValue as RawJson;
 
 use crate::date::DateSyntax;
 pub use crate::pattern::Pattern;
+pub use score::{Score, ScoreInfo, ScoresJson};
 
 /// Built-in protocols, compiled into the crate: `(name, document)`.
-const BUILTINS: &[(&str, &str)] = &[("patient", include_str!("patient.json"))];
+const BUILTINS: &[(&str, &str)] = &[
+    ("patient", include_str!("patient.json")),
+    ("epro-daily", include_str!("epro-daily.json")),
+];
 
 /// Why a protocol document was refused.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -72,6 +77,8 @@ pub struct Protocol {
     pub keys: Vec<UniqueKey>,
     /// Cross-field rules.
     pub rules: Vec<CompareRule>,
+    /// Scores of valid records.
+    pub scores: Vec<Score>,
     /// Code for a record whose shape is wrong (cell count, not an object).
     pub malformed_code: Code,
     /// Header key (see [`crate::clean::header_key`]) → field index.
@@ -117,6 +124,11 @@ impl Protocol {
     /// What a form needs to know of each field, in order.
     pub fn describe(&self) -> Vec<FieldInfo> {
         self.fields.iter().map(Field::info).collect()
+    }
+
+    /// The protocol's scores, as a form shows them.
+    pub fn describe_scores(&self) -> Vec<ScoreInfo> {
+        self.scores.iter().map(Score::info).collect()
     }
 }
 

@@ -57,7 +57,7 @@ fn a_plain_table_schema_is_a_protocol() {
 fn unknown_builtin() {
     assert_eq!(
         Protocol::builtin("nope").unwrap_err().to_string(),
-        "no built-in protocol named `nope` (built-in: patient)"
+        "no built-in protocol named `nope` (built-in: patient, epro-daily)"
     );
 }
 
@@ -158,5 +158,106 @@ fn refusals_name_the_key() {
             message.starts_with(expected),
             "{doc}\n  gave: {message}\n  want: {expected}"
         );
+    }
+}
+
+mod scores {
+    use super::*;
+    use crate::report::RecordVerdict;
+    use crate::{Lang, Validator};
+
+    fn verdict(protocol: &Protocol, record: &str) -> serde_json::Value {
+        let protocol = Arc::new(Protocol::from_json(protocol.source()).unwrap());
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let mut validator = Validator::new(Arc::clone(&protocol), as_of);
+        let outcome = validator.validate_json(1, record.as_bytes());
+        let verdict = RecordVerdict::new(&outcome, &protocol, Lang::En);
+        serde_json::to_value(&verdict).unwrap()
+    }
+
+    #[test]
+    fn the_epro_diary_scores_a_valid_record() {
+        let diary = Protocol::builtin("epro-daily").unwrap();
+        let answer = r#"{"pain": 4, "fatigue": "6", "sleepQuality": " poor ", "nausea": "yes",
+                         "completedAt": "2026-11-27 08:30"}"#;
+        let verdict = verdict(&diary, answer);
+        assert_eq!(verdict["valid"], true, "{verdict}");
+        assert_eq!(
+            verdict["scores"],
+            serde_json::json!({"symptomBurden": 17.5, "nauseaDays": 1.0})
+        );
+        let names: Vec<_> = diary
+            .describe_scores()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["symptomBurden", "nauseaDays"]);
+    }
+
+    #[test]
+    fn invalid_records_have_no_scores_and_missing_terms_give_null() {
+        let diary = Protocol::builtin("epro-daily").unwrap();
+        let late = r#"{"pain": 11, "fatigue": 1, "sleepQuality": "good", "nausea": false, "completedAt": "2026-11-28"}"#;
+        let verdict = verdict(&diary, late);
+        assert_eq!(verdict["valid"], false);
+        assert!(verdict.get("scores").is_none());
+        let codes: Vec<_> = verdict["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].clone())
+            .collect();
+        assert_eq!(codes, ["out_of_range", "future_date"]);
+
+        let optional = r#"{"fields": [{"name": "a", "type": "integer"}, {"name": "b", "type": "number"}],
+                          "scores": [{"name": "total", "terms": [{"field": "a"}, {"field": "b", "weight": 0.5}]}]}"#;
+        let optional = Protocol::from_json(optional).unwrap();
+        assert_eq!(
+            verdict_of(&optional, r#"{"a": 2, "b": 3}"#),
+            serde_json::json!({"total": 3.5})
+        );
+        assert_eq!(
+            verdict_of(&optional, r#"{"a": 2}"#),
+            serde_json::json!({"total": null})
+        );
+    }
+
+    fn verdict_of(protocol: &Protocol, record: &str) -> serde_json::Value {
+        verdict(protocol, record)["scores"].clone()
+    }
+
+    #[test]
+    fn scores_that_cannot_be_computed_are_refused_with_their_key() {
+        let doc = |scores: &str| {
+            format!(
+                r#"{{"fields": [{{"name": "n", "type": "integer"}}, {{"name": "s"}}], "scores": {scores}}}"#
+            )
+        };
+        for (scores, path) in [
+            (
+                r#"[{"name": "x", "terms": [{"field": "nope"}]}]"#,
+                "scores[0].terms[0].field",
+            ),
+            (r#"[{"name": "x", "terms": []}]"#, "scores[0].terms"),
+            (
+                r#"[{"name": "x", "terms": [{"field": "s"}]}]"#,
+                "scores[0].terms[0]",
+            ),
+            (
+                r#"[{"name": "x", "terms": [{"field": "n", "values": {"a": 1}}]}]"#,
+                "scores[0].terms[0].values",
+            ),
+            (
+                r#"[{"name": "x", "terms": [{"field": "n"}]}, {"name": "x", "terms": [{"field": "n"}]}]"#,
+                "scores[1].name",
+            ),
+            (
+                r#"[{"name": "x", "terms": [{"field": "n", "wieght": 2}]}]"#,
+                "scores[0].terms[0]",
+            ),
+        ] {
+            let message = refusal(&doc(scores));
+            assert!(message.contains(&format!("`{path}")), "{path}: {message}");
+        }
     }
 }

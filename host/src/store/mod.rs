@@ -1,0 +1,311 @@
+//! Durable state of the server: trial projects, API tokens, ePRO
+//! submissions and their processing.
+//!
+//! [`Store`] is the interface the server uses; [`sqlite::SqliteStore`] is
+//! the embedded default (one file under `--data-dir`, WAL, no server). The
+//! interface is async and takes owned arguments, and every change that must
+//! happen once (a submission's effects, a claim of work) is a single
+//! conditional statement or transaction, so that a shared PostgreSQL can
+//! back several replicas later behind the same trait.
+
+mod migrations;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a storage call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed (message for operators).
+    #[error("storage: {0}")]
+    Database(String),
+    /// A project with this id exists already.
+    #[error("a project with id `{0}` exists already")]
+    ProjectExists(String),
+    /// The same idempotency key came with a different request.
+    #[error("this Idempotency-Key was used for a different submission")]
+    IdempotencyMismatch,
+    /// The storage could not take the call (shutting down, or the
+    /// transaction could not begin).
+    #[error("storage is unavailable")]
+    Unavailable,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Database(error.to_string())
+    }
+}
+
+/// What a storage call returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A token's permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Submit ePRO reports.
+    Submit,
+    /// Read projects and submissions.
+    Read,
+    /// Create and change projects (implies every scope).
+    Admin,
+}
+
+impl Scope {
+    /// The scope's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Submit => "submit",
+            Scope::Read => "read",
+            Scope::Admin => "admin",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Scope> {
+        match name {
+            "submit" => Some(Scope::Submit),
+            "read" => Some(Scope::Read),
+            "admin" => Some(Scope::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A token as stored (never its text: only its hash).
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    /// Row id; submissions remember it for idempotency.
+    pub id: i64,
+    /// Its scopes.
+    pub scopes: Vec<Scope>,
+}
+
+impl TokenInfo {
+    /// Whether the token may act with `scope` (admin may do anything).
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
+    }
+}
+
+/// A trial project's status (ClinicalTrials.gov's overall status).
+pub const PROJECT_STATUSES: [&str; 7] = [
+    "Not yet recruiting",
+    "Recruiting",
+    "Active, not recruiting",
+    "Completed",
+    "Suspended",
+    "Terminated",
+    "Withdrawn",
+];
+
+/// The status that accepts submissions.
+pub const RECRUITING: &str = "Recruiting";
+
+/// A new project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewProject {
+    /// Its id, e.g. `CT001`.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// One of [`PROJECT_STATUSES`].
+    pub status: String,
+    /// `YYYY-MM-DD`.
+    pub start_date: Option<String>,
+    /// The ePRO questionnaire protocol its submissions are checked with.
+    pub protocol: String,
+    /// Patients the trial plans to enrol.
+    pub target_enrollment: Option<u32>,
+}
+
+/// Changes to a project (absent keys stay as they are).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New status.
+    pub status: Option<String>,
+    /// New start date.
+    pub start_date: Option<String>,
+    /// New protocol.
+    pub protocol: Option<String>,
+    /// New enrolment target.
+    pub target_enrollment: Option<u32>,
+}
+
+/// Submissions of a project by status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusCounts {
+    /// Stored, not yet processed.
+    pub accepted: u64,
+    /// Being processed.
+    pub processing: u64,
+    /// Done.
+    pub processed: u64,
+    /// Given up on (see their `error`).
+    pub failed: u64,
+}
+
+/// A project as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Status.
+    pub status: String,
+    /// Start date.
+    pub start_date: Option<String>,
+    /// Questionnaire protocol.
+    pub protocol: String,
+    /// Enrolment target.
+    pub target_enrollment: Option<u32>,
+    /// Distinct patients with a processed submission.
+    pub enrolled_patients: u64,
+    /// Submissions by status.
+    pub submissions: StatusCounts,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// Last changed (RFC 3339).
+    pub updated_at: String,
+}
+
+/// A submission to store.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    /// The trial.
+    pub project_id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// The answers, as JSON text.
+    pub report: String,
+    /// Who sent it.
+    pub token_id: i64,
+    /// The client's Idempotency-Key, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// A stored submission's id.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// Its id.
+    pub id: String,
+    /// False when the idempotency key named an earlier submission.
+    pub created: bool,
+}
+
+/// A submission as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Submission {
+    /// Its id.
+    pub submission_id: String,
+    /// The trial.
+    pub trial_id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// `accepted`, `processing`, `processed` or `failed`.
+    pub status: String,
+    /// Processing attempts so far.
+    pub attempts: u32,
+    /// Why it failed (after its last attempt) or why the last attempt did.
+    pub error: Option<String>,
+    /// The questionnaire's scores, once processed.
+    pub scores: Option<serde_json::Value>,
+    /// When it was stored (RFC 3339).
+    pub accepted_at: String,
+    /// When it was processed.
+    pub processed_at: Option<String>,
+    /// Last change.
+    pub updated_at: String,
+}
+
+/// A submission claimed for processing.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Its id.
+    pub id: String,
+    /// The trial.
+    pub project_id: String,
+    /// The trial's protocol now.
+    pub protocol: String,
+    /// The patient.
+    pub patient_id: String,
+    /// The answers (JSON text).
+    pub report: String,
+    /// `YYYY-MM-DD` of acceptance: the as-of date of its re-validation.
+    pub accepted_on: String,
+    /// This attempt's number (1 for the first).
+    pub attempt: u32,
+}
+
+/// How processing a job ended.
+#[derive(Debug, Clone)]
+pub enum JobEnd {
+    /// Done: its scores (JSON).
+    Processed {
+        /// `{"name": number | null}`.
+        scores: String,
+    },
+    /// Cannot succeed on a retry.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// May succeed later: retried after `after`, unless attempts are used
+    /// up (then failed).
+    Retry {
+        /// Why this attempt failed.
+        reason: String,
+        /// Back-off before the next attempt.
+        after: Duration,
+    },
+}
+
+/// The storage interface.
+pub trait Store: Send + Sync + 'static {
+    /// Creates a project.
+    fn create_project(&self, project: NewProject) -> StoreFuture<'_, Project>;
+    /// Changes a project; `None` if there is none with this id.
+    fn update_project(&self, id: String, patch: ProjectPatch) -> StoreFuture<'_, Option<Project>>;
+    /// One project.
+    fn project(&self, id: String) -> StoreFuture<'_, Option<Project>>;
+    /// Every project, by id.
+    fn projects(&self) -> StoreFuture<'_, Vec<Project>>;
+    /// Whether no project exists (a fresh data dir).
+    fn is_empty(&self) -> StoreFuture<'_, bool>;
+    /// Stores a token's hash; returns its id.
+    fn create_token(
+        &self,
+        hash: [u8; 32],
+        scopes: Vec<Scope>,
+        label: String,
+    ) -> StoreFuture<'_, i64>;
+    /// The token with this hash.
+    fn token(&self, hash: [u8; 32]) -> StoreFuture<'_, Option<TokenInfo>>;
+    /// Stores a submission durably (on disk when this returns), or finds
+    /// the earlier one with the same token and idempotency key.
+    fn submit(&self, submission: NewSubmission) -> StoreFuture<'_, Accepted>;
+    /// One submission.
+    fn submission(&self, id: String) -> StoreFuture<'_, Option<Submission>>;
+    /// Claims up to `limit` due submissions for processing, each for
+    /// `lease` (after which another worker may claim it again).
+    fn claim(&self, limit: usize, lease: Duration) -> StoreFuture<'_, Vec<Job>>;
+    /// Records how a claimed job ended. A processed job's effects
+    /// (enrolment, counts) apply once however often this is called.
+    fn finish(&self, job: Job, end: JobEnd, max_attempts: u32) -> StoreFuture<'_, ()>;
+    /// Milliseconds until the next retry is due, if any is waiting.
+    fn next_due_in(&self) -> StoreFuture<'_, Option<u64>>;
+}
+
+#[cfg(test)]
+mod tests;

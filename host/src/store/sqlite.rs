@@ -1,0 +1,515 @@
+//! The embedded [`Store`]: SQLite (bundled) in WAL mode with
+//! `synchronous=FULL`, one file under the data dir.
+//!
+//! Every write goes to one writer thread, which takes whatever writes are
+//! waiting (up to [`GROUP_MAX`]) and commits them in one transaction, each
+//! inside its own savepoint: concurrent submissions share one fsync (group
+//! commit) and a failing write undoes only itself. A caller is answered
+//! only after the commit, so an acknowledged submission is on disk. Reads
+//! use a small pool of their own connections (WAL readers never block the
+//! writer).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    Accepted, Job, JobEnd, NewProject, NewSubmission, Project, ProjectPatch, Scope, StatusCounts,
+    Store, StoreError, StoreFuture, Submission, TokenInfo, migrations,
+};
+
+/// Most writes committed together.
+const GROUP_MAX: usize = 512;
+/// Writes waiting for the writer before callers wait to enqueue.
+const WRITES_QUEUED: usize = 8192;
+/// The database file's name in the data dir.
+pub const DB_FILE: &str = "clinval.db";
+
+/// A write, run by the writer thread inside the group's transaction; it
+/// returns what answers its caller once the commit's outcome is known.
+type Write = Box<dyn FnOnce(&Connection) -> Answer + Send>;
+type Answer = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writes: mpsc::Sender<Write>,
+    readers: Mutex<Vec<Connection>>,
+    path: PathBuf,
+}
+
+/// Now, RFC 3339 in UTC with milliseconds.
+pub fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `dir` and migrates it.
+    /// Work that a previous run had claimed but not finished is due again.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Database(format!("cannot create data dir {}: {e}", dir.display()))
+        })?;
+        let path = dir.join(DB_FILE);
+        let mut conn = connect(&path)?;
+        migrations::migrate(&mut conn)?;
+        // One process owns an SQLite data dir: its claims died with it.
+        conn.execute(
+            "UPDATE submissions SET status = 'accepted', due_at = ?1 WHERE status = 'processing'",
+            [now_ms()],
+        )?;
+        let (writes, queue) = mpsc::channel(WRITES_QUEUED);
+        std::thread::Builder::new()
+            .name("clinval-db-writer".into())
+            .spawn(move || write_loop(conn, queue))
+            .map_err(|e| StoreError::Database(format!("cannot start the writer: {e}")))?;
+        Ok(SqliteStore {
+            writes,
+            readers: Mutex::new(Vec::new()),
+            path,
+        })
+    }
+
+    /// Runs `work` in the writer's next group; answers after the commit.
+    fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let (reply, answer) = oneshot::channel();
+        let write: Write = Box::new(move |conn| {
+            let result = work(conn);
+            Box::new(move |committed: Result<(), &StoreError>| {
+                let _ = reply.send(match committed {
+                    Ok(()) => result,
+                    Err(error) => Err(error.clone()),
+                });
+            })
+        });
+        Box::pin(async move {
+            self.writes
+                .send(write)
+                .await
+                .map_err(|_| StoreError::Unavailable)?;
+            answer.await.map_err(|_| StoreError::Unavailable)?
+        })
+    }
+
+    /// Runs `work` on a reader connection, on a blocking thread.
+    fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        Box::pin(async move {
+            let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+            let path = self.path.clone();
+            let (conn, result) = tokio::task::spawn_blocking(move || {
+                let conn = match pooled {
+                    Some(conn) => conn,
+                    None => connect(&path)?,
+                };
+                let result = work(&conn);
+                Ok::<_, StoreError>((conn, result))
+            })
+            .await
+            .map_err(|e| StoreError::Database(format!("reader task: {e}")))??;
+            if let Ok(mut pool) = self.readers.lock() {
+                pool.push(conn);
+            }
+            result
+        })
+    }
+}
+
+/// The writer thread: groups waiting writes into one transaction.
+fn write_loop(mut conn: Connection, mut queue: mpsc::Receiver<Write>) {
+    while let Some(first) = queue.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match queue.try_recv() {
+                Ok(write) => group.push(write),
+                Err(_) => break,
+            }
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        let committed = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Each write undoes itself if it fails (see `atomic`).
+            answers.extend(group.drain(..).map(|write| write(&tx)));
+            tx.commit()?;
+            Ok::<_, StoreError>(())
+        })();
+        if let Err(error) = &committed {
+            tracing::error!(error = %error, writes = answers.len(), "a group commit failed");
+        }
+        // Writes that never ran (the transaction could not begin) are
+        // dropped with `group`: their callers get `Unavailable`.
+        for answer in answers {
+            answer(committed.as_ref().map(|_| ()));
+        }
+    }
+}
+
+/// Runs `work` inside a savepoint, undone if it fails.
+fn atomic<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch("SAVEPOINT work")?;
+    match work(conn) {
+        Ok(value) => {
+            conn.execute_batch("RELEASE work")?;
+            Ok(value)
+        }
+        Err(error) => {
+            conn.execute_batch("ROLLBACK TO work; RELEASE work")?;
+            Err(error)
+        }
+    }
+}
+
+fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreError> {
+    let project = conn
+        .query_row(
+            "SELECT id, name, status, start_date, protocol, target_enrollment, created_at, updated_at
+             FROM projects WHERE id = ?1",
+            [id],
+            |row| {
+                Ok(Project {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    status: row.get(2)?,
+                    start_date: row.get(3)?,
+                    protocol: row.get(4)?,
+                    target_enrollment: row.get(5)?,
+                    created_at: row.get(6)?,
+                    updated_at: row.get(7)?,
+                    enrolled_patients: 0,
+                    submissions: StatusCounts::default(),
+                })
+            },
+        )
+        .optional()?;
+    let Some(mut project) = project else {
+        return Ok(None);
+    };
+    let enrolled: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM enrollments WHERE project_id = ?1",
+        [id],
+        |row| row.get(0),
+    )?;
+    project.enrolled_patients = u64::try_from(enrolled).unwrap_or(0);
+    let mut counts = conn.prepare_cached(
+        "SELECT status, COUNT(*) FROM submissions WHERE project_id = ?1 GROUP BY status",
+    )?;
+    let rows = counts.query_map([id], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (status, count) = row?;
+        let slot = match status.as_str() {
+            "accepted" => &mut project.submissions.accepted,
+            "processing" => &mut project.submissions.processing,
+            "processed" => &mut project.submissions.processed,
+            _ => &mut project.submissions.failed,
+        };
+        *slot = u64::try_from(count).unwrap_or(0);
+    }
+    Ok(Some(project))
+}
+
+fn request_hash(submission: &NewSubmission) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    for part in [
+        &submission.project_id,
+        &submission.patient_id,
+        &submission.report,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().to_vec()
+}
+
+impl Store for SqliteStore {
+    fn create_project(&self, project: NewProject) -> StoreFuture<'_, Project> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let now = now_text();
+                let inserted = conn.execute(
+                    "INSERT INTO projects (id, name, status, start_date, protocol, target_enrollment, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (id) DO NOTHING",
+                    params![project.id, project.name, project.status, project.start_date, project.protocol, project.target_enrollment, now],
+                )?;
+                if inserted == 0 {
+                    return Err(StoreError::ProjectExists(project.id.clone()));
+                }
+                project_row(conn, &project.id)?
+                    .ok_or_else(|| StoreError::Database("project vanished".into()))
+            })
+        })
+    }
+
+    fn update_project(&self, id: String, patch: ProjectPatch) -> StoreFuture<'_, Option<Project>> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let changed = conn.execute(
+                    "UPDATE projects SET
+                        name = COALESCE(?2, name),
+                        status = COALESCE(?3, status),
+                        start_date = COALESCE(?4, start_date),
+                        protocol = COALESCE(?5, protocol),
+                        target_enrollment = COALESCE(?6, target_enrollment),
+                        updated_at = ?7
+                     WHERE id = ?1",
+                    params![
+                        id,
+                        patch.name,
+                        patch.status,
+                        patch.start_date,
+                        patch.protocol,
+                        patch.target_enrollment,
+                        now_text()
+                    ],
+                )?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                project_row(conn, &id)
+            })
+        })
+    }
+
+    fn project(&self, id: String) -> StoreFuture<'_, Option<Project>> {
+        self.read(move |conn| project_row(conn, &id))
+    }
+
+    fn projects(&self) -> StoreFuture<'_, Vec<Project>> {
+        self.read(|conn| {
+            let ids: Vec<String> = conn
+                .prepare("SELECT id FROM projects ORDER BY id")?
+                .query_map([], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.iter()
+                .filter_map(|id| project_row(conn, id).transpose())
+                .collect()
+        })
+    }
+
+    fn is_empty(&self) -> StoreFuture<'_, bool> {
+        self.read(|conn| {
+            let count: i64 = conn.query_row("SELECT COUNT(*) FROM projects", [], |r| r.get(0))?;
+            Ok(count == 0)
+        })
+    }
+
+    fn create_token(
+        &self,
+        hash: [u8; 32],
+        scopes: Vec<Scope>,
+        label: String,
+    ) -> StoreFuture<'_, i64> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let names: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
+                conn.execute(
+                    "INSERT INTO tokens (hash, scopes, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![hash.as_slice(), names.join(","), label, now_text()],
+                )?;
+                Ok(conn.last_insert_rowid())
+            })
+        })
+    }
+
+    fn token(&self, hash: [u8; 32]) -> StoreFuture<'_, Option<TokenInfo>> {
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached("SELECT id, scopes FROM tokens WHERE hash = ?1")?
+                .query_row([hash.as_slice()], |row| {
+                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                })
+                .optional()?;
+            Ok(row.map(|(id, scopes)| TokenInfo {
+                id,
+                scopes: scopes.split(',').filter_map(Scope::parse).collect(),
+            }))
+        })
+    }
+
+    fn submit(&self, submission: NewSubmission) -> StoreFuture<'_, Accepted> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let hash = request_hash(&submission);
+                if let Some(key) = &submission.idempotency_key {
+                    let earlier = conn
+                        .prepare_cached(
+                            "SELECT id, request_hash FROM submissions WHERE token_id = ?1 AND idempotency_key = ?2",
+                        )?
+                        .query_row(params![submission.token_id, key], |row| {
+                            Ok((row.get::<_, String>(0)?, row.get::<_, Vec<u8>>(1)?))
+                        })
+                        .optional()?;
+                    if let Some((id, earlier_hash)) = earlier {
+                        if earlier_hash != hash {
+                            return Err(StoreError::IdempotencyMismatch);
+                        }
+                        return Ok(Accepted { id, created: false });
+                    }
+                }
+                let id = uuid::Uuid::new_v4().to_string();
+                let now = now_text();
+                conn.prepare_cached(
+                    "INSERT INTO submissions (id, project_id, patient_id, report, token_id, idempotency_key,
+                         request_hash, status, attempts, due_at, accepted_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'accepted', 0, ?8, ?9, ?9)",
+                )?
+                .execute(params![
+                    id,
+                    submission.project_id,
+                    submission.patient_id,
+                    submission.report,
+                    submission.token_id,
+                    submission.idempotency_key,
+                    hash,
+                    now_ms(),
+                    now
+                ])?;
+                Ok(Accepted { id, created: true })
+            })
+        })
+    }
+
+    fn submission(&self, id: String) -> StoreFuture<'_, Option<Submission>> {
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT id, project_id, patient_id, status, attempts, error, scores, accepted_at, processed_at, updated_at
+                 FROM submissions WHERE id = ?1",
+            )?
+            .query_row([&id], |row| {
+                let scores: Option<String> = row.get(6)?;
+                Ok(Submission {
+                    submission_id: row.get(0)?,
+                    trial_id: row.get(1)?,
+                    patient_id: row.get(2)?,
+                    status: row.get(3)?,
+                    attempts: row.get(4)?,
+                    error: row.get(5)?,
+                    scores: scores.and_then(|s| serde_json::from_str(&s).ok()),
+                    accepted_at: row.get(7)?,
+                    processed_at: row.get(8)?,
+                    updated_at: row.get(9)?,
+                })
+            })
+            .optional()
+            .map_err(StoreError::from)
+        })
+    }
+
+    fn claim(&self, limit: usize, lease: Duration) -> StoreFuture<'_, Vec<Job>> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let now = now_ms();
+                let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+                let mut claim = conn.prepare_cached(
+                    "UPDATE submissions
+                     SET status = 'processing', attempts = attempts + 1, due_at = ?2, updated_at = ?4
+                     WHERE id IN (SELECT id FROM submissions
+                                  WHERE status IN ('accepted', 'processing') AND due_at <= ?1
+                                  ORDER BY due_at LIMIT ?3)
+                     RETURNING id, project_id, patient_id, report, substr(accepted_at, 1, 10), attempts,
+                               (SELECT protocol FROM projects WHERE projects.id = project_id)",
+                )?;
+                let jobs = claim
+                    .query_map(params![now, until, limit as i64, now_text()], |row| {
+                        Ok(Job {
+                            id: row.get(0)?,
+                            project_id: row.get(1)?,
+                            patient_id: row.get(2)?,
+                            report: row.get(3)?,
+                            accepted_on: row.get(4)?,
+                            attempt: row.get(5)?,
+                            protocol: row.get(6)?,
+                        })
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(jobs)
+            })
+        })
+    }
+
+    fn finish(&self, job: Job, end: JobEnd, max_attempts: u32) -> StoreFuture<'_, ()> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let now = now_text();
+                match end {
+                    JobEnd::Processed { scores } => {
+                        let changed = conn.execute(
+                            "UPDATE submissions SET status = 'processed', scores = ?2, error = NULL,
+                                 processed_at = ?3, updated_at = ?3
+                             WHERE id = ?1 AND status = 'processing'",
+                            params![job.id, scores, now],
+                        )?;
+                        if changed == 1 {
+                            conn.execute(
+                                "INSERT INTO enrollments (project_id, patient_id, first_submission)
+                                 VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                                params![job.project_id, job.patient_id, job.id],
+                            )?;
+                        }
+                    }
+                    JobEnd::Retry { reason, after } if job.attempt < max_attempts => {
+                        let due = now_ms() + i64::try_from(after.as_millis()).unwrap_or(0);
+                        conn.execute(
+                            "UPDATE submissions SET status = 'accepted', due_at = ?2, error = ?3, updated_at = ?4
+                             WHERE id = ?1 AND status = 'processing'",
+                            params![job.id, due, reason, now],
+                        )?;
+                    }
+                    JobEnd::Retry { reason, .. } | JobEnd::Failed { reason } => {
+                        let reason = if job.attempt >= max_attempts {
+                            format!("gave up after {} attempts: {reason}", job.attempt)
+                        } else {
+                            reason
+                        };
+                        conn.execute(
+                            "UPDATE submissions SET status = 'failed', error = ?2, updated_at = ?3
+                             WHERE id = ?1 AND status = 'processing'",
+                            params![job.id, reason, now],
+                        )?;
+                    }
+                }
+                Ok(())
+            })
+        })
+    }
+
+    fn next_due_in(&self) -> StoreFuture<'_, Option<u64>> {
+        self.read(|conn| {
+            let due: Option<i64> = conn.query_row(
+                "SELECT MIN(due_at) FROM submissions WHERE status IN ('accepted', 'processing')",
+                [],
+                |row| row.get(0),
+            )?;
+            Ok(due.map(|due| u64::try_from(due - now_ms()).unwrap_or(0)))
+        })
+    }
+}

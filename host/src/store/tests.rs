@@ -1,0 +1,224 @@
+//! The SQLite store: durability of acknowledged writes, idempotency, and
+//! processing that takes effect once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::sqlite::SqliteStore;
+use super::*;
+
+fn project(id: &str, status: &str) -> NewProject {
+    NewProject {
+        id: id.into(),
+        name: format!("Trial {id}"),
+        status: status.into(),
+        start_date: Some("2026-01-05".into()),
+        protocol: "epro-daily".into(),
+        target_enrollment: Some(100),
+    }
+}
+
+fn submission(patient: &str, key: Option<&str>) -> NewSubmission {
+    NewSubmission {
+        project_id: "CT001".into(),
+        patient_id: patient.into(),
+        report: format!(r#"{{"pain": 3, "who": "{patient}"}}"#),
+        token_id: 1,
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+async fn store(dir: &std::path::Path) -> SqliteStore {
+    let store = SqliteStore::open(dir).unwrap();
+    if store.is_empty().await.unwrap() {
+        store
+            .create_project(project("CT001", RECRUITING))
+            .await
+            .unwrap();
+        store
+            .create_token([7; 32], vec![Scope::Submit], "test".into())
+            .await
+            .unwrap();
+    }
+    store
+}
+
+#[tokio::test]
+async fn projects_are_created_changed_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    assert!(matches!(
+        store.create_project(project("CT001", RECRUITING)).await,
+        Err(StoreError::ProjectExists(_))
+    ));
+    let patch = ProjectPatch {
+        status: Some("Completed".into()),
+        ..ProjectPatch::default()
+    };
+    let changed = store
+        .update_project("CT001".into(), patch)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (changed.status.as_str(), changed.name.as_str()),
+        ("Completed", "Trial CT001")
+    );
+    assert!(
+        store
+            .update_project("CT404".into(), ProjectPatch::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.projects().await.unwrap().len(), 1);
+    assert!(store.project("nope".into()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_idempotency_key_names_one_submission_per_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let first = store.submit(submission("P1", Some("k-1"))).await.unwrap();
+    let again = store.submit(submission("P1", Some("k-1"))).await.unwrap();
+    assert!(first.created && !again.created);
+    assert_eq!(first.id, again.id);
+    assert!(matches!(
+        store.submit(submission("P2", Some("k-1"))).await,
+        Err(StoreError::IdempotencyMismatch)
+    ));
+    let other = store.submit(submission("P1", None)).await.unwrap();
+    assert_ne!(other.id, first.id);
+    let counts = store
+        .project("CT001".into())
+        .await
+        .unwrap()
+        .unwrap()
+        .submissions;
+    assert_eq!(counts.accepted, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submissions_are_all_stored_and_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(store(dir.path()).await);
+    let tasks: Vec<_> = (0..300)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.submit(submission(&format!("P{i}"), None)).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap().unwrap().id);
+    }
+    drop(store);
+    let reopened = SqliteStore::open(dir.path()).unwrap();
+    for id in &ids {
+        assert_eq!(
+            reopened
+                .submission(id.clone())
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            "accepted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn processing_takes_effect_once_and_failures_retry_then_dead_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let a = store.submit(submission("P1", None)).await.unwrap().id;
+    let b = store.submit(submission("P1", None)).await.unwrap().id;
+    let c = store.submit(submission("P2", None)).await.unwrap().id;
+    let jobs = store.claim(10, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(jobs.len(), 3);
+    assert!(
+        store
+            .claim(10, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    let job = |id: &str| jobs.iter().find(|j| j.id == id).unwrap().clone();
+    assert_eq!(job(&a).protocol, "epro-daily");
+    assert_eq!(job(&a).attempt, 1);
+    let done = JobEnd::Processed {
+        scores: r#"{"symptomBurden": 3}"#.into(),
+    };
+    store.finish(job(&a), done.clone(), 3).await.unwrap();
+    store.finish(job(&a), done.clone(), 3).await.unwrap(); // a redelivery
+    store.finish(job(&b), done, 3).await.unwrap();
+    let project = store.project("CT001".into()).await.unwrap().unwrap();
+    assert_eq!(project.enrolled_patients, 1, "P1 once");
+    assert_eq!(project.submissions.processed, 2);
+    let processed = store.submission(a.clone()).await.unwrap().unwrap();
+    assert_eq!(
+        processed.scores,
+        Some(serde_json::json!({"symptomBurden": 3}))
+    );
+    assert!(processed.processed_at.is_some());
+
+    // c fails twice (retried at once), then is given up on.
+    let retry = |reason: &str| JobEnd::Retry {
+        reason: reason.into(),
+        after: Duration::ZERO,
+    };
+    store.finish(job(&c), retry("trap"), 2).await.unwrap();
+    let again = store.claim(10, Duration::from_secs(60)).await.unwrap();
+    assert_eq!((again.len(), again[0].attempt), (1, 2));
+    store
+        .finish(again[0].clone(), retry("trap again"), 2)
+        .await
+        .unwrap();
+    let failed = store.submission(c).await.unwrap().unwrap();
+    assert_eq!(failed.status, "failed");
+    assert_eq!(
+        failed.error.as_deref(),
+        Some("gave up after 2 attempts: trap again")
+    );
+    assert!(
+        store.next_due_in().await.unwrap().is_none(),
+        "nothing left to do"
+    );
+}
+
+#[tokio::test]
+async fn work_claimed_by_a_dead_process_is_due_again_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let id = store.submit(submission("P1", None)).await.unwrap().id;
+    assert_eq!(
+        store
+            .claim(10, Duration::from_secs(3600))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(store);
+    let reopened = SqliteStore::open(dir.path()).unwrap();
+    let jobs = reopened.claim(10, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!((jobs[0].id.as_str(), jobs[0].attempt), (id.as_str(), 2));
+}
+
+#[tokio::test]
+async fn tokens_are_found_by_hash_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let token = store.token([7; 32]).await.unwrap().unwrap();
+    assert!(token.allows(Scope::Submit) && !token.allows(Scope::Read));
+    assert!(store.token([8; 32]).await.unwrap().is_none());
+    let id = store
+        .create_token([9; 32], vec![Scope::Admin], "ops".into())
+        .await
+        .unwrap();
+    let admin = store.token([9; 32]).await.unwrap().unwrap();
+    assert_eq!(admin.id, id);
+    assert!(admin.allows(Scope::Read) && admin.allows(Scope::Submit));
+}
