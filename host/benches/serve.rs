@@ -17,11 +17,13 @@
 //! 3. a server with the default pool; `wrk -t2 -c64 -d10s` posting one
 //!    record to `/api/v1/validate`: requests/s, p50, p99.
 
+mod server;
 mod synth;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use server::Server;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 3;
@@ -103,59 +105,6 @@ fn run_cli(file: &Path) -> Duration {
         "the synthetic file has invalid records"
     );
     start.elapsed()
-}
-
-/// A `clinval serve` on 127.0.0.1, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_clinval"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(args)
-            .env("CLINVAL_LOG", "warn,clinval::serve=info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start clinval serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let address = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                let entry: serde_json::Value = serde_json::from_str(&line).ok()?;
-                (entry["message"] == "listening")
-                    .then(|| entry["address"].as_str().map(str::to_owned))?
-            })
-            .expect("the server's address");
-        // Keep draining the log so the server never blocks on it.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server {
-            child,
-            base: format!("http://{address}"),
-        }
-    }
-
-    /// The server's peak resident memory so far (VmHWM), KiB.
-    fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("/proc status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A protocols directory with `patient-no-unique`: the patient protocol

@@ -3,6 +3,7 @@
 //! Thin by design: argument parsing, files, threads, HTTP and terminal
 //! output live here; every verdict comes from `clinval-core`.
 
+mod auth;
 mod ordered_pool;
 mod serve;
 mod store;
@@ -36,13 +37,23 @@ enum Command {
     /// GET /api/v1/protocols[/{name}], GET /api/v1/version, /healthz,
     /// /readyz, /metrics. Stops on SIGTERM or SIGINT after in-flight
     /// requests finish.
-    Serve(serve::Args),
+    Serve(Box<serve::Args>),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create(auth::CreateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
+        Command::Token(TokenCommand::Create(args)) => auth::run_create(args),
     }
 }

@@ -1,160 +1,17 @@
 //! `clinval serve` end to end: the real binary on 127.0.0.1, a real HTTP
 //! client, every endpoint and every error path.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const AS_OF: &str = "2025-06-30";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A running `clinval serve`, killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    address: String,
-    logs: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        Server::start_with(args, &[], None)
-    }
-
-    /// Starts a server with `args`, environment `env`, in `dir`.
-    fn start_with(args: &[&str], env: &[(&str, &str)], dir: Option<&Path>) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
-        command
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(args)
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if let Some(dir) = dir {
-            command.current_dir(dir);
-        }
-        let mut child = command.spawn().expect("start clinval serve");
-        let stderr = child.stderr.take().expect("stderr");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let kept = Arc::clone(&logs);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(entry) = serde_json::from_str::<Value>(&line)
-                    && entry["message"] == "listening"
-                {
-                    let _ = tx.send(entry["address"].as_str().unwrap_or_default().to_owned());
-                }
-                kept.lock().unwrap().push(line);
-            }
-        });
-        let address = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(address) => address,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("the server did not start: {:?}", logs.lock().unwrap());
-            }
-        };
-        Server {
-            child,
-            base: format!("http://{address}"),
-            address,
-            logs,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
-
-    /// The value of an unlabelled metric.
-    fn metric(&self, name: &str) -> f64 {
-        let (_, _, text) = get(&self.url("/metrics"));
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
-    }
-
-    /// Waits until the metric `name` reads `value`.
-    fn wait_for_metric(&self, name: &str, value: f64) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.metric(name) != value {
-            assert!(Instant::now() < deadline, "{name} never became {value}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-type Answer = (u16, ureq::http::HeaderMap, String);
-
-fn answer(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
-    let mut response = response.expect("an HTTP answer");
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .read_to_string()
-        .expect("body");
-    (status, headers, body)
-}
-
-fn get(url: &str) -> Answer {
-    answer(agent().get(url).call())
-}
-
-fn post(url: &str, content_type: &str, body: &[u8]) -> Answer {
-    answer(
-        agent()
-            .post(url)
-            .header("content-type", content_type)
-            .send(body),
-    )
-}
-
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-/// Asserts `answer` is the JSON error `code` with `status`.
-fn assert_error(answer: &Answer, status: u16, code: &str) {
-    assert_eq!(answer.0, status, "{}", answer.2);
-    let body = json(&answer.2);
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-}
+use common::*;
 
 fn demo_csv() -> Vec<u8> {
     std::fs::read(root().join("tests/fixtures/demo/patients.csv")).unwrap()

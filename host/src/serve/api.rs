@@ -77,11 +77,8 @@ impl Run {
             .unwrap_or("en")
             .parse()
             .map_err(|e| ApiError::bad_request("bad_query", format!("lang: {e}")))?;
-        let options = serde_json::json!({
-            "asOf": as_of,
-            "lang": lang.tag(),
-            "includeValid": include_valid,
-        });
+        let mut options = record_options(&as_of, lang);
+        options["includeValid"] = include_valid.into();
         Ok(Run {
             protocol,
             as_of,
@@ -89,9 +86,8 @@ impl Run {
         })
     }
 
-    /// Names this protocol + options pair in an instance's validator cache.
     fn key(&self) -> String {
-        format!("{}\n{}", self.protocol.name, self.options)
+        validator_key(&self.protocol, &self.options)
     }
 
     /// The report's members that say what produced it.
@@ -108,6 +104,16 @@ impl Run {
         tail.insert("asOf".into(), self.as_of.clone().into());
         tail
     }
+}
+
+/// With `protect_validation`, the validation endpoints need `read`.
+async fn guard(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    if app.config.protect_validation {
+        app.tokens
+            .authorize(app.store.as_ref(), headers, crate::store::Scope::Read)
+            .await?;
+    }
+    Ok(())
 }
 
 fn bad_query(rejection: QueryRejection) -> ApiError {
@@ -141,6 +147,7 @@ pub async fn validate(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    guard(&app, &headers).await?;
     let Query(query) = query.map_err(bad_query)?;
     let run = Run::new(
         &app,
@@ -165,25 +172,46 @@ pub async fn validate(
             "the body must be one JSON object (a record)",
         ));
     }
+    let verdict = check_record(&app, &run.protocol, run.options, record).await?;
+    count_verdict(&app, &verdict);
+    Ok(json_response(StatusCode::OK, verdict))
+}
+
+/// Checks one record (JSON object) with the module: its RecordVerdict JSON.
+pub async fn check_record(
+    app: &App,
+    protocol: &Entry,
+    options: serde_json::Value,
+    record: Vec<u8>,
+) -> Result<Vec<u8>, ApiError> {
     let mut lease = app
         .pool
         .acquire()
         .await
         .map_err(|_| ApiError::busy(app.config.retry_after))?;
-    let (key, source, options) = (run.key(), run.protocol.source.clone(), run.options);
+    let key = validator_key(protocol, &options);
+    let source = protocol.source.clone();
     let (_, verdict) = lease
         .run(record, move |worker, record| {
             let validator = worker.validator(&key, &source, &options)?;
             worker.client.check_record(validator, record)
         })
         .await;
-    let verdict = verdict.map_err(ApiError::from_call)?;
-    count_verdict(&app, &verdict);
-    Ok(json_response(StatusCode::OK, verdict))
+    verdict.map_err(ApiError::from_call)
+}
+
+/// Names a protocol + options pair in an instance's validator cache.
+pub fn validator_key(protocol: &Entry, options: &serde_json::Value) -> String {
+    format!("{}\n{options}", protocol.name)
+}
+
+/// Module options for checking records as of `as_of` (YYYY-MM-DD).
+pub fn record_options(as_of: &str, lang: Lang) -> serde_json::Value {
+    serde_json::json!({ "asOf": as_of, "lang": lang.tag(), "includeValid": false })
 }
 
 /// Counts one record's verdict in the metrics.
-fn count_verdict(app: &App, verdict: &[u8]) {
+pub fn count_verdict(app: &App, verdict: &[u8]) {
     #[derive(Deserialize)]
     struct Verdict {
         issues: Vec<Coded>,
@@ -212,6 +240,7 @@ pub async fn batches(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    guard(&app, &headers).await?;
     let Query(query) = query.map_err(bad_query)?;
     let include_valid = match query.include.as_deref() {
         None => false,

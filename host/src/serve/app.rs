@@ -12,15 +12,20 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
 use tracing::Instrument;
 
+use crate::store::Store;
+
 use super::api;
+use super::bearer::TokenCache;
 use super::config::Config;
 use super::error::ApiError;
 use super::metrics::{Metrics, RouteLabels};
 use super::pool::Pool;
 use super::protocols::Protocols;
+use super::{projects, submissions};
 
 /// The request id header, accepted from clients and echoed back.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -50,6 +55,12 @@ pub struct App {
     pub module: ModuleFacts,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
+    /// Projects, tokens, submissions.
+    pub store: Arc<dyn Store>,
+    /// Tokens already checked.
+    pub tokens: TokenCache,
+    /// Wakes the background workers when a submission arrives.
+    pub work: Notify,
 }
 
 impl App {
@@ -67,6 +78,16 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/v1/protocols", get(api::protocols))
         .route("/api/v1/protocols/{name}", get(api::protocol))
         .route("/api/v1/version", get(api::version))
+        .route(
+            "/api/v1/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route(
+            "/api/v1/projects/{id}",
+            get(projects::get).patch(projects::update),
+        )
+        .route("/api/v1/submissions", post(submissions::submit))
+        .route("/api/v1/submissions/{id}", get(submissions::get))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

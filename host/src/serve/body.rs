@@ -93,3 +93,36 @@ fn too_large(limit: u64) -> ApiError {
         format!("the request body is larger than the limit of {limit} bytes"),
     )
 }
+
+/// A small JSON body (`Content-Type: application/json`, at most `limit`
+/// bytes) read whole and parsed into `T`.
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    body: Body,
+    headers: &HeaderMap,
+    limit: u64,
+    timeout: Duration,
+) -> Result<T, ApiError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if media.as_deref() != Some("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send Content-Type: application/json",
+        ));
+    }
+    let bytes = BodyReader::new(body, headers, limit, timeout)?
+        .collect()
+        .await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request("malformed_body", format!("the body cannot be used: {e}"))
+    })
+}

@@ -28,7 +28,7 @@ pub struct Settings {
     pub workers: Option<u32>,
 
     /// Requests that may wait for a free instance; beyond them the server
-    /// answers 503 with Retry-After [default: 64].
+    /// answers 503 with Retry-After [default: 1024].
     #[arg(long, env = "CLINVAL_QUEUE", value_name = "N")]
     pub queue: Option<usize>,
 
@@ -83,6 +83,31 @@ pub struct Settings {
     #[arg(long, env = "CLINVAL_SHUTDOWN_GRACE", value_name = "SECS")]
     pub shutdown_grace: Option<u64>,
 
+    /// Where submissions, projects and tokens are stored (SQLite)
+    /// [default: ./clinval-data].
+    #[arg(long, env = "CLINVAL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Background workers processing submissions; 0 makes a node that only
+    /// accepts them, for another node to process [default: 2].
+    #[arg(long, env = "CLINVAL_PROCESS_WORKERS", value_name = "N")]
+    pub process_workers: Option<u32>,
+
+    /// Attempts at processing a submission before it is marked failed
+    /// [default: 5].
+    #[arg(long, env = "CLINVAL_MAX_ATTEMPTS", value_name = "N")]
+    pub max_attempts: Option<u32>,
+
+    /// First retry delay of a failed processing attempt, doubled on each
+    /// further attempt (at most 5 minutes), in milliseconds [default: 1000].
+    #[arg(long, env = "CLINVAL_RETRY_BASE_MS", value_name = "MS")]
+    pub retry_base_ms: Option<u64>,
+
+    /// Require a token with the `read` scope for the validation endpoints
+    /// too [default: false: they are open].
+    #[arg(long, env = "CLINVAL_PROTECT_VALIDATION", value_name = "BOOL")]
+    pub protect_validation: Option<bool>,
+
     /// Log format [default: json].
     #[arg(long, env = "CLINVAL_LOG_FORMAT", value_name = "json|text")]
     pub log_format: Option<LogFormat>,
@@ -131,6 +156,16 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Log format.
     pub log_format: LogFormat,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// Background processing workers.
+    pub process_workers: u32,
+    /// Processing attempts before failure.
+    pub max_attempts: u32,
+    /// First retry delay.
+    pub retry_base: Duration,
+    /// Validation endpoints need a `read` token.
+    pub protect_validation: bool,
 }
 
 impl Settings {
@@ -159,6 +194,11 @@ impl Settings {
             body_timeout: self.body_timeout.or(lower.body_timeout),
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
             log_format: self.log_format.or(lower.log_format),
+            data_dir: self.data_dir.or(lower.data_dir),
+            process_workers: self.process_workers.or(lower.process_workers),
+            max_attempts: self.max_attempts.or(lower.max_attempts),
+            retry_base_ms: self.retry_base_ms.or(lower.retry_base_ms),
+            protect_validation: self.protect_validation.or(lower.protect_validation),
         }
     }
 
@@ -179,7 +219,7 @@ impl Settings {
                 .listen
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             workers,
-            queue: self.queue.unwrap_or(64),
+            queue: self.queue.unwrap_or(1024),
             queue_timeout: secs(self.queue_timeout, 30),
             retry_after: secs(self.retry_after, 1),
             module: self.module,
@@ -194,6 +234,13 @@ impl Settings {
             body_timeout: secs(self.body_timeout, 30),
             shutdown_grace: secs(self.shutdown_grace, 30),
             log_format: self.log_format.unwrap_or(LogFormat::Json),
+            data_dir: self
+                .data_dir
+                .unwrap_or_else(|| PathBuf::from("clinval-data")),
+            process_workers: self.process_workers.unwrap_or(2),
+            max_attempts: self.max_attempts.unwrap_or(5).max(1),
+            retry_base: Duration::from_millis(self.retry_base_ms.unwrap_or(1000)),
+            protect_validation: self.protect_validation.unwrap_or(false),
         })
     }
 }

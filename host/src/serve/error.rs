@@ -19,6 +19,10 @@ pub struct ApiError {
     pub message: String,
     /// Sent as Retry-After (503).
     pub retry_after: Option<Duration>,
+    /// Send `WWW-Authenticate: Bearer` (401).
+    pub challenge: bool,
+    /// More members of the body beside `error` (e.g. `issues`).
+    pub extra: Option<(&'static str, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -29,6 +33,8 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            challenge: false,
+            extra: None,
         }
     }
 
@@ -86,9 +92,22 @@ impl ApiError {
         }
     }
 
+    /// 401: no token, or one the server does not know.
+    pub fn unauthorized(message: &str) -> ApiError {
+        ApiError {
+            challenge: true,
+            ..ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({ "error": { "code": self.code, "message": self.message } })
+        let mut body =
+            serde_json::json!({ "error": { "code": self.code, "message": self.message } });
+        if let (Some((key, value)), Some(object)) = (&self.extra, body.as_object_mut()) {
+            object.insert((*key).to_owned(), value.clone());
+        }
+        body
     }
 }
 
@@ -99,6 +118,12 @@ impl IntoResponse for ApiError {
             && let Ok(value) = HeaderValue::from_str(&after.as_secs().max(1).to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if self.challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"clinval\""),
+            );
         }
         response
     }

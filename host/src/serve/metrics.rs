@@ -32,6 +32,13 @@ pub struct FailureLabels {
     pub kind: &'static str,
 }
 
+/// How processing a submission ended.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `processed`, `retry` or `failed`.
+    pub outcome: &'static str,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -51,6 +58,10 @@ pub struct Metrics {
     pub records: Counter,
     /// Issues found, by code.
     pub issues: Family<CodeLabels, Counter>,
+    /// Submissions accepted (stored).
+    pub submissions: Counter,
+    /// Submission processing attempts, by outcome.
+    pub processed: Family<OutcomeLabels, Counter>,
 }
 
 impl Metrics {
@@ -75,6 +86,8 @@ impl Metrics {
             failures: Family::default(),
             records: Counter::default(),
             issues: Family::default(),
+            submissions: Counter::default(),
+            processed: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -114,6 +127,16 @@ impl Metrics {
             metrics.records.clone(),
         );
         registry.register("issues", "Issues found, by code", metrics.issues.clone());
+        registry.register(
+            "submissions_accepted",
+            "ePRO submissions stored",
+            metrics.submissions.clone(),
+        );
+        registry.register(
+            "submissions_processed",
+            "Submission processing attempts, by outcome",
+            metrics.processed.clone(),
+        );
         Metrics {
             registry,
             ..metrics

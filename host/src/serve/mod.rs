@@ -7,12 +7,17 @@
 mod api;
 mod app;
 mod batch;
+mod bearer;
 mod body;
 mod config;
+mod demo;
 mod error;
 mod metrics;
 mod pool;
+mod processor;
+mod projects;
 mod protocols;
+mod submissions;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +31,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::store::sqlite::SqliteStore;
+use bearer::TokenCache;
 
 use crate::wasm_host::{Limits, WasmHost};
 use app::{App, ModuleFacts};
@@ -45,12 +54,19 @@ pub struct Args {
     #[arg(long, env = "CLINVAL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 
+    /// Seed an empty data dir with two demo trials (CT001 recruiting,
+    /// CT002 completed) and print a demo token with the submit and read
+    /// scopes.
+    #[arg(long, env = "CLINVAL_DEMO")]
+    demo: bool,
+
     #[command(flatten)]
     settings: Settings,
 }
 
 /// Runs the server until SIGTERM or SIGINT; returns the exit status.
 pub fn run(args: Args) -> ExitCode {
+    let demo = args.demo;
     let config = match resolve(args) {
         Ok(config) => config,
         Err(error) => {
@@ -70,7 +86,7 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(config)) {
+    match runtime.block_on(serve(config, demo)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "the server stopped");
@@ -137,6 +153,8 @@ fn build_app(config: Config) -> Result<Arc<App>> {
     };
     let protocols = Protocols::load(&mut client, config.protocols_dir.as_deref())?;
     drop(client);
+    let store = SqliteStore::open(&config.data_dir)
+        .with_context(|| format!("data dir {}", config.data_dir.display()))?;
     let metrics = Arc::new(Metrics::new(config.workers));
     let pool = Arc::new(Pool::new(
         host,
@@ -152,11 +170,17 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         metrics,
         module,
         ready: AtomicBool::new(true),
+        store: Arc::new(store),
+        tokens: TokenCache::default(),
+        work: Notify::new(),
     }))
 }
 
-async fn serve(config: Config) -> Result<()> {
+async fn serve(config: Config, demo: bool) -> Result<()> {
     let app = tokio::task::block_in_place(|| build_app(config))?;
+    if demo {
+        demo::seed(&app).await?;
+    }
     let listener = TcpListener::bind(app.config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", app.config.listen))?;
@@ -170,7 +194,15 @@ async fn serve(config: Config) -> Result<()> {
         "listening"
     );
     let router = app::with_layers(app::routes(), Arc::clone(&app));
-    serve_on(listener, router, &app, shutdown_signal()).await
+    let (stop, stopping) = watch::channel(false);
+    let workers = processor::start(&app, stopping);
+    let served = serve_on(listener, router, &app, shutdown_signal()).await;
+    // In-flight requests are done; let workers finish their current job.
+    let _ = stop.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    served
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets

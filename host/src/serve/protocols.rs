@@ -101,15 +101,17 @@ impl Protocols {
         client.free_validator(handle)?;
         let info: Described = serde_json::from_slice(&described)
             .with_context(|| format!("the module's description of protocol {label}"))?;
-        if let Some(existing) = self.by_name.get(&info.name) {
+        // A built-in is served under its built-in name; a file under its `name`.
+        let name = builtin.map_or(info.name, str::to_owned);
+        if let Some(existing) = self.by_name.get(&name) {
             bail!(
                 "protocol {label} is named `{}`, like protocol {} already loaded",
-                info.name,
+                name,
                 existing.name
             );
         }
         let entry = Entry {
-            name: info.name.clone(),
+            name: name.clone(),
             title: info.title,
             version: info.version,
             sha256: hex(&Sha256::digest(document.as_bytes())),
@@ -119,7 +121,7 @@ impl Protocols {
             fields: info.fields.len(),
             source,
         };
-        self.by_name.insert(info.name, Arc::new(entry));
+        self.by_name.insert(name, Arc::new(entry));
         Ok(())
     }
 

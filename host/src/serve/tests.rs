@@ -12,8 +12,10 @@ use super::{build_app, serve_on};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_gets_500_json_and_the_server_lives_on() {
+    let data = tempfile::tempdir().unwrap();
     let config = Settings {
         workers: Some(1),
+        data_dir: Some(data.path().to_owned()),
         ..Settings::default()
     }
     .resolve()

@@ -106,6 +106,15 @@ pub const PROJECT_STATUSES: [&str; 7] = [
 /// The status that accepts submissions.
 pub const RECRUITING: &str = "Recruiting";
 
+/// What a submission needs to know of its project.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    /// Its status.
+    pub status: String,
+    /// Its questionnaire protocol.
+    pub protocol: String,
+}
+
 /// A new project.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -279,6 +288,8 @@ pub trait Store: Send + Sync + 'static {
     fn update_project(&self, id: String, patch: ProjectPatch) -> StoreFuture<'_, Option<Project>>;
     /// One project.
     fn project(&self, id: String) -> StoreFuture<'_, Option<Project>>;
+    /// A project's status and protocol only (cheap: every submission asks).
+    fn trial(&self, id: String) -> StoreFuture<'_, Option<Trial>>;
     /// Every project, by id.
     fn projects(&self) -> StoreFuture<'_, Vec<Project>>;
     /// Whether no project exists (a fresh data dir).
@@ -300,9 +311,10 @@ pub trait Store: Send + Sync + 'static {
     /// Claims up to `limit` due submissions for processing, each for
     /// `lease` (after which another worker may claim it again).
     fn claim(&self, limit: usize, lease: Duration) -> StoreFuture<'_, Vec<Job>>;
-    /// Records how a claimed job ended. A processed job's effects
-    /// (enrolment, counts) apply once however often this is called.
-    fn finish(&self, job: Job, end: JobEnd, max_attempts: u32) -> StoreFuture<'_, ()>;
+    /// Records how claimed jobs ended, in one transaction. A processed
+    /// job's effects (enrolment, counts) apply once however often this is
+    /// called for it.
+    fn finish(&self, ends: Vec<(Job, JobEnd)>, max_attempts: u32) -> StoreFuture<'_, ()>;
     /// Milliseconds until the next retry is due, if any is waiting.
     fn next_due_in(&self) -> StoreFuture<'_, Option<u64>>;
 }

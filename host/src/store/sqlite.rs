@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Accepted, Job, JobEnd, NewProject, NewSubmission, Project, ProjectPatch, Scope, StatusCounts,
-    Store, StoreError, StoreFuture, Submission, TokenInfo, migrations,
+    Store, StoreError, StoreFuture, Submission, TokenInfo, Trial, migrations,
 };
 
 /// Most writes committed together.
@@ -169,6 +169,54 @@ fn write_loop(mut conn: Connection, mut queue: mpsc::Receiver<Write>) {
     }
 }
 
+/// Records how one job ended (see [`Store::finish`]).
+fn finish_one(
+    conn: &Connection,
+    job: &Job,
+    end: JobEnd,
+    max_attempts: u32,
+    now: &str,
+) -> Result<(), StoreError> {
+    match end {
+        JobEnd::Processed { scores } => {
+            let changed = conn.execute(
+                "UPDATE submissions SET status = 'processed', scores = ?2, error = NULL,
+                         processed_at = ?3, updated_at = ?3
+                     WHERE id = ?1 AND status = 'processing'",
+                params![job.id, scores, now],
+            )?;
+            if changed == 1 {
+                conn.execute(
+                    "INSERT INTO enrollments (project_id, patient_id, first_submission)
+                         VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                    params![job.project_id, job.patient_id, job.id],
+                )?;
+            }
+        }
+        JobEnd::Retry { reason, after } if job.attempt < max_attempts => {
+            let due = now_ms() + i64::try_from(after.as_millis()).unwrap_or(0);
+            conn.execute(
+                    "UPDATE submissions SET status = 'accepted', due_at = ?2, error = ?3, updated_at = ?4
+                     WHERE id = ?1 AND status = 'processing'",
+                    params![job.id, due, reason, now],
+                )?;
+        }
+        JobEnd::Retry { reason, .. } | JobEnd::Failed { reason } => {
+            let reason = if job.attempt >= max_attempts {
+                format!("gave up after {} attempts: {reason}", job.attempt)
+            } else {
+                reason
+            };
+            conn.execute(
+                "UPDATE submissions SET status = 'failed', error = ?2, updated_at = ?3
+                     WHERE id = ?1 AND status = 'processing'",
+                params![job.id, reason, now],
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs `work` inside a savepoint, undone if it fails.
 fn atomic<T>(
     conn: &Connection,
@@ -301,6 +349,20 @@ impl Store for SqliteStore {
 
     fn project(&self, id: String) -> StoreFuture<'_, Option<Project>> {
         self.read(move |conn| project_row(conn, &id))
+    }
+
+    fn trial(&self, id: String) -> StoreFuture<'_, Option<Trial>> {
+        self.read(move |conn| {
+            conn.prepare_cached("SELECT status, protocol FROM projects WHERE id = ?1")?
+                .query_row([&id], |row| {
+                    Ok(Trial {
+                        status: row.get(0)?,
+                        protocol: row.get(1)?,
+                    })
+                })
+                .optional()
+                .map_err(StoreError::from)
+        })
     }
 
     fn projects(&self) -> StoreFuture<'_, Vec<Project>> {
@@ -456,46 +518,12 @@ impl Store for SqliteStore {
         })
     }
 
-    fn finish(&self, job: Job, end: JobEnd, max_attempts: u32) -> StoreFuture<'_, ()> {
+    fn finish(&self, ends: Vec<(Job, JobEnd)>, max_attempts: u32) -> StoreFuture<'_, ()> {
         self.write(move |conn| {
             atomic(conn, |conn| {
                 let now = now_text();
-                match end {
-                    JobEnd::Processed { scores } => {
-                        let changed = conn.execute(
-                            "UPDATE submissions SET status = 'processed', scores = ?2, error = NULL,
-                                 processed_at = ?3, updated_at = ?3
-                             WHERE id = ?1 AND status = 'processing'",
-                            params![job.id, scores, now],
-                        )?;
-                        if changed == 1 {
-                            conn.execute(
-                                "INSERT INTO enrollments (project_id, patient_id, first_submission)
-                                 VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                                params![job.project_id, job.patient_id, job.id],
-                            )?;
-                        }
-                    }
-                    JobEnd::Retry { reason, after } if job.attempt < max_attempts => {
-                        let due = now_ms() + i64::try_from(after.as_millis()).unwrap_or(0);
-                        conn.execute(
-                            "UPDATE submissions SET status = 'accepted', due_at = ?2, error = ?3, updated_at = ?4
-                             WHERE id = ?1 AND status = 'processing'",
-                            params![job.id, due, reason, now],
-                        )?;
-                    }
-                    JobEnd::Retry { reason, .. } | JobEnd::Failed { reason } => {
-                        let reason = if job.attempt >= max_attempts {
-                            format!("gave up after {} attempts: {reason}", job.attempt)
-                        } else {
-                            reason
-                        };
-                        conn.execute(
-                            "UPDATE submissions SET status = 'failed', error = ?2, updated_at = ?3
-                             WHERE id = ?1 AND status = 'processing'",
-                            params![job.id, reason, now],
-                        )?;
-                    }
+                for (job, end) in ends {
+                    finish_one(conn, &job, end, max_attempts, &now)?;
                 }
                 Ok(())
             })

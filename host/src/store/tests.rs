@@ -150,9 +150,15 @@ async fn processing_takes_effect_once_and_failures_retry_then_dead_letter() {
     let done = JobEnd::Processed {
         scores: r#"{"symptomBurden": 3}"#.into(),
     };
-    store.finish(job(&a), done.clone(), 3).await.unwrap();
-    store.finish(job(&a), done.clone(), 3).await.unwrap(); // a redelivery
-    store.finish(job(&b), done, 3).await.unwrap();
+    store
+        .finish(vec![(job(&a), done.clone())], 3)
+        .await
+        .unwrap();
+    store
+        .finish(vec![(job(&a), done.clone())], 3)
+        .await
+        .unwrap(); // a redelivery
+    store.finish(vec![(job(&b), done)], 3).await.unwrap();
     let project = store.project("CT001".into()).await.unwrap().unwrap();
     assert_eq!(project.enrolled_patients, 1, "P1 once");
     assert_eq!(project.submissions.processed, 2);
@@ -168,11 +174,14 @@ async fn processing_takes_effect_once_and_failures_retry_then_dead_letter() {
         reason: reason.into(),
         after: Duration::ZERO,
     };
-    store.finish(job(&c), retry("trap"), 2).await.unwrap();
+    store
+        .finish(vec![(job(&c), retry("trap"))], 2)
+        .await
+        .unwrap();
     let again = store.claim(10, Duration::from_secs(60)).await.unwrap();
     assert_eq!((again.len(), again[0].attempt), (1, 2));
     store
-        .finish(again[0].clone(), retry("trap again"), 2)
+        .finish(vec![(again[0].clone(), retry("trap again"))], 2)
         .await
         .unwrap();
     let failed = store.submission(c).await.unwrap().unwrap();

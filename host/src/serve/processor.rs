@@ -1,0 +1,171 @@
+//! Background processing of accepted submissions, on a fixed number of
+//! worker tasks: claim due submissions, re-validate each with the module
+//! (as of the day it was accepted), store its scores and the patient's
+//! enrolment. A failure is retried with exponential back-off; after
+//! `max_attempts` the submission is marked failed with its reason (never
+//! dropped). Claims are leases, so work a dead worker held is done again;
+//! the store makes a redelivered success change nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clinval_core::Lang;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::store::{Job, JobEnd};
+
+use super::api::{record_options, validator_key};
+use super::app::App;
+use super::error::ApiError;
+use super::submissions::Verdict;
+
+/// Submissions one worker claims at a time.
+const CLAIM: usize = 32;
+/// How long a claim holds before others may take the work.
+const LEASE: Duration = Duration::from_secs(120);
+/// Longest sleep when nothing is due (new work wakes workers at once).
+const IDLE: Duration = Duration::from_secs(1);
+/// Longest back-off between attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Starts the workers; they stop when `stop` turns true.
+pub fn start(app: &Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    (0..app.config.process_workers)
+        .map(|_| tokio::spawn(work(Arc::clone(app), stop.clone())))
+        .collect()
+}
+
+async fn work(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow() {
+        let jobs = match app.store.claim(CLAIM, LEASE).await {
+            Ok(jobs) => jobs,
+            Err(error) => {
+                tracing::error!(error = %error, "claiming submissions failed");
+                Vec::new()
+            }
+        };
+        if jobs.is_empty() {
+            let due = app.store.next_due_in().await.ok().flatten();
+            let nap = due.map_or(IDLE, |ms| Duration::from_millis(ms).min(IDLE));
+            tokio::select! {
+                () = app.work.notified() => {}
+                () = tokio::time::sleep(nap) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let ends = process(&app, jobs).await;
+        for (_, end) in &ends {
+            let outcome = match end {
+                JobEnd::Processed { .. } => "processed",
+                JobEnd::Retry { .. } => "retry",
+                JobEnd::Failed { .. } => "failed",
+            };
+            app.metrics
+                .processed
+                .get_or_create(&super::metrics::OutcomeLabels { outcome })
+                .inc();
+        }
+        if let Err(error) = app.store.finish(ends, app.config.max_attempts).await {
+            // The leases run out and the jobs are claimed again.
+            tracing::error!(error = %error, "recording processed submissions failed");
+        }
+    }
+}
+
+/// Re-validates claimed submissions with the module (one lease for the
+/// lot) and computes their scores.
+async fn process(app: &App, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
+    let backoff = |job: &Job| {
+        let doublings = job.attempt.saturating_sub(1).min(16);
+        (app.config.retry_base * 2u32.pow(doublings)).min(MAX_BACKOFF)
+    };
+    let retry_all = |jobs: Vec<Job>, reason: String| -> Vec<(Job, JobEnd)> {
+        jobs.into_iter()
+            .map(|job| {
+                let after = backoff(&job);
+                let reason = reason.clone();
+                (job, JobEnd::Retry { reason, after })
+            })
+            .collect()
+    };
+    let mut ends = Vec::with_capacity(jobs.len());
+    let mut checks = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match app.protocols.get(&job.protocol) {
+            Some(protocol) => {
+                let options = record_options(&job.accepted_on, Lang::En);
+                let key = validator_key(&protocol, &options);
+                checks.push((job, protocol, options, key));
+            }
+            None => {
+                let reason = format!("protocol `{}` is not served", job.protocol);
+                ends.push((job, JobEnd::Failed { reason }));
+            }
+        }
+    }
+    if checks.is_empty() {
+        return ends;
+    }
+    let mut lease = match app.pool.acquire().await {
+        Ok(lease) => lease,
+        Err(_) => {
+            let jobs = checks.into_iter().map(|(job, ..)| job).collect();
+            ends.extend(retry_all(jobs, "every validation worker was busy".into()));
+            return ends;
+        }
+    };
+    let (checks, verdicts) = lease
+        .run(checks, |worker, checks| {
+            checks
+                .iter()
+                .map(|(job, protocol, options, key)| {
+                    let validator = worker.validator(key, &protocol.source, options)?;
+                    worker.client.check_record(validator, job.report.as_bytes())
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await;
+    drop(lease);
+    let jobs = checks.into_iter().map(|(job, ..)| job);
+    let verdicts = match verdicts {
+        Ok(verdicts) => verdicts,
+        Err(error) => {
+            let reason = format!("validation failed: {}", ApiError::from_call(error).code);
+            ends.extend(retry_all(jobs.collect(), reason));
+            return ends;
+        }
+    };
+    for (job, verdict) in jobs.zip(verdicts) {
+        let end = match serde_json::from_slice::<Verdict>(&verdict) {
+            Ok(verdict) if verdict.valid => JobEnd::Processed {
+                scores: verdict
+                    .scores
+                    .map_or_else(|| "{}".to_owned(), |s| s.get().to_owned()),
+            },
+            Ok(verdict) => JobEnd::Failed {
+                reason: format!(
+                    "the answers are no longer valid ({})",
+                    issue_codes(&verdict)
+                ),
+            },
+            Err(error) => JobEnd::Retry {
+                reason: format!("unreadable verdict: {error}"),
+                after: backoff(&job),
+            },
+        };
+        ends.push((job, end));
+    }
+    ends
+}
+
+/// `field: code, ...` of a verdict's issues (no values: they are data).
+fn issue_codes(verdict: &Verdict) -> String {
+    let codes: Vec<String> = verdict
+        .issues
+        .iter()
+        .filter_map(|i| Some(format!("{}: {}", i["field"].as_str()?, i["code"].as_str()?)))
+        .collect();
+    codes.join(", ")
+}

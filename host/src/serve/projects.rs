@@ -1,0 +1,181 @@
+//! `/api/v1/projects`: trial projects, their enrolment and submissions.
+//! Reading needs the `read` scope, changing needs `admin`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+
+use crate::store::{NewProject, PROJECT_STATUSES, ProjectPatch, Scope, StoreError};
+
+use super::app::App;
+use super::body::read_json;
+use super::error::ApiError;
+
+/// Largest project document.
+const PROJECT_LIMIT: u64 = 64 * 1024;
+
+/// `GET /api/v1/projects`.
+pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    app.tokens
+        .authorize(app.store.as_ref(), &headers, Scope::Read)
+        .await?;
+    let projects = app.store.projects().await.map_err(storage)?;
+    Ok(axum::Json(serde_json::json!({ "projects": projects })).into_response())
+}
+
+/// `GET /api/v1/projects/{id}`.
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.tokens
+        .authorize(app.store.as_ref(), &headers, Scope::Read)
+        .await?;
+    let project = app.store.project(id.clone()).await.map_err(storage)?;
+    Ok(axum::Json(project.ok_or_else(|| unknown_project(&id))?).into_response())
+}
+
+/// `POST /api/v1/projects` (admin): 201 with the project.
+pub async fn create(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    app.tokens
+        .authorize(app.store.as_ref(), &headers, Scope::Admin)
+        .await?;
+    let project: NewProject =
+        read_json(body, &headers, PROJECT_LIMIT, app.config.body_timeout).await?;
+    check_id(&project.id)?;
+    check_fields(
+        &app,
+        Some(&project.name),
+        Some(&project.status),
+        project.start_date.as_deref(),
+        Some(&project.protocol),
+    )?;
+    let created = app
+        .store
+        .create_project(project)
+        .await
+        .map_err(|e| match e {
+            StoreError::ProjectExists(id) => ApiError::new(
+                StatusCode::CONFLICT,
+                "project_exists",
+                format!("a project with id `{id}` exists already"),
+            ),
+            other => storage(other),
+        })?;
+    let location = format!("/api/v1/projects/{}", created.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        axum::Json(created),
+    )
+        .into_response())
+}
+
+/// `PATCH /api/v1/projects/{id}` (admin): the changed project.
+pub async fn update(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    app.tokens
+        .authorize(app.store.as_ref(), &headers, Scope::Admin)
+        .await?;
+    let patch: ProjectPatch =
+        read_json(body, &headers, PROJECT_LIMIT, app.config.body_timeout).await?;
+    check_fields(
+        &app,
+        patch.name.as_deref(),
+        patch.status.as_deref(),
+        patch.start_date.as_deref(),
+        patch.protocol.as_deref(),
+    )?;
+    let project = app
+        .store
+        .update_project(id.clone(), patch)
+        .await
+        .map_err(storage)?;
+    Ok(axum::Json(project.ok_or_else(|| unknown_project(&id))?).into_response())
+}
+
+fn invalid(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_project", message)
+}
+
+fn check_id(id: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "id `{id}` must be 1 to 64 letters, digits, `-` or `_`"
+        )))
+    }
+}
+
+fn check_fields(
+    app: &App,
+    name: Option<&str>,
+    status: Option<&str>,
+    start_date: Option<&str>,
+    protocol: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(name) = name
+        && (name.trim().is_empty() || name.chars().count() > 200)
+    {
+        return Err(invalid("name must be 1 to 200 characters".into()));
+    }
+    if let Some(status) = status
+        && !PROJECT_STATUSES.contains(&status)
+    {
+        return Err(invalid(format!(
+            "status `{status}` is not one of: {}",
+            PROJECT_STATUSES.join(", ")
+        )));
+    }
+    if let Some(date) = start_date
+        && NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()
+    {
+        return Err(invalid(format!("startDate `{date}` is not YYYY-MM-DD")));
+    }
+    if let Some(protocol) = protocol
+        && app.protocols.get(protocol).is_none()
+    {
+        return Err(invalid(format!(
+            "protocol `{protocol}` is not served (known: {})",
+            app.protocols.names().join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// 404 for a project id.
+pub fn unknown_project(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_project",
+        format!("no project with id `{id}`"),
+    )
+}
+
+/// 503 for a storage failure (logged without data).
+pub fn storage(error: StoreError) -> ApiError {
+    tracing::error!(error = %error, "storage failed");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        "the data store could not complete the request; retry later",
+    )
+}

@@ -1,0 +1,202 @@
+//! `/api/v1/submissions`: ePRO reports accepted durably, then processed in
+//! the background (see `processor`).
+//!
+//! A submission is answered 202 only after its row is committed to disk;
+//! the same `Idempotency-Key` from the same token gives back the same
+//! submission and stores nothing new.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use clinval_core::Lang;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::store::{NewSubmission, RECRUITING, Scope, StoreError};
+
+use super::api::{check_record, count_verdict, record_options};
+use super::app::App;
+use super::body::read_json;
+use super::error::ApiError;
+use super::projects::{storage, unknown_project};
+
+/// Largest submission (answers plus ids).
+const SUBMISSION_LIMIT: u64 = 256 * 1024;
+
+/// The body of `POST /api/v1/submissions`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubmissionDoc {
+    patient_id: String,
+    trial_id: String,
+    report_data: Box<RawValue>,
+}
+
+/// The part of a record verdict a submission needs.
+#[derive(Debug, Deserialize)]
+pub struct Verdict {
+    /// No issue.
+    pub valid: bool,
+    /// The issues (FieldIssue objects).
+    pub issues: Vec<serde_json::Value>,
+    /// The scores of a valid record.
+    pub scores: Option<Box<RawValue>>,
+}
+
+fn unprocessable(code: &'static str, message: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+}
+
+/// `POST /api/v1/submissions` (scope `submit`): 202 `{"submissionId",
+/// "status": "accepted"}` once stored.
+pub async fn submit(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let token = app
+        .tokens
+        .authorize(app.store.as_ref(), &headers, Scope::Submit)
+        .await?;
+    let key = idempotency_key(&headers)?;
+    let doc: SubmissionDoc =
+        read_json(body, &headers, SUBMISSION_LIMIT, app.config.body_timeout).await?;
+    let patient_ok = (1..=64).contains(&doc.patient_id.len())
+        && doc
+            .patient_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !patient_ok {
+        return Err(unprocessable(
+            "invalid_submission",
+            "patientId must be 1 to 64 letters, digits, `-` or `_`".into(),
+        ));
+    }
+    if !doc.report_data.get().trim_start().starts_with('{') {
+        return Err(unprocessable(
+            "invalid_submission",
+            "reportData must be a JSON object of the questionnaire's answers".into(),
+        ));
+    }
+    let trial = app
+        .store
+        .trial(doc.trial_id.clone())
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| unknown_project(&doc.trial_id))?;
+    if trial.status != RECRUITING {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_recruiting",
+            format!(
+                "trial `{}` is `{}`, not `{RECRUITING}`: it takes no submissions",
+                doc.trial_id, trial.status
+            ),
+        ));
+    }
+    let protocol = app.protocols.get(&trial.protocol).ok_or_else(|| {
+        tracing::error!("a project names a protocol this server does not serve");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "protocol_unavailable",
+            "the trial's questionnaire protocol is not available on this server",
+        )
+    })?;
+    let today = chrono::Local::now()
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let report = doc.report_data.get().as_bytes().to_vec();
+    let verdict = check_record(&app, &protocol, record_options(&today, Lang::En), report).await?;
+    count_verdict(&app, &verdict);
+    let verdict: Verdict = serde_json::from_slice(&verdict).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "engine_failed",
+            "unreadable verdict",
+        )
+    })?;
+    if !verdict.valid {
+        return Err(ApiError {
+            extra: Some(("issues", serde_json::Value::Array(verdict.issues))),
+            ..unprocessable(
+                "invalid_report",
+                "some answers are not valid; see issues".into(),
+            )
+        });
+    }
+    let accepted = app
+        .store
+        .submit(NewSubmission {
+            project_id: doc.trial_id,
+            patient_id: doc.patient_id,
+            report: doc.report_data.get().to_owned(),
+            token_id: token.id,
+            idempotency_key: key,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::IdempotencyMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different submission",
+            ),
+            other => storage(other),
+        })?;
+    if accepted.created {
+        app.metrics.submissions.inc();
+        app.work.notify_one();
+    }
+    let location = format!("/api/v1/submissions/{}", accepted.id);
+    let mut response = (
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        axum::Json(serde_json::json!({ "submissionId": accepted.id, "status": "accepted" })),
+    )
+        .into_response();
+    if !accepted.created {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let bytes = value.as_bytes();
+    if (1..=255).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_graphic()) {
+        Ok(value.to_str().ok().map(str::to_owned))
+    } else {
+        Err(ApiError::bad_request(
+            "bad_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        ))
+    }
+}
+
+/// `GET /api/v1/submissions/{id}` (scope `read`).
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    app.tokens
+        .authorize(app.store.as_ref(), &headers, Scope::Read)
+        .await?;
+    let submission = app.store.submission(id.clone()).await.map_err(storage)?;
+    let submission = submission.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_submission",
+            format!("no submission with id `{id}`"),
+        )
+    })?;
+    Ok(axum::Json(submission).into_response())
+}

@@ -1,0 +1,589 @@
+//! ePRO submissions, trial projects and tokens end to end: the real
+//! `clinval serve --demo` on 127.0.0.1, its data dir, restarts and a crash.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+/// A valid answer of the epro-daily questionnaire.
+fn answers(pain: u32) -> Value {
+    json!({"pain": pain, "fatigue": 4, "sleepQuality": "good", "nausea": "no",
+           "notes": "slept badly on Tuesday", "completedAt": "2026-01-10 08:30"})
+}
+
+fn submission(patient: &str, trial: &str, report: Value) -> Vec<u8> {
+    json!({"patientId": patient, "trialId": trial, "reportData": report})
+        .to_string()
+        .into_bytes()
+}
+
+/// A request with a bearer token.
+fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Answer {
+    let request = ureq::http::Request::builder().method(method).uri(url);
+    let request = match token {
+        Some(token) => request.header("authorization", format!("Bearer {token}")),
+        None => request,
+    };
+    let request = headers
+        .iter()
+        .fold(request, |r, (name, value)| r.header(*name, *value));
+    let request = match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .unwrap(),
+        None => request.body(Vec::new()).unwrap(),
+    };
+    answer(agent().run(request))
+}
+
+fn submit(server: &Server, token: &str, body: &[u8], key: Option<&str>) -> Answer {
+    let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+    call(
+        "POST",
+        &server.url("/api/v1/submissions"),
+        Some(token),
+        &headers,
+        Some(body),
+    )
+}
+
+/// Polls a submission until its status is `processed` (or `failed`).
+fn wait_processed(server: &Server, token: &str, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, _, body) = call(
+            "GET",
+            &server.url(&format!("/api/v1/submissions/{id}")),
+            Some(token),
+            &[],
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        let submission = json(&body);
+        if submission["status"] == "processed" || submission["status"] == "failed" {
+            return submission;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} never processed: {submission}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn project(server: &Server, token: &str, id: &str) -> Value {
+    let (status, _, body) = call(
+        "GET",
+        &server.url(&format!("/api/v1/projects/{id}")),
+        Some(token),
+        &[],
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    json(&body)
+}
+
+/// `clinval token create` on a data dir; the token it prints.
+fn token(data: &Path, scopes: &[&str]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
+    command.args(["token", "create", "--data-dir"]).arg(data);
+    for scope in scopes {
+        command.args(["--scope", scope]);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn a_demo_submission_is_accepted_then_processed_with_its_scores() {
+    let server = Server::start(&["--demo"]);
+    let token = server.demo_token.clone().unwrap();
+    let (status, _, body) = call(
+        "GET",
+        &server.url("/api/v1/projects"),
+        Some(&token),
+        &[],
+        None,
+    );
+    assert_eq!(status, 200);
+    let projects = json(&body)["projects"].clone();
+    assert_eq!(projects[0]["id"], "CT001");
+    assert_eq!(projects[0]["name"], "A Phase III Study of Drug-X");
+    assert_eq!(projects[0]["status"], "Recruiting");
+    assert_eq!(projects[1]["id"], "CT002");
+    assert_eq!(projects[1]["status"], "Completed");
+    assert_eq!(projects[0]["protocol"], "epro-daily");
+
+    let (status, headers, body) = submit(
+        &server,
+        &token,
+        &submission("P-001", "CT001", answers(3)),
+        None,
+    );
+    assert_eq!(status, 202, "{body}");
+    let accepted = json(&body);
+    assert_eq!(accepted["status"], "accepted");
+    let id = accepted["submissionId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        headers["location"],
+        format!("/api/v1/submissions/{id}").as_str()
+    );
+
+    let done = wait_processed(&server, &token, &id);
+    assert_eq!(done["status"], "processed", "{done}");
+    assert_eq!(
+        done["scores"],
+        json!({"symptomBurden": 9.5, "nauseaDays": 0.0})
+    );
+    assert_eq!(done["trialId"], "CT001");
+    assert!(done["acceptedAt"].as_str().is_some() && done["processedAt"].as_str().is_some());
+
+    let trial = project(&server, &token, "CT001");
+    assert_eq!(trial["enrolledPatients"], 1);
+    assert_eq!(trial["submissions"]["processed"], 1);
+    assert_eq!(trial["startDate"], "2025-01-15");
+}
+
+#[test]
+fn submission_error_paths() {
+    let server = Server::start(&["--demo"]);
+    let token = server.demo_token.clone().unwrap();
+    let url = server.url("/api/v1/submissions");
+    let good = submission("P-1", "CT001", answers(2));
+
+    let none = call("POST", &url, None, &[], Some(&good));
+    assert_error(&none, 401, "unauthorized");
+    assert!(
+        none.1["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    assert_error(
+        &call("POST", &url, Some("clv_wrong"), &[], Some(&good)),
+        401,
+        "unauthorized",
+    );
+    assert_error(
+        &submit(
+            &server,
+            &token,
+            &submission("P-1", "CT404", answers(2)),
+            None,
+        ),
+        404,
+        "unknown_project",
+    );
+    assert_error(
+        &submit(
+            &server,
+            &token,
+            &submission("P-1", "CT002", answers(2)),
+            None,
+        ),
+        409,
+        "not_recruiting",
+    );
+
+    let (status, _, body) = submit(
+        &server,
+        &token,
+        &submission("P-1", "CT001", answers(11)),
+        None,
+    );
+    assert_eq!(status, 422, "{body}");
+    let refused = json(&body);
+    assert_eq!(refused["error"]["code"], "invalid_report");
+    assert_eq!(refused["issues"][0]["field"], "pain");
+    assert_eq!(refused["issues"][0]["code"], "out_of_range");
+    let mut late = answers(2);
+    late["completedAt"] = json!("2999-01-01");
+    let (_, _, body) = submit(&server, &token, &submission("P-1", "CT001", late), None);
+    assert_eq!(json(&body)["issues"][0]["code"], "future_date");
+
+    assert_error(
+        &submit(&server, &token, b"{\"patientId\": ", None),
+        400,
+        "malformed_body",
+    );
+    assert_error(
+        &submit(
+            &server,
+            &token,
+            br#"{"patientId": "P-1", "trialId": "CT001", "reportData": {}, "extra": 1}"#,
+            None,
+        ),
+        400,
+        "malformed_body",
+    );
+    assert_error(
+        &submit(
+            &server,
+            &token,
+            &submission("P 1!", "CT001", answers(2)),
+            None,
+        ),
+        422,
+        "invalid_submission",
+    );
+    assert_error(
+        &submit(
+            &server,
+            &token,
+            br#"{"patientId": "P-1", "trialId": "CT001", "reportData": [1]}"#,
+            None,
+        ),
+        422,
+        "invalid_submission",
+    );
+    let text = answer(
+        agent()
+            .post(&url)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/plain")
+            .send(&good[..]),
+    );
+    assert_error(&text, 415, "unsupported_media_type");
+    assert_error(
+        &submit(&server, &token, &good, Some("bad key with spaces")),
+        400,
+        "bad_idempotency_key",
+    );
+
+    let missing = call(
+        "GET",
+        &server.url("/api/v1/submissions/nope"),
+        Some(&token),
+        &[],
+        None,
+    );
+    assert_error(&missing, 404, "unknown_submission");
+    assert_error(
+        &call(
+            "GET",
+            &server.url("/api/v1/projects/CT404"),
+            Some(&token),
+            &[],
+            None,
+        ),
+        404,
+        "unknown_project",
+    );
+    assert_error(
+        &call("GET", &server.url("/api/v1/projects"), None, &[], None),
+        401,
+        "unauthorized",
+    );
+    // The demo token may not change projects.
+    let new = br#"{"id": "CT003", "name": "x", "status": "Recruiting", "protocol": "epro-daily"}"#;
+    assert_error(
+        &call(
+            "POST",
+            &server.url("/api/v1/projects"),
+            Some(&token),
+            &[],
+            Some(new),
+        ),
+        403,
+        "forbidden",
+    );
+}
+
+#[test]
+fn an_idempotency_key_gives_back_the_same_submission() {
+    let server = Server::start(&["--demo"]);
+    let token = server.demo_token.clone().unwrap();
+    let body = submission("P-7", "CT001", answers(5));
+    let first = submit(&server, &token, &body, Some("visit-7-day-1"));
+    let again = submit(&server, &token, &body, Some("visit-7-day-1"));
+    assert_eq!((first.0, again.0), (202, 202));
+    assert_eq!(
+        json(&first.2)["submissionId"],
+        json(&again.2)["submissionId"]
+    );
+    assert_eq!(again.1["idempotent-replayed"], "true");
+    let other = submission("P-7", "CT001", answers(6));
+    assert_error(
+        &submit(&server, &token, &other, Some("visit-7-day-1")),
+        422,
+        "idempotency_key_reused",
+    );
+    // Another token's key space is its own.
+    let second = token_for(&server, &["submit", "read"]);
+    let theirs = submit(&server, &second, &body, Some("visit-7-day-1"));
+    assert_ne!(
+        json(&theirs.2)["submissionId"],
+        json(&first.2)["submissionId"]
+    );
+
+    let id = json(&first.2)["submissionId"].as_str().unwrap().to_owned();
+    wait_processed(&server, &token, &id);
+    let theirs = json(&theirs.2)["submissionId"].as_str().unwrap().to_owned();
+    wait_processed(&server, &token, &theirs);
+    let trial = project(&server, &token, "CT001");
+    assert_eq!(trial["submissions"]["processed"], 2, "{trial}");
+    assert_eq!(trial["enrolledPatients"], 1);
+}
+
+fn token_for(server: &Server, scopes: &[&str]) -> String {
+    token(server.data_dir(), scopes)
+}
+
+#[test]
+fn admins_create_and_change_projects() {
+    let server = Server::start(&["--demo"]);
+    let admin = token_for(&server, &["admin"]);
+    let url = server.url("/api/v1/projects");
+    let new = br#"{"id": "CT003", "name": "Sleep in Long COVID", "status": "Not yet recruiting",
+                   "startDate": "2027-02-01", "protocol": "epro-daily", "targetEnrollment": 40}"#;
+    let (status, headers, body) = call("POST", &url, Some(&admin), &[], Some(new));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(headers["location"], "/api/v1/projects/CT003");
+    let created = json(&body);
+    assert_eq!(created["targetEnrollment"], 40);
+    assert_eq!(created["enrolledPatients"], 0);
+    assert_error(
+        &call("POST", &url, Some(&admin), &[], Some(new)),
+        409,
+        "project_exists",
+    );
+    for (doc, what) in [
+        (
+            r#"{"id": "CT9", "name": "x", "status": "Open", "protocol": "epro-daily"}"#,
+            "status",
+        ),
+        (
+            r#"{"id": "CT9", "name": "x", "status": "Recruiting", "protocol": "nope"}"#,
+            "protocol",
+        ),
+        (
+            r#"{"id": "CT 9", "name": "x", "status": "Recruiting", "protocol": "epro-daily"}"#,
+            "id",
+        ),
+        (
+            r#"{"id": "CT9", "name": "x", "status": "Recruiting", "protocol": "epro-daily", "startDate": "01/02/2027"}"#,
+            "startDate",
+        ),
+    ] {
+        let refused = call("POST", &url, Some(&admin), &[], Some(doc.as_bytes()));
+        assert_error(&refused, 422, "invalid_project");
+        assert!(refused.2.contains(what), "{what}: {}", refused.2);
+    }
+
+    let demo = server.demo_token.clone().unwrap();
+    assert_error(
+        &submit(
+            &server,
+            &demo,
+            &submission("P-1", "CT003", answers(1)),
+            None,
+        ),
+        409,
+        "not_recruiting",
+    );
+    let patch = br#"{"status": "Recruiting"}"#;
+    let (status, _, body) = call(
+        "PATCH",
+        &server.url("/api/v1/projects/CT003"),
+        Some(&admin),
+        &[],
+        Some(patch),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["status"], "Recruiting");
+    assert_eq!(json(&body)["name"], "Sleep in Long COVID");
+    assert_eq!(
+        submit(
+            &server,
+            &demo,
+            &submission("P-1", "CT003", answers(1)),
+            None
+        )
+        .0,
+        202
+    );
+    assert_error(
+        &call(
+            "PATCH",
+            &server.url("/api/v1/projects/CT404"),
+            Some(&admin),
+            &[],
+            Some(patch),
+        ),
+        404,
+        "unknown_project",
+    );
+}
+
+#[test]
+fn validation_endpoints_can_require_a_token() {
+    let server = Server::start(&["--demo", "--protect-validation", "true"]);
+    let url = server.url("/api/v1/validate");
+    let record = br#"{"pain": 1}"#;
+    assert_error(&post(&url, "application/json", record), 401, "unauthorized");
+    let token = server.demo_token.clone().unwrap();
+    assert_eq!(call("POST", &url, Some(&token), &[], Some(record)).0, 200);
+}
+
+#[test]
+fn unfinished_work_resumes_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    // A node that only accepts: nothing is processed before the restart.
+    let server = Server::start_with(
+        &["--demo", "--process-workers", "0"],
+        &[],
+        Some(data.path()),
+    );
+    let token = server.demo_token.clone().unwrap();
+    let ids: Vec<String> = (0..20)
+        .map(|i| {
+            let (status, _, body) = submit(
+                &server,
+                &token,
+                &submission(&format!("P{i}"), "CT001", answers(i % 11)),
+                None,
+            );
+            assert_eq!(status, 202, "{body}");
+            json(&body)["submissionId"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        project(&server, &token, "CT001")["submissions"]["accepted"],
+        20
+    );
+    drop(server); // SIGKILL
+    let server = Server::start_with(&["--demo"], &[], Some(data.path()));
+    let token = server.demo_token.clone().unwrap();
+    for id in &ids {
+        assert_eq!(wait_processed(&server, &token, id)["status"], "processed");
+    }
+    let trial = project(&server, &token, "CT001");
+    assert_eq!(trial["submissions"]["processed"], 20);
+    assert_eq!(trial["enrolledPatients"], 20);
+}
+
+/// Submits from 8 clients until stopped; returns every acknowledged id
+/// with its patient.
+fn load(
+    server: &Server,
+    token: &str,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<Vec<(String, String)>>> {
+    (0..8)
+        .map(|client| {
+            let (url, token, stop) = (
+                server.url("/api/v1/submissions"),
+                token.to_owned(),
+                Arc::clone(stop),
+            );
+            std::thread::spawn(move || {
+                let agent = agent();
+                let mut acknowledged = Vec::new();
+                let mut n = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let patient = format!("C{client}-P{}", n % 50);
+                    let body = submission(&patient, "CT001", answers(n % 11));
+                    let sent = agent
+                        .post(&url)
+                        .header("authorization", format!("Bearer {token}"))
+                        .header("content-type", "application/json")
+                        .header("idempotency-key", format!("c{client}-{n}"))
+                        .send(&body[..]);
+                    match sent {
+                        Ok(mut response) if response.status() == 202 => {
+                            let body: Value = serde_json::from_str(
+                                &response.body_mut().read_to_string().unwrap(),
+                            )
+                            .unwrap();
+                            acknowledged
+                                .push((body["submissionId"].as_str().unwrap().to_owned(), patient));
+                        }
+                        Ok(response) => panic!("unexpected {}", response.status()),
+                        Err(_) => break, // the server died
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_crash_under_load_loses_no_acknowledged_submission() {
+    for round in 0..3 {
+        let data = tempfile::tempdir().unwrap();
+        let mut server = Server::start_with(&["--demo"], &[], Some(data.path()));
+        let token = server.demo_token.clone().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = load(&server, &token, &stop);
+        std::thread::sleep(Duration::from_millis(600 + 200 * round));
+        server.child.kill().unwrap(); // SIGKILL
+        server.child.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        let acknowledged: Vec<(String, String)> = clients
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        assert!(
+            acknowledged.len() > 20,
+            "round {round}: only {} submissions before the crash",
+            acknowledged.len()
+        );
+        drop(server);
+
+        let server = Server::start_with(&["--demo"], &[], Some(data.path()));
+        let token = server.demo_token.clone().unwrap();
+        let seen = Mutex::new(HashSet::new());
+        for (id, patient) in &acknowledged {
+            let done = wait_processed(&server, &token, id);
+            assert_eq!(done["status"], "processed", "round {round}: {done}");
+            assert_eq!(&done["patientId"], patient);
+            assert!(done["scores"]["symptomBurden"].is_number());
+            seen.lock().unwrap().insert(patient.clone());
+        }
+        // Every stored submission (acknowledged or not) is processed once
+        // in effect: counted once, its patient enrolled once.
+        let trial = project(&server, &token, "CT001");
+        let counts = &trial["submissions"];
+        assert_eq!(counts["accepted"], 0, "round {round}: {trial}");
+        assert_eq!(counts["processing"], 0);
+        assert_eq!(counts["failed"], 0);
+        let processed = counts["processed"].as_u64().unwrap() as usize;
+        assert!(
+            processed >= acknowledged.len() && processed <= acknowledged.len() + 8,
+            "round {round}: {processed} vs {}",
+            acknowledged.len()
+        );
+        println!(
+            "round {round}: {} acknowledged, {processed} stored and processed after the crash",
+            acknowledged.len()
+        );
+        let enrolled = trial["enrolledPatients"].as_u64().unwrap() as usize;
+        assert!(
+            enrolled >= seen.lock().unwrap().len() && enrolled <= 8 * 50,
+            "round {round}: {enrolled}"
+        );
+    }
+}
