@@ -136,7 +136,7 @@ impl WasmHost {
             .build();
         let mut store = Store::new(&self.engine, store_limits);
         store.limiter(|limits| limits);
-        let ticks = (self.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        let ticks = ticks(self.limits.call_timeout);
         let instance = self.pre.instantiate(&mut store)?;
         let memory = instance
             .get_memory(&mut store, "memory")
@@ -151,6 +151,7 @@ impl WasmHost {
         }
         let mut client = Client {
             ticks,
+            default_ticks: ticks,
             memory,
             abi_version: func!("clinval_abi_version"),
             alloc: func!("clinval_alloc"),
@@ -173,6 +174,13 @@ impl WasmHost {
         }
         Ok(client)
     }
+}
+
+/// A duration in epoch ticks (at least one).
+fn ticks(timeout: Duration) -> u64 {
+    u64::try_from(timeout.as_millis() / EPOCH_TICK.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1)
 }
 
 /// Loads the compiled module from the cache, or compiles and caches it.
@@ -263,7 +271,10 @@ impl CallError {
 /// One instance and its store, speaking the C ABI.
 pub struct Client {
     store: Store<StoreLimits>,
+    /// The CPU bound of each call, in epoch ticks.
     ticks: u64,
+    /// The host's bound, restored by `set_call_timeout(None)`.
+    default_ticks: u64,
     memory: Memory,
     abi_version: TypedFunc<(), u32>,
     alloc: TypedFunc<u32, u32>,
@@ -293,6 +304,12 @@ struct ErrorDetail {
 }
 
 impl Client {
+    /// Bounds each following call by `timeout` of CPU time, or by the
+    /// host's bound again with `None`.
+    pub fn set_call_timeout(&mut self, timeout: Option<Duration>) {
+        self.ticks = timeout.map_or(self.default_ticks, ticks);
+    }
+
     /// Runs one export with a fresh CPU budget.
     fn call<P: WasmParams, R: WasmResults>(
         &mut self,

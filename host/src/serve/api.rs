@@ -172,7 +172,7 @@ pub async fn validate(
             "the body must be one JSON object (a record)",
         ));
     }
-    let verdict = check_record(&app, &run.protocol, run.options, record).await?;
+    let verdict = check_record(&app, &run.protocol, run.options, &record).await?;
     count_verdict(&app, &verdict);
     Ok(json_response(StatusCode::OK, verdict))
 }
@@ -182,7 +182,7 @@ pub async fn check_record(
     app: &App,
     protocol: &Entry,
     options: serde_json::Value,
-    record: Vec<u8>,
+    record: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
     let mut lease = app
         .pool
@@ -190,13 +190,10 @@ pub async fn check_record(
         .await
         .map_err(|_| ApiError::busy(app.config.retry_after))?;
     let key = validator_key(protocol, &options);
-    let source = protocol.source.clone();
-    let (_, verdict) = lease
-        .run(record, move |worker, record| {
-            let validator = worker.validator(&key, &source, &options)?;
-            worker.client.check_record(validator, record)
-        })
-        .await;
+    let verdict = lease.run_inline(|worker| {
+        let validator = worker.validator(&key, &protocol.source, &options)?;
+        worker.client.check_record(validator, record)
+    });
     verdict.map_err(ApiError::from_call)
 }
 

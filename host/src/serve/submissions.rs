@@ -109,7 +109,7 @@ pub async fn submit(
         .date_naive()
         .format("%Y-%m-%d")
         .to_string();
-    let report = doc.report_data.get().as_bytes().to_vec();
+    let report = doc.report_data.get().as_bytes();
     let verdict = check_record(&app, &protocol, record_options(&today, Lang::En), report).await?;
     count_verdict(&app, &verdict);
     let verdict: Verdict = serde_json::from_slice(&verdict).map_err(|_| {

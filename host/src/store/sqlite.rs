@@ -114,6 +114,27 @@ impl SqliteStore {
         })
     }
 
+    /// Runs a point lookup (by primary key or unique index: microseconds)
+    /// on a reader connection, on the calling thread.
+    fn lookup<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+        let result = (|| {
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => connect(&self.path)?,
+            };
+            let result = work(&conn);
+            if let Ok(mut pool) = self.readers.lock() {
+                pool.push(conn);
+            }
+            result
+        })();
+        Box::pin(std::future::ready(result))
+    }
+
     /// Runs `work` on a reader connection, on a blocking thread.
     fn read<T: Send + 'static>(
         &self,
@@ -222,14 +243,17 @@ fn atomic<T>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT work")?;
+    // Cached statements: a savepoint per write must not cost a parse.
+    let run = |sql: &str| conn.prepare_cached(sql)?.execute([]).map(drop);
+    run("SAVEPOINT work")?;
     match work(conn) {
         Ok(value) => {
-            conn.execute_batch("RELEASE work")?;
+            run("RELEASE work")?;
             Ok(value)
         }
         Err(error) => {
-            conn.execute_batch("ROLLBACK TO work; RELEASE work")?;
+            run("ROLLBACK TO work")?;
+            run("RELEASE work")?;
             Err(error)
         }
     }
@@ -352,7 +376,7 @@ impl Store for SqliteStore {
     }
 
     fn trial(&self, id: String) -> StoreFuture<'_, Option<Trial>> {
-        self.read(move |conn| {
+        self.lookup(move |conn| {
             conn.prepare_cached("SELECT status, protocol FROM projects WHERE id = ?1")?
                 .query_row([&id], |row| {
                     Ok(Trial {
@@ -403,7 +427,7 @@ impl Store for SqliteStore {
     }
 
     fn token(&self, hash: [u8; 32]) -> StoreFuture<'_, Option<TokenInfo>> {
-        self.read(move |conn| {
+        self.lookup(move |conn| {
             let row = conn
                 .prepare_cached("SELECT id, scopes FROM tokens WHERE hash = ?1")?
                 .query_row([hash.as_slice()], |row| {
@@ -461,7 +485,7 @@ impl Store for SqliteStore {
     }
 
     fn submission(&self, id: String) -> StoreFuture<'_, Option<Submission>> {
-        self.read(move |conn| {
+        self.lookup(move |conn| {
             conn.prepare_cached(
                 "SELECT id, project_id, patient_id, status, attempts, error, scores, accepted_at, processed_at, updated_at
                  FROM submissions WHERE id = ?1",
