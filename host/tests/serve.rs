@@ -652,3 +652,57 @@ fn settings_come_from_file_then_environment_then_flags() {
         assert!(help.contains(key), "{key} in --help");
     }
 }
+
+#[test]
+fn the_web_demo_and_the_module_it_runs_are_served() {
+    let server = Server::start(&[]);
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/batch.html", "text/html"),
+        ("/assets/form.js", "text/javascript"),
+        ("/assets/batch-worker.js", "text/javascript"),
+        ("/assets/style.css", "text/css"),
+        ("/pkg/clinval.js", "text/javascript"),
+    ] {
+        let (status, headers, body) = get(&server.url(path));
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            headers["content-type"].to_str().unwrap().starts_with(kind),
+            "{path}"
+        );
+        assert!(
+            headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("'wasm-unsafe-eval'")
+        );
+        assert!(!body.is_empty());
+    }
+    let mut response = agent()
+        .get(&server.url("/pkg/clinval_bg.wasm"))
+        .call()
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/wasm");
+    let bytes = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .unwrap();
+    let (_, _, version) = get(&server.url("/api/v1/version"));
+    assert_eq!(
+        json(&version)["module"]["sha256"],
+        sha256_hex(&bytes).as_str(),
+        "the bytes the server runs"
+    );
+    assert_error(&get(&server.url("/assets/nope.js")), 404, "not_found");
+    assert_error(&get(&server.url("/demo.json")), 404, "not_found");
+
+    let demo = Server::start(&["--demo"]);
+    let (status, _, body) = get(&demo.url("/demo.json"));
+    assert_eq!(status, 200);
+    assert_eq!(
+        json(&body)["token"],
+        demo.demo_token.clone().unwrap().as_str()
+    );
+}

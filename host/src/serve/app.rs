@@ -61,6 +61,10 @@ pub struct App {
     pub tokens: TokenCache,
     /// Wakes the background workers when a submission arrives.
     pub work: Notify,
+    /// The module's bytes (served to the web demo).
+    pub module_bytes: Arc<[u8]>,
+    /// The demo token, under `--demo` (served to the web demo).
+    pub demo_token: std::sync::OnceLock<String>,
 }
 
 impl App {
@@ -91,6 +95,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(super::web::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

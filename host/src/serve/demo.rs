@@ -44,5 +44,6 @@ pub async fn seed(app: &App) -> Result<()> {
     let token =
         crate::auth::create(app.store.as_ref(), vec![Scope::Submit, Scope::Read], "demo").await?;
     println!("demo token (submit, read): {token}");
+    let _ = app.demo_token.set(token);
     Ok(())
 }

@@ -20,6 +20,7 @@ mod protocols;
 mod submissions;
 #[cfg(test)]
 mod tests;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -173,6 +174,8 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         store: Arc::new(store),
         tokens: TokenCache::default(),
         work: Notify::new(),
+        module_bytes: Arc::from(bytes),
+        demo_token: std::sync::OnceLock::new(),
     }))
 }
 

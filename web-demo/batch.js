@@ -1,0 +1,300 @@
+// The batch page: a file checked in a Web Worker through the clinval
+// module (the page never blocks), or sent to the server; counts by code
+// and a virtual table that stays fast for hundreds of thousands of issues.
+
+import init, { moduleInfo } from '/pkg/clinval.js';
+import { t, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
+
+const ROW_HEIGHT = 32;
+const OVERSCAN = 8;
+const MEDIA = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' };
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  lang: initialLang(),
+  file: null,
+  worker: null,
+  abort: null,
+  issues: [],
+  serverRecords: null,
+  by: null,
+  browserSha: null,
+  drawQueued: false,
+};
+
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function formatOf(file) {
+  const name = file.name.toLowerCase();
+  if (name.endsWith('.json')) return 'json';
+  if (name.endsWith('.ndjson') || name.endsWith('.jsonl')) return 'ndjson';
+  if (name.endsWith('.csv')) return 'csv';
+  if (file.type.includes('ndjson')) return 'ndjson';
+  if (file.type.includes('json')) return 'json';
+  return 'csv';
+}
+
+async function sha256(bytes) {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function choose(file) {
+  state.file = file;
+  $('chosen').textContent = file ? `${file.name} — ${(file.size / 1e6).toFixed(2)} MB` : '';
+  $('run').disabled = !file;
+  $('send').disabled = !file;
+}
+
+function setBusy(busy) {
+  $('run').disabled = busy || !state.file;
+  $('send').disabled = busy || !state.file;
+  $('cancel').hidden = !busy;
+  $('progress-box').hidden = !busy;
+}
+
+function resetResults(by) {
+  state.issues = [];
+  state.serverRecords = null;
+  state.by = by;
+  $('results').hidden = false;
+  $('summary').replaceChildren();
+  $('modules').replaceChildren();
+  $('codes').tBodies[0].replaceChildren();
+  $('scroller').scrollTop = 0;
+  draw();
+}
+
+function addIssues(issues) {
+  for (const issue of issues) state.issues.push(issue);
+  if (!state.drawQueued) {
+    state.drawQueued = true;
+    requestAnimationFrame(() => {
+      state.drawQueued = false;
+      draw();
+    });
+  }
+}
+
+/** Renders only the rows in view. */
+function draw() {
+  const rows = $('rows');
+  const scroller = $('scroller');
+  const total = state.issues.length;
+  $('issue-count').textContent = total.toLocaleString();
+  rows.style.height = `${total * ROW_HEIGHT}px`;
+  const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(total, Math.ceil((scroller.scrollTop + scroller.clientHeight) / ROW_HEIGHT) + OVERSCAN);
+  const fragment = document.createDocumentFragment();
+  for (let i = first; i < last; i += 1) {
+    const issue = state.issues[i];
+    const row = document.createElement('div');
+    row.className = 'grid-row';
+    row.setAttribute('role', 'row');
+    row.style.cssText = `position:absolute;top:${i * ROW_HEIGHT}px;left:0;right:0;height:${ROW_HEIGHT}px`;
+    for (const value of [issue.row, issue.line, issue.field ?? '—', issue.code, issue.message, issue.value ?? '']) {
+      const cell = document.createElement('span');
+      cell.setAttribute('role', 'cell');
+      cell.textContent = String(value);
+      cell.title = String(value);
+      row.append(cell);
+    }
+    fragment.append(row);
+  }
+  rows.replaceChildren(fragment);
+}
+
+function showSummary(summary, moduleSha) {
+  const put = (list, key, value, attr) => {
+    const dt = document.createElement('dt');
+    dt.textContent = t(state.lang, key);
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    if (attr) dd.dataset.summary = attr;
+    list.append(dt, dd);
+  };
+  const list = $('summary');
+  list.replaceChildren();
+  put(list, 'checkedBy', t(state.lang, state.by));
+  put(list, 'records', summary.records.toLocaleString(), 'records');
+  put(list, 'valid', summary.valid.toLocaleString(), 'valid');
+  put(list, 'invalid', summary.invalid.toLocaleString(), 'invalid');
+  put(list, 'issues', summary.issues.toLocaleString(), 'issues');
+  const modules = $('modules');
+  modules.replaceChildren();
+  put(modules, 'moduleBrowser', state.browserSha ?? '…', 'browser-sha');
+  if (moduleSha) {
+    put(modules, 'moduleServer', moduleSha, 'server-sha');
+    put(modules, 'match', moduleSha === state.browserSha ? t(state.lang, 'same') : t(state.lang, 'differs'), 'same-module');
+  }
+  const body = $('codes').tBodies[0];
+  body.replaceChildren();
+  for (const [code, count] of Object.entries(summary.byCode).sort((a, b) => b[1] - a[1])) {
+    const tr = document.createElement('tr');
+    tr.dataset.code = code;
+    const th = document.createElement('td');
+    th.textContent = code;
+    const td = document.createElement('td');
+    td.textContent = count.toLocaleString();
+    tr.append(th, td);
+    body.append(tr);
+  }
+}
+
+function status(text, kind = '') {
+  $('status').textContent = text;
+  $('status').className = `status ${kind}`;
+}
+
+function runInBrowser() {
+  const file = state.file;
+  resetResults('browser');
+  setBusy(true);
+  status('');
+  $('progress').value = 0;
+  state.worker?.terminate();
+  const worker = new Worker('/assets/batch-worker.js', { type: 'module' });
+  state.worker = worker;
+  worker.onmessage = ({ data }) => {
+    if (data.type === 'progress') {
+      $('progress').value = data.total ? data.bytes / data.total : 1;
+      addIssues(data.issues);
+    } else if (data.type === 'done') {
+      setBusy(false);
+      draw();
+      showSummary(data.summary);
+      status(t(state.lang, 'checked', { n: data.summary.records.toLocaleString() }), 'ok');
+      document.body.dataset.done = 'browser';
+    } else if (data.type === 'records') {
+      download(data.blob, 'valid-records.json');
+    } else if (data.type === 'error') {
+      setBusy(false);
+      status(t(state.lang, 'unusable', { message: data.message }), 'bad');
+      document.body.dataset.done = 'error';
+    }
+  };
+  worker.postMessage({
+    type: 'start',
+    file,
+    protocol: $('protocol').value,
+    asOf: $('asof').value || today(),
+    lang: state.lang,
+    format: formatOf(file),
+  });
+}
+
+async function sendToServer() {
+  const file = state.file;
+  const format = formatOf(file);
+  resetResults('server');
+  setBusy(true);
+  $('progress').removeAttribute('value');
+  status('');
+  state.abort = new AbortController();
+  const query = new URLSearchParams({
+    protocol: $('protocol').value,
+    as_of: $('asof').value || today(),
+    lang: state.lang,
+    include: 'valid',
+  });
+  try {
+    const response = await fetch(`/api/v1/batches?${query}`, {
+      method: 'POST',
+      headers: { 'content-type': MEDIA[format] },
+      body: file,
+      signal: state.abort.signal,
+    });
+    const report = await response.json();
+    setBusy(false);
+    if (!response.ok) {
+      status(t(state.lang, 'unusable', { message: report.error?.message ?? response.statusText }), 'bad');
+      document.body.dataset.done = 'error';
+      return;
+    }
+    state.serverRecords = report.records ?? [];
+    addIssues(report.issues);
+    draw();
+    showSummary(report.summary, report.module?.sha256);
+    status(t(state.lang, 'checked', { n: report.summary.records.toLocaleString() }), 'ok');
+    document.body.dataset.done = 'server';
+  } catch (error) {
+    setBusy(false);
+    status(error.name === 'AbortError' ? t(state.lang, 'cancelled') : t(state.lang, 'unusable', { message: error.message }), 'bad');
+  }
+}
+
+function cancel() {
+  state.worker?.terminate();
+  state.worker = null;
+  state.abort?.abort();
+  setBusy(false);
+  status(t(state.lang, 'cancelled'));
+}
+
+function download(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function downloadValid() {
+  if (state.by === 'server') {
+    const text = `[${state.serverRecords.map((r) => JSON.stringify(r)).join(',\n')}]\n`;
+    download(new Blob([text], { type: 'application/json' }), 'valid-records.json');
+  } else {
+    state.worker?.postMessage({ type: 'records' });
+  }
+}
+
+function downloadErrors() {
+  const lines = state.issues.map((issue) => `${JSON.stringify(issue)}\n`);
+  download(new Blob(lines, { type: 'application/x-ndjson' }), 'errors.jsonl');
+}
+
+async function main() {
+  translatePage(state.lang);
+  languageSelect(state.lang, (lang) => {
+    state.lang = lang;
+    translatePage(lang);
+  });
+  $('asof').value = today();
+  const bytes = await fetch('/pkg/clinval_bg.wasm').then((r) => r.arrayBuffer());
+  state.browserSha = await sha256(bytes);
+  await init({ module_or_path: bytes });
+  for (const name of moduleInfo().protocols) {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = name;
+    $('protocol').append(option);
+  }
+  $('file').addEventListener('change', () => choose($('file').files[0] ?? null));
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    choose(e.dataTransfer.files[0] ?? null);
+  });
+  drop.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('file').click(); }
+  });
+  drop.tabIndex = 0;
+  $('run').addEventListener('click', runInBrowser);
+  $('send').addEventListener('click', sendToServer);
+  $('cancel').addEventListener('click', cancel);
+  $('scroller').addEventListener('scroll', draw, { passive: true });
+  $('download-valid').addEventListener('click', downloadValid);
+  $('download-errors').addEventListener('click', downloadErrors);
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((error) => status(String(error.message ?? error), 'bad'));

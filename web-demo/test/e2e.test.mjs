@@ -1,0 +1,225 @@
+// The web demo end to end: real headless Chromium against a real
+// `clinval serve --demo` on 127.0.0.1.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, launchBrowser, PHONE, DESKTOP, SHARED } from './harness.mjs';
+
+let server;
+let chrome;
+
+before(async () => {
+  server = await startServer();
+  chrome = await launchBrowser();
+});
+
+after(async () => {
+  await chrome?.close();
+  server?.stop();
+});
+
+async function open(path, { viewport = DESKTOP, locale = 'en-US' } = {}) {
+  const context = await chrome.browser.newContext({ viewport, locale });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error));
+  await page.goto(`${server.base}${path}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  return { page, context, errors };
+}
+
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+test('an invalid answer shows the module\'s message as it is typed, with no request', async () => {
+  const { page, context, errors } = await open('/');
+  const requests = [];
+  page.on('request', (request) => requests.push(request.url()));
+  await page.fill('#f-pain', '11');
+  assert.match(await page.textContent('#msg-pain'), /pain 11 is outside 0..=10/);
+  assert.equal(await page.getAttribute('#f-pain', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#f-pain', 'aria-describedby'), /\bmsg-pain\b/);
+  await page.fill('#f-pain', '7');
+  assert.equal(await page.textContent('#msg-pain'), '');
+  await page.fill('#f-completedAt', '2999-01-01');
+  await page.locator('#f-completedAt').blur();
+  assert.match(await page.textContent('#msg-completedAt'), /after the as-of date/);
+  assert.equal(await page.isDisabled('#submit'), true, 'nothing can be sent while anything is invalid');
+  assert.deepEqual(requests, [], 'checked in the page, not on the server');
+  // Simplified Chinese, from the same module.
+  await page.selectOption('#lang', 'zh-CN');
+  await page.fill('#f-pain', '12');
+  assert.match(await page.textContent('#msg-pain'), /[\u4e00-\u9fff]/);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.deepEqual(requests, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('every input has a label and every message is tied to its input', async () => {
+  const { page, context } = await open('/');
+  const problems = await page.evaluate(() => {
+    const found = [];
+    for (const input of document.querySelectorAll('#diary input, #diary textarea, #diary select')) {
+      if (input.closest('[hidden]')) continue;
+      const labelled = input.labels?.length > 0;
+      if (!labelled) found.push(`no label: ${input.name || input.id}`);
+    }
+    for (const msg of document.querySelectorAll('#diary .msg')) {
+      const tied = [...document.querySelectorAll('[aria-describedby]')]
+        .some((el) => el.getAttribute('aria-describedby').split(/\s+/).includes(msg.id));
+      if (!tied) found.push(`message not described: ${msg.id}`);
+    }
+    return found;
+  });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a valid diary filled in by keyboard alone is sent and followed until processed', async () => {
+  const { page, context, errors } = await open('/', { viewport: PHONE });
+  await page.focus('#patientId');
+  const keys = page.keyboard;
+  await keys.type('P-WEB-1');
+  await keys.press('Tab');
+  await keys.type('3'); // pain
+  await keys.press('Tab');
+  await keys.type('4'); // fatigue
+  await keys.press('Tab'); // into "sleep quality": the first choice
+  await keys.press('ArrowRight'); // "good"
+  await keys.press('Tab'); // into "nausea": Yes
+  await keys.press('ArrowRight'); // No
+  await keys.press('Tab');
+  await keys.type('Slept well.');
+  await keys.press('Tab');
+  const [year, month, day] = today().split('-');
+  await keys.type(`${month}${day}${year}`); // en-US date input: mm/dd/yyyy
+  // Tab walks the date's parts, then leaves it for the submit button.
+  for (let i = 0; i < 4 && (await page.evaluate(() => document.activeElement.id)) !== 'submit'; i += 1) {
+    await keys.press('Tab');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'submit');
+  assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
+  await keys.press('Enter');
+  await page.waitForSelector('#receipt:not([hidden])');
+  const id = (await page.textContent('#sub-id')).trim();
+  assert.match(id, /^[0-9a-f-]{36}$/);
+  await page.waitForSelector('#sub-status[data-status="processed"]', { timeout: 30_000 });
+  assert.match(await page.textContent('[data-score="symptomBurden"]'), /^9.5$/);
+
+  const response = await fetch(`${server.base}/api/v1/submissions/${id}`, {
+    headers: { authorization: `Bearer ${server.token}` },
+  });
+  const submission = await response.json();
+  assert.equal(submission.status, 'processed');
+  assert.equal(submission.patientId, 'P-WEB-1');
+  assert.deepEqual(submission.scores, { symptomBurden: 9.5, nauseaDays: 0 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** Counts by code that a shared expected file implies. */
+function expectedCounts(name) {
+  const counts = {};
+  for (const line of readFileSync(join(SHARED, name), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    for (const [, code] of JSON.parse(line).issues) counts[code] = (counts[code] ?? 0) + 1;
+  }
+  return counts;
+}
+
+async function shownCounts(page) {
+  return page.$$eval('#codes tbody tr', (rows) =>
+    Object.fromEntries(rows.map((row) => [row.dataset.code, Number(row.cells[1].textContent.replace(/\D/g, ''))])));
+}
+
+test('the shared sample shows the counts by code its expected file implies, in the browser and on the server', async () => {
+  const { page, context, errors } = await open('/batch.html');
+  await page.selectOption('#protocol', 'patient');
+  await page.fill('#asof', '2025-06-30');
+  for (const [sample, expected] of [
+    ['patients-sample.csv', 'patients-sample.expected.jsonl'],
+    ['patients-sample-gbk.csv', 'patients-sample-gbk.expected.jsonl'],
+  ]) {
+    await page.setInputFiles('#file', join(SHARED, sample));
+    await page.evaluate(() => delete document.body.dataset.done);
+    await page.click('#run');
+    await page.waitForSelector('body[data-done="browser"]');
+    assert.deepEqual(await shownCounts(page), expectedCounts(expected), sample);
+
+    await page.evaluate(() => delete document.body.dataset.done);
+    await page.click('#send');
+    await page.waitForSelector('body[data-done="server"]');
+    assert.deepEqual(await shownCounts(page), expectedCounts(expected), `${sample} on the server`);
+    const browserSha = await page.textContent('[data-summary="browser-sha"]');
+    const serverSha = await page.textContent('[data-summary="server-sha"]');
+    assert.match(browserSha, /^[0-9a-f]{64}$/);
+    assert.equal(serverSha, browserSha, 'the server ran the very module the browser ran');
+  }
+  const rows = await page.$$eval('#rows .grid-row', (r) => r.length);
+  assert.ok(rows > 0 && rows < 60, `only the rows in view are drawn (${rows})`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** A CSV of `n` patient records, one in ten invalid. */
+function bigCsv(n) {
+  const dir = mkdtempSync(join(tmpdir(), 'clinval-big-'));
+  const file = join(dir, `patients-${n}.csv`);
+  const lines = ['id,name,age,visitDate,bloodPressure'];
+  for (let i = 1; i <= n; i += 1) {
+    const age = i % 10 === 0 ? 17 : 20 + (i % 60);
+    lines.push(`P${i},Patient ${i},${age},2024-0${1 + (i % 9)}-1${i % 10},${110 + (i % 40)}/${70 + (i % 20)}`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+test('the batch page answers clicks while 200,000 records are checked, and can cancel', async () => {
+  const { page, context, errors } = await open('/batch.html');
+  await page.selectOption('#protocol', 'patient');
+  await page.fill('#asof', '2025-06-30');
+  await page.setInputFiles('#file', bigCsv(200_000));
+  await page.click('#run');
+  await page.waitForFunction(() => document.getElementById('progress').value > 0);
+  await page.click('details summary');
+  const during = await page.evaluate(() => ({
+    open: document.querySelector('details').open,
+    done: document.body.dataset.done ?? null,
+  }));
+  assert.deepEqual(during, { open: true, done: null }, 'the click was handled while the file was being checked');
+  await page.waitForSelector('body[data-done="browser"]', { timeout: 120_000 });
+  assert.equal(await page.textContent('[data-summary="records"]'), (200_000).toLocaleString('en-US'));
+  assert.deepEqual(await shownCounts(page), { out_of_range: 20_000 });
+  // Scrolling to the end draws the last issue.
+  await page.$eval('#scroller', (s) => { s.scrollTop = s.scrollHeight; });
+  await page.waitForFunction(() => [...document.querySelectorAll('#rows .grid-row span:first-child')]
+    .some((cell) => cell.textContent === '200000'));
+
+  // Cancel stops a run at once.
+  await page.evaluate(() => delete document.body.dataset.done);
+  await page.click('#run');
+  await page.click('#cancel');
+  assert.match(await page.textContent('#status'), /Cancelled/);
+  assert.equal(await page.isHidden('#cancel'), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('both pages fit a 375×667 phone screen', async () => {
+  for (const path of ['/', '/batch.html']) {
+    const { page, context } = await open(path, { viewport: PHONE });
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= PHONE.width, `${path} is ${width}px wide`);
+    for (const selector of path === '/' ? ['#patientId', '#f-pain', '#submit'] : ['#drop', '#run', '#protocol']) {
+      const box = await page.locator(selector).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${selector} on ${path}: ${JSON.stringify(box)}`);
+    }
+    await context.close();
+  }
+});

@@ -1,0 +1,76 @@
+// What the web demo's browser tests share: a real `clinval serve --demo`
+// on 127.0.0.1 in a fresh data dir, and Debian's Chromium driven by
+// playwright-core.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+/** The clinval binary: $CLINVAL_BIN, else the workspace's debug build. */
+export function binary() {
+  const bin = process.env.CLINVAL_BIN ?? join(ROOT, 'target/debug/clinval');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run cargo build -p clinval-host first`);
+  return bin;
+}
+
+/** Starts `clinval serve --demo`; resolves to { base, token, stop }. */
+export async function startServer() {
+  const data = mkdtempSync(join(tmpdir(), 'clinval-web-'));
+  const child = spawn(binary(), ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', data, '--log-format', 'json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const token = new Promise((resolve) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const found = line.match(/^demo token \(submit, read\): (clv_\w+)$/);
+      if (found) resolve(found[1]);
+    });
+  });
+  const address = new Promise((resolve, reject) => {
+    const logs = [];
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      logs.push(line);
+      try {
+        const entry = JSON.parse(line);
+        if (entry.message === 'listening') resolve(entry.address);
+      } catch {}
+    });
+    child.on('exit', (code) => reject(new Error(`clinval serve exited ${code}: ${logs.join('\n')}`)));
+  });
+  const base = `http://${await address}`;
+  return {
+    base,
+    token: await token,
+    stop() {
+      child.kill('SIGKILL');
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Headless Chromium from Debian (`apt-get install chromium`). */
+export async function launchBrowser() {
+  // playwright gives every launch a fresh, temporary profile.
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  return {
+    browser,
+    close: () => browser.close(),
+  };
+}
+
+/** Sizes the tests and screenshots use. */
+export const PHONE = { width: 375, height: 667 };
+export const DESKTOP = { width: 1280, height: 900 };
+
+export const SHARED = join(ROOT, '../shared/data');
+export { ROOT };
