@@ -30,13 +30,7 @@ const RUNS: usize = 3;
 const AS_OF: &str = "2025-06-30";
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let records: u64 = args
-        .iter()
-        .position(|a| a == "--records")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1_000_000);
+    let records = synth::records_arg();
     let big = synth::data_file(records);
     let small = synth::data_file((records / 10).max(1));
     let size = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
@@ -156,38 +150,18 @@ fn upload(server: &Server, file: &Path, records: u64, protocol: &str) -> Duratio
 
 /// `/api/v1/validate` under 64 concurrent connections, with wrk.
 fn latency() {
-    if Command::new("wrk").arg("--version").output().is_err() {
-        println!("latency: skipped, wrk is not installed (apt-get install wrk)");
-        return;
-    }
     let server = Server::start(&[]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data/validate.lua");
-    std::fs::write(
-        &script,
-        r#"wrk.method = "POST"
+    let script = r#"wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"id": "P001", "name": "Ann Lee", "age": "34", "visitDate": "2024-03-05", "bloodPressure": "120/80"}'
-"#,
-    )
-    .expect("write wrk script");
+"#;
     let url = format!("{}/api/v1/validate?as_of={AS_OF}", server.base);
-    let output = Command::new("wrk")
-        .args(["-t2", "-c64", "-d10s", "--latency", "-s"])
-        .arg(&script)
-        .arg(&url)
-        .output()
-        .expect("run wrk");
-    let text = String::from_utf8_lossy(&output.stdout);
-    let pick = |prefix: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
-            .unwrap_or_else(|| "?".into())
+    let Some(run) = server::wrk(64, script, &url) else {
+        println!("latency: skipped, wrk is not installed (apt-get install wrk)");
+        return;
     };
     println!(
         "POST /api/v1/validate, 64 connections (wrk -t2 -c64 -d10s): {} requests/s, p50 {}, p99 {}, non-2xx: {}",
-        pick("Requests/sec:"),
-        pick("50%"),
-        pick("99%"),
-        pick("Non-2xx or 3xx responses:").replace('?', "0"),
+        run.rate, run.p50, run.p99, run.failed
     );
 }

@@ -82,3 +82,50 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// What `wrk --latency` reported.
+pub struct Wrk {
+    /// Requests per second.
+    pub rate: String,
+    /// Latency percentiles.
+    pub p50: String,
+    /// 90th percentile.
+    pub p90: String,
+    /// 99th percentile.
+    pub p99: String,
+    /// Answers that were not 2xx or 3xx.
+    pub failed: String,
+}
+
+/// Runs `wrk -t2 -c<connections> -d10s --latency -s <script> <url>`;
+/// `None` when wrk is not installed (`apt-get install wrk`).
+pub fn wrk(connections: u32, script: &str, url: &str) -> Option<Wrk> {
+    Command::new("wrk").arg("--version").output().ok()?;
+    let file = std::env::temp_dir().join(format!("clinval-wrk-{}.lua", std::process::id()));
+    std::fs::write(&file, script).expect("write the wrk script");
+    let output = Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            "-d10s",
+            "--latency",
+            "-s",
+        ])
+        .arg(&file)
+        .arg(url)
+        .output()
+        .expect("run wrk");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let pick = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
+    };
+    let unknown = || "?".to_owned();
+    Some(Wrk {
+        rate: pick("Requests/sec:").unwrap_or_else(unknown),
+        p50: pick("50%").unwrap_or_else(unknown),
+        p90: pick("90%").unwrap_or_else(unknown),
+        p99: pick("99%").unwrap_or_else(unknown),
+        failed: pick("Non-2xx or 3xx responses:").unwrap_or_else(|| "0".to_owned()),
+    })
+}

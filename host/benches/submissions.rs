@@ -10,7 +10,6 @@
 
 mod server;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use server::Server;
@@ -28,41 +27,17 @@ end
 "#;
 
 fn main() {
-    if Command::new("wrk").arg("--version").output().is_err() {
-        println!("skipped: wrk is not installed (apt-get install wrk)");
-        return;
-    }
     for connections in [64, 256] {
         let server = Server::start(&["--demo"]);
         let token = server.demo_token.clone().expect("demo token");
-        let script = std::env::temp_dir().join(format!("clinval-submit-{connections}.lua"));
-        std::fs::write(&script, SCRIPT.replace("TOKEN", &token)).expect("write wrk script");
         let url = format!("{}/api/v1/submissions", server.base);
-        let output = Command::new("wrk")
-            .args([
-                "-t2",
-                &format!("-c{connections}"),
-                "-d10s",
-                "--latency",
-                "-s",
-            ])
-            .arg(&script)
-            .arg(&url)
-            .output()
-            .expect("run wrk");
-        let text = String::from_utf8_lossy(&output.stdout);
-        let pick = |prefix: &str| {
-            text.lines()
-                .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
-                .unwrap_or_else(|| "?".into())
+        let Some(run) = server::wrk(connections, &SCRIPT.replace("TOKEN", &token), &url) else {
+            println!("skipped: wrk is not installed (apt-get install wrk)");
+            return;
         };
         println!(
             "POST /api/v1/submissions, {connections} connections: {} accepted/s, p50 {}, p90 {}, p99 {}, non-2xx: {}",
-            pick("Requests/sec:"),
-            pick("50%"),
-            pick("90%"),
-            pick("99%"),
-            pick("Non-2xx or 3xx responses:").replace('?', "0"),
+            run.rate, run.p50, run.p90, run.p99, run.failed
         );
         drain(&server, &token);
     }

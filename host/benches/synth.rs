@@ -109,3 +109,13 @@ pub fn data_file(records: u64) -> std::path::PathBuf {
     }
     path
 }
+
+/// `--records N` from the command line (default 1,000,000).
+pub fn records_arg() -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--records")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000)
+}

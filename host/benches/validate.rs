@@ -54,13 +54,7 @@ impl Sink for Render {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let records: u64 = args
-        .iter()
-        .position(|a| a == "--records")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1_000_000);
+    let records = synth::records_arg();
     let big = synth::data_file(records);
     let small = synth::data_file((records / 10).max(1));
     let size = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);

@@ -34,6 +34,18 @@ pub const EMBEDDED: Option<&[u8]> = Some(include_bytes!(concat!(
 #[cfg(not(embedded_module))]
 pub const EMBEDDED: Option<&[u8]> = None;
 
+/// The module at `path`, or the one built into this binary.
+pub fn module_bytes(path: Option<&Path>) -> Result<Vec<u8>> {
+    match path {
+        Some(path) => {
+            std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))
+        }
+        None => EMBEDDED.map(<[u8]>::to_vec).context(
+            "this binary was built without wasm/pkg; pass --module wasm/pkg/clinval_bg.wasm",
+        ),
+    }
+}
+
 /// The C ABI version this host speaks.
 const ABI_VERSION: u32 = 1;
 /// How often the epoch advances (the CPU bound's unit).

@@ -160,6 +160,7 @@ fn a_demo_submission_is_accepted_then_processed_with_its_scores() {
 
     let trial = project(&server, &token, "CT001");
     assert_eq!(trial["enrolledPatients"], 1);
+    assert_eq!(trial["enrollmentProgress"], 1.0 / 300.0);
     assert_eq!(trial["submissions"]["processed"], 1);
     assert_eq!(trial["startDate"], "2025-01-15");
 }

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use super::app::App;
 use super::batch::{self, Batch, Lines, RESPONSE_AHEAD, Spool};
-use super::body::BodyReader;
+use super::body::{BodyReader, media_type};
 use super::error::ApiError;
 use super::protocols::Entry;
 
@@ -118,12 +118,6 @@ async fn guard(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
 
 fn bad_query(rejection: QueryRejection) -> ApiError {
     ApiError::bad_request("bad_query", rejection.body_text())
-}
-
-fn media_type(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    Some(essence.to_ascii_lowercase())
 }
 
 fn unsupported(wanted: &str, headers: &HeaderMap) -> ApiError {

@@ -94,6 +94,13 @@ fn too_large(limit: u64) -> ApiError {
     )
 }
 
+/// The request's media type, lowercase, without parameters (`text/csv`).
+pub fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    Some(essence.to_ascii_lowercase())
+}
+
 /// A small JSON body (`Content-Type: application/json`, at most `limit`
 /// bytes) read whole and parsed into `T`.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
@@ -102,16 +109,7 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     limit: u64,
     timeout: Duration,
 ) -> Result<T, ApiError> {
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
+    let media = media_type(headers);
     if media.as_deref() != Some("application/json") {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -124,16 +124,7 @@ fn init_logging(format: LogFormat) {
 
 /// Loads the module and the protocols: everything a server needs.
 fn build_app(config: Config) -> Result<Arc<App>> {
-    let bytes = match &config.module {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))?
-        }
-        None => crate::wasm_host::EMBEDDED
-            .context(
-                "this binary was built without wasm/pkg; pass --module wasm/pkg/clinval_bg.wasm",
-            )?
-            .to_vec(),
-    };
+    let bytes = crate::wasm_host::module_bytes(config.module.as_deref())?;
     let limits = Limits {
         // One more for start-up and replacing a trapped instance.
         instances: config.workers + 1,

@@ -180,6 +180,8 @@ pub struct Project {
     pub target_enrollment: Option<u32>,
     /// Distinct patients with a processed submission.
     pub enrolled_patients: u64,
+    /// `enrolledPatients / targetEnrollment` (absent without a target).
+    pub enrollment_progress: Option<f64>,
     /// Submissions by status.
     pub submissions: StatusCounts,
     /// Created (RFC 3339).

@@ -276,6 +276,7 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
                     created_at: row.get(6)?,
                     updated_at: row.get(7)?,
                     enrolled_patients: 0,
+                    enrollment_progress: None,
                     submissions: StatusCounts::default(),
                 })
             },
@@ -290,6 +291,10 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
         |row| row.get(0),
     )?;
     project.enrolled_patients = u64::try_from(enrolled).unwrap_or(0);
+    project.enrollment_progress = project
+        .target_enrollment
+        .filter(|target| *target > 0)
+        .map(|target| project.enrolled_patients as f64 / f64::from(target));
     let mut counts = conn.prepare_cached(
         "SELECT status, COUNT(*) FROM submissions WHERE project_id = ?1 GROUP BY status",
     )?;

@@ -185,16 +185,7 @@ fn wasm_host(
     module: Option<&std::path::Path>,
     workers: usize,
 ) -> Result<crate::wasm_host::WasmHost> {
-    let bytes = match module {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))?
-        }
-        None => crate::wasm_host::EMBEDDED
-            .context(
-                "this binary was built without wasm/pkg; pass --module wasm/pkg/clinval_bg.wasm",
-            )?
-            .to_vec(),
-    };
+    let bytes = crate::wasm_host::module_bytes(module)?;
     let cache = crate::serve::default_cache_dir();
     let limits = crate::wasm_host::Limits {
         instances: u32::try_from(workers).unwrap_or(u32::MAX),
