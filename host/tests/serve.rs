@@ -706,3 +706,48 @@ fn the_web_demo_and_the_module_it_runs_are_served() {
         demo.demo_token.clone().unwrap().as_str()
     );
 }
+
+#[test]
+fn protocols_from_a_directory_are_served_and_bad_ones_stop_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("tests/fixtures/parity");
+    std::fs::copy(
+        fixtures.join("labs.protocol.json"),
+        dir.path().join("labs.json"),
+    )
+    .unwrap();
+    let server = Server::start(&["--protocols-dir", dir.path().to_str().unwrap()]);
+    let (_, _, body) = get(&server.url("/api/v1/protocols"));
+    assert!(
+        json(&body)["protocols"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "labs")
+    );
+    let url = server.url(&format!("/api/v1/batches?protocol=labs&as_of={AS_OF}"));
+    let csv = std::fs::read(fixtures.join("labs.csv")).unwrap();
+    let (status, _, body) = post(&url, "text/csv", &csv);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["protocol"]["name"], "labs");
+    drop(server);
+
+    std::fs::write(
+        dir.path().join("broken.json"),
+        r#"{"fields": [{"name": "a", "type": "integr"}]}"#,
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--protocols-dir"])
+        .arg(dir.path())
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.json") && stderr.contains("fields[0].type"),
+        "{stderr}"
+    );
+}

@@ -54,7 +54,7 @@ pub struct Protocols {
 #[derive(serde::Deserialize)]
 struct Described {
     name: String,
-    title: String,
+    title: Option<String>,
     version: Option<String>,
     fields: Vec<serde::de::IgnoredAny>,
 }
@@ -112,7 +112,7 @@ impl Protocols {
         }
         let entry = Entry {
             name: name.clone(),
-            title: info.title,
+            title: info.title.unwrap_or_else(|| name.clone()),
             version: info.version,
             sha256: hex(&Sha256::digest(document.as_bytes())),
             document: RawValue::from_string(document)
