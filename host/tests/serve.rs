@@ -326,6 +326,20 @@ fn batch_error_paths() {
     assert_eq!(get(&server.url("/healthz")).0, 200);
 }
 
+/// Rows in [`first_chunk`].
+const FIRST_ROWS: usize = 10_000;
+
+/// A CSV header and [`FIRST_ROWS`] valid rows: more than the server reads
+/// before it leases an instance (256 KiB).
+fn first_chunk() -> Vec<u8> {
+    let mut csv = String::from("id,name,age,visitDate,bp\n");
+    for i in 0..FIRST_ROWS {
+        csv.push_str(&format!("P{i},Ann Lee,40,2024-01-01,120/80\n"));
+    }
+    assert!(csv.len() > 256 * 1024);
+    csv.into_bytes()
+}
+
 fn url_path(url: &str) -> String {
     let rest = url.split_once("://").unwrap().1;
     rest[rest.find('/').unwrap()..].to_owned()
@@ -392,8 +406,7 @@ fn a_full_queue_answers_503_with_retry_after() {
     let server = Server::start(&["--workers", "1", "--queue", "0", "--retry-after", "3"]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
     let mut slow = Upload::start(&server.address, &path);
-    slow.send(b"id,name,age,visitDate,bp\nP1,Ann,40,2024-01-01,120/80\n")
-        .unwrap();
+    slow.send(&first_chunk()).unwrap();
     server.wait_for_metric("clinval_pool_busy", 1.0);
 
     let busy = post(&server.url(&path), "text/csv", &demo_csv());
@@ -405,7 +418,10 @@ fn a_full_queue_answers_503_with_retry_after() {
 
     let (status, body) = slow.finish();
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"records\":1"), "{body}");
+    assert!(
+        body.contains(&format!("\"records\":{FIRST_ROWS}")),
+        "{body}"
+    );
     server.wait_for_metric("clinval_pool_busy", 0.0);
     assert_eq!(post(&server.url(&path), "text/csv", &demo_csv()).0, 200);
 }
@@ -415,8 +431,7 @@ fn a_queued_request_is_served_when_an_instance_frees() {
     let server = Server::start(&["--workers", "1", "--queue", "4"]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
     let mut slow = Upload::start(&server.address, &path);
-    slow.send(b"id,name,age,visitDate,bp\nP1,Ann,40,2024-01-01,120/80\n")
-        .unwrap();
+    slow.send(&first_chunk()).unwrap();
     server.wait_for_metric("clinval_pool_busy", 1.0);
     let url = server.url(&path);
     let waiting = std::thread::spawn(move || post(&url, "text/csv", &demo_csv()));
@@ -428,14 +443,23 @@ fn a_queued_request_is_served_when_an_instance_frees() {
 }
 
 #[test]
-fn a_stalled_body_times_out_and_frees_its_instance() {
+fn a_slow_or_stalled_body_holds_no_instance_for_long() {
     let server = Server::start(&["--workers", "1", "--body-timeout", "1"]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
+    // Slow to start: no instance is taken, others are served meanwhile.
     let mut slow = Upload::start(&server.address, &path);
     slow.send(b"id,name,age,visitDate,bp\n").unwrap();
+    assert_eq!(post(&server.url(&path), "text/csv", &demo_csv()).0, 200);
+    assert_eq!(server.metric("clinval_pool_busy"), 0.0);
     let (status, body) = slow.answer();
     assert_eq!(status, 408, "{body}");
     assert!(body.contains("body_timeout"), "{body}");
+
+    // Stalled after its first chunk: it had an instance, which comes back.
+    let mut stalled = Upload::start(&server.address, &path);
+    stalled.send(&first_chunk()).unwrap();
+    let (status, body) = stalled.answer();
+    assert_eq!(status, 408, "{body}");
     server.wait_for_metric("clinval_pool_busy", 0.0);
     assert_eq!(post(&server.url(&path), "text/csv", &demo_csv()).0, 200);
 }
@@ -583,8 +607,7 @@ fn sigterm_lets_in_flight_work_finish_then_exits() {
     let mut server = Server::start(&[]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
     let mut slow = Upload::start(&server.address, &path);
-    slow.send(b"id,name,age,visitDate,bp\nP1,Ann,40,2024-01-01,120/80\n")
-        .unwrap();
+    slow.send(&first_chunk()).unwrap();
     server.wait_for_metric("clinval_pool_busy", 1.0);
     let pid = server.child.id().to_string();
     assert!(
@@ -600,10 +623,13 @@ fn sigterm_lets_in_flight_work_finish_then_exits() {
         assert!(Instant::now() < deadline, "still accepting after SIGTERM");
         std::thread::sleep(Duration::from_millis(20));
     }
-    slow.send(b"P2,Bob,50,2024-01-02,121/80\n").unwrap();
+    slow.send(b"P-last,Bob,50,2024-01-02,121/80\n").unwrap();
     let (status, body) = slow.finish();
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"records\":2"), "{body}");
+    assert!(
+        body.contains(&format!("\"records\":{}", FIRST_ROWS + 1)),
+        "{body}"
+    );
     let exit = server.child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
 }

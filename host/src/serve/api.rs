@@ -17,7 +17,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tracing::Instrument;
 
 use super::app::App;
-use super::batch::{self, Batch, Lines, RESPONSE_AHEAD, Spool};
+use super::batch::{self, Batch, Lines, RESPONSE_AHEAD, Spool, Upload};
 use super::body::{BodyReader, media_type};
 use super::error::ApiError;
 use super::protocols::Entry;
@@ -271,6 +271,9 @@ pub async fn batches(
         app.config.body_limit,
         app.config.body_timeout,
     )?;
+    // The first chunk before an instance: a slow start holds no worker.
+    let mut upload = Upload::new(reader);
+    upload.fill().await?;
     let mut lease = app
         .pool
         .acquire()
@@ -297,7 +300,7 @@ pub async fn batches(
                     options,
                     format,
                 };
-                let (lines, result) = batch::run(&mut lease, batch, reader, Lines::new(tx)).await;
+                let (lines, result) = batch::run(&mut lease, batch, upload, Lines::new(tx)).await;
                 drop(lease);
                 let last = match result {
                     Ok(summary) => {
@@ -323,7 +326,7 @@ pub async fn batches(
     }
 
     let spool = Spool::new().map_err(spool_error)?;
-    let (spool, result) = batch::run(&mut lease, batch, reader, spool).await;
+    let (spool, result) = batch::run(&mut lease, batch, upload, spool).await;
     drop(lease);
     let summary = result?;
     app.metrics.count_summary(&summary);

@@ -49,13 +49,44 @@ pub struct Batch<'a> {
     pub format: &'static str,
 }
 
-/// Runs `batch` on `lease` over `body`, writing to `sink`; returns the
-/// summary and the sink. On any error the instance is discarded (its
-/// batch is left half-done).
+/// An upload, read ahead by up to one feed chunk. A request reads its
+/// first chunk (or its whole body, if smaller) before it leases an
+/// instance, so a client that is slow to start holds no worker.
+pub struct Upload {
+    body: BodyReader,
+    pending: Vec<u8>,
+    ended: bool,
+}
+
+impl Upload {
+    /// Nothing read yet.
+    pub fn new(body: BodyReader) -> Upload {
+        Upload {
+            body,
+            pending: Vec::with_capacity(FEED_CHUNK),
+            ended: false,
+        }
+    }
+
+    /// Reads until a feed chunk is buffered or the body has ended.
+    pub async fn fill(&mut self) -> Result<(), ApiError> {
+        while !self.ended && self.pending.len() < FEED_CHUNK {
+            match self.body.next().await? {
+                Some(data) => self.pending.extend_from_slice(&data),
+                None => self.ended = true,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs `batch` on `lease` over `upload` (already filled once), writing
+/// to `sink`; returns the summary and the sink. On any error the instance
+/// is discarded (its batch is left half-done).
 pub async fn run<S: Sink>(
     lease: &mut Lease,
     batch: Batch<'_>,
-    mut body: BodyReader,
+    mut upload: Upload,
     sink: S,
 ) -> (S, Result<Summary, ApiError>) {
     let (key, protocol, options, format) = (
@@ -74,30 +105,18 @@ pub async fn run<S: Sink>(
         Ok(handle) => handle,
         Err(error) => return (sink, Err(ApiError::from_call(error))),
     };
-    let mut state = (sink, Vec::with_capacity(FEED_CHUNK));
+    let mut sink = sink;
     loop {
-        let piece = match body.next().await {
-            Ok(piece) => piece,
-            Err(error) => {
-                lease.discard();
-                return (state.0, Err(error));
-            }
-        };
-        let last = piece.is_none();
-        if let Some(data) = &piece {
-            state.1.extend_from_slice(data);
-        }
-        if !last && state.1.len() < FEED_CHUNK {
-            continue;
-        }
-        let (returned, fed) = lease
-            .run(state, move |worker, (sink, chunk)| {
+        let last = upload.ended;
+        let chunk = std::mem::take(&mut upload.pending);
+        let ((returned, chunk), fed) = lease
+            .run((sink, chunk), move |worker, (sink, chunk)| {
                 let mut summary = None;
                 if !chunk.is_empty() {
                     let events = worker.client.feed(handle, chunk)?;
-                    chunk.clear();
                     absorb(&events, sink)?;
                 }
+                chunk.clear();
                 if last {
                     let events = worker.client.finish(handle)?;
                     summary = absorb(&events, sink)?;
@@ -105,18 +124,23 @@ pub async fn run<S: Sink>(
                 Ok(summary)
             })
             .await;
-        state = returned;
+        sink = returned;
+        upload.pending = chunk; // its capacity, for the next piece
         match fed {
-            Ok(Some(summary)) => return (state.0, Ok(summary)),
+            Ok(Some(summary)) => return (sink, Ok(summary)),
             Ok(None) if !last => {}
             Ok(None) => {
                 let error = CallError::Trap(anyhow!("the module gave no summary"));
-                return (state.0, Err(ApiError::from_call(error)));
+                return (sink, Err(ApiError::from_call(error)));
             }
             Err(error) => {
                 lease.discard();
-                return (state.0, Err(ApiError::from_call(error)));
+                return (sink, Err(ApiError::from_call(error)));
             }
+        }
+        if let Err(error) = upload.fill().await {
+            lease.discard();
+            return (sink, Err(error));
         }
     }
 }
