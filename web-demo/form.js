@@ -166,8 +166,9 @@ function check(field) {
 }
 
 function showMessage(name, message) {
+  const wrapper = document.querySelector(`[data-field="${CSS.escape(name)}"]`);
+  if (!wrapper) return; // not a question of this form
   $(`msg-${name}`).textContent = message;
-  const wrapper = document.querySelector(`[data-field="${name}"]`);
   for (const input of wrapper.querySelectorAll('input, textarea')) {
     if (message) input.setAttribute('aria-invalid', 'true');
     else input.removeAttribute('aria-invalid');
