@@ -109,9 +109,7 @@ impl Run {
 /// With `protect_validation`, the validation endpoints need `read`.
 async fn guard(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
     if app.config.protect_validation {
-        app.tokens
-            .authorize(app.store.as_ref(), headers, crate::store::Scope::Read)
-            .await?;
+        app.authorize(headers, crate::store::Scope::Read).await?;
     }
     Ok(())
 }

@@ -68,6 +68,17 @@ pub struct App {
 }
 
 impl App {
+    /// The caller's token, if it allows `scope` (401 / 403 otherwise).
+    pub async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        scope: crate::store::Scope,
+    ) -> Result<crate::store::TokenInfo, ApiError> {
+        self.tokens
+            .authorize(self.store.as_ref(), headers, scope)
+            .await
+    }
+
     /// Marks the server as shutting down (readyz answers 503).
     pub fn stop_ready(&self) {
         self.ready.store(false, Ordering::Relaxed);

@@ -20,9 +20,7 @@ const PROJECT_LIMIT: u64 = 64 * 1024;
 
 /// `GET /api/v1/projects`.
 pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    app.tokens
-        .authorize(app.store.as_ref(), &headers, Scope::Read)
-        .await?;
+    app.authorize(&headers, Scope::Read).await?;
     let projects = app.store.projects().await.map_err(storage)?;
     Ok(axum::Json(serde_json::json!({ "projects": projects })).into_response())
 }
@@ -33,9 +31,7 @@ pub async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.tokens
-        .authorize(app.store.as_ref(), &headers, Scope::Read)
-        .await?;
+    app.authorize(&headers, Scope::Read).await?;
     let project = app.store.project(id.clone()).await.map_err(storage)?;
     Ok(axum::Json(project.ok_or_else(|| unknown_project(&id))?).into_response())
 }
@@ -46,9 +42,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    app.tokens
-        .authorize(app.store.as_ref(), &headers, Scope::Admin)
-        .await?;
+    app.authorize(&headers, Scope::Admin).await?;
     let project: NewProject =
         read_json(body, &headers, PROJECT_LIMIT, app.config.body_timeout).await?;
     check_id(&project.id)?;
@@ -87,9 +81,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    app.tokens
-        .authorize(app.store.as_ref(), &headers, Scope::Admin)
-        .await?;
+    app.authorize(&headers, Scope::Admin).await?;
     let patch: ProjectPatch =
         read_json(body, &headers, PROJECT_LIMIT, app.config.body_timeout).await?;
     check_fields(

@@ -57,10 +57,7 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let token = app
-        .tokens
-        .authorize(app.store.as_ref(), &headers, Scope::Submit)
-        .await?;
+    let token = app.authorize(&headers, Scope::Submit).await?;
     let key = idempotency_key(&headers)?;
     let doc: SubmissionDoc =
         read_json(body, &headers, SUBMISSION_LIMIT, app.config.body_timeout).await?;
@@ -187,9 +184,7 @@ pub async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.tokens
-        .authorize(app.store.as_ref(), &headers, Scope::Read)
-        .await?;
+    app.authorize(&headers, Scope::Read).await?;
     let submission = app.store.submission(id.clone()).await.map_err(storage)?;
     let submission = submission.ok_or_else(|| {
         ApiError::new(
