@@ -101,7 +101,12 @@ fn resolve(args: Args) -> Result<Config> {
         Some(path) => Settings::from_file(path)?,
         None => Settings::default(),
     };
-    args.settings.or(file).resolve()
+    let mut settings = args.settings.or(file);
+    if args.demo && settings.log_format.is_none() {
+        // A person is watching a demo: readable lines, unless asked otherwise.
+        settings.log_format = Some(LogFormat::Text);
+    }
+    settings.resolve()
 }
 
 fn init_logging(format: LogFormat) {
@@ -187,6 +192,9 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         protocols = app.protocols.names().len(),
         "listening"
     );
+    if demo {
+        println!("demo: open http://{address}/ (the ePRO form) and http://{address}/batch.html");
+    }
     let router = app::with_layers(app::routes(), Arc::clone(&app));
     let (stop, stopping) = watch::channel(false);
     let workers = processor::start(&app, stopping);
