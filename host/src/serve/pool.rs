@@ -184,10 +184,8 @@ impl Lease {
         });
         let (worker, state, result) = match task.await {
             Ok(done) => done,
-            Err(error) => {
-                // The state went down with the task; nothing to give back.
-                std::panic::resume_unwind(error.into_panic_or_message())
-            }
+            // The state went down with the task; nothing to give back.
+            Err(error) => std::panic::resume_unwind(panic_payload(error)),
         };
         self.settle(worker, &result);
         (state, result)
@@ -237,18 +235,12 @@ impl Lease {
     }
 }
 
-/// A panic in a blocking task is carried to the request's task, where the
-/// panic layer turns it into a 500.
-trait IntoPanic {
-    fn into_panic_or_message(self) -> Box<dyn std::any::Any + Send>;
-}
-
-impl IntoPanic for tokio::task::JoinError {
-    fn into_panic_or_message(self) -> Box<dyn std::any::Any + Send> {
-        match self.try_into_panic() {
-            Ok(payload) => payload,
-            Err(error) => Box::new(error.to_string()),
-        }
+/// What a failed blocking task carries back: its panic, resumed in the
+/// request's task where the panic layer turns it into a 500.
+fn panic_payload(error: tokio::task::JoinError) -> Box<dyn std::any::Any + Send> {
+    match error.try_into_panic() {
+        Ok(payload) => payload,
+        Err(error) => Box::new(error.to_string()),
     }
 }
 
