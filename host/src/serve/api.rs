@@ -279,7 +279,7 @@ pub async fn batches(
         .map_err(|_| ApiError::busy(app.config.retry_after))?;
     let batch = Batch {
         key: run.key(),
-        protocol: &run.protocol.source,
+        protocol: run.protocol.source.clone(),
         options: run.options.clone(),
         format,
     };
@@ -287,17 +287,9 @@ pub async fn batches(
 
     if stream {
         let (tx, rx) = mpsc::channel(RESPONSE_AHEAD);
-        let source = run.protocol.source.clone();
         let app = Arc::clone(&app);
-        let (key, options) = (batch.key, batch.options);
         tokio::spawn(
             async move {
-                let batch = Batch {
-                    key,
-                    protocol: &source,
-                    options,
-                    format,
-                };
                 let (lines, result) = batch::run(&mut lease, batch, upload, Lines::new(tx)).await;
                 drop(lease);
                 let last = match result {

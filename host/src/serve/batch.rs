@@ -38,11 +38,11 @@ pub trait Sink: Send + 'static {
 }
 
 /// A batch to run: the validator key, the protocol and options.
-pub struct Batch<'a> {
+pub struct Batch {
     /// Names the validator in the instance's cache.
     pub key: String,
     /// The protocol source (built-in name or document).
-    pub protocol: &'a str,
+    pub protocol: String,
     /// The module's options (`asOf`, `lang`, `includeValid`).
     pub options: serde_json::Value,
     /// `csv`, `json` or `ndjson`.
@@ -85,16 +85,16 @@ impl Upload {
 /// is discarded (its batch is left half-done).
 pub async fn run<S: Sink>(
     lease: &mut Lease,
-    batch: Batch<'_>,
+    batch: Batch,
     mut upload: Upload,
     sink: S,
 ) -> (S, Result<Summary, ApiError>) {
-    let (key, protocol, options, format) = (
-        batch.key,
-        batch.protocol.to_owned(),
-        batch.options,
-        batch.format,
-    );
+    let Batch {
+        key,
+        protocol,
+        options,
+        format,
+    } = batch;
     let (sink, started) = lease
         .run(sink, move |worker: &mut Worker, _| {
             let validator = worker.validator(&key, &protocol, &options)?;
