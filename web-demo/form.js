@@ -63,7 +63,7 @@ function buildForm() {
         input.setAttribute('aria-describedby', msgId);
         input.addEventListener('change', () => answer(field, value, true));
         const text = document.createElement('span');
-        text.textContent = key ? t(state.lang, key) : value;
+        text.textContent = key ? t(state.lang, key) : (field.enumTitles?.[state.lang]?.[value] ?? value);
         if (key) text.dataset.i18n = key;
         label.append(input, text);
         group.append(label);
@@ -114,9 +114,14 @@ function buildForm() {
   }
 }
 
+/** A protocol text in the page's language, if the protocol has it. */
+function localTitle(item) {
+  return item.titles?.[state.lang] ?? item.title;
+}
+
 function labelText(field) {
   const span = document.createElement('span');
-  span.textContent = field.title;
+  span.textContent = localTitle(field);
   if (!field.required) return span;
   const star = document.createElement('span');
   star.className = 'req';
@@ -300,7 +305,7 @@ function receipt(id) {
 function showScores(scores) {
   const list = $('scores');
   list.replaceChildren();
-  const titles = Object.fromEntries((state.validator.protocol().scores ?? []).map((s) => [s.name, s.title]));
+  const titles = Object.fromEntries((state.validator.protocol().scores ?? []).map((s) => [s.name, localTitle(s)]));
   for (const [name, value] of Object.entries(scores)) {
     const dt = document.createElement('dt');
     dt.textContent = titles[name] ?? name;

@@ -49,6 +49,10 @@ export interface FieldInfo {
   pattern?: string;
   enum?: string[];
   example?: unknown;
+  /** The title in other languages, by language tag ("zh-CN"). */
+  titles?: Record<string, string>;
+  /** Labels of the `enum` values in other languages: tag → value → label. */
+  enumTitles?: Record<string, Record<string, string>>;
 }
 
 /** The protocol a validator runs. */
@@ -65,6 +69,7 @@ export interface ProtocolInfo {
 export interface ScoreInfo {
   name: string;
   title: string;
+  titles?: Record<string, string>;
   description?: string;
 }
 

@@ -55,6 +55,9 @@ test('an invalid answer shows the module\'s message as it is typed, with no requ
   await page.selectOption('#lang', 'zh-CN');
   await page.fill('#f-pain', '12');
   assert.match(await page.textContent('#msg-pain'), /[\u4e00-\u9fff]/);
+  // Questions and choices in Chinese too, from the protocol's `titles`.
+  assert.match(await page.textContent('label[for="f-pain"]'), /疼痛/);
+  assert.match(await page.textContent('[data-field="sleepQuality"] .choices'), /很好.*很差/);
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
   assert.deepEqual(requests, []);
   assert.deepEqual(errors, []);

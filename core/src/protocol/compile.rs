@@ -356,6 +356,8 @@ fn compile_field(
     let mut field = Field {
         name: doc.name.clone(),
         title: doc.title.clone(),
+        titles: compile_titles(&format!("{path}.titles"), &doc.titles)?,
+        enum_titles: BTreeMap::new(),
         description: doc.description.clone(),
         example: doc.example.clone(),
         aliases: doc.aliases.clone(),
@@ -384,7 +386,33 @@ fn compile_field(
             &field,
         )?);
     }
+    for (lang, labels) in &doc.enum_titles {
+        let at = format!("{path}.enumTitles.{lang}");
+        let labels = compile_titles(&at, labels)?;
+        let allowed = field.allowed.as_deref().unwrap_or_default();
+        if let Some(stray) = labels.keys().find(|value| !allowed.contains(value)) {
+            return Err(key_error(
+                format!("{at}.{stray}"),
+                "not one of the field's `enum` values",
+            ));
+        }
+        field.enum_titles.insert(lang.clone(), labels);
+    }
     Ok(field)
+}
+
+/// Checks a map of texts by language tag (or value): none empty.
+pub(super) fn compile_titles(
+    path: &str,
+    titles: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ProtocolError> {
+    if let Some((key, _)) = titles
+        .iter()
+        .find(|(key, text)| key.trim().is_empty() || text.trim().is_empty())
+    {
+        return Err(key_error(format!("{path}.{key}"), "an empty key or text"));
+    }
+    Ok(titles.clone())
 }
 
 fn compile_kind(path: &str, type_name: &str, doc: &FieldDoc) -> Result<FieldKind, ProtocolError> {

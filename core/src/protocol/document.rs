@@ -57,6 +57,10 @@ pub(super) struct FieldDoc {
     pub false_values: Option<Vec<String>>,
     // clinval's own keys.
     #[serde(default)]
+    pub titles: BTreeMap<String, String>,
+    #[serde(default)]
+    pub enum_titles: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default)]
     pub aliases: Vec<String>,
     #[serde(default)]
     pub collapse_whitespace: bool,
@@ -115,6 +119,8 @@ pub(super) struct RuleDoc {
 pub(super) struct ScoreDoc {
     pub name: String,
     pub title: Option<String>,
+    #[serde(default)]
+    pub titles: BTreeMap<String, String>,
     pub description: Option<String>,
     pub terms: Vec<TermDoc>,
 }

@@ -11,7 +11,7 @@ mod document;
 mod key_path;
 mod score;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -87,6 +87,9 @@ pub struct Protocol {
     source: Arc<str>,
 }
 
+/// Texts by key (a language tag, or an allowed value).
+pub type Titles = BTreeMap<String, String>;
+
 /// An issue code: stable, machine-readable, set by the protocol.
 pub type Code = Arc<str>;
 
@@ -140,6 +143,12 @@ pub struct FieldInfo {
     pub name: String,
     /// Label (the name when the protocol gives no title).
     pub title: String,
+    /// The label in other languages, by language tag.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub titles: Titles,
+    /// Labels of the allowed values in other languages: tag → value → label.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub enum_titles: BTreeMap<String, Titles>,
     /// Help text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -218,6 +227,8 @@ impl Field {
         FieldInfo {
             name: self.name.clone(),
             title: self.title.clone().unwrap_or_else(|| self.name.clone()),
+            titles: self.titles.clone(),
+            enum_titles: self.enum_titles.clone(),
             description: self.description.clone(),
             kind: self.kind.type_name(),
             required: self.required,
@@ -241,6 +252,10 @@ pub struct Field {
     pub name: String,
     /// Human label.
     pub title: Option<String>,
+    /// The label in other languages, by language tag (`zh-CN`).
+    pub titles: Titles,
+    /// Labels of the allowed values in other languages: tag → value → label.
+    pub enum_titles: BTreeMap<String, Titles>,
     /// Longer help text.
     pub description: Option<String>,
     /// An example value, as the document gives it (for forms and docs).

@@ -18,6 +18,8 @@ pub struct Score {
     pub name: String,
     /// Human label.
     pub title: Option<String>,
+    /// The label in other languages, by language tag.
+    pub titles: super::Titles,
     /// What it measures.
     pub description: Option<String>,
     terms: Vec<Term>,
@@ -38,6 +40,9 @@ pub struct ScoreInfo {
     pub name: String,
     /// Label (the name when the protocol gives no title).
     pub title: String,
+    /// The label in other languages, by language tag.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub titles: super::Titles,
     /// What it measures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -64,6 +69,7 @@ impl Score {
         ScoreInfo {
             name: self.name.clone(),
             title: self.title.clone().unwrap_or_else(|| self.name.clone()),
+            titles: self.titles.clone(),
             description: self.description.clone(),
         }
     }
@@ -160,6 +166,7 @@ pub(super) fn compile_score(
     Ok(Score {
         name: doc.name.clone(),
         title: doc.title.clone(),
+        titles: super::compile::compile_titles(&format!("{path}.titles"), &doc.titles)?,
         description: doc.description.clone(),
         terms,
     })

@@ -261,3 +261,40 @@ mod scores {
         }
     }
 }
+
+#[test]
+fn titles_in_other_languages_are_carried_to_forms_and_checked() {
+    let diary = Protocol::builtin("epro-daily").unwrap();
+    let fields = diary.describe();
+    let sleep = fields.iter().find(|f| f.name == "sleepQuality").unwrap();
+    assert_eq!(sleep.titles["zh-CN"], "您昨晚睡得怎么样？");
+    assert_eq!(sleep.enum_titles["zh-CN"]["very poor"], "很差");
+    let json = serde_json::to_value(sleep).unwrap();
+    assert_eq!(json["enumTitles"]["zh-CN"]["good"], "好");
+    assert!(
+        serde_json::to_value(&fields[5])
+            .unwrap()
+            .get("enumTitles")
+            .is_none()
+    );
+    assert_eq!(
+        diary.describe_scores()[0].titles["zh-CN"],
+        "症状负担（0–30）"
+    );
+
+    let stray = r#"{"fields": [{"name": "s", "constraints": {"enum": ["a"]},
+                    "enumTitles": {"zh-CN": {"b": "乙"}}}]}"#;
+    assert!(
+        refusal(stray).contains("`fields[0].enumTitles.zh-CN.b`"),
+        "{}",
+        refusal(stray)
+    );
+    let no_enum = r#"{"fields": [{"name": "s", "enumTitles": {"zh-CN": {"a": "甲"}}}]}"#;
+    assert!(refusal(no_enum).contains("enumTitles.zh-CN.a"));
+    let empty = r#"{"fields": [{"name": "s", "titles": {"zh-CN": " "}}]}"#;
+    assert!(
+        refusal(empty).contains("`fields[0].titles.zh-CN`"),
+        "{}",
+        refusal(empty)
+    );
+}
