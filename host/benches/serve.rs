@@ -30,15 +30,12 @@ const RUNS: usize = 3;
 const AS_OF: &str = "2025-06-30";
 
 fn main() {
-    let records = synth::records_arg();
-    let big = synth::data_file(records);
-    let small = synth::data_file((records / 10).max(1));
-    let size = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "input: {} ({records} records, {:.1} MB)",
-        big.display(),
-        size as f64 / 1e6
-    );
+    let synth::Inputs {
+        records,
+        big,
+        small,
+        ..
+    } = synth::inputs();
 
     let cli = best(|| run_cli(&big));
     let cli_rate = records as f64 / cli.as_secs_f64();

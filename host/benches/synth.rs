@@ -4,6 +4,8 @@
 //! spread over every issue code, several date forms, full-width digits,
 //! quoted names; written streaming, so any size takes constant memory.
 
+#![allow(dead_code, reason = "each benchmark uses part of this")]
+
 use std::io::{self, Write};
 
 /// A small xorshift generator: fast, seedable, the same stream everywhere.
@@ -110,8 +112,40 @@ pub fn data_file(records: u64) -> std::path::PathBuf {
     path
 }
 
+/// A benchmark's input files.
+pub struct Inputs {
+    /// Records in `big`.
+    pub records: u64,
+    /// Bytes of `big`.
+    pub size: u64,
+    /// `records` records.
+    pub big: std::path::PathBuf,
+    /// A tenth of them.
+    pub small: std::path::PathBuf,
+}
+
+/// `--records N` (default 1,000,000) records and a tenth of them, written
+/// once; the big file is described on stdout.
+pub fn inputs() -> Inputs {
+    let records = records_arg();
+    let big = data_file(records);
+    let small = data_file((records / 10).max(1));
+    let size = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "input: {} ({records} records, {:.1} MB)",
+        big.display(),
+        size as f64 / 1e6
+    );
+    Inputs {
+        records,
+        size,
+        big,
+        small,
+    }
+}
+
 /// `--records N` from the command line (default 1,000,000).
-pub fn records_arg() -> u64 {
+fn records_arg() -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == "--records")

@@ -54,15 +54,12 @@ impl Sink for Render {
 }
 
 fn main() {
-    let records = synth::records_arg();
-    let big = synth::data_file(records);
-    let small = synth::data_file((records / 10).max(1));
-    let size = std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "input: {} ({records} records, {:.1} MB)",
-        big.display(),
-        size as f64 / 1e6
-    );
+    let synth::Inputs {
+        records,
+        size,
+        big,
+        small,
+    } = synth::inputs();
 
     // The binary first, while this process is small: a child's peak RSS
     // counts the pages it shares with this process before exec.

@@ -165,7 +165,7 @@ pub async fn validate(
         ));
     }
     let verdict = check_record(&app, &run.protocol, run.options, &record).await?;
-    count_verdict(&app, &verdict);
+    Verdict::parse(&verdict)?.count(&app);
     Ok(json_response(StatusCode::OK, verdict))
 }
 
@@ -199,26 +199,40 @@ pub fn record_options(as_of: &str, lang: Lang) -> serde_json::Value {
     serde_json::json!({ "asOf": as_of, "lang": lang.tag(), "includeValid": false })
 }
 
-/// Counts one record's verdict in the metrics.
-pub fn count_verdict(app: &App, verdict: &[u8]) {
-    #[derive(Deserialize)]
-    struct Verdict {
-        issues: Vec<Coded>,
+/// The part of a record verdict (RecordVerdict JSON) the server reads.
+#[derive(Debug, Deserialize)]
+pub struct Verdict {
+    /// No issue.
+    pub valid: bool,
+    /// The issues (FieldIssue objects).
+    pub issues: Vec<serde_json::Value>,
+    /// The scores of a valid record.
+    pub scores: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl Verdict {
+    /// Reads the module's verdict.
+    pub fn parse(json: &[u8]) -> Result<Verdict, ApiError> {
+        serde_json::from_slice(json).map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "engine_failed",
+                "the module's verdict could not be read",
+            )
+        })
     }
-    #[derive(Deserialize)]
-    struct Coded {
-        code: String,
-    }
-    let mut summary = clinval_core::Summary {
-        records: 1,
-        ..Default::default()
-    };
-    if let Ok(verdict) = serde_json::from_slice::<Verdict>(verdict) {
-        for issue in verdict.issues {
-            *summary.by_code.entry(issue.code).or_default() += 1;
+
+    /// Counts this record and its issues by code in the metrics.
+    pub fn count(&self, app: &App) {
+        let mut summary = clinval_core::Summary {
+            records: 1,
+            ..Default::default()
+        };
+        for code in self.issues.iter().filter_map(|i| i["code"].as_str()) {
+            *summary.by_code.entry(code.to_owned()).or_default() += 1;
         }
+        app.metrics.count_summary(&summary);
     }
-    app.metrics.count_summary(&summary);
 }
 
 /// `POST /api/v1/batches`: a CSV, JSON or NDJSON body, streamed through

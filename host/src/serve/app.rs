@@ -62,7 +62,7 @@ pub struct App {
     /// Wakes the background workers when a submission arrives.
     pub work: Notify,
     /// The module's bytes (served to the web demo).
-    pub module_bytes: Arc<[u8]>,
+    pub module_bytes: bytes::Bytes,
     /// The demo token, under `--demo` (served to the web demo).
     pub demo_token: std::sync::OnceLock<String>,
 }

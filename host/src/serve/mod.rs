@@ -170,7 +170,7 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         store: Arc::new(store),
         tokens: TokenCache::default(),
         work: Notify::new(),
-        module_bytes: Arc::from(bytes),
+        module_bytes: bytes::Bytes::from(bytes),
         demo_token: std::sync::OnceLock::new(),
     }))
 }

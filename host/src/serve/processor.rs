@@ -15,10 +15,9 @@ use tokio::task::JoinHandle;
 
 use crate::store::{Job, JobEnd};
 
-use super::api::{record_options, validator_key};
+use super::api::{Verdict, record_options, validator_key};
 use super::app::App;
 use super::error::ApiError;
-use super::submissions::Verdict;
 
 /// Submissions one worker claims at a time.
 const CLAIM: usize = 32;

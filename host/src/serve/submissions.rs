@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 
 use crate::store::{NewSubmission, RECRUITING, Scope, StoreError};
 
-use super::api::{check_record, count_verdict, record_options};
+use super::api::{Verdict, check_record, record_options};
 use super::app::App;
 use super::body::read_json;
 use super::error::ApiError;
@@ -33,17 +33,6 @@ pub struct SubmissionDoc {
     patient_id: String,
     trial_id: String,
     report_data: Box<RawValue>,
-}
-
-/// The part of a record verdict a submission needs.
-#[derive(Debug, Deserialize)]
-pub struct Verdict {
-    /// No issue.
-    pub valid: bool,
-    /// The issues (FieldIssue objects).
-    pub issues: Vec<serde_json::Value>,
-    /// The scores of a valid record.
-    pub scores: Option<Box<RawValue>>,
 }
 
 fn unprocessable(code: &'static str, message: String) -> ApiError {
@@ -108,14 +97,8 @@ pub async fn submit(
         .to_string();
     let report = doc.report_data.get().as_bytes();
     let verdict = check_record(&app, &protocol, record_options(&today, Lang::En), report).await?;
-    count_verdict(&app, &verdict);
-    let verdict: Verdict = serde_json::from_slice(&verdict).map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "engine_failed",
-            "unreadable verdict",
-        )
-    })?;
+    let verdict = Verdict::parse(&verdict)?;
+    verdict.count(&app);
     if !verdict.valid {
         return Err(ApiError {
             extra: Some(("issues", serde_json::Value::Array(verdict.issues))),

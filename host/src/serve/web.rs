@@ -118,7 +118,7 @@ async fn glue() -> Response {
 }
 
 async fn module(State(app): State<Arc<App>>) -> Response {
-    page("application/wasm", app.module_bytes.to_vec())
+    page("application/wasm", app.module_bytes.clone())
 }
 
 /// `{"token", "trialId"}` for the pages, only under `--demo`.
