@@ -284,9 +284,10 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
         json.push(b'-');
     }
     json.extend_from_slice(&rest[zeros..]);
-    serde_json::from_slice::<f64>(&json)
-        .ok()
-        .filter(|x| x.is_finite())
+    match crate::raw_json::shape(&json) {
+        Ok(crate::raw_json::Shape::Number(x)) if x.is_finite() => Some(x),
+        _ => None,
+    }
 }
 
 /// `S/D` with 2–3 digits each; white space around `/` is allowed.

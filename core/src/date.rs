@@ -5,23 +5,18 @@
 //! `04/07/2022`, and must stay small in the wasm build.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
 
 /// One accepted way of writing a date (cleaned text, before an optional time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateForm {
     /// `YYYY-M-D`, `YYYY/M/D` or `YYYY.M.D` (month and day one or two digits).
-    #[serde(rename = "Y-M-D")]
     YearMonthDay,
     /// `YYYYMMDD`, eight digits.
-    #[serde(rename = "YYYYMMDD")]
     Compact,
     /// `YYYY年M月D日`.
-    #[serde(rename = "Y年M月D日")]
     Chinese,
     /// `A/B/YYYY`, `A.B.YYYY` or `A-B-YYYY`: day and month in either order,
     /// told apart by [`DayMonthOrder`].
-    #[serde(rename = "A/B/Y")]
     DayMonthYear,
 }
 
@@ -33,11 +28,20 @@ impl DateForm {
         DateForm::Chinese,
         DateForm::DayMonthYear,
     ];
+
+    /// The form's name in protocols' `dateForms`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DateForm::YearMonthDay => "Y-M-D",
+            DateForm::Compact => "YYYYMMDD",
+            DateForm::Chinese => "Y年M月D日",
+            DateForm::DayMonthYear => "A/B/Y",
+        }
+    }
 }
 
 /// How `A/B/YYYY` is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DayMonthOrder {
     /// If A > 12 it is day/month; if B > 12 month/day; if A = B either way;
     /// otherwise the date is ambiguous.

@@ -35,6 +35,7 @@ pub mod issue;
 mod key_index;
 pub mod pattern;
 pub mod protocol;
+pub mod raw_json;
 pub mod reader;
 pub mod report;
 pub mod session;

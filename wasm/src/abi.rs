@@ -130,13 +130,7 @@ impl State {
     pub fn validator_new(&mut self, protocol: &[u8], options: &[u8]) -> i32 {
         let created = (|| {
             let protocol = text(protocol, "protocol")?;
-            let options: OptionsDoc = if options.iter().all(u8::is_ascii_whitespace) {
-                OptionsDoc::default()
-            } else {
-                serde_json::from_slice(options)
-                    .map_err(|e| EngineError::Argument(format!("options: {e}")))?
-            };
-            Engine::new(&protocol, options, None)
+            Engine::new(&protocol, OptionsDoc::from_json(options)?, None)
         })();
         match created {
             Ok(engine) => {

@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use clinval_core::protocol::{FieldInfo, ScoreInfo, builtin_names};
+use clinval_core::raw_json::{Shape, json_kind, shape};
 use clinval_core::report::{FieldIssue, RecordVerdict};
 use clinval_core::{
     Format, InputError, IssueLine, Lang, Options, Outcome, Protocol, ProtocolError, RawValue,
     RecordJson, Session, Sink, Summary, Validator, Warning,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue as RawJson;
 
 /// Why a call could not be answered.
@@ -49,18 +50,72 @@ impl EngineError {
 }
 
 /// Run options as hosts give them (JSON / JS object).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Default)]
 pub struct OptionsDoc {
     /// `YYYY-MM-DD`; dates after it are in the future.
     pub as_of: Option<String>,
     /// `en` (default) or `zh-CN`.
     pub lang: Option<String>,
     /// Batches also return the cleaned valid records.
-    #[serde(default)]
     pub include_valid: bool,
     /// Largest record accepted, in bytes.
     pub max_record_bytes: Option<usize>,
+}
+
+/// The keys of the options object.
+const OPTION_KEYS: [&str; 4] = ["asOf", "lang", "includeValid", "maxRecordBytes"];
+
+impl OptionsDoc {
+    /// Reads an options object (empty or blank text: the defaults). An
+    /// unknown key is refused (a typo such as `asof` must not pass), so are
+    /// a repeated key and a value of the wrong kind; `null` is a key left out.
+    pub fn from_json(json: &[u8]) -> Result<OptionsDoc, EngineError> {
+        let mut options = OptionsDoc::default();
+        if json.iter().all(u8::is_ascii_whitespace) {
+            return Ok(options);
+        }
+        let refuse = |message: String| EngineError::Argument(format!("options: {message}"));
+        let entries = match shape(json) {
+            Ok(Shape::Object(entries)) => entries,
+            Ok(_) => return Err(refuse("expected a JSON object".into())),
+            Err(e) => return Err(refuse(e.to_string())),
+        };
+        let mut seen = Vec::new();
+        for (key, value) in entries {
+            let Some(&key) = OPTION_KEYS.iter().find(|k| **k == key) else {
+                return Err(refuse(format!(
+                    "unknown field `{key}`; known: {}",
+                    OPTION_KEYS.join(", ")
+                )));
+            };
+            if seen.contains(&key) {
+                return Err(refuse(format!("`{key}` is given twice")));
+            }
+            seen.push(key);
+            let wrong = |what: &str| {
+                refuse(format!(
+                    "`{key}` expects {what}, not {}",
+                    json_kind(value.get())
+                ))
+            };
+            match (key, shape(value.get().as_bytes())) {
+                (_, Ok(Shape::Null)) => {}
+                ("asOf", Ok(Shape::Text(text))) => options.as_of = Some(text.into_owned()),
+                ("lang", Ok(Shape::Text(text))) => options.lang = Some(text.into_owned()),
+                ("includeValid", Ok(Shape::Bool(on))) => options.include_valid = on,
+                ("maxRecordBytes", _) => {
+                    let bytes = value
+                        .get()
+                        .parse()
+                        .map_err(|_| wrong("a whole number of bytes"))?;
+                    options.max_record_bytes = Some(bytes);
+                }
+                ("includeValid", _) => return Err(wrong("true or false")),
+                _ => return Err(wrong("a string")),
+            }
+        }
+        Ok(options)
+    }
 }
 
 /// Facts about the module, for `version()` / `clinval_info`.

@@ -201,11 +201,10 @@ impl Validator {
         protocol: &str,
         #[wasm_bindgen(unchecked_param_type = "ValidatorOptions")] options: JsValue,
     ) -> Result<Validator, JsError> {
-        let options: OptionsDoc = if options.is_undefined() || options.is_null() {
+        let options = if options.is_undefined() || options.is_null() {
             OptionsDoc::default()
         } else {
-            serde_json::from_str(&stringify(&options)?)
-                .map_err(|e| JsError::new(&format!("options: {e}")))?
+            OptionsDoc::from_json(stringify(&options)?.as_bytes()).map_err(js_error)?
         };
         let engine = Engine::new(protocol, options, today()).map_err(js_error)?;
         Ok(Validator { engine })
@@ -226,8 +225,8 @@ impl Validator {
         value: JsValue,
     ) -> Result<JsValue, JsError> {
         let json = stringify(&value)?;
-        let value: &RawJson =
-            serde_json::from_str(&json).map_err(|e| JsError::new(&format!("value: {e}")))?;
+        let value: &RawJson = serde_json::from_slice(json.as_bytes())
+            .map_err(|e| JsError::new(&format!("value: {e}")))?;
         to_js(
             &self
                 .engine

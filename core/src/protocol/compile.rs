@@ -3,11 +3,11 @@
 //! Every refusal names the key (`fields[2].constraints.pattern`) and says
 //! what is wrong, so a data manager can fix a protocol without reading code.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::document::{Document, FieldDoc, Json, RangeDoc, RuleDoc};
-use super::key_path::key_path_at;
+use super::document::{FieldDoc, Json, RangeDoc, RuleDoc, read};
 use super::score::compile_score;
 use super::{
     Code, CompareOp, CompareRule, DateLimit, Field, FieldCodes, FieldKind, Limit, Pattern,
@@ -40,6 +40,20 @@ const FIELD_CODE_KEYS: [&str; 11] = [
     "implausible",
 ];
 
+/// `read` of each item with its index, up to the first refusal. A loop,
+/// where `collect::<Result<Vec<_>, _>>()` made an iterator adapter per call
+/// site that LLVM copied whole: 40 KB of the wasm module.
+pub(super) fn each<I, T>(
+    items: impl IntoIterator<Item = I>,
+    mut read: impl FnMut(usize, I) -> Result<T, ProtocolError>,
+) -> Result<Vec<T>, ProtocolError> {
+    let mut read_all = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        read_all.push(read(i, item)?);
+    }
+    Ok(read_all)
+}
+
 pub(super) fn key_error(path: impl Into<String>, message: impl Into<String>) -> ProtocolError {
     ProtocolError::Key {
         path: path.into(),
@@ -48,18 +62,15 @@ pub(super) fn key_error(path: impl Into<String>, message: impl Into<String>) -> 
 }
 
 pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
-    let doc = parse(text)?;
+    let doc = read(text)?;
     if doc.fields.is_empty() {
         return Err(key_error("fields", "a protocol needs at least one field"));
     }
     check_code_keys("codes", &doc.codes, &TABLE_CODE_KEYS)?;
     let table_missing = doc.missing_values.clone().unwrap_or_default();
-    let fields = doc
-        .fields
-        .iter()
-        .enumerate()
-        .map(|(i, f)| compile_field(&format!("fields[{i}]"), f, &table_missing))
-        .collect::<Result<Vec<_>, _>>()?;
+    let fields = each(&doc.fields, |i, f| {
+        compile_field(&format!("fields[{i}]"), f, &table_missing)
+    })?;
     let columns = index_columns(&doc.fields)?;
     let by_name = |path: &str, name: &str| {
         fields
@@ -72,20 +83,9 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
     };
 
     let mut keys = Vec::new();
-    if let Some(primary) = &doc.primary_key {
-        let names = match serde_json::from_slice::<String>(primary.get().as_bytes()) {
-            Ok(name) => vec![name],
-            Err(_) => {
-                serde_json::from_slice::<Vec<String>>(primary.get().as_bytes()).map_err(|_| {
-                    key_error(
-                        "primaryKey",
-                        "expected a field name or a list of field names",
-                    )
-                })?
-            }
-        };
+    if let Some(names) = &doc.primary_key {
         keys.push(UniqueKey {
-            fields: compile_key("primaryKey", &names, &by_name)?,
+            fields: compile_key("primaryKey", names, &by_name)?,
             code: table_code("primaryKey", "duplicate"),
         });
     }
@@ -95,18 +95,12 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
             code: table_code("uniqueKeys", "duplicate"),
         });
     }
-    let rules = doc
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(r, rule)| compile_rule(&format!("rules[{r}]"), rule, &fields, &by_name))
-        .collect::<Result<Vec<_>, _>>()?;
-    let scores = doc
-        .scores
-        .iter()
-        .enumerate()
-        .map(|(s, score)| compile_score(&format!("scores[{s}]"), score, &fields, &by_name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rules = each(&doc.rules, |r, rule| {
+        compile_rule(&format!("rules[{r}]"), rule, &fields, &by_name)
+    })?;
+    let scores = each(&doc.scores, |s, score| {
+        compile_score(&format!("scores[{s}]"), score, &fields, &by_name)
+    })?;
     if let Some(twice) = scores.iter().enumerate().find(|(s, score)| {
         scores[..*s]
             .iter()
@@ -131,29 +125,6 @@ pub(super) fn compile(text: &str) -> Result<Protocol, ProtocolError> {
         columns,
         source: Arc::from(text),
     })
-}
-
-fn parse(text: &str) -> Result<Document, ProtocolError> {
-    serde_json::from_slice(text.as_bytes()).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            ProtocolError::Syntax {
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            }
-        } else {
-            let path = key_path_at(text, e.line(), e.column());
-            key_error(path, strip_position(&e.to_string()))
-        }
-    })
-}
-
-/// serde_json appends " at line L column C"; the key path says more.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 fn check_code_keys(
@@ -218,11 +189,7 @@ fn compile_key(
     if names.is_empty() {
         return Err(key_error(path, "a key needs at least one field"));
     }
-    names
-        .iter()
-        .enumerate()
-        .map(|(k, name)| by_name(&format!("{path}[{k}]"), name))
-        .collect()
+    each(names, |k, name| by_name(&format!("{path}[{k}]"), name))
 }
 
 fn compile_rule(
@@ -619,7 +586,7 @@ fn date_limit(
 
 /// The string a JSON value holds, if it is a string.
 fn json_string(json: &Json) -> Option<String> {
-    serde_json::from_slice(json.get().as_bytes()).ok()
+    crate::raw_json::string(json.get().as_bytes()).map(Cow::into_owned)
 }
 
 /// Compiles a protocol pattern, anchored at both ends as Table Schema says.
@@ -634,26 +601,22 @@ fn compile_enum(path: &str, values: &[Json], field: &Field) -> Result<Vec<String
     if values.is_empty() {
         return Err(key_error(path, "list at least one allowed value"));
     }
-    values
-        .iter()
-        .enumerate()
-        .map(|(k, v)| {
-            let text = match v.get().as_bytes().first() {
-                Some(b'"') => json_string(v).unwrap_or_default(),
-                Some(b'{' | b'[' | b'n') | None => {
-                    return Err(key_error(
-                        format!("{path}[{k}]"),
-                        format!("expected a string, number or boolean, found {}", v.get()),
-                    ));
-                }
-                _ => v.get().to_owned(),
-            };
-            crate::check::canonical(field, &text).ok_or_else(|| {
-                key_error(
+    each(values, |k, v| {
+        let text = match v.get().as_bytes().first() {
+            Some(b'"') => json_string(v).unwrap_or_default(),
+            Some(b'{' | b'[' | b'n') | None => {
+                return Err(key_error(
                     format!("{path}[{k}]"),
-                    format!("`{text}` is not a valid {}", field.kind.type_name()),
-                )
-            })
+                    format!("expected a string, number or boolean, found {}", v.get()),
+                ));
+            }
+            _ => v.get().to_owned(),
+        };
+        crate::check::canonical(field, &text).ok_or_else(|| {
+            key_error(
+                format!("{path}[{k}]"),
+                format!("`{text}` is not a valid {}", field.kind.type_name()),
+            )
         })
-        .collect()
+    })
 }

@@ -8,7 +8,6 @@
 
 mod compile;
 mod document;
-mod key_path;
 mod score;
 
 use std::collections::{BTreeMap, HashMap};

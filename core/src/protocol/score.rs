@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::compile::key_error;
+use super::compile::{each, key_error};
 use super::document::ScoreDoc;
 use super::{Field, FieldKind, ProtocolError};
 use crate::Value;
@@ -107,62 +107,55 @@ pub(super) fn compile_score(
             "a score needs at least one term",
         ));
     }
-    let terms = doc
-        .terms
-        .iter()
-        .enumerate()
-        .map(|(t, term)| {
-            let at = format!("{path}.terms[{t}]");
-            let field = by_name(&format!("{at}.field"), &term.field)?;
-            let weight = term.weight.unwrap_or(1.0);
-            if !weight.is_finite() {
-                return Err(key_error(format!("{at}.weight"), "must be a finite number"));
-            }
-            let kind = &fields[field].kind;
-            let values = match (&term.values, kind) {
-                (Some(values), FieldKind::String) => {
-                    if values.values().any(|v| !v.is_finite()) {
-                        return Err(key_error(
-                            format!("{at}.values"),
-                            "points must be finite numbers",
-                        ));
-                    }
-                    Some(values.clone().into_iter().collect())
-                }
-                (
-                    None,
-                    FieldKind::Integer { .. }
-                    | FieldKind::Number { .. }
-                    | FieldKind::Boolean { .. },
-                ) => None,
-                (Some(_), _) => {
+    let terms = each(&doc.terms, |t, term| {
+        let at = format!("{path}.terms[{t}]");
+        let field = by_name(&format!("{at}.field"), &term.field)?;
+        let weight = term.weight.unwrap_or(1.0);
+        if !weight.is_finite() {
+            return Err(key_error(format!("{at}.weight"), "must be a finite number"));
+        }
+        let kind = &fields[field].kind;
+        let values = match (&term.values, kind) {
+            (Some(values), FieldKind::String) => {
+                if values.values().any(|v| !v.is_finite()) {
                     return Err(key_error(
                         format!("{at}.values"),
-                        format!(
-                            "only a string field's values can be given points; `{}` is {}",
-                            term.field,
-                            kind.type_name()
-                        ),
+                        "points must be finite numbers",
                     ));
                 }
-                (None, _) => {
-                    return Err(key_error(
-                        at,
-                        format!(
-                            "`{}` is a {} field: give its values points with `values`",
-                            term.field,
-                            kind.type_name()
-                        ),
-                    ));
-                }
-            };
-            Ok(Term {
-                field,
-                weight,
-                values,
-            })
+                Some(values.clone().into_iter().collect())
+            }
+            (
+                None,
+                FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean { .. },
+            ) => None,
+            (Some(_), _) => {
+                return Err(key_error(
+                    format!("{at}.values"),
+                    format!(
+                        "only a string field's values can be given points; `{}` is {}",
+                        term.field,
+                        kind.type_name()
+                    ),
+                ));
+            }
+            (None, _) => {
+                return Err(key_error(
+                    at,
+                    format!(
+                        "`{}` is a {} field: give its values points with `values`",
+                        term.field,
+                        kind.type_name()
+                    ),
+                ));
+            }
+        };
+        Ok(Term {
+            field,
+            weight,
+            values,
         })
-        .collect::<Result<Vec<_>, _>>()?;
+    })?;
     Ok(Score {
         name: doc.name.clone(),
         title: doc.title.clone(),

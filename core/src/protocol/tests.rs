@@ -2,6 +2,7 @@
 //! that name the key.
 
 use super::*;
+use crate::date::{DateForm, DayMonthOrder};
 
 fn refusal(doc: &str) -> String {
     Protocol::from_json(doc).unwrap_err().to_string()
@@ -53,6 +54,83 @@ fn a_plain_table_schema_is_a_protocol() {
     assert_eq!(p.fields[1].missing_values, ["", "NA"]);
 }
 
+/// Every key of the format is read into the protocol; `null` is the same
+/// as leaving an optional key out.
+#[test]
+fn every_key_is_read() {
+    let p = Protocol::from_json(
+        r#"{
+          "$schema": null, "name": "all", "title": "All keys", "description": "d",
+          "version": "2", "missingValues": ["-"], "uniqueKeys": [["b", "c"]],
+          "primaryKey": ["a"], "codes": {"malformedRow": "bad_row"},
+          "fields": [
+            {"name": "a", "title": null, "type": "integer", "example": 1.50,
+             "aliases": ["A1"], "typePattern": "[0-9]+", "missingValues": ["?"],
+             "constraints": {"required": true, "unique": false, "exclusiveMinimum": 0,
+                             "maximum": 9, "minLength": null, "enum": [1, "2", 3]},
+             "codes": {"minimum": "too_low"}},
+            {"name": "b", "type": "date", "dateForms": ["A/B/Y", "Y年M月D日"],
+             "dayMonthOrder": "dayFirst", "allowTime": true,
+             "constraints": {"minimum": "2020-01-01", "exclusiveMaximum": "$asOf"}},
+            {"name": "c", "type": "boolean", "trueValues": ["y"], "falseValues": ["n"]},
+            {"name": "d", "collapseWhitespace": true, "titles": {"zh-CN": "丁"},
+             "constraints": {"pattern": "x+", "minLength": 1, "maxLength": 3,
+                             "enum": ["x", "xx"]},
+             "enumTitles": {"zh-CN": {"x": "一"}}},
+            {"name": "e", "type": "bloodPressure",
+             "constraints": {"systolic": {"minimum": 60, "maximum": 250},
+                             "diastolic": {"minimum": 30, "maximum": 150}}},
+            {"name": "f", "type": "number", "format": "default"},
+            {"name": "g", "type": "date", "format": "any"}
+          ],
+          "rules": [{"field": "b", "op": "<=", "other": "g", "code": "order",
+                     "description": "b first"}],
+          "scores": [{"name": "s", "title": "S", "titles": {"zh-CN": "分"},
+                      "description": "sum", "terms": [{"field": "a", "weight": 2},
+                      {"field": "d", "values": {"x": 1, "xx": 2}}, {"field": "c"}]}]
+        }"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.title.as_deref(), p.version.as_deref()),
+        ("all", Some("All keys"), Some("2"))
+    );
+    assert_eq!(&*p.malformed_code, "bad_row");
+    assert_eq!(p.keys.len(), 2);
+    let [a, b, c, d, e, ..] = &p.fields[..] else {
+        panic!("seven fields")
+    };
+    assert_eq!(a.title, None);
+    assert_eq!(a.example.as_ref().map(|j| j.get()), Some("1.50"));
+    assert_eq!(a.missing_values, ["?"]);
+    assert!(a.required && !a.unique);
+    assert_eq!(
+        a.allowed.as_deref(),
+        Some(&["1".to_owned(), "2".into(), "3".into()][..])
+    );
+    assert_eq!(&*a.codes.minimum, "too_low");
+    assert_eq!(p.column("a1"), Some(0));
+    let FieldKind::Date { syntax, .. } = &b.kind else {
+        panic!("b is a date")
+    };
+    assert_eq!(syntax.forms, [DateForm::DayMonthYear, DateForm::Chinese]);
+    assert_eq!(syntax.order, DayMonthOrder::DayFirst);
+    assert!(syntax.allow_time);
+    assert!(matches!(&c.kind, FieldKind::Boolean { true_values, .. } if true_values == &["y"]));
+    assert_eq!((d.min_length, d.max_length), (Some(1), Some(3)));
+    assert!(d.collapse_whitespace && d.pattern.is_some());
+    assert_eq!(d.enum_titles["zh-CN"]["x"], "一");
+    assert!(matches!(
+        e.kind,
+        FieldKind::BloodPressure {
+            systolic: (60, 250),
+            diastolic: (30, 150)
+        }
+    ));
+    assert_eq!(p.rules[0].description.as_deref(), Some("b first"));
+    assert_eq!(p.scores[0].titles["zh-CN"], "分");
+}
+
 #[test]
 fn unknown_builtin() {
     assert_eq!(
@@ -82,7 +160,7 @@ fn refusals_name_the_key() {
         ),
         (
             r#"{"fields": [{"name": "a", "constraints": {"maxLenght": 3}}]}"#,
-            "protocol key `fields[0].constraints.maxLenght`: unknown field `maxLenght`",
+            "protocol key `fields[0].constraints.maxLenght`: unknown key `maxLenght`; known keys: required, unique, minLength, maxLength,",
         ),
         (
             r#"{"fields": [{"name": "a", "type": "datetime"}]}"#,
@@ -149,7 +227,59 @@ fn refusals_name_the_key() {
         ),
         (
             r#"{"fields": [{"name": "a", "type": "date", "dateForms": ["D/M/Y"]}]}"#,
-            "protocol key `fields[0].dateForms[0]`: unknown variant `D/M/Y`",
+            "protocol key `fields[0].dateForms[0]`: `D/M/Y` is not a date form (Y-M-D, YYYYMMDD, Y年M月D日, A/B/Y)",
+        ),
+        (
+            r#"[{"name": "a"}]"#,
+            "protocol key `(document)`: expected a JSON object, found an array",
+        ),
+        (
+            r#"{"name": "x"}"#,
+            "protocol key `fields`: this key is required",
+        ),
+        (
+            r#"{"fields": [{"title": "A"}]}"#,
+            "protocol key `fields[0].name`: this key is required in `fields[0]`",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "constraints": {"maxLength": 3, "maxLength": 4}}]}"#,
+            "protocol key `fields[0].constraints.maxLength`: this key is given twice",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "titles": {"zh-CN": "甲", "zh-CN": "乙"}}]}"#,
+            "protocol key `fields[0].titles.zh-CN`: this key is given twice",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "constraints": {"maxLength": "3"}}]}"#,
+            "protocol key `fields[0].constraints.maxLength`: expected a whole number of 0 or more, found a string",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "constraints": {"required": 1}}]}"#,
+            "protocol key `fields[0].constraints.required`: expected true or false, found a number",
+        ),
+        (
+            r#"{"fields": [{"name": 7}]}"#,
+            "protocol key `fields[0].name`: expected a string, found a number",
+        ),
+        (
+            r#"{"fields": {"name": "a"}}"#,
+            "protocol key `fields`: expected a list, found an object",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "dayMonthOrder": "yearFirst", "type": "date"}]}"#,
+            "protocol key `fields[0].dayMonthOrder`: `yearFirst` is not one of infer, dayFirst, monthFirst",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "bloodPressure", "constraints": {"systolic": {"minimum": 50}}}]}"#,
+            "protocol key `fields[0].constraints.systolic.maximum`: this key is required",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "rules": [{"field": "a", "op": "<", "code": "x"}]}"#,
+            "protocol key `rules[0].other`: this key is required",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "scores": [{"name": "s", "terms": [{"field": "a", "weight": "2"}]}]}"#,
+            "protocol key `scores[0].terms[0].weight`: expected a number, found a string",
         ),
     ];
     for (doc, expected) in cases {

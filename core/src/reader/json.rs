@@ -8,10 +8,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue as JsonRaw;
 
 use super::{Emit, InputError};
@@ -19,6 +17,7 @@ use crate::check::RawValue;
 use crate::clean::header_key;
 use crate::issue::Detail;
 use crate::protocol::Protocol;
+use crate::raw_json::{Shape, json_kind, shape, string};
 use crate::validator::RecordInput;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,20 +241,15 @@ pub(crate) fn json_record<'a>(
         line,
         ..RecordInput::default()
     };
-    let first = bytes.iter().copied().find(|b| !b.is_ascii_whitespace());
-    if first != Some(b'{') {
-        input.malformed = Some(match serde_json::from_slice::<&JsonRaw>(bytes) {
-            Ok(raw) => Detail::NotObject {
-                found: json_kind(raw.get()),
-            },
-            Err(e) => Detail::BadJson {
-                message: e.to_string(),
-            },
-        });
-        return input;
-    }
-    let entries = match serde_json::from_slice::<Entries<'a>>(bytes) {
-        Ok(entries) => entries.0,
+    let entries = match shape(bytes) {
+        Ok(Shape::Object(entries)) => entries,
+        Ok(_) => {
+            let text = String::from_utf8_lossy(bytes);
+            input.malformed = Some(Detail::NotObject {
+                found: json_kind(&text),
+            });
+            return input;
+        }
         Err(e) => {
             input.malformed = Some(Detail::BadJson {
                 message: e.to_string(),
@@ -286,17 +280,6 @@ pub(crate) fn json_record<'a>(
     input
 }
 
-fn json_kind(text: &str) -> &'static str {
-    match text.as_bytes().first() {
-        Some(b'[') => "an array",
-        Some(b'"') => "a string",
-        Some(b't' | b'f') => "a boolean",
-        Some(b'n') => "null",
-        Some(b'{') => "an object",
-        _ => "a number",
-    }
-}
-
 /// A JSON value (as written) as the engine's raw value.
 pub fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
     let text = raw.get();
@@ -306,9 +289,9 @@ pub fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
         Some(b'"') if !text.contains('\\') => {
             RawValue::Text(Cow::Borrowed(&text[1..text.len() - 1]))
         }
-        Some(b'"') => match serde_json::from_slice::<String>(text.as_bytes()) {
-            Ok(s) => RawValue::Text(Cow::Owned(s)),
-            Err(_) => RawValue::Compound("string"),
+        Some(b'"') => match string(text.as_bytes()) {
+            Some(s) => RawValue::Text(s),
+            None => RawValue::Compound("string"),
         },
         Some(b't') => RawValue::Bool(true),
         Some(b'f') => RawValue::Bool(false),
@@ -316,50 +299,5 @@ pub fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
         Some(b'{') => RawValue::Compound("object"),
         Some(b'[') => RawValue::Compound("array"),
         _ => RawValue::Number(text),
-    }
-}
-
-/// An object's entries in document order, keys borrowed where possible.
-struct Entries<'a>(Vec<(Cow<'a, str>, &'a JsonRaw)>);
-
-impl<'de> Deserialize<'de> for Entries<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor;
-        impl<'de> Visitor<'de> for EntriesVisitor {
-            type Value = Entries<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Entries<'de>, M::Error> {
-                let mut entries = Vec::new();
-                while let Some((key, value)) = map.next_entry::<Key<'de>, &'de JsonRaw>()? {
-                    entries.push((key.0, value));
-                }
-                Ok(Entries(entries))
-            }
-        }
-        d.deserialize_map(EntriesVisitor)
-    }
-}
-
-/// A key that borrows from the input unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
     }
 }
