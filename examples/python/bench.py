@@ -2,8 +2,9 @@
 
     python examples/python/bench.py wasm/pkg/clinval_bg.wasm target/bench-data/patients-1000000.csv
 
-(`cargo bench -p clinval-host --bench validate` writes that file and prints
-the native figure to compare with: "engine + C ABI events (native)".)
+(`cargo bench -p clinval-host --bench validate` writes that file;
+`cargo bench -p clinval-host --bench abi` compares the module in wasmtime
+with the same engine natively, docs/benchmarks.md.)
 Feeds 256 KiB chunks and copies each result out of guest memory, as a host
 must; parsing the results' JSON in Python is timed separately, since that
 is the host language's cost, not the module's.

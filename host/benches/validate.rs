@@ -92,13 +92,6 @@ fn main() {
         run_session(&big, &protocol, &options, &mut sink)
     });
     report("engine + JSON output (1 core)", records, size, rendered);
-    let events = best(|| abi_events(&big));
-    report(
-        "engine + C ABI events (native, 1 core)",
-        records,
-        size,
-        events,
-    );
 }
 
 fn run_session(
@@ -118,27 +111,6 @@ fn run_session(
         &mut |_| {},
     )
     .expect("valid input");
-    start.elapsed()
-}
-
-/// What the module's C ABI does per chunk (the engine layer, issues as
-/// Events JSON), natively: the baseline for the wasm throughput.
-fn abi_events(path: &Path) -> Duration {
-    use clinval_wasm::engine::{Engine, OptionsDoc};
-    let options = OptionsDoc {
-        as_of: Some("2025-06-30".into()),
-        ..OptionsDoc::default()
-    };
-    let engine = Engine::new("patient", options, None).expect("engine");
-    let bytes = std::fs::read(path).expect("read data file");
-    let start = Instant::now();
-    let mut batch = engine.batch("csv").expect("batch");
-    let mut out = Vec::new();
-    for chunk in bytes.chunks(256 * 1024) {
-        out.clear();
-        let _ = serde_json::to_writer(&mut out, &batch.feed(chunk).expect("valid input"));
-    }
-    let _ = serde_json::to_writer(&mut out, &batch.finish().expect("valid input"));
     start.elapsed()
 }
 

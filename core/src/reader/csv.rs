@@ -39,8 +39,9 @@ pub(crate) struct CsvReader {
     ends: Vec<usize>,
     out_len: usize,
     ends_len: usize,
-    /// `\n` characters consumed so far.
-    newlines: u64,
+    /// `\n` characters in the blank lines skipped between records; csv-core
+    /// counts the others (`Reader::line`), so bytes are not scanned twice.
+    skipped_newlines: u64,
     /// Between records (blank lines are skipped here, counting lines).
     at_start: bool,
     record_line: u64,
@@ -57,7 +58,7 @@ impl CsvReader {
             ends: vec![0; 64],
             out_len: 0,
             ends_len: 0,
-            newlines: 0,
+            skipped_newlines: 0,
             at_start: true,
             record_line: 1,
             header: None,
@@ -73,16 +74,16 @@ impl CsvReader {
                     .iter()
                     .position(|&b| b != b'\n' && b != b'\r')
                     .unwrap_or(input.len());
-                self.newlines += count_newlines(&input[..skip]);
+                self.skipped_newlines += count_newlines(&input[..skip]);
                 input = &input[skip..];
                 if input.is_empty() {
                     return Ok(());
                 }
                 self.at_start = false;
-                self.record_line = self.newlines + 1;
+                // csv-core's line starts at 1 and counts the `\n`s it read.
+                self.record_line = self.skipped_newlines + self.reader.line();
             }
             let (result, read) = self.step(input)?;
-            self.newlines += count_newlines(&input[..read]);
             input = &input[read..];
             match result {
                 ReadRecordResult::InputEmpty | ReadRecordResult::End => return Ok(()),

@@ -7,7 +7,7 @@
 //! 1. `cargo build -p clinval-wasm --target wasm32-unknown-unknown --profile wasm-release`;
 //! 2. wasm-bindgen (the library, at the crate's exact version) → ES module
 //!    glue `clinval.js`, `clinval.d.ts`, `clinval_bg.wasm`;
-//! 3. `wasm-opt -Os` from npm's binaryen (Debian's binaryen 108 breaks
+//! 3. `wasm-opt -O3` from npm's binaryen (Debian's binaryen 108 breaks
 //!    wasm-bindgen tables at runtime); names and producers stripped there,
 //!    not earlier (`strip = true` would drop the target-features section
 //!    wasm-bindgen reads);
@@ -106,7 +106,7 @@ fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// `wasm-opt -Os` in place, installing npm's binaryen first if needed.
+/// `wasm-opt -O3` in place, installing npm's binaryen first if needed.
 fn optimise(wasm_dir: &Path, module: &Path) -> Result<()> {
     let wasm_opt = wasm_dir.join("node_modules/.bin/wasm-opt");
     if !wasm_opt.exists() {
@@ -117,7 +117,7 @@ fn optimise(wasm_dir: &Path, module: &Path) -> Result<()> {
     let optimised = module.with_extension("opt.wasm");
     run(Command::new(&wasm_opt)
         .arg(module)
-        .args(["-Os", "--strip-debug", "--strip-producers"])
+        .args(["-O3", "--strip-debug", "--strip-producers"])
         // The features rustc's wasm32 target emits by default.
         .args([
             "--enable-bulk-memory",
