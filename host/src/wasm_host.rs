@@ -266,6 +266,11 @@ pub enum CallError {
     /// The call trapped or ran out of time; drop this client.
     #[error("the module failed: {0}")]
     Trap(#[from] anyhow::Error),
+    /// The host could not keep what the module returned (a batch report
+    /// could not be written, e.g. the disk is full). Not the module's
+    /// failure: it is not counted as one, and the instance is sound.
+    #[error("cannot write the report: {0}")]
+    Report(std::io::Error),
 }
 
 impl CallError {
@@ -275,7 +280,7 @@ impl CallError {
             CallError::Trap(error) => {
                 error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
             }
-            CallError::Refused { .. } => false,
+            CallError::Refused { .. } | CallError::Report(_) => false,
         }
     }
 }

@@ -149,7 +149,10 @@ pub async fn run<S: Sink>(
 fn absorb(json: &[u8], sink: &mut impl Sink) -> Result<Option<Summary>, CallError> {
     let events: Events<'_> = serde_json::from_slice(json)
         .map_err(|e| CallError::Trap(anyhow!("unreadable result from the module: {e}")))?;
-    let io = |e: std::io::Error| CallError::Trap(anyhow!("writing the report: {e}"));
+    let io = |e: std::io::Error| {
+        tracing::error!(error = %e, "cannot write a batch report");
+        CallError::Report(e)
+    };
     for issue in events.issues {
         sink.issue(issue.get()).map_err(io)?;
     }

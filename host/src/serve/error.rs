@@ -65,9 +65,19 @@ impl ApiError {
     }
 
     /// A module call's failure: refusals are the client's (4xx), traps and
-    /// timeouts are ours (500).
+    /// timeouts are ours (500); a report the server had no room for is 507.
     pub fn from_call(error: CallError) -> ApiError {
         match error {
+            CallError::Report(e) if e.kind() == std::io::ErrorKind::StorageFull => ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "the server has no room to write the report; retry later",
+            ),
+            CallError::Report(_) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "report_failed",
+                "the server could not write the report; the request was not completed",
+            ),
             CallError::Refused { code, message, .. } => match code.as_str() {
                 "input" => {
                     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
@@ -126,5 +136,25 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Error, ErrorKind};
+
+    use super::*;
+
+    #[test]
+    fn a_report_the_server_cannot_write_is_not_an_engine_failure() {
+        let full = ApiError::from_call(CallError::Report(Error::from(ErrorKind::StorageFull)));
+        assert_eq!(
+            (full.status.as_u16(), full.code),
+            (507, "insufficient_storage")
+        );
+        let other = ApiError::from_call(CallError::Report(Error::other("broken pipe")));
+        assert_eq!((other.status.as_u16(), other.code), (500, "report_failed"));
+        let trap = ApiError::from_call(CallError::Trap(anyhow::anyhow!("unreachable")));
+        assert_eq!(trap.code, "engine_failed");
     }
 }
