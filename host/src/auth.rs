@@ -40,6 +40,48 @@ pub async fn create(store: &dyn Store, scopes: Vec<Scope>, label: &str) -> Resul
     Ok(token)
 }
 
+/// The server's data directory, as every `clinval token` command takes it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataDir {
+    /// The server's data directory.
+    #[arg(
+        long = "data-dir",
+        env = "CLINVAL_DATA_DIR",
+        default_value = "clinval-data",
+        value_name = "DIR"
+    )]
+    path: PathBuf,
+}
+
+impl DataDir {
+    /// Runs `work` on the store in this directory; prints an error and
+    /// returns exit status 2 if it fails.
+    fn run<T>(
+        &self,
+        work: impl AsyncFnOnce(&SqliteStore) -> Result<T>,
+        done: impl FnOnce(T),
+    ) -> ExitCode {
+        let result = (|| -> Result<T> {
+            let store = SqliteStore::open(&self.path)
+                .with_context(|| format!("data dir {}", self.path.display()))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(work(&store))
+        })();
+        match result {
+            Ok(value) => {
+                done(value);
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("clinval: error: {error:#}");
+                ExitCode::from(2)
+            }
+        }
+    }
+}
+
 /// Arguments of `clinval token create`.
 #[derive(Debug, clap::Args)]
 pub struct CreateArgs {
@@ -47,14 +89,8 @@ pub struct CreateArgs {
     #[arg(long = "scope", required = true, value_name = "SCOPE")]
     scopes: Vec<Scope>,
 
-    /// The server's data directory.
-    #[arg(
-        long,
-        env = "CLINVAL_DATA_DIR",
-        default_value = "clinval-data",
-        value_name = "DIR"
-    )]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    data_dir: DataDir,
 
     /// A note kept with the token (who or what it is for).
     #[arg(long, default_value = "", value_name = "TEXT")]
@@ -63,29 +99,68 @@ pub struct CreateArgs {
 
 /// `clinval token create`: prints a new token once, on stdout.
 pub fn run_create(args: CreateArgs) -> ExitCode {
-    let made = (|| -> Result<String> {
-        let store = SqliteStore::open(&args.data_dir)
-            .with_context(|| format!("data dir {}", args.data_dir.display()))?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        runtime.block_on(create(&store, args.scopes.clone(), &args.label))
-    })();
-    match made {
-        Ok(token) => {
-            let scopes: Vec<&str> = args.scopes.iter().map(|s| s.name()).collect();
+    let scopes: Vec<&str> = args.scopes.iter().map(|s| s.name()).collect();
+    args.data_dir.run(
+        async |store| create(store, args.scopes.clone(), &args.label).await,
+        |token| {
             eprintln!(
                 "token with scopes {} (shown once; only its hash is stored):",
                 scopes.join(", ")
             );
             println!("{token}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("clinval: error: {error:#}");
-            ExitCode::from(2)
-        }
-    }
+        },
+    )
+}
+
+/// `clinval token list`: every token's id, scopes, dates and label (never
+/// the token itself: only its hash is stored).
+pub fn run_list(data_dir: DataDir) -> ExitCode {
+    data_dir.run(
+        async |store| Ok(store.tokens().await?),
+        |tokens| {
+            println!("id\tscopes\tcreated\trevoked\tlabel");
+            for t in tokens {
+                let scopes: Vec<&str> = t.scopes.iter().map(|s| s.name()).collect();
+                let revoked = t.revoked_at.as_deref().unwrap_or("-");
+                println!(
+                    "{}\t{}\t{}\t{revoked}\t{}",
+                    t.id,
+                    scopes.join(","),
+                    t.created_at,
+                    t.label
+                );
+            }
+        },
+    )
+}
+
+/// Arguments of `clinval token revoke`.
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// The token's id (`clinval token list`).
+    id: i64,
+
+    #[command(flatten)]
+    data_dir: DataDir,
+}
+
+/// `clinval token revoke`: the token stops working (within the server's
+/// `token_cache_ttl`); its submissions stay.
+pub fn run_revoke(args: RevokeArgs) -> ExitCode {
+    let id = args.id;
+    args.data_dir.run(
+        async |store| match store.revoke_token(id).await? {
+            Some(newly) => Ok(newly),
+            None => anyhow::bail!("no token has id {id} (see `clinval token list`)"),
+        },
+        |newly| {
+            if newly {
+                eprintln!("token {id} revoked");
+            } else {
+                eprintln!("token {id} was already revoked");
+            }
+        },
+    )
 }
 
 #[cfg(test)]

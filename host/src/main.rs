@@ -47,6 +47,11 @@ enum Command {
 enum TokenCommand {
     /// Create a token and print it once (only its hash is stored).
     Create(auth::CreateArgs),
+    /// List tokens: id, scopes, dates, label (never the token itself).
+    List(auth::DataDir),
+    /// Revoke a token by id: a running server refuses it within its
+    /// `token_cache_ttl`; submissions made with it stay.
+    Revoke(auth::RevokeArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,5 +60,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Serve(args) => serve::run(*args),
         Command::Token(TokenCommand::Create(args)) => auth::run_create(args),
+        Command::Token(TokenCommand::List(data_dir)) => auth::run_list(data_dir),
+        Command::Token(TokenCommand::Revoke(args)) => auth::run_revoke(args),
     }
 }

@@ -446,6 +446,67 @@ fn validation_endpoints_can_require_a_token() {
     assert_eq!(call("POST", &url, Some(&token), &[], Some(record)).0, 200);
 }
 
+/// Runs `clinval token ARGS --data-dir DATA`; its stdout and stderr.
+fn token_command(data: &Path, args: &[&str]) -> (String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .arg("token")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(output.status.success(), "{err}");
+    (out, err)
+}
+
+#[test]
+fn a_revoked_token_is_refused_within_the_cache_ttl() {
+    let server = Server::start(&["--demo", "--token-cache-ttl", "1"]);
+    let token = token_for(&server, &["submit", "read"]);
+    let body = submission("P-REV", "CT001", answers(2));
+    let (status, _, accepted) = submit(&server, &token, &body, None);
+    assert_eq!(status, 202, "{accepted}");
+
+    let (list, _) = token_command(server.data_dir(), &["list"]);
+    let line = list.lines().last().unwrap();
+    assert!(
+        line.contains("submit,read") && line.ends_with("\t-\t"),
+        "{list}"
+    );
+    assert!(!list.contains(&token), "a list never shows a token");
+    let token_id = id_of(&list);
+    let (_, said) = token_command(server.data_dir(), &["revoke", &token_id]);
+    assert!(said.contains("revoked"), "{said}");
+
+    std::thread::sleep(Duration::from_millis(1200));
+    let (status, _, refused) = submit(&server, &token, &body, None);
+    assert_eq!(status, 401, "{refused}");
+    assert_eq!(json(&refused)["error"]["code"], "unauthorized");
+    // What it submitted stays, and other tokens work on.
+    let demo = server.demo_token.clone().unwrap();
+    let id = json(&accepted)["submissionId"].as_str().unwrap().to_owned();
+    assert_eq!(wait_processed(&server, &demo, &id)["status"], "processed");
+    let (list, _) = token_command(server.data_dir(), &["list"]);
+    assert!(!list.lines().last().unwrap().contains("\t-\t"), "{list}");
+    let (_, again) = token_command(server.data_dir(), &["revoke", &token_id]);
+    assert!(again.contains("already revoked"), "{again}");
+}
+
+/// The id of the last token a `clinval token list` shows.
+fn id_of(list: &str) -> String {
+    list.lines()
+        .last()
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn unfinished_work_resumes_after_a_restart() {
     let data = tempfile::tempdir().unwrap();

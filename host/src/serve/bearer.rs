@@ -1,9 +1,12 @@
 //! Bearer tokens on requests: 401 without a known token, 403 without the
-//! scope. Known tokens are cached in memory (tokens cannot be changed once
-//! made; unknown ones are not cached, so guessing costs no memory).
+//! scope. Known tokens are cached in memory for `token_cache_ttl`, so most
+//! requests do not ask the store, and a token revoked by `clinval token
+//! revoke` (another process) is refused at most that long after. Unknown
+//! tokens are not cached, so guessing costs no memory.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode, header};
 
@@ -11,11 +14,22 @@ use crate::store::{Scope, Store, TokenInfo};
 
 use super::error::ApiError;
 
-/// Tokens already seen, by hash.
-#[derive(Debug, Default)]
-pub struct TokenCache(RwLock<HashMap<[u8; 32], TokenInfo>>);
+/// Tokens already seen, by hash, with when the store last confirmed them.
+#[derive(Debug)]
+pub struct TokenCache {
+    ttl: Duration,
+    seen: RwLock<HashMap<[u8; 32], (TokenInfo, Instant)>>,
+}
 
 impl TokenCache {
+    /// A cache that trusts a confirmed token for `ttl`.
+    pub fn new(ttl: Duration) -> TokenCache {
+        TokenCache {
+            ttl,
+            seen: RwLock::default(),
+        }
+    }
+
     /// The caller's token if it allows `scope`.
     pub async fn authorize(
         &self,
@@ -32,7 +46,13 @@ impl TokenCache {
             })
             .ok_or_else(|| ApiError::unauthorized("send a token: Authorization: Bearer <token>"))?;
         let digest = crate::auth::hash(token);
-        let cached = self.0.read().ok().and_then(|map| map.get(&digest).cloned());
+        let fresh =
+            |(info, at): &(TokenInfo, Instant)| (at.elapsed() < self.ttl).then(|| info.clone());
+        let cached = self
+            .seen
+            .read()
+            .ok()
+            .and_then(|map| map.get(&digest).and_then(fresh));
         let info = match cached {
             Some(info) => info,
             None => {
@@ -44,10 +64,13 @@ impl TokenCache {
                         "try again",
                     )
                 })?;
-                let info = found.ok_or_else(|| ApiError::unauthorized("the token is not valid"))?;
-                if let Ok(mut map) = self.0.write() {
-                    map.insert(digest, info.clone());
-                }
+                // The map holds no invariant a panic could break.
+                let mut map = self.seen.write().unwrap_or_else(PoisonError::into_inner);
+                let Some(info) = found else {
+                    map.remove(&digest); // revoked: forget it now
+                    return Err(ApiError::unauthorized("the token is not valid"));
+                };
+                map.insert(digest, (info.clone(), Instant::now()));
                 info
             }
         };

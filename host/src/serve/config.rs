@@ -108,6 +108,12 @@ pub struct Settings {
     #[arg(long, env = "CLINVAL_PROTECT_VALIDATION", value_name = "BOOL")]
     pub protect_validation: Option<bool>,
 
+    /// How long a token, once checked, is trusted without asking the store
+    /// again: the longest a revoked token keeps working, in seconds; 0
+    /// checks every request [default: 30].
+    #[arg(long, env = "CLINVAL_TOKEN_CACHE_TTL", value_name = "SECS")]
+    pub token_cache_ttl: Option<u64>,
+
     /// Log format [default: json].
     #[arg(long, env = "CLINVAL_LOG_FORMAT", value_name = "json|text")]
     pub log_format: Option<LogFormat>,
@@ -166,6 +172,8 @@ pub struct Config {
     pub retry_base: Duration,
     /// Validation endpoints need a `read` token.
     pub protect_validation: bool,
+    /// How long a checked token is trusted.
+    pub token_cache_ttl: Duration,
 }
 
 impl Settings {
@@ -199,6 +207,7 @@ impl Settings {
             max_attempts: self.max_attempts.or(lower.max_attempts),
             retry_base_ms: self.retry_base_ms.or(lower.retry_base_ms),
             protect_validation: self.protect_validation.or(lower.protect_validation),
+            token_cache_ttl: self.token_cache_ttl.or(lower.token_cache_ttl),
         }
     }
 
@@ -241,6 +250,7 @@ impl Settings {
             max_attempts: self.max_attempts.unwrap_or(5).max(1),
             retry_base: Duration::from_millis(self.retry_base_ms.unwrap_or(1000)),
             protect_validation: self.protect_validation.unwrap_or(false),
+            token_cache_ttl: secs(self.token_cache_ttl, 30),
         })
     }
 }

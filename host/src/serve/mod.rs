@@ -160,6 +160,7 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         config.queue_timeout,
         Arc::clone(&metrics),
     ));
+    let token_cache_ttl = config.token_cache_ttl;
     Ok(Arc::new(App {
         config,
         pool,
@@ -168,7 +169,7 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         module,
         ready: AtomicBool::new(true),
         store: Arc::new(store),
-        tokens: TokenCache::default(),
+        tokens: TokenCache::new(token_cache_ttl),
         work: Notify::new(),
         module_bytes: bytes::Bytes::from(bytes),
         demo_token: std::sync::OnceLock::new(),

@@ -7,9 +7,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// `(version, SQL)`, in order.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE projects (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -55,7 +56,11 @@ CREATE TABLE enrollments (
     PRIMARY KEY (project_id, patient_id)
 );
 "#,
-)];
+    ),
+    // Tokens can be revoked (`clinval token revoke`); a revoked token's row
+    // stays, since submissions refer to it.
+    (2, "ALTER TABLE tokens ADD COLUMN revoked_at TEXT;"),
+];
 
 /// The newest schema version this build knows.
 pub fn latest() -> i64 {

@@ -85,6 +85,21 @@ pub struct TokenInfo {
     pub scopes: Vec<Scope>,
 }
 
+/// A token as `clinval token list` shows it (never its text or hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    /// Row id, the handle for `clinval token revoke`.
+    pub id: i64,
+    /// Its scopes.
+    pub scopes: Vec<Scope>,
+    /// The note given when it was made.
+    pub label: String,
+    /// When it was made (RFC 3339, UTC).
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
 impl TokenInfo {
     /// Whether the token may act with `scope` (admin may do anything).
     pub fn allows(&self, scope: Scope) -> bool {
@@ -303,8 +318,13 @@ pub trait Store: Send + Sync + 'static {
         scopes: Vec<Scope>,
         label: String,
     ) -> StoreFuture<'_, i64>;
-    /// The token with this hash.
+    /// The token with this hash, unless it was revoked.
     fn token(&self, hash: [u8; 32]) -> StoreFuture<'_, Option<TokenInfo>>;
+    /// Every token, revoked ones too, by id.
+    fn tokens(&self) -> StoreFuture<'_, Vec<TokenRecord>>;
+    /// Revokes a token: `None` if no token has this id, `Some(false)` if it
+    /// was revoked already.
+    fn revoke_token(&self, id: i64) -> StoreFuture<'_, Option<bool>>;
     /// Stores a submission durably (on disk when this returns), or finds
     /// the earlier one with the same token and idempotency key.
     fn submit(&self, submission: NewSubmission) -> StoreFuture<'_, Accepted>;

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Accepted, Job, JobEnd, NewProject, NewSubmission, Project, ProjectPatch, Scope, StatusCounts,
-    Store, StoreError, StoreFuture, Submission, TokenInfo, Trial, migrations,
+    Store, StoreError, StoreFuture, Submission, TokenInfo, TokenRecord, Trial, migrations,
 };
 
 /// Most writes committed together.
@@ -239,6 +239,11 @@ fn finish_one(
 }
 
 /// Runs `work` inside a savepoint, undone if it fails.
+/// Scopes as stored: names joined by commas.
+fn scopes_of(text: &str) -> Vec<Scope> {
+    text.split(',').filter_map(Scope::parse).collect()
+}
+
 fn atomic<T>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
@@ -434,15 +439,54 @@ impl Store for SqliteStore {
     fn token(&self, hash: [u8; 32]) -> StoreFuture<'_, Option<TokenInfo>> {
         self.lookup(move |conn| {
             let row = conn
-                .prepare_cached("SELECT id, scopes FROM tokens WHERE hash = ?1")?
+                .prepare_cached(
+                    "SELECT id, scopes FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
+                )?
                 .query_row([hash.as_slice()], |row| {
                     Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
                 })
                 .optional()?;
             Ok(row.map(|(id, scopes)| TokenInfo {
                 id,
-                scopes: scopes.split(',').filter_map(Scope::parse).collect(),
+                scopes: scopes_of(&scopes),
             }))
+        })
+    }
+
+    fn tokens(&self) -> StoreFuture<'_, Vec<TokenRecord>> {
+        self.read(|conn| {
+            conn.prepare(
+                "SELECT id, scopes, label, created_at, revoked_at FROM tokens ORDER BY id",
+            )?
+            .query_map([], |row| {
+                Ok(TokenRecord {
+                    id: row.get(0)?,
+                    scopes: scopes_of(&row.get::<_, String>(1)?),
+                    label: row.get(2)?,
+                    created_at: row.get(3)?,
+                    revoked_at: row.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)
+        })
+    }
+
+    fn revoke_token(&self, id: i64) -> StoreFuture<'_, Option<bool>> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let revoked = conn.execute(
+                    "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![id, now_text()],
+                )?;
+                if revoked == 1 {
+                    return Ok(Some(true));
+                }
+                let exists = conn
+                    .query_row("SELECT 1 FROM tokens WHERE id = ?1", [id], |_| Ok(()))
+                    .optional()?;
+                Ok(exists.map(|()| false))
+            })
         })
     }
 

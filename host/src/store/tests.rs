@@ -231,3 +231,26 @@ async fn tokens_are_found_by_hash_only() {
     assert_eq!(admin.id, id);
     assert!(admin.allows(Scope::Read) && admin.allows(Scope::Submit));
 }
+
+#[tokio::test]
+async fn a_revoked_token_is_not_found_but_stays_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let id = store
+        .create_token([9; 32], vec![Scope::Read], "laptop".into())
+        .await
+        .unwrap();
+    assert_eq!(store.revoke_token(id).await.unwrap(), Some(true));
+    assert!(store.token([9; 32]).await.unwrap().is_none());
+    assert!(
+        store.token([7; 32]).await.unwrap().is_some(),
+        "others still work"
+    );
+    assert_eq!(store.revoke_token(id).await.unwrap(), Some(false));
+    assert_eq!(store.revoke_token(999).await.unwrap(), None);
+    let listed = store.tokens().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!((listed[1].id, listed[1].label.as_str()), (id, "laptop"));
+    assert_eq!(listed[1].scopes, [Scope::Read]);
+    assert!(listed[0].revoked_at.is_none() && listed[1].revoked_at.is_some());
+}
