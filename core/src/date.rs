@@ -110,8 +110,8 @@ pub fn parse_date(text: &str, syntax: &DateSyntax) -> Result<NaiveDate, DateErro
         );
         return calendar(y, m, d);
     }
-    // Checked as bytes: `str::contains` with a non-ASCII char builds a
-    // substring searcher per call, a visible cost on every date.
+    // Only non-ASCII text can hold 年; `str::contains` with a non-ASCII
+    // char builds a substring searcher per call, a visible cost per date.
     if !date_part.is_ascii() && date_part.contains('年') {
         if !allows(DateForm::Chinese) {
             return Err(DateError::Invalid);

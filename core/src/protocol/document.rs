@@ -432,7 +432,8 @@ fn object<'a>(path: &str, raw: &'a RawValue) -> Result<Entries<'a>> {
 }
 
 /// An object's entries with their paths, each key known and given once;
-/// the key is borrowed from `known`, so callers match on it.
+/// the key is borrowed from `known`, so callers match on it (their last
+/// arm, `_`, is the last known key: no key can fall through unread).
 fn keys<'a>(
     path: &str,
     entries: Entries<'a>,
