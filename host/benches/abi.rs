@@ -140,9 +140,14 @@ impl Wasm {
         };
         let buffer = x.alloc.call(&mut store, CHUNK as u32).expect("alloc");
 
-        let setup = ["patient", OPTIONS, "csv"].concat();
-        put(&mut store, buffer, setup.as_bytes());
-        let (p, o) = (7, OPTIONS.len() as u32);
+        // The protocol's name, the options and the format, side by side.
+        let (protocol, format) = ("patient", "csv");
+        put(
+            &mut store,
+            buffer,
+            [protocol, OPTIONS, format].concat().as_bytes(),
+        );
+        let (p, o) = (protocol.len() as u32, OPTIONS.len() as u32);
         let validator = x
             .validator_new
             .call(&mut store, (buffer, p, buffer + p, o))
@@ -154,7 +159,7 @@ impl Wasm {
         );
         let batch = x
             .batch_new
-            .call(&mut store, (validator, buffer + p + o, 3))
+            .call(&mut store, (validator, buffer + p + o, format.len() as u32))
             .expect("batch_new");
         assert!(batch > 0, "{}", String::from_utf8_lossy(&take(&mut store)));
 
