@@ -66,15 +66,7 @@ fn submit(server: &Server, token: &str, body: &[u8], key: Option<&str>) -> Answe
 fn wait_processed(server: &Server, token: &str, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (status, _, body) = call(
-            "GET",
-            &server.url(&format!("/api/v1/submissions/{id}")),
-            Some(token),
-            &[],
-            None,
-        );
-        assert_eq!(status, 200, "{body}");
-        let submission = json(&body);
+        let submission = get_json(server, token, &format!("/api/v1/submissions/{id}"));
         if submission["status"] == "processed" || submission["status"] == "failed" {
             return submission;
         }
@@ -87,13 +79,12 @@ fn wait_processed(server: &Server, token: &str, id: &str) -> Value {
 }
 
 fn project(server: &Server, token: &str, id: &str) -> Value {
-    let (status, _, body) = call(
-        "GET",
-        &server.url(&format!("/api/v1/projects/{id}")),
-        Some(token),
-        &[],
-        None,
-    );
+    get_json(server, token, &format!("/api/v1/projects/{id}"))
+}
+
+/// `GET path` with `token`; the JSON of its 200 answer.
+fn get_json(server: &Server, token: &str, path: &str) -> Value {
+    let (status, _, body) = call("GET", &server.url(path), Some(token), &[], None);
     assert_eq!(status, 200, "{body}");
     json(&body)
 }
