@@ -1,124 +1,107 @@
-//! Checking one field's value: cleaning, type, then constraints.
+//! Checking one field's value: cleaning, missing values, type, then
+//! constraints.
 //!
 //! A field gets at most one issue, the first check that fails, in the order
-//! required → type → pattern → length → range → plausibility → enum. The
-//! parsers for built-in types are written by hand (no regex on the hot path)
-//! because this runs for every cell of every record.
+//! required → type → pattern → length → range → plausibility → enum. Typing
+//! is [`crate::types`]' work, the same parsers the protocol's bounds were
+//! read with.
 
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
 
-use crate::clean::{clean, clean_owned, collapse_whitespace};
-use crate::date::{DateError, parse_date};
-use crate::issue::{BoundText, Detail, Issue};
-use crate::protocol::{DateLimit, Field, FieldKind, Limit, Pattern};
+use crate::clean::collapse_whitespace;
+use crate::issue::{BoundText, Detail, Issue, codes};
+use crate::protocol::{Bound, BoundValue, Cleaning, Code, Field};
+use crate::reader::Cell;
+use crate::types::{Scalar, Type, TypeError};
 use crate::value::Value;
 
-/// A field's value as a reader found it, before cleaning.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RawValue<'a> {
-    /// No column or key for the field.
-    Absent,
-    /// JSON `null`.
-    Null,
-    /// Text (a CSV cell, a JSON string).
-    Text(Cow<'a, str>),
-    /// A JSON number, as written.
-    Number(&'a str),
-    /// A JSON boolean.
-    Bool(bool),
-    /// A JSON object or array (`"object"` / `"array"`).
-    Compound(&'static str),
-}
-
-/// Checks one value against its field. `as_of` is the run's as-of date.
+/// Checks one cell against its field under the protocol's `cleaning`.
+/// `as_of` is the run's as-of date.
 pub fn check_field<'a>(
     field: &Field,
     index: usize,
-    raw: RawValue<'a>,
+    cell: Cell<'a>,
+    cleaning: &Cleaning,
     as_of: NaiveDate,
 ) -> Result<Value<'a>, Issue> {
-    let issue = |code: &crate::protocol::Code, detail: Detail, value: Option<String>| Issue {
+    let issue = |code: &Code, detail: Detail, value: Option<String>| Issue {
         field: Some(index),
         code: code.clone(),
         detail,
         value,
     };
-    let text: Cow<'a, str> = match raw {
-        RawValue::Absent | RawValue::Null => Cow::Borrowed(""),
-        RawValue::Text(t) => clean_owned(t),
-        RawValue::Number(t) => clean(t),
-        RawValue::Bool(b) => Cow::Borrowed(if b { "true" } else { "false" }),
-        RawValue::Compound(found) => {
-            return Err(issue(&field.codes.kind, Detail::NotScalar { found }, None));
+    let scalar = match cell {
+        Cell::Absent => return Ok(Value::Missing),
+        Cell::Short => {
+            return Err(issue(
+                &Code::from(codes::MISSING_CELL),
+                Detail::MissingCell,
+                None,
+            ));
         }
+        Cell::Null => None,
+        Cell::Value(Scalar::Text(text)) => Some(Scalar::Text(cleaning.cell(text))),
+        Cell::Value(scalar @ (Scalar::Number(_) | Scalar::Bool(_)))
+            if cleaning.json_scalars_as_text && reads_scalars_as_text(&field.ty, &scalar) =>
+        {
+            Some(as_text(scalar))
+        }
+        Cell::Value(scalar) => Some(scalar),
     };
-    if text.is_empty() || field.missing_values.iter().any(|m| *m == *text) {
+    let scalar = scalar.filter(|s| !is_missing(field, s));
+    let Some(scalar) = scalar else {
         return if field.required {
-            Err(issue(
-                &field.codes.required,
-                Detail::Required,
-                Some(text.into_owned()),
-            ))
+            Err(issue(&field.codes.required, Detail::Required, None))
         } else {
             Ok(Value::Missing)
         };
-    }
-    let text = if field.collapse_whitespace {
-        collapse_whitespace(text)
-    } else {
-        text
     };
-
-    let value = match parse_typed(&field.kind, text.clone()) {
+    let scalar = match scalar {
+        Scalar::Text(text) if field.collapse_whitespace => Scalar::Text(collapse_whitespace(text)),
+        other => other,
+    };
+    let shown = || scalar.text().into_owned();
+    let value = match field.ty.parse(scalar.clone()) {
         Ok(v) => v,
         Err(TypeError::Ambiguous) => {
             return Err(issue(
                 &field.codes.ambiguous,
                 Detail::AmbiguousDate,
-                Some(text.into_owned()),
+                Some(shown()),
             ));
         }
         Err(TypeError::Invalid) => {
-            let detail = Detail::Type {
-                expected: field.kind.type_name(),
-            };
-            return Err(issue(&field.codes.kind, detail, Some(text.into_owned())));
+            return Err(issue(&field.codes.kind, Detail::Type, Some(shown())));
         }
     };
     if let Some(p) = &field.pattern
-        && !p.is_match(&text)
+        && !p.is_match(&scalar.text())
     {
         let detail = Detail::Pattern {
             pattern: p.source.clone(),
         };
-        return Err(issue(&field.codes.pattern, detail, Some(text.into_owned())));
+        return Err(issue(&field.codes.pattern, detail, Some(shown())));
     }
     if field.min_length.is_some() || field.max_length.is_some() {
-        let length = text.chars().count();
+        let length = value
+            .length()
+            .unwrap_or_else(|| scalar.text().chars().count());
         if let Some(min) = field.min_length
             && length < min
         {
             let detail = Detail::TooShort { min, length };
-            return Err(issue(
-                &field.codes.min_length,
-                detail,
-                Some(text.into_owned()),
-            ));
+            return Err(issue(&field.codes.min_length, detail, Some(shown())));
         }
         if let Some(max) = field.max_length
             && length > max
         {
             let detail = Detail::TooLong { max, length };
-            return Err(issue(
-                &field.codes.max_length,
-                detail,
-                Some(text.into_owned()),
-            ));
+            return Err(issue(&field.codes.max_length, detail, Some(shown())));
         }
     }
-    if let Some((low, detail)) = range_failure(&field.kind, &value, as_of) {
+    if let Some((low, detail)) = range_failure(field, &value, as_of) {
         let code = if low {
             &field.codes.minimum
         } else {
@@ -127,7 +110,7 @@ pub fn check_field<'a>(
         return Err(issue(code, detail, Some(value.canonical())));
     }
     if let (
-        FieldKind::BloodPressure {
+        Type::BloodPressure {
             systolic: s_range,
             diastolic: d_range,
         },
@@ -135,7 +118,7 @@ pub fn check_field<'a>(
             systolic,
             diastolic,
         },
-    ) = (&field.kind, &value)
+    ) = (&field.ty, &value)
     {
         let inside = |v: u16, (lo, hi): (u16, u16)| lo <= v && v <= hi;
         if !(systolic > diastolic && inside(*systolic, *s_range) && inside(*diastolic, *d_range)) {
@@ -152,240 +135,95 @@ pub fn check_field<'a>(
             ));
         }
     }
-    if let Some(allowed) = &field.allowed {
-        let canonical = value.canonical();
-        if !allowed.contains(&canonical) {
-            return Err(issue(
-                &field.codes.allowed,
-                Detail::NotAllowed,
-                Some(canonical),
-            ));
-        }
+    if let Some(allowed) = &field.allowed
+        && !allowed.iter().any(|a| a.same_as(&value))
+    {
+        return Err(issue(
+            &field.codes.allowed,
+            Detail::NotAllowed,
+            Some(value.canonical()),
+        ));
     }
     Ok(value)
 }
 
-/// The canonical form of `text` as a value of `field`'s type, if it is one
-/// (used to compile `enum` entries).
-pub(crate) fn canonical(field: &Field, text: &str) -> Option<String> {
-    parse_typed(&field.kind, clean(text))
-        .ok()
-        .map(|v| v.canonical())
-}
-
-enum TypeError {
-    Invalid,
-    Ambiguous,
-}
-
-fn parse_typed<'a>(kind: &FieldKind, text: Cow<'a, str>) -> Result<Value<'a>, TypeError> {
-    let lexical_ok = |lexical: &Option<Pattern>| lexical.as_ref().is_none_or(|p| p.is_match(&text));
-    match kind {
-        FieldKind::String => Ok(Value::Text(text)),
-        FieldKind::Integer { lexical, .. } => {
-            if !lexical_ok(lexical) {
-                return Err(TypeError::Invalid);
-            }
-            parse_integer(&text)
-                .map(Value::Integer)
-                .ok_or(TypeError::Invalid)
-        }
-        FieldKind::Number { lexical, .. } => {
-            if !lexical_ok(lexical) {
-                return Err(TypeError::Invalid);
-            }
-            parse_number(&text)
-                .map(Value::Number)
-                .ok_or(TypeError::Invalid)
-        }
-        FieldKind::Boolean {
-            true_values,
-            false_values,
-        } => {
-            if true_values.iter().any(|t| *t == *text) {
-                Ok(Value::Boolean(true))
-            } else if false_values.iter().any(|f| *f == *text) {
-                Ok(Value::Boolean(false))
-            } else {
-                Err(TypeError::Invalid)
-            }
-        }
-        FieldKind::Date { syntax, .. } => match parse_date(&text, syntax) {
-            Ok(date) => Ok(Value::Date(date)),
-            Err(DateError::Invalid) => Err(TypeError::Invalid),
-            Err(DateError::Ambiguous) => Err(TypeError::Ambiguous),
-        },
-        FieldKind::BloodPressure { .. } => parse_blood_pressure(&text)
-            .map(|(systolic, diastolic)| Value::BloodPressure {
-                systolic,
-                diastolic,
-            })
-            .ok_or(TypeError::Invalid),
+/// Whether a JSON number or boolean is read as its text for this type
+/// (with `cleaning.jsonScalars` `text`): where the type does not take it
+/// natively.
+fn reads_scalars_as_text(ty: &Type, scalar: &Scalar<'_>) -> bool {
+    match scalar {
+        Scalar::Number(_) => !ty.takes_numbers(),
+        _ => !matches!(ty, Type::Boolean { .. } | Type::Any),
     }
 }
 
-/// `[+-]?[0-9]+` into an `i64` (`None` past its range).
-fn parse_integer(text: &str) -> Option<i64> {
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-/// A finite decimal number: `[+-]?digits[.digits][(e|E)[+-]?digits]`.
-///
-/// Checked here, then read by serde_json's float parser (which the module
-/// has anyway) rather than `str::parse`, whose tables would be a second
-/// copy in the wasm module.
-pub(crate) fn parse_number(text: &str) -> Option<f64> {
-    let bytes = text.as_bytes();
-    let (negative, rest) = match bytes.first()? {
-        b'+' => (false, &bytes[1..]),
-        b'-' => (true, &bytes[1..]),
-        _ => (false, bytes),
-    };
-    let digits = |from: usize| {
-        rest[from..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count()
-    };
-    let whole = digits(0);
-    let mut at = whole;
-    if whole == 0 {
-        return None;
-    }
-    if rest.get(at) == Some(&b'.') {
-        let fraction = digits(at + 1);
-        if fraction == 0 {
-            return None;
-        }
-        at += 1 + fraction;
-    }
-    if matches!(rest.get(at), Some(b'e' | b'E')) {
-        at += 1;
-        if matches!(rest.get(at), Some(b'+' | b'-')) {
-            at += 1;
-        }
-        let exponent = digits(at);
-        if exponent == 0 {
-            return None;
-        }
-        at += exponent;
-    }
-    if at != rest.len() {
-        return None;
-    }
-    // JSON has no leading zeros: keep one digit of the whole part.
-    let zeros = rest[..whole - 1].iter().take_while(|&&b| b == b'0').count();
-    let mut json = Vec::with_capacity(rest.len() + 1);
-    if negative {
-        json.push(b'-');
-    }
-    json.extend_from_slice(&rest[zeros..]);
-    match crate::raw_json::shape(&json) {
-        Ok(crate::raw_json::Shape::Number(x)) if x.is_finite() => Some(x),
-        _ => None,
+fn as_text(scalar: Scalar<'_>) -> Scalar<'_> {
+    match scalar {
+        Scalar::Number(text) => Scalar::Text(Cow::Borrowed(text)),
+        Scalar::Bool(b) => Scalar::Text(Cow::Borrowed(if b { "true" } else { "false" })),
+        other => other,
     }
 }
 
-/// `S/D` with 2–3 digits each; white space around `/` is allowed.
-fn parse_blood_pressure(text: &str) -> Option<(u16, u16)> {
-    let (s, d) = text.split_once('/')?;
-    let number = |t: &str| {
-        ((2..=3).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| t.parse().ok())
-            .flatten()
-    };
-    Some((number(s.trim_end())?, number(d.trim_start())?))
+/// Whether the value is one of the field's missing values (compared with
+/// the text as written; a JSON object or array never is).
+fn is_missing(field: &Field, scalar: &Scalar<'_>) -> bool {
+    if matches!(scalar, Scalar::Json(_)) {
+        return false;
+    }
+    let text = scalar.text();
+    field.missing_values.iter().any(|m| *m == *text)
 }
 
 /// Which bound `value` breaks, if any: `(is_lower_bound, detail)`.
-fn range_failure(kind: &FieldKind, value: &Value<'_>, as_of: NaiveDate) -> Option<(bool, Detail)> {
-    fn below<T: PartialOrd>(v: T, l: &Limit<T>) -> bool {
-        if l.exclusive {
-            v <= l.value
-        } else {
-            v < l.value
+fn range_failure(field: &Field, value: &Value<'_>, as_of: NaiveDate) -> Option<(bool, Detail)> {
+    if field.minimum.is_empty() && field.maximum.is_empty() {
+        return None;
+    }
+    let resolve = |b: &Bound| -> Value<'static> {
+        match &b.value {
+            BoundValue::Fixed(v) => v.clone(),
+            BoundValue::AsOf => Value::Date(as_of),
         }
-    }
-    fn above<T: PartialOrd>(v: T, l: &Limit<T>) -> bool {
-        if l.exclusive {
-            v >= l.value
-        } else {
-            v > l.value
-        }
-    }
-    fn text<T: Copy>(l: &Limit<T>, show: fn(T) -> String) -> BoundText {
-        BoundText {
-            text: show(l.value),
-            exclusive: l.exclusive,
-            as_of: false,
-        }
-    }
-    fn numeric<T: PartialOrd + Copy>(
-        v: T,
-        minimum: &Option<Limit<T>>,
-        maximum: &Option<Limit<T>>,
-        show: fn(T) -> String,
-    ) -> Option<(bool, Detail)> {
-        let low = minimum.as_ref().is_some_and(|l| below(v, l));
-        let high = maximum.as_ref().is_some_and(|l| above(v, l));
-        (low || high).then(|| {
-            let detail = Detail::OutOfRange {
-                low: minimum.as_ref().map(|l| text(l, show)),
-                high: maximum.as_ref().map(|l| text(l, show)),
-            };
-            (low, detail)
-        })
-    }
-    match (kind, value) {
-        (
-            FieldKind::Integer {
-                minimum, maximum, ..
-            },
-            Value::Integer(n),
-        ) => numeric(*n, minimum, maximum, |n| n.to_string()),
-        (
-            FieldKind::Number {
-                minimum, maximum, ..
-            },
-            Value::Number(x),
-        ) => numeric(*x, minimum, maximum, crate::value::number_text),
-        (
-            FieldKind::Date {
-                minimum, maximum, ..
-            },
-            Value::Date(d),
-        ) => {
-            let resolve = |l: &Limit<DateLimit>| Limit {
-                value: match l.value {
-                    DateLimit::Fixed(date) => date,
-                    DateLimit::AsOf => as_of,
-                },
-                exclusive: l.exclusive,
-            };
-            // The bound's text is made only for a failure: this runs per record.
-            let bound = |l: &Limit<DateLimit>| BoundText {
-                text: Value::Date(resolve(l).value).canonical(),
-                exclusive: l.exclusive,
-                as_of: l.value == DateLimit::AsOf,
-            };
-            if let Some(l) = minimum
-                && below(*d, &resolve(l))
-            {
-                return Some((true, Detail::TooEarly(bound(l))));
+    };
+    let compared = |b: &Bound| {
+        let bound = resolve(b);
+        match (value, &bound) {
+            // A date-time is within an as-of bound while its day is.
+            (Value::DateTime { datetime, .. }, Value::Date(_)) => {
+                Value::Date(datetime.date()).compare(&bound)
             }
-            if let Some(l) = maximum
-                && above(*d, &resolve(l))
-            {
-                return Some((false, Detail::TooLate(bound(l))));
-            }
-            None
+            _ => value.compare(&bound),
         }
-        _ => None,
+    };
+    let text = |b: &Bound| BoundText {
+        text: resolve(b).canonical(),
+        exclusive: b.exclusive,
+        as_of: b.value == BoundValue::AsOf,
+    };
+    // An incomparable value (NaN, P1M against P30D) is outside its bounds.
+    let below = field
+        .minimum
+        .iter()
+        .find(|b| compared(b).is_none_or(|o| if b.exclusive { o.is_le() } else { o.is_lt() }));
+    let above = field
+        .maximum
+        .iter()
+        .find(|b| compared(b).is_none_or(|o| if b.exclusive { o.is_ge() } else { o.is_gt() }));
+    let low = below.is_some();
+    if !low && above.is_none() {
+        return None;
     }
+    let temporal = matches!(value, Value::Date(_) | Value::DateTime { .. });
+    let detail = match (temporal, below, above) {
+        (true, Some(b), _) => Detail::TooEarly(text(b)),
+        (true, None, Some(b)) => Detail::TooLate(text(b)),
+        _ => Detail::OutOfRange {
+            low: below.or(field.minimum.first()).map(text),
+            high: above.or(field.maximum.first()).map(text),
+        },
+    };
+    Some((low, detail))
 }
 
 #[cfg(test)]

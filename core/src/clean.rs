@@ -1,10 +1,12 @@
-//! Cell cleaning: the normalisation every cell gets before any rule.
+//! Cell cleaning: the normalisation a protocol's `cleaning` asks for.
 //!
 //! Hospital exports mix full-width forms (typed with a CJK input method) and
 //! stray white space into otherwise good values. Cleaning folds full-width
 //! ASCII forms and the ideographic space to ASCII and trims white space, so
-//! `　P001 ` and `P001` are one id. The common case (plain ASCII, nothing to
-//! fold) borrows the input and allocates nothing.
+//! `　P001 ` and `P001` are one id. A plain Table Schema gets none of it
+//! (the spec reads cells exactly as written); the built-in protocols turn it
+//! on. The common case (plain ASCII, nothing to fold) borrows the input and
+//! allocates nothing.
 
 use std::borrow::Cow;
 
@@ -17,15 +19,25 @@ const FULL_WIDTH_LEAD: u8 = 0xEF;
 /// twins, U+3000 becomes a space, and leading and trailing white space is
 /// removed. An empty result means the cell is *missing*.
 pub fn clean(cell: &str) -> Cow<'_, str> {
-    if memchr::memchr2(FULL_WIDTH_LEAD, IDEOGRAPHIC_SPACE_LEAD, cell.as_bytes()).is_none() {
-        return Cow::Borrowed(trim(cell));
+    clean_parts(cell, true, true)
+}
+
+/// [`clean`] with each step chosen: `trim` white space, `fold` full-width
+/// forms.
+fn clean_parts(cell: &str, trim_space: bool, fold: bool) -> Cow<'_, str> {
+    fn trimmed(text: &str, trim_space: bool) -> &str {
+        if trim_space { trim(text) } else { text }
+    }
+    if !fold || memchr::memchr2(FULL_WIDTH_LEAD, IDEOGRAPHIC_SPACE_LEAD, cell.as_bytes()).is_none()
+    {
+        return Cow::Borrowed(trimmed(cell, trim_space));
     }
     let folded: String = cell.chars().map(fold_width).collect();
-    let trimmed = folded.trim();
-    if trimmed.len() == folded.len() {
+    let kept = trimmed(&folded, trim_space);
+    if kept.len() == folded.len() {
         Cow::Owned(folded)
     } else {
-        Cow::Owned(trimmed.to_owned())
+        Cow::Owned(kept.to_owned())
     }
 }
 
@@ -59,12 +71,12 @@ fn fold_width(c: char) -> char {
     }
 }
 
-/// [`clean`] for a cell that may already be owned (an unescaped JSON
-/// string); keeps the borrow when there is one.
-pub fn clean_owned(cell: Cow<'_, str>) -> Cow<'_, str> {
+/// [`clean`] with each step chosen, for a cell that may already be owned
+/// (an unescaped JSON string); keeps the borrow when there is one.
+pub fn clean_owned(cell: Cow<'_, str>, trim_space: bool, fold: bool) -> Cow<'_, str> {
     match cell {
-        Cow::Borrowed(text) => clean(text),
-        Cow::Owned(text) => match clean(&text) {
+        Cow::Borrowed(text) => clean_parts(text, trim_space, fold),
+        Cow::Owned(text) => match clean_parts(&text, trim_space, fold) {
             Cow::Borrowed(same) if same.len() == text.len() => Cow::Owned(text),
             cleaned => Cow::Owned(cleaned.into_owned()),
         },
@@ -154,6 +166,17 @@ mod tests {
         assert_eq!(clean("７０"), "70");
         assert_eq!(clean("ＡＢＣ～！"), "ABC~!");
         assert_eq!(clean("　"), "");
+    }
+
+    #[test]
+    fn each_step_can_be_chosen() {
+        assert_eq!(clean_owned(Cow::Borrowed(" ７０ "), true, false), "７０");
+        assert_eq!(clean_owned(Cow::Borrowed(" ７０ "), false, true), " 70 ");
+        assert_eq!(clean_owned(Cow::Owned("　a".into()), false, true), " a");
+        assert!(matches!(
+            clean_owned(Cow::Borrowed(" a "), false, false),
+            Cow::Borrowed(" a ")
+        ));
     }
 
     #[test]

@@ -8,6 +8,29 @@
 use std::str::FromStr;
 
 use crate::protocol::{Code, CompareOp, Protocol};
+use crate::types::Type;
+
+/// The codes of issues no protocol sets: a table's shape and header.
+pub mod codes {
+    /// A record ends before a field's column.
+    pub const MISSING_CELL: &str = "missing_cell";
+    /// A record has more cells than the header.
+    pub const EXTRA_CELL: &str = "extra_cell";
+    /// A row with no value.
+    pub const BLANK_ROW: &str = "blank_row";
+    /// The header lacks a field.
+    pub const MISSING_LABEL: &str = "missing_label";
+    /// The header has a column it may not have.
+    pub const EXTRA_LABEL: &str = "extra_label";
+    /// A column at a field's position has another name.
+    pub const INCORRECT_LABEL: &str = "incorrect_label";
+    /// A header cell has no name.
+    pub const BLANK_LABEL: &str = "blank_label";
+    /// Two columns name one field.
+    pub const DUPLICATE_LABEL: &str = "duplicate_label";
+    /// No column names a field.
+    pub const UNMATCHED_HEADER: &str = "unmatched_header";
+}
 
 /// A problem with one field of a record, or with the record as a whole.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,16 +61,8 @@ pub struct BoundText {
 pub enum Detail {
     /// The value is missing.
     Required,
-    /// The value is not of the field's type.
-    Type {
-        /// The field's type name.
-        expected: &'static str,
-    },
-    /// A JSON value of a kind no field type takes (object, array).
-    NotScalar {
-        /// `object` or `array`.
-        found: &'static str,
-    },
+    /// The value is not of the field's type (in its format).
+    Type,
     /// The value does not match the field's pattern.
     Pattern {
         /// The pattern as the protocol writes it.
@@ -69,7 +84,7 @@ pub enum Detail {
         /// The value's length in characters.
         length: usize,
     },
-    /// A number outside its bounds.
+    /// A value outside its bounds.
     OutOfRange {
         /// Lower bound, if any.
         low: Option<BoundText>,
@@ -131,6 +146,58 @@ pub enum Detail {
         /// The field they both name.
         field: usize,
     },
+    /// A row with no value at all (`blank_row`).
+    BlankRow,
+    /// A record with more cells than the header (`extra_cell`).
+    ExtraCells {
+        /// Cells in the header.
+        expected: usize,
+        /// Cells in the record.
+        found: usize,
+    },
+    /// The record ends before this field's column (`missing_cell`).
+    MissingCell,
+    /// The values of a foreign key are not a key of the referenced table.
+    ForeignKey {
+        /// The referenced resource (`None`: this table).
+        resource: Option<String>,
+        /// The referenced fields.
+        reference: Vec<String>,
+    },
+    /// The header has no column for the field (`missing_label`).
+    MissingLabel,
+    /// A column the protocol does not allow here (`extra_label`).
+    ExtraLabel {
+        /// Its header name.
+        name: String,
+    },
+    /// The column at the field's position has another name (`incorrect_label`).
+    IncorrectLabel {
+        /// The name the header has there.
+        found: String,
+    },
+    /// A header cell with no name (`blank_label`).
+    BlankLabel,
+    /// A second column naming a field (`duplicate_label`).
+    DuplicateLabel {
+        /// The name the header has there.
+        name: String,
+        /// The first column naming it (1-based).
+        first_column: usize,
+    },
+    /// No column of the header names a field (`unmatched_header`).
+    UnmatchedHeader,
+}
+
+/// An issue of the whole input, not of one record: a header problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableIssue {
+    /// Line of the header.
+    pub line: u64,
+    /// The column (1-based), when one is concerned.
+    pub column: Option<usize>,
+    /// The issue (its field, when a field is concerned).
+    pub issue: Issue,
 }
 
 /// Language of messages.
@@ -184,12 +251,15 @@ impl Issue {
         match &self.detail {
             Detail::Required if zh => format!("{field} 缺失（必填）"),
             Detail::Required => format!("{field} is required but missing"),
-            Detail::Type { expected } if zh => {
-                format!("{field} 的值 “{value}” 不是有效的{}", type_zh(expected))
+            Detail::Type => {
+                let ty = self.field.map(|f| &protocol.fields[f].ty);
+                let wanted = ty.map_or_else(String::new, |ty| describe_type(ty, zh));
+                if zh {
+                    format!("{field} 的值 “{value}” 不是{wanted}")
+                } else {
+                    format!("{field} “{value}” is not {wanted}")
+                }
             }
-            Detail::Type { expected } => format!("{field} “{value}” is not {}", type_en(expected)),
-            Detail::NotScalar { found } if zh => format!("{field} 不能是 JSON {found}"),
-            Detail::NotScalar { found } => format!("{field} cannot be a JSON {found}"),
             Detail::Pattern { pattern } if zh => {
                 format!("{field} 的值 “{value}” 不符合格式 {pattern}")
             }
@@ -220,7 +290,7 @@ impl Issue {
             Detail::NotAllowed => {
                 let allowed = self
                     .field
-                    .and_then(|f| protocol.fields[f].allowed.as_ref())
+                    .and_then(|f| protocol.fields[f].allowed_text())
                     .map(|list| list.join(", "))
                     .unwrap_or_default();
                 if zh {
@@ -287,6 +357,52 @@ impl Issue {
             Detail::RepeatedField { field } => {
                 format!("several keys of the object name field {}", name(*field))
             }
+            Detail::BlankRow if zh => "该行是空的（没有任何值）".into(),
+            Detail::BlankRow => "the row is blank: it has no value at all".into(),
+            Detail::ExtraCells { expected, found } if zh => {
+                format!("该行有 {found} 个单元格，表头只有 {expected} 个")
+            }
+            Detail::ExtraCells { expected, found } => {
+                format!("record has {found} cells, more than the {expected} of the header")
+            }
+            Detail::MissingCell if zh => format!("该行在 {field} 所在的列之前就结束了"),
+            Detail::MissingCell => format!("record ends before the column of {field}"),
+            Detail::ForeignKey {
+                resource,
+                reference,
+            } => {
+                let table = resource
+                    .as_deref()
+                    .unwrap_or(if zh { "本表" } else { "this table" });
+                let names = reference.join(", ");
+                if zh {
+                    format!("值 “{value}” 在 {table} 的 {names} 中不存在")
+                } else {
+                    format!("“{value}” is not a value of {names} in {table}")
+                }
+            }
+            Detail::MissingLabel if zh => format!("表头中没有字段 {field} 的列"),
+            Detail::MissingLabel => format!("the header has no column for field {field}"),
+            Detail::ExtraLabel { name } if zh => format!("列 “{name}” 不是协议中的字段"),
+            Detail::ExtraLabel { name } => {
+                format!("column “{name}” is not a field of the protocol")
+            }
+            Detail::IncorrectLabel { found } if zh => {
+                format!("此列应为字段 {field}，表头写的是 “{found}”")
+            }
+            Detail::IncorrectLabel { found } => {
+                format!("the column of field {field} is named “{found}” in the header")
+            }
+            Detail::BlankLabel if zh => "表头中有一列没有名称".into(),
+            Detail::BlankLabel => "a column of the header has no name".into(),
+            Detail::DuplicateLabel { name, first_column } if zh => {
+                format!("列 “{name}” 与第 {first_column} 列表示同一字段")
+            }
+            Detail::DuplicateLabel { name, first_column } => {
+                format!("column “{name}” names the same field as column {first_column}")
+            }
+            Detail::UnmatchedHeader if zh => "表头中没有任何一列是协议中的字段".into(),
+            Detail::UnmatchedHeader => "no column of the header is a field of the protocol".into(),
         }
     }
 }
@@ -366,25 +482,102 @@ fn date_bound(field: &str, value: &str, bound: &BoundText, early: bool, zh: bool
     format!("{field} {value} {relation} {what}")
 }
 
-fn type_en(type_name: &str) -> &'static str {
-    match type_name {
-        "integer" => "a whole number",
-        "number" => "a number",
-        "boolean" => "true or false",
-        "date" => "a real date in an accepted form (e.g. 2024-05-29)",
-        "bloodPressure" => "a blood pressure written systolic/diastolic (e.g. 120/80)",
-        _ => "a valid value",
-    }
-}
-
-fn type_zh(type_name: &str) -> &'static str {
-    match type_name {
-        "integer" => "整数",
-        "number" => "数字",
-        "boolean" => "布尔值",
-        "date" => "日期",
-        "bloodPressure" => "血压（收缩压/舒张压，如 120/80）",
-        _ => "值",
+/// What a value of the type looks like, for "… is not …" messages.
+fn describe_type(ty: &Type, zh: bool) -> String {
+    use crate::types::{DateFormat, StringFormat, TimeFormat};
+    let pattern = |p: &crate::types::Strptime| p.source.clone();
+    match (ty, zh) {
+        (Type::String(StringFormat::Email), false) => "an e-mail address".into(),
+        (Type::String(StringFormat::Email), true) => "有效的电子邮件地址".into(),
+        (Type::String(StringFormat::Uri), false) => "a URI (e.g. https://example.org/a)".into(),
+        (Type::String(StringFormat::Uri), true) => "有效的 URI（如 https://example.org/a）".into(),
+        (Type::String(StringFormat::Uuid), false) => {
+            "a UUID (8-4-4-4-12 hexadecimal digits)".into()
+        }
+        (Type::String(StringFormat::Uuid), true) => "有效的 UUID（8-4-4-4-12 位十六进制）".into(),
+        (Type::String(StringFormat::Binary), false) => "base64 data".into(),
+        (Type::String(StringFormat::Binary), true) => "有效的 base64 数据".into(),
+        (Type::String(StringFormat::Wkt), false) => "a WKT geometry (e.g. POINT (30 10))".into(),
+        (Type::String(StringFormat::Wkt), true) => "有效的 WKT 几何（如 POINT (30 10)）".into(),
+        (Type::String(_) | Type::Any, false) => "text".into(),
+        (Type::String(_) | Type::Any, true) => "文本".into(),
+        (Type::Integer { .. }, false) => "a whole number".into(),
+        (Type::Integer { .. }, true) => "有效的整数".into(),
+        (Type::Number { .. }, false) => "a number".into(),
+        (Type::Number { .. }, true) => "有效的数字".into(),
+        (
+            Type::Boolean {
+                true_values,
+                false_values,
+            },
+            false,
+        ) => {
+            format!(
+                "true or false ({} / {})",
+                true_values.join(", "),
+                false_values.join(", ")
+            )
+        }
+        (
+            Type::Boolean {
+                true_values,
+                false_values,
+            },
+            true,
+        ) => {
+            format!(
+                "有效的布尔值（{} / {}）",
+                true_values.join("、"),
+                false_values.join("、")
+            )
+        }
+        (Type::Date(DateFormat::Pattern(p)), false) => format!("a date in the form {}", pattern(p)),
+        (Type::Date(DateFormat::Pattern(p)), true) => format!("格式为 {} 的日期", pattern(p)),
+        (Type::Date(DateFormat::Default), false) => "a real date written YYYY-MM-DD".into(),
+        (Type::Date(DateFormat::Default), true) => "有效的日期（YYYY-MM-DD）".into(),
+        (Type::Date(DateFormat::Forms(_)), false) => {
+            "a real date in an accepted form (e.g. 2024-05-29)".into()
+        }
+        (Type::Date(DateFormat::Forms(_)), true) => "有效的日期".into(),
+        (Type::Time(TimeFormat::Pattern(p)), false) => format!("a time in the form {}", pattern(p)),
+        (Type::Time(TimeFormat::Pattern(p)), true) => format!("格式为 {} 的时间", pattern(p)),
+        (Type::Time(_), false) => "a time hh:mm:ss".into(),
+        (Type::Time(_), true) => "有效的时间（hh:mm:ss）".into(),
+        (Type::DateTime(TimeFormat::Pattern(p)), false) => {
+            format!("a date and time in the form {}", pattern(p))
+        }
+        (Type::DateTime(TimeFormat::Pattern(p)), true) => {
+            format!("格式为 {} 的日期时间", pattern(p))
+        }
+        (Type::DateTime(_), false) => "a date and time YYYY-MM-DDThh:mm:ss".into(),
+        (Type::DateTime(_), true) => "有效的日期时间（YYYY-MM-DDThh:mm:ss）".into(),
+        (Type::Year, false) => "a year YYYY".into(),
+        (Type::Year, true) => "有效的年份（YYYY）".into(),
+        (Type::YearMonth, false) => "a month YYYY-MM".into(),
+        (Type::YearMonth, true) => "有效的年月（YYYY-MM）".into(),
+        (Type::Duration, false) => "a duration such as P1Y2M10DT2H30M".into(),
+        (Type::Duration, true) => "有效的时长（如 P1Y2M10DT2H30M）".into(),
+        (Type::GeoPoint(_), false) => "a point (longitude, latitude)".into(),
+        (Type::GeoPoint(_), true) => "有效的坐标点（经度, 纬度）".into(),
+        (Type::GeoJson(_), false) => "a GeoJSON object".into(),
+        (Type::GeoJson(_), true) => "有效的 GeoJSON 对象".into(),
+        (Type::Object, false) => "a JSON object".into(),
+        (Type::Object, true) => "JSON 对象".into(),
+        (Type::Array, false) => "a JSON array".into(),
+        (Type::Array, true) => "JSON 数组".into(),
+        (Type::List { delimiter, item }, false) => {
+            format!(
+                "a list of {} separated by “{delimiter}”",
+                describe_type(item, false)
+            )
+        }
+        (Type::List { delimiter, item }, true) => {
+            format!("以 “{delimiter}” 分隔的{}列表", describe_type(item, true))
+        }
+        (Type::BloodPressure { .. }, false) => {
+            "a blood pressure written systolic/diastolic (e.g. 120/80)".into()
+        }
+        (Type::BloodPressure { .. }, true) => "有效的血压（收缩压/舒张压，如 120/80）".into(),
     }
 }
 

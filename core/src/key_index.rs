@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use chrono::Datelike;
+use chrono::{Datelike, Timelike};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::value::Value;
@@ -104,8 +104,7 @@ fn hash_value(hasher: &mut SipHasher13, value: &Value<'_>) {
         }
         Value::Number(x) => {
             hasher.write_u8(3);
-            // 0.0 and -0.0 are one number.
-            hasher.write_u64(if *x == 0.0 { 0 } else { x.to_bits() });
+            hasher.write_u64(number_bits(*x));
         }
         Value::Boolean(b) => hasher.write_u8(if *b { 5 } else { 4 }),
         Value::Date(date) => {
@@ -120,7 +119,58 @@ fn hash_value(hasher: &mut SipHasher13, value: &Value<'_>) {
             hasher.write_u16(*systolic);
             hasher.write_u16(*diastolic);
         }
+        // Times and date-times as the instant they name (12:00+01:00 is 11:00Z).
+        Value::Time { time, offset } => {
+            hasher.write_u8(8);
+            let seconds =
+                i64::from(time.num_seconds_from_midnight()) - i64::from(offset.unwrap_or(0));
+            hasher.write_i64(seconds);
+            hasher.write_u32(time.nanosecond());
+        }
+        Value::DateTime { datetime, offset } => {
+            hasher.write_u8(9);
+            let utc = datetime.and_utc().timestamp() - i64::from(offset.unwrap_or(0));
+            hasher.write_i64(utc);
+            hasher.write_u32(datetime.and_utc().timestamp_subsec_nanos());
+        }
+        Value::Year(year) => {
+            hasher.write_u8(10);
+            hasher.write_i32(*year);
+        }
+        Value::YearMonth { year, month } => {
+            hasher.write_u8(11);
+            hasher.write_i32(*year);
+            hasher.write_u8(*month);
+        }
+        Value::Duration(duration) => {
+            hasher.write_u8(12);
+            let (months, seconds) = duration.months_seconds();
+            hasher.write_u64(number_bits(months));
+            hasher.write_u64(number_bits(seconds));
+        }
+        Value::GeoPoint { lon, lat } => {
+            hasher.write_u8(13);
+            hasher.write_u64(number_bits(*lon));
+            hasher.write_u64(number_bits(*lat));
+        }
+        Value::Json(text) => {
+            hasher.write_u8(14);
+            hasher.write_usize(text.len());
+            hasher.write(text.as_bytes());
+        }
+        Value::List(items) => {
+            hasher.write_u8(15);
+            hasher.write_usize(items.len());
+            for item in items {
+                hash_value(hasher, item);
+            }
+        }
     }
+}
+
+/// A number's bits, with 0.0 and -0.0 as one number.
+fn number_bits(x: f64) -> u64 {
+    if x == 0.0 { 0 } else { x.to_bits() }
 }
 
 #[cfg(test)]

@@ -2,20 +2,22 @@
 //!
 //! One engine, pure and deterministic, compiled natively for the CLI and to
 //! WebAssembly for the browser, the server and partners' runtimes. It reads
-//! CSV, JSON and NDJSON in UTF-8 or GB18030, cleans every cell, checks each
-//! record against a [`Protocol`] (rules as data, not code), and reports
-//! issues with stable codes and their positions. No I/O beyond the bytes it
+//! CSV, JSON and NDJSON in UTF-8 or GB18030, checks each record against a
+//! [`Protocol`] (rules as data, not code: a Frictionless Table Schema with
+//! the spec's semantics, plus clinval's keys such as its cleaning), and
+//! reports issues with stable codes and their positions. No I/O beyond the bytes it
 //! is given, no clock: the as-of date is an input.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use clinval_core::{Format, Options, Outcome, Protocol, Sink, validate_bytes};
+//! use clinval_core::{Format, Options, Outcome, Protocol, Sink, TableIssue, validate_bytes};
 //!
 //! struct Count(usize);
 //! impl Sink for Count {
 //!     fn record(&mut self, outcome: &Outcome<'_>) {
 //!         self.0 += outcome.issues.len();
 //!     }
+//!     fn table_issue(&mut self, _issue: &TableIssue) {}
 //! }
 //!
 //! let protocol = Arc::new(Protocol::builtin("patient").unwrap());
@@ -27,28 +29,29 @@
 //! assert_eq!(summary.by_code["out_of_range"], 1);
 //! ```
 
-pub mod check;
-pub mod clean;
-pub mod date;
-pub mod decode;
-pub mod issue;
+mod check;
+mod clean;
+mod decode;
+mod issue;
 mod key_index;
-pub mod pattern;
+mod pattern;
 pub mod protocol;
 pub mod raw_json;
-pub mod reader;
-pub mod report;
-pub mod session;
-pub mod validator;
-pub mod value;
+mod reader;
+mod report;
+mod session;
+mod types;
+mod validator;
+mod value;
 
-pub use check::RawValue;
-pub use issue::{Detail, Issue, Lang};
-pub use protocol::{Protocol, ProtocolError};
-pub use reader::{Format, InputError, Warning};
-pub use report::{IssueLine, RecordJson, Summary};
-pub use session::{Options, Session, Sink, validate_bytes, validate_read};
-pub use validator::{Outcome, RecordInput, Validator};
+pub use decode::{DecodeError, SNIFF_BYTES, TextEncoding};
+pub use issue::{Detail, Issue, Lang, TableIssue, UnknownLang, codes};
+pub use protocol::{Protocol, ProtocolError, ProtocolWarning};
+pub use reader::{Cell, Format, InputError, UnknownFormat, Warning};
+pub use report::{FieldIssue, IssueLine, RecordJson, RecordVerdict, Summary};
+pub use session::{Options, READ_CHUNK, Session, Sink, validate_bytes, validate_read};
+pub use types::{Scalar, parse_iso_date};
+pub use validator::{Outcome, Validator};
 pub use value::Value;
 
 /// The engine's version (the crate version).

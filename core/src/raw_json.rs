@@ -51,6 +51,16 @@ pub fn string(bytes: &[u8]) -> Option<Cow<'_, str>> {
     }
 }
 
+/// How many items an array, or members an object, has (`None` for
+/// other values and for text that is not JSON).
+pub fn children(bytes: &[u8]) -> Option<usize> {
+    match shape(bytes).ok()? {
+        Shape::Array(items) => Some(items.len()),
+        Shape::Object(entries) => Some(entries.len()),
+        _ => None,
+    }
+}
+
 /// What kind of JSON value a text is, for messages (`an array`, `null`).
 pub fn json_kind(text: &str) -> &'static str {
     match text.trim_start().as_bytes().first() {

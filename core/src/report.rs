@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::issue::{Issue, Lang};
+use crate::issue::{Issue, Lang, TableIssue};
 use crate::protocol::{Protocol, ScoresJson};
 use crate::reader::Warning;
 use crate::validator::Outcome;
@@ -25,9 +25,16 @@ pub struct Summary {
     pub issues: u64,
     /// Issues by code.
     pub by_code: BTreeMap<String, u64>,
+    /// Issues of the input as a whole (its header), counted in `issues`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub table_issues: u64,
     /// Notes about the input.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -39,15 +46,31 @@ impl Summary {
             return;
         }
         self.invalid += 1;
-        self.issues += outcome.issues.len() as u64;
         for issue in &outcome.issues {
-            match self.by_code.get_mut(&*issue.code) {
-                Some(n) => *n += 1,
-                None => {
-                    self.by_code.insert(issue.code.to_string(), 1);
-                }
+            self.count(&issue.code);
+        }
+    }
+
+    /// Counts an issue of the whole input.
+    pub fn add_table_issue(&mut self, issue: &TableIssue) {
+        self.table_issues += 1;
+        self.count(&issue.issue.code);
+    }
+
+    fn count(&mut self, code: &str) {
+        self.issues += 1;
+        match self.by_code.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                self.by_code.insert(code.to_owned(), 1);
             }
         }
+    }
+
+    /// Whether everything checked passed: no invalid record, no issue of
+    /// the input as a whole.
+    pub fn is_clean(&self) -> bool {
+        self.invalid == 0 && self.table_issues == 0
     }
 
     /// Adds another summary's counts to this one.
@@ -56,6 +79,7 @@ impl Summary {
         self.valid += other.valid;
         self.invalid += other.invalid;
         self.issues += other.issues;
+        self.table_issues += other.table_issues;
         for (code, n) in &other.by_code {
             *self.by_code.entry(code.clone()).or_default() += n;
         }
@@ -63,13 +87,17 @@ impl Summary {
     }
 }
 
-/// One line of the error log: `{"row","line","field","code","message","value"}`.
+/// One line of the error log: `{"row","line","field","code","message","value"}`
+/// (and `column` for an issue of the header).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssueLine<'a> {
-    /// 1-based record index.
-    pub row: u64,
-    /// Physical line where the record starts.
+    /// 1-based record index; `null` for an issue of the input as a whole.
+    pub row: Option<u64>,
+    /// Physical line where the record (or the header) starts.
     pub line: u64,
+    /// The header column concerned (1-based), for header issues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
     /// Field output key; `null` for a row issue.
     pub field: Option<&'a str>,
     /// Stable issue code.
@@ -89,12 +117,28 @@ impl<'a> IssueLine<'a> {
         lang: Lang,
     ) -> Self {
         IssueLine {
-            row: outcome.row,
+            row: Some(outcome.row),
             line: outcome.line,
+            column: None,
             field: issue.field_name(protocol),
             code: &issue.code,
             message: issue.message(protocol, lang),
             value: issue.value.as_deref(),
+        }
+    }
+}
+
+impl<'a> IssueLine<'a> {
+    /// The error-log line for an issue of the input as a whole.
+    pub fn of_table(issue: &'a TableIssue, protocol: &'a Protocol, lang: Lang) -> Self {
+        IssueLine {
+            row: None,
+            line: issue.line,
+            column: issue.column,
+            field: issue.issue.field_name(protocol),
+            code: &issue.issue.code,
+            message: issue.issue.message(protocol, lang),
+            value: issue.issue.value.as_deref(),
         }
     }
 }

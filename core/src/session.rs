@@ -11,13 +11,14 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::decode::{Decoder, TextEncoding};
+use crate::issue::TableIssue;
 use crate::protocol::Protocol;
 use crate::reader::{
     CsvReader, DEFAULT_MAX_RECORD_BYTES, Emit, Format, InputError, JsonArrayReader, NdjsonReader,
-    Warning,
+    RecordInput, Warning,
 };
 use crate::report::Summary;
-use crate::validator::{Outcome, RecordInput, Validator};
+use crate::validator::{Outcome, Validator};
 
 /// Settings of one run.
 #[derive(Debug, Clone)]
@@ -42,6 +43,8 @@ impl Options {
 pub trait Sink {
     /// The verdict on one record, in input order.
     fn record(&mut self, outcome: &Outcome<'_>);
+    /// An issue of the whole input (a header problem), before the records.
+    fn table_issue(&mut self, issue: &TableIssue);
     /// A note about the whole input (e.g. unknown columns).
     fn warning(&mut self, _warning: &Warning) {}
 }
@@ -80,6 +83,11 @@ impl Emit for Pipeline<'_> {
         let warning = Warning::UnknownColumns { columns };
         self.sink.warning(&warning);
         self.summary.warnings.push(warning);
+    }
+
+    fn table_issue(&mut self, issue: TableIssue) {
+        self.summary.add_table_issue(&issue);
+        self.sink.table_issue(&issue);
     }
 }
 

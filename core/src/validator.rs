@@ -9,26 +9,12 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::check::{RawValue, check_field};
-use crate::issue::{Detail, Issue};
+use crate::check::check_field;
+use crate::issue::{Detail, Issue, codes};
 use crate::key_index::KeyIndex;
-use crate::protocol::Protocol;
-use crate::reader::{KeyResolver, json_record};
+use crate::protocol::{Code, Protocol};
+use crate::reader::{Cell, KeyResolver, RecordInput, json_record};
 use crate::value::Value;
-
-/// One record as a reader found it.
-#[derive(Debug, Clone, Default)]
-pub struct RecordInput<'a> {
-    /// Physical line (1-based) where the record starts.
-    pub line: u64,
-    /// Raw value of each protocol field, by field index.
-    pub values: Vec<RawValue<'a>>,
-    /// Columns/keys the protocol does not know: `(name, value)`, carried
-    /// to the output unchanged.
-    pub extras: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    /// Set when the record's shape is wrong; then no field rule runs.
-    pub malformed: Option<Detail>,
-}
 
 /// The verdict on one record.
 #[derive(Debug, Clone)]
@@ -94,30 +80,47 @@ impl Validator {
 
     /// Checks one field's value on its own (as-you-type in a form): the
     /// field's own rules only, no cross-field or uniqueness checks.
-    pub fn check_value<'a>(&self, field: usize, raw: RawValue<'a>) -> Result<Value<'a>, Issue> {
-        check_field(&self.protocol.fields[field], field, raw, self.as_of)
+    pub fn check_value<'a>(&self, field: usize, cell: Cell<'a>) -> Result<Value<'a>, Issue> {
+        let protocol = &self.protocol;
+        check_field(
+            &protocol.fields[field],
+            field,
+            cell,
+            &protocol.cleaning,
+            self.as_of,
+        )
     }
 
     /// Validates one JSON object (as bytes) as the record numbered `row`:
-    /// keys are matched to fields by name or alias, like CSV headers.
+    /// keys are matched to fields by name or alias, like CSV headers. A key
+    /// the protocol does not allow is an issue of the record.
     pub fn validate_json<'a>(&mut self, row: u64, object: &'a [u8]) -> Outcome<'a> {
         let mut keys = KeyResolver::new(Arc::clone(&self.protocol));
         let input = json_record(object, 1, &mut keys);
-        self.validate(row, input)
+        let mut outcome = self.validate(row, input);
+        outcome
+            .issues
+            .extend(keys.take_issues().into_iter().map(|t| t.issue));
+        outcome
     }
 
     /// Validates the record numbered `row` (1-based among the file's records).
     pub fn validate<'a>(&mut self, row: u64, input: RecordInput<'a>) -> Outcome<'a> {
         let RecordInput {
             line,
-            values: raw,
+            cells,
             extras,
             malformed,
+            extra_cells,
         } = input;
         if let Some(detail) = malformed {
+            let code = match detail {
+                Detail::BlankRow => Code::from(codes::BLANK_ROW),
+                _ => self.protocol.malformed_code.clone(),
+            };
             let issue = Issue {
                 field: None,
-                code: self.protocol.malformed_code.clone(),
+                code,
                 detail,
                 value: None,
             };
@@ -134,10 +137,10 @@ impl Validator {
         let ok = &mut self.present;
         ok.fill(false);
         let mut values = Vec::with_capacity(protocol.fields.len());
-        let mut raw = raw.into_iter();
+        let mut cells = cells.into_iter();
         for (i, field) in protocol.fields.iter().enumerate() {
-            let raw = raw.next().unwrap_or(RawValue::Absent);
-            match check_field(field, i, raw, self.as_of) {
+            let cell = cells.next().unwrap_or(Cell::Absent);
+            match check_field(field, i, cell, &protocol.cleaning, self.as_of) {
                 Ok(value) => {
                     ok[i] = !matches!(value, Value::Missing);
                     values.push(value);
@@ -147,6 +150,14 @@ impl Validator {
                     values.push(Value::Missing);
                 }
             }
+        }
+        if let Some((expected, found)) = extra_cells {
+            issues.push(Issue {
+                field: None,
+                code: Code::from(codes::EXTRA_CELL),
+                detail: Detail::ExtraCells { expected, found },
+                value: None,
+            });
         }
         for rule in &protocol.rules {
             let (a, b) = (&values[rule.field], &values[rule.other]);

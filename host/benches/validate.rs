@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clinval_core::{
-    Format, IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Sink, validate_read,
+    Format, IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Sink, TableIssue,
+    validate_read,
 };
 
 const RUNS: usize = 3;
@@ -30,6 +31,9 @@ struct Count(u64);
 impl Sink for Count {
     fn record(&mut self, outcome: &Outcome<'_>) {
         self.0 += outcome.issues.len() as u64;
+    }
+    fn table_issue(&mut self, _issue: &TableIssue) {
+        self.0 += 1;
     }
 }
 
@@ -50,6 +54,11 @@ impl Sink for Render {
             }
         }
         self.out.clear(); // keep the rendering cost, not the memory
+    }
+    fn table_issue(&mut self, issue: &TableIssue) {
+        let line = IssueLine::of_table(issue, &self.protocol, Lang::En);
+        let _ = serde_json::to_writer(&mut self.out, &line);
+        self.out.clear();
     }
 }
 

@@ -304,7 +304,7 @@ fn unusable_inputs_exit_2_with_a_clear_message() {
     );
     refused(
         &["validate", path(&empty), "--protocol", path(&bad_protocol)],
-        "protocol key `fields[0].type`: type `integr` is not supported",
+        "protocol key `fields[0].type`: type `integr` is not a type; did you mean `integer`?",
     );
     let not_json = write(d, "q.json", b"{\"fields\": [");
     refused(

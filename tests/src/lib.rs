@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use clinval_core::{Format, Options, Outcome, Protocol, RecordJson, Sink, Summary, validate_bytes};
+use clinval_core::{
+    Format, Options, Outcome, Protocol, RecordJson, Sink, Summary, TableIssue, validate_bytes,
+};
 use serde_json::{Value, json};
 
 /// The workspace's `../shared/data` folder (read-only samples with verdicts).
@@ -19,11 +21,13 @@ pub fn fixtures() -> PathBuf {
 
 /// Verdicts in the shape of `expected.jsonl`: one JSON value per record
 /// with `row`, `valid`, `issues` as `[field, code]` pairs and, for valid
-/// records, the cleaned `record`.
+/// records, the cleaned `record`; issues of the table apart.
 pub struct Verdicts {
     protocol: Arc<Protocol>,
     /// One per record, in input order.
     pub lines: Vec<Value>,
+    /// Issues of the table (its header): `[field, code]`.
+    pub table: Vec<Value>,
 }
 
 impl Verdicts {
@@ -32,11 +36,17 @@ impl Verdicts {
         Verdicts {
             protocol,
             lines: Vec::new(),
+            table: Vec::new(),
         }
     }
 }
 
 impl Sink for Verdicts {
+    fn table_issue(&mut self, issue: &TableIssue) {
+        let field = issue.issue.field_name(&self.protocol);
+        self.table.push(json!([field, &*issue.issue.code]));
+    }
+
     fn record(&mut self, outcome: &Outcome<'_>) {
         let protocol = self.protocol.as_ref();
         let issues: Vec<Value> = outcome

@@ -13,7 +13,7 @@
 
 use serde::Serialize;
 
-use clinval_core::reader::raw_value;
+use clinval_core::Cell;
 use serde_json::value::RawValue as RawJson;
 
 use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info};
@@ -155,7 +155,7 @@ impl State {
             let name = text(name, "field name")?;
             let value: &RawJson = serde_json::from_slice(value)
                 .map_err(|e| EngineError::Argument(format!("value is not JSON: {e}")))?;
-            engine.check_field(&name, raw_value(value))
+            engine.check_field(&name, Cell::of_json(value))
         })();
         self.settle(0, verdict)
     }
@@ -432,7 +432,7 @@ mod tests {
             "asOf is required (YYYY-MM-DD)"
         );
         assert_eq!(
-            s.validator_new(b"{\"fields\": []}", br#"{"asOf":"2025-01-01"}"#),
+            s.validator_new(b"{\"fields\": {}}", br#"{"asOf":"2025-01-01"}"#),
             ERR_PROTOCOL
         );
         assert_eq!(result(&s)["error"]["code"], "protocol");

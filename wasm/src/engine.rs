@@ -10,10 +10,10 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use clinval_core::protocol::{FieldInfo, ScoreInfo, builtin_names};
 use clinval_core::raw_json::{Shape, json_kind, shape};
-use clinval_core::report::{FieldIssue, RecordVerdict};
 use clinval_core::{
-    Format, InputError, IssueLine, Lang, Options, Outcome, Protocol, ProtocolError, RawValue,
-    RecordJson, Session, Sink, Summary, Validator, Warning,
+    Cell, FieldIssue, Format, InputError, IssueLine, Lang, Options, Outcome, Protocol,
+    ProtocolError, ProtocolWarning, RecordJson, RecordVerdict, Session, Sink, Summary, TableIssue,
+    UnknownFormat, UnknownLang, Validator, Warning,
 };
 use serde::Serialize;
 use serde_json::value::RawValue as RawJson;
@@ -153,6 +153,10 @@ pub struct ProtocolInfo {
     /// Scores of valid records, in order (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<ScoreInfo>,
+    /// What loading the protocol noticed but did not refuse (absent when
+    /// nothing): `{"path", "message"}`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ProtocolWarning>,
 }
 
 /// The verdict on one value typed into a form.
@@ -190,16 +194,16 @@ impl Engine {
         }
         .map_err(EngineError::Protocol)?;
         let as_of = match &options.as_of {
-            Some(text) => clinval_core::date::parse_iso(text).ok_or_else(|| {
+            Some(text) => clinval_core::parse_iso_date(text).ok_or_else(|| {
                 EngineError::Argument(format!("asOf `{text}` is not a date YYYY-MM-DD"))
             })?,
             None => today
                 .ok_or_else(|| EngineError::Argument("asOf is required (YYYY-MM-DD)".into()))?,
         };
         let lang = match &options.lang {
-            Some(tag) => tag.parse().map_err(|e: clinval_core::issue::UnknownLang| {
-                EngineError::Argument(e.to_string())
-            })?,
+            Some(tag) => tag
+                .parse()
+                .map_err(|e: UnknownLang| EngineError::Argument(e.to_string()))?,
             None => Lang::En,
         };
         let mut run = Options::new(as_of);
@@ -227,15 +231,12 @@ impl Engine {
             version: self.protocol.version.clone(),
             fields: self.protocol.describe(),
             scores: self.protocol.describe_scores(),
+            warnings: self.protocol.warnings.clone(),
         }
     }
 
     /// Checks one value of the field `name` (name or alias) on its own.
-    pub fn check_field(
-        &self,
-        name: &str,
-        value: RawValue<'_>,
-    ) -> Result<FieldVerdict, EngineError> {
+    pub fn check_field(&self, name: &str, value: Cell<'_>) -> Result<FieldVerdict, EngineError> {
         let index = self.protocol.field_index(name).ok_or_else(|| {
             EngineError::Argument(format!(
                 "protocol `{}` has no field `{name}`",
@@ -268,9 +269,7 @@ impl Engine {
     pub fn batch(&self, format: &str) -> Result<Batch, EngineError> {
         let format: Format = format
             .parse()
-            .map_err(|e: clinval_core::reader::UnknownFormat| {
-                EngineError::Argument(e.to_string())
-            })?;
+            .map_err(|e: UnknownFormat| EngineError::Argument(e.to_string()))?;
         Ok(Batch {
             session: Session::new(Arc::clone(&self.protocol), format, &self.options),
             collect: Collect {
@@ -323,6 +322,13 @@ impl Sink for Collect {
             if let Ok(json) = serde_json::value::to_raw_value(&line) {
                 self.events.issues.push(json);
             }
+        }
+    }
+
+    fn table_issue(&mut self, issue: &TableIssue) {
+        let line = IssueLine::of_table(issue, &self.protocol, self.lang);
+        if let Ok(json) = serde_json::value::to_raw_value(&line) {
+            self.events.issues.push(json);
         }
     }
 
@@ -393,11 +399,11 @@ mod tests {
     #[test]
     fn field_and_record_checks() {
         let e = engine();
-        let ok = e.check_field("age", RawValue::Text("+51".into())).unwrap();
+        let ok = e.check_field("age", Cell::text("+51")).unwrap();
         assert_eq!((ok.valid, ok.value.unwrap().get()), (true, "51"));
-        let bad = e.check_field("年龄", RawValue::Text("17".into())).unwrap();
+        let bad = e.check_field("年龄", Cell::text("17")).unwrap();
         assert_eq!(bad.issue.unwrap().code, "out_of_range");
-        assert!(e.check_field("weight", RawValue::Null).is_err());
+        assert!(e.check_field("weight", Cell::Null).is_err());
         let verdict = e.check_record(
             br#"{"id":"P1","name":"A","age":30,"visitDate":"2024-01-01","bp":"120/80"}"#,
         );
@@ -417,7 +423,7 @@ mod tests {
         let mut input = b"id,name,age,visitDate,bp\nP1,A,17,2024-01-01,120/80\n".to_vec();
         // Past the encoding-detection window, records are reported as they complete.
         let mut n = 1;
-        while input.len() <= clinval_core::decode::SNIFF_BYTES {
+        while input.len() <= clinval_core::SNIFF_BYTES {
             n += 1;
             input.extend_from_slice(format!("P{n},B,30,2024-01-01,120/80\n").as_bytes());
         }

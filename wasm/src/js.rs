@@ -14,7 +14,7 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use clinval_core::reader::raw_value;
+use clinval_core::Cell;
 use serde_json::value::RawValue as RawJson;
 
 use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info};
@@ -230,7 +230,7 @@ impl Validator {
         to_js(
             &self
                 .engine
-                .check_field(field, raw_value(value))
+                .check_field(field, Cell::of_json(value))
                 .map_err(js_error)?,
         )
     }

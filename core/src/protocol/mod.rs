@@ -10,16 +10,16 @@ mod compile;
 mod document;
 mod score;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use serde_json::value::RawValue as RawJson;
 use thiserror::Error;
 
-use serde_json::value::RawValue as RawJson;
-
-use crate::date::DateSyntax;
 pub use crate::pattern::Pattern;
+use crate::types::Type;
+use crate::value::Value;
 pub use score::{Score, ScoreInfo, ScoresJson};
 
 /// Built-in protocols, compiled into the crate: `(name, document)`.
@@ -59,6 +59,75 @@ pub fn builtin_names() -> Vec<&'static str> {
     BUILTINS.iter().map(|(name, _)| *name).collect()
 }
 
+/// Something about a protocol that does not stop it loading: a key kept
+/// but not understood, a value no record can have.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProtocolWarning {
+    /// Where: a path such as `fields[2].unit`.
+    pub path: String,
+    /// What about it.
+    pub message: String,
+}
+
+impl std::fmt::Display for ProtocolWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "protocol key `{}`: {}", self.path, self.message)
+    }
+}
+
+/// How a table's header is matched to the protocol's fields (Table
+/// Schema v2's `fieldsMatch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FieldsMatch {
+    /// The same fields, in the same order: columns map by position.
+    #[default]
+    Exact,
+    /// The same fields, by name, in any order.
+    Equal,
+    /// Every field, by name; more columns allowed.
+    Subset,
+    /// Only fields of the protocol, by name; some may be absent.
+    Superset,
+    /// At least one field, by name.
+    Partial,
+}
+
+impl FieldsMatch {
+    /// The value's name in protocol documents.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldsMatch::Exact => "exact",
+            FieldsMatch::Equal => "equal",
+            FieldsMatch::Subset => "subset",
+            FieldsMatch::Superset => "superset",
+            FieldsMatch::Partial => "partial",
+        }
+    }
+}
+
+/// clinval's cleaning and leniency, each the protocol's explicit choice
+/// (`cleaning`); all off for a plain Table Schema, which then means what
+/// the spec says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cleaning {
+    /// White space around cells and header names is removed.
+    pub trim: bool,
+    /// Full-width forms U+FF01..U+FF5E and U+3000 become ASCII.
+    pub full_width: bool,
+    /// Header names and JSON keys match ignoring case, spaces, `_` and `-`.
+    pub loose_headers: bool,
+    /// An empty line is not a record (else it is a `blank_row` issue).
+    pub skip_blank_rows: bool,
+    /// A header that lacks a field or names one twice refuses the file
+    /// (else the problems are issues and the rows are still checked).
+    pub reject_header_errors: bool,
+    /// A record with too few or too many cells gets one `malformed_row`
+    /// issue and no field checks (else `missing_cell` / `extra_cell`).
+    pub malformed_rows: bool,
+    /// A JSON number or boolean where text is wanted is read as its text.
+    pub json_scalars_as_text: bool,
+}
+
 /// A compiled protocol, ready to validate records.
 #[derive(Debug)]
 pub struct Protocol {
@@ -72,15 +141,23 @@ pub struct Protocol {
     pub version: Option<String>,
     /// Fields, in document order (which is the output key order).
     pub fields: Vec<Field>,
+    /// How a header maps to the fields.
+    pub fields_match: FieldsMatch,
+    /// clinval's cleaning choices.
+    pub cleaning: Cleaning,
     /// Uniqueness checks over several fields (`primaryKey`, `uniqueKeys`).
     pub keys: Vec<UniqueKey>,
+    /// References to keys of this table or of another resource.
+    pub foreign_keys: Vec<ForeignKey>,
     /// Cross-field rules.
     pub rules: Vec<CompareRule>,
     /// Scores of valid records.
     pub scores: Vec<Score>,
     /// Code for a record whose shape is wrong (cell count, not an object).
     pub malformed_code: Code,
-    /// Header key (see [`crate::clean::header_key`]) → field index.
+    /// What loading noticed but did not refuse.
+    pub warnings: Vec<ProtocolWarning>,
+    /// Header key (see [`Protocol::header_key`]) → field index.
     columns: HashMap<String, usize>,
     /// The document text it was compiled from.
     source: Arc<str>,
@@ -107,10 +184,15 @@ impl Protocol {
         Protocol::from_json(text)
     }
 
-    /// The field a header or JSON key names, by name or alias, after
-    /// [`crate::clean::header_key`] normalisation.
-    pub fn column(&self, header_key: &str) -> Option<usize> {
-        self.columns.get(header_key).copied()
+    /// The key a header name or JSON key is matched by: its cleaned text,
+    /// normalised (lowercase, no spaces, `_` or `-`) with loose headers.
+    pub fn header_key<'h>(&self, header: &'h str) -> Cow<'h, str> {
+        self.cleaning.header_key(header)
+    }
+
+    /// The field a header or JSON key names, by name or alias.
+    pub fn column(&self, header: &str) -> Option<usize> {
+        self.columns.get(self.header_key(header).as_ref()).copied()
     }
 
     /// The document text this protocol was compiled from.
@@ -120,7 +202,7 @@ impl Protocol {
 
     /// The index of the field a name or alias names.
     pub fn field_index(&self, name: &str) -> Option<usize> {
-        self.column(&crate::clean::header_key(name))
+        self.column(name)
     }
 
     /// What a form needs to know of each field, in order.
@@ -131,6 +213,25 @@ impl Protocol {
     /// The protocol's scores, as a form shows them.
     pub fn describe_scores(&self) -> Vec<ScoreInfo> {
         self.scores.iter().map(Score::info).collect()
+    }
+}
+
+impl Cleaning {
+    /// Cleans one cell's text as the protocol says (see [`crate::clean`]).
+    pub fn cell<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
+        match (self.trim, self.full_width) {
+            (false, false) => text,
+            (trim, full_width) => crate::clean::clean_owned(text, trim, full_width),
+        }
+    }
+
+    /// The key a header name is matched by.
+    pub fn header_key<'h>(&self, header: &'h str) -> Cow<'h, str> {
+        if self.loose_headers {
+            Cow::Owned(crate::clean::header_key(header))
+        } else {
+            self.cell(Cow::Borrowed(header))
+        }
     }
 }
 
@@ -151,12 +252,15 @@ pub struct FieldInfo {
     /// Help text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Type name (`string`, `integer`, `number`, `boolean`, `date`, `bloodPressure`).
+    /// Type name (`string`, `integer`, `date`, … `bloodPressure`).
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// The type's format, when not the default (`email`, `%d/%m/%Y`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
     /// Must be given.
     pub required: bool,
-    /// Lower bound (number, or ISO date, or `$asOf`).
+    /// Lower bound (a value of the field's type, or `$asOf`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub minimum: Option<Box<RawJson>>,
     /// Upper bound.
@@ -168,10 +272,10 @@ pub struct FieldInfo {
     /// Exclusive upper bound.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclusive_maximum: Option<Box<RawJson>>,
-    /// Shortest text.
+    /// Shortest value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_length: Option<usize>,
-    /// Longest text.
+    /// Longest value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<usize>,
     /// Pattern the text must match.
@@ -180,6 +284,9 @@ pub struct FieldInfo {
     /// Allowed values (canonical text).
     #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// Labels of the allowed values (`categories`): canonical value → label.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: Titles,
     /// An example value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub example: Option<Box<RawJson>>,
@@ -188,59 +295,44 @@ pub struct FieldInfo {
 impl Field {
     /// This field as a form builder sees it.
     pub fn info(&self) -> FieldInfo {
-        /// `(inclusive, exclusive)` of a bound, as JSON text.
-        fn bound<T: Copy>(
-            limit: &Option<Limit<T>>,
-            to_json: impl Fn(T) -> String,
-        ) -> [Option<Box<RawJson>>; 2] {
-            let json = |value| RawJson::from_string(to_json(value)).ok();
-            match limit {
-                Some(l) if l.exclusive => [None, json(l.value)],
-                Some(l) => [json(l.value), None],
-                None => [None, None],
-            }
-        }
-        let date = |d: DateLimit| match d {
-            DateLimit::Fixed(date) => format!("\"{}\"", crate::Value::Date(date).canonical()),
-            DateLimit::AsOf => format!("\"{}\"", compile::AS_OF),
+        let bound = |bounds: &[Bound], exclusive: bool| {
+            bounds
+                .iter()
+                .find(|b| b.exclusive == exclusive)
+                .and_then(|b| match &b.value {
+                    BoundValue::AsOf => {
+                        RawJson::from_string(format!("\"{}\"", compile::AS_OF)).ok()
+                    }
+                    BoundValue::Fixed(value) => serde_json::value::to_raw_value(value).ok(),
+                })
         };
-        let (minimum, maximum) = match &self.kind {
-            FieldKind::Integer {
-                minimum, maximum, ..
-            } => (
-                bound(minimum, |n: i64| n.to_string()),
-                bound(maximum, |n: i64| n.to_string()),
-            ),
-            FieldKind::Number {
-                minimum, maximum, ..
-            } => (
-                bound(minimum, crate::value::number_text),
-                bound(maximum, crate::value::number_text),
-            ),
-            FieldKind::Date {
-                minimum, maximum, ..
-            } => (bound(minimum, date), bound(maximum, date)),
-            _ => ([None, None], [None, None]),
-        };
-        let ([minimum, exclusive_minimum], [maximum, exclusive_maximum]) = (minimum, maximum);
         FieldInfo {
             name: self.name.clone(),
             title: self.title.clone().unwrap_or_else(|| self.name.clone()),
             titles: self.titles.clone(),
             enum_titles: self.enum_titles.clone(),
             description: self.description.clone(),
-            kind: self.kind.type_name(),
+            kind: self.ty.name(),
+            format: self.format.clone(),
             required: self.required,
-            minimum,
-            maximum,
-            exclusive_minimum,
-            exclusive_maximum,
+            minimum: bound(&self.minimum, false),
+            maximum: bound(&self.maximum, false),
+            exclusive_minimum: bound(&self.minimum, true),
+            exclusive_maximum: bound(&self.maximum, true),
             min_length: self.min_length,
             max_length: self.max_length,
             pattern: self.pattern.as_ref().map(|p| p.source.clone()),
-            allowed: self.allowed.clone(),
+            allowed: self.allowed_text(),
+            labels: self.labels.clone(),
             example: self.example.clone(),
         }
+    }
+
+    /// The allowed values as canonical texts (for messages and forms).
+    pub fn allowed_text(&self) -> Option<Vec<String>> {
+        self.allowed
+            .as_ref()
+            .map(|values| values.iter().map(Value::canonical).collect())
     }
 }
 
@@ -255,28 +347,36 @@ pub struct Field {
     pub titles: Titles,
     /// Labels of the allowed values in other languages: tag → value → label.
     pub enum_titles: BTreeMap<String, Titles>,
+    /// Labels of the allowed values (`categories`' labels): value → label.
+    pub labels: Titles,
     /// Longer help text.
     pub description: Option<String>,
     /// An example value, as the document gives it (for forms and docs).
     pub example: Option<Box<RawJson>>,
     /// Other header names that mean this field (as written).
     pub aliases: Vec<String>,
-    /// Type and type-specific checks.
-    pub kind: FieldKind,
+    /// Type, with its format.
+    pub ty: Type,
+    /// The format as written, when not the default.
+    pub format: Option<String>,
     /// A missing value is an issue.
     pub required: bool,
-    /// Cleaned texts that count as missing (beyond the empty text).
+    /// Texts that count as missing (`missingValues`, exactly as listed).
     pub missing_values: Vec<String>,
     /// Inner runs of white space become one space.
     pub collapse_whitespace: bool,
-    /// Length bounds in characters, of the cleaned text.
+    /// Length bounds: characters of a text, items of a list, array or object.
     pub min_length: Option<usize>,
     /// See `min_length`.
     pub max_length: Option<usize>,
-    /// The cleaned text must match this (anchored at both ends).
+    /// The text must match this (anchored at both ends).
     pub pattern: Option<Pattern>,
-    /// Allowed values, in canonical output form.
-    pub allowed: Option<Vec<String>>,
+    /// Lower bounds (`minimum` and/or `exclusiveMinimum`).
+    pub minimum: Vec<Bound>,
+    /// Upper bounds (`maximum` and/or `exclusiveMaximum`).
+    pub maximum: Vec<Bound>,
+    /// Allowed values (`enum`, else `categories`), as logical values.
+    pub allowed: Option<Vec<Value<'static>>>,
     /// No two records may have the same value.
     pub unique: bool,
     /// Issue codes of this field's checks.
@@ -284,83 +384,21 @@ pub struct Field {
 }
 
 /// A bound on a value: inclusive (`minimum`) or exclusive (`exclusiveMinimum`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limit<T> {
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
     /// The bound.
-    pub value: T,
+    pub value: BoundValue,
     /// Whether the bound itself is outside the range.
     pub exclusive: bool,
 }
 
-/// A date bound: a fixed date or the run's as-of date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateLimit {
-    /// A fixed date.
-    Fixed(NaiveDate),
-    /// The as-of date of the run (`"$asOf"`).
+/// A bound's value: fixed, or the run's as-of date.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BoundValue {
+    /// A value of the field's type.
+    Fixed(Value<'static>),
+    /// The as-of date of the run (`"$asOf"`), for `date` and `datetime`.
     AsOf,
-}
-
-/// A field's type, with the checks that belong to it.
-#[derive(Debug)]
-pub enum FieldKind {
-    /// Any text.
-    String,
-    /// A whole number; `lexical` (clinval's `typePattern`) narrows how it may be written.
-    Integer {
-        /// When set, the cleaned text must match it or it is a `type` issue.
-        lexical: Option<Pattern>,
-        /// Lower bound.
-        minimum: Option<Limit<i64>>,
-        /// Upper bound.
-        maximum: Option<Limit<i64>>,
-    },
-    /// A decimal number.
-    Number {
-        /// When set, the cleaned text must match it or it is a `type` issue.
-        lexical: Option<Pattern>,
-        /// Lower bound.
-        minimum: Option<Limit<f64>>,
-        /// Upper bound.
-        maximum: Option<Limit<f64>>,
-    },
-    /// `true`/`false` by the field's true and false values.
-    Boolean {
-        /// Texts read as true.
-        true_values: Vec<String>,
-        /// Texts read as false.
-        false_values: Vec<String>,
-    },
-    /// A calendar date, output as ISO `YYYY-MM-DD`.
-    Date {
-        /// Accepted forms.
-        syntax: DateSyntax,
-        /// Earliest date.
-        minimum: Option<Limit<DateLimit>>,
-        /// Latest date.
-        maximum: Option<Limit<DateLimit>>,
-    },
-    /// `systolic/diastolic` in mmHg, output as `"S/D"`.
-    BloodPressure {
-        /// Plausible systolic range (inclusive).
-        systolic: (u16, u16),
-        /// Plausible diastolic range (inclusive).
-        diastolic: (u16, u16),
-    },
-}
-
-impl FieldKind {
-    /// The type's name in protocol documents.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            FieldKind::String => "string",
-            FieldKind::Integer { .. } => "integer",
-            FieldKind::Number { .. } => "number",
-            FieldKind::Boolean { .. } => "boolean",
-            FieldKind::Date { .. } => "date",
-            FieldKind::BloodPressure { .. } => "bloodPressure",
-        }
-    }
 }
 
 /// The issue code each check of a field reports.
@@ -396,6 +434,20 @@ pub struct UniqueKey {
     /// Field indexes, in key order.
     pub fields: Vec<usize>,
     /// Code of a repeat.
+    pub code: Code,
+}
+
+/// A foreign key: the values of `fields` must be values of the key
+/// `reference_fields` of a resource (this table when `resource` is `None`).
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    /// Field indexes of this table, in key order.
+    pub fields: Vec<usize>,
+    /// The referenced resource's name; `None` for this table.
+    pub resource: Option<String>,
+    /// The referenced fields' names, in key order.
+    pub reference_fields: Vec<String>,
+    /// Code of a value with no match (`foreign_key`).
     pub code: Code,
 }
 

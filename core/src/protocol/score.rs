@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use super::compile::{each, key_error};
-use super::document::ScoreDoc;
-use super::{Field, FieldKind, ProtocolError};
-use crate::Value;
+use super::Field;
+use super::document::{ScoreDoc, key_error};
+use crate::types::Type;
+use crate::value::Value;
 
 /// One score.
 #[derive(Debug, Clone)]
@@ -99,24 +99,25 @@ pub(super) fn compile_score(
     path: &str,
     doc: &ScoreDoc,
     fields: &[Field],
-    by_name: &impl Fn(&str, &str) -> Result<usize, ProtocolError>,
-) -> Result<Score, ProtocolError> {
+    by_name: &impl Fn(&str, &str) -> super::document::Result<usize>,
+) -> super::document::Result<Score> {
     if doc.terms.is_empty() {
         return Err(key_error(
             format!("{path}.terms"),
             "a score needs at least one term",
         ));
     }
-    let terms = each(&doc.terms, |t, term| {
+    let mut terms = Vec::with_capacity(doc.terms.len());
+    for (t, term) in doc.terms.iter().enumerate() {
         let at = format!("{path}.terms[{t}]");
         let field = by_name(&format!("{at}.field"), &term.field)?;
         let weight = term.weight.unwrap_or(1.0);
         if !weight.is_finite() {
             return Err(key_error(format!("{at}.weight"), "must be a finite number"));
         }
-        let kind = &fields[field].kind;
+        let kind = &fields[field].ty;
         let values = match (&term.values, kind) {
-            (Some(values), FieldKind::String) => {
+            (Some(values), Type::String(_) | Type::Any) => {
                 if values.values().any(|v| !v.is_finite()) {
                     return Err(key_error(
                         format!("{at}.values"),
@@ -125,17 +126,14 @@ pub(super) fn compile_score(
                 }
                 Some(values.clone().into_iter().collect())
             }
-            (
-                None,
-                FieldKind::Integer { .. } | FieldKind::Number { .. } | FieldKind::Boolean { .. },
-            ) => None,
+            (None, Type::Integer { .. } | Type::Number { .. } | Type::Boolean { .. }) => None,
             (Some(_), _) => {
                 return Err(key_error(
                     format!("{at}.values"),
                     format!(
                         "only a string field's values can be given points; `{}` is {}",
                         term.field,
-                        kind.type_name()
+                        kind.name()
                     ),
                 ));
             }
@@ -145,17 +143,17 @@ pub(super) fn compile_score(
                     format!(
                         "`{}` is a {} field: give its values points with `values`",
                         term.field,
-                        kind.type_name()
+                        kind.name()
                     ),
                 ));
             }
         };
-        Ok(Term {
+        terms.push(Term {
             field,
             weight,
             values,
-        })
-    })?;
+        });
+    }
     Ok(Score {
         name: doc.name.clone(),
         title: doc.title.clone(),

@@ -2,7 +2,7 @@
 //! that name the key.
 
 use super::*;
-use crate::date::{DateForm, DayMonthOrder};
+use crate::types::{DateForm, DateFormat, DayMonthOrder};
 
 fn refusal(doc: &str) -> String {
     Protocol::from_json(doc).unwrap_err().to_string()
@@ -105,30 +105,74 @@ fn every_key_is_read() {
     assert_eq!(a.missing_values, ["?"]);
     assert!(a.required && !a.unique);
     assert_eq!(
-        a.allowed.as_deref(),
+        a.allowed_text().as_deref(),
         Some(&["1".to_owned(), "2".into(), "3".into()][..])
     );
     assert_eq!(&*a.codes.minimum, "too_low");
-    assert_eq!(p.column("a1"), Some(0));
-    let FieldKind::Date { syntax, .. } = &b.kind else {
+    assert_eq!(p.column("A1"), Some(0));
+    assert_eq!(p.column("a1"), None, "a plain schema matches names exactly");
+    let Type::Date(DateFormat::Forms(syntax)) = &b.ty else {
         panic!("b is a date")
     };
     assert_eq!(syntax.forms, [DateForm::DayMonthYear, DateForm::Chinese]);
     assert_eq!(syntax.order, DayMonthOrder::DayFirst);
     assert!(syntax.allow_time);
-    assert!(matches!(&c.kind, FieldKind::Boolean { true_values, .. } if true_values == &["y"]));
+    assert!(matches!(&c.ty, Type::Boolean { true_values, .. } if true_values == &["y"]));
     assert_eq!((d.min_length, d.max_length), (Some(1), Some(3)));
     assert!(d.collapse_whitespace && d.pattern.is_some());
     assert_eq!(d.enum_titles["zh-CN"]["x"], "一");
     assert!(matches!(
-        e.kind,
-        FieldKind::BloodPressure {
+        e.ty,
+        Type::BloodPressure {
             systolic: (60, 250),
             diastolic: (30, 150)
         }
     ));
     assert_eq!(p.rules[0].description.as_deref(), Some("b first"));
     assert_eq!(p.scores[0].titles["zh-CN"], "分");
+}
+
+#[test]
+fn custom_properties_are_kept_as_warnings() {
+    let p = Protocol::from_json(
+        r#"{"fields": [
+              {"name": "a", "type": "string", "unit": "mg", "x-source": "lab", "rdfType": "http://schema.org/Text",
+               "trueValues": ["y"]},
+              {"name": "b", "type": "integer", "format": "hex", "constraints": {"enum": [1, "x"]}},
+              {"name": "c", "type": "number", "floatNumber": true}
+            ],
+            "profile": "tabular-data-resource"}"#,
+    )
+    .unwrap();
+    let warnings: Vec<String> = p.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "protocol key `profile`: not a key clinval knows; kept, not checked",
+            "protocol key `fields[0].unit`: not a key clinval knows; kept, not checked",
+            "protocol key `fields[2].floatNumber`: frictionless-py's own key: numbers are read the same either way",
+            "protocol key `fields[0].trueValues`: a string field does not use this key; ignored",
+            "protocol key `fields[1].format`: an integer field has no format `hex`; ignored",
+            "protocol key `fields[1].constraints.enum[1]`: not a number: no value can match it",
+        ]
+    );
+}
+
+#[test]
+fn plain_schemas_get_the_spec_defaults() {
+    let p = Protocol::from_json(
+        r#"{"fields": [{"name": "a"}, {"name": "b", "type": "integer"}], "primaryKey": "a"}"#,
+    )
+    .unwrap();
+    assert_eq!(p.fields_match, FieldsMatch::Exact);
+    assert_eq!(p.cleaning, Cleaning::default());
+    assert_eq!(p.fields[0].ty.name(), "any", "no type is `any`");
+    assert!(p.fields[0].required, "a primary key is required");
+    assert_eq!(p.fields[1].missing_values, [""]);
+    let all = Protocol::from_json(r#"{"fields": [{"name": "a"}], "cleaning": true}"#).unwrap();
+    let patient = Protocol::builtin("patient").unwrap();
+    assert_eq!(all.cleaning, patient.cleaning);
+    assert_eq!(patient.fields_match, FieldsMatch::Subset);
 }
 
 #[test]
@@ -155,24 +199,96 @@ fn syntax_errors_have_a_position() {
 fn refusals_name_the_key() {
     let cases = [
         (
-            r#"{"fields": []}"#,
-            "protocol key `fields`: a protocol needs at least one field",
-        ),
-        (
             r#"{"fields": [{"name": "a", "constraints": {"maxLenght": 3}}]}"#,
-            "protocol key `fields[0].constraints.maxLenght`: unknown key `maxLenght`; known keys: required, unique, minLength, maxLength,",
+            "protocol key `fields[0].constraints.maxLenght`: unknown key `maxLenght`; did you mean `maxLength`?",
         ),
         (
-            r#"{"fields": [{"name": "a", "type": "datetime"}]}"#,
-            "protocol key `fields[0].type`: type `datetime` is not supported",
+            r#"{"fields": [{"name": "a", "constraints": {"checkDigit": true}}]}"#,
+            "protocol key `fields[0].constraints.checkDigit`: unknown key `checkDigit`; known keys: required, unique, minLength, maxLength,",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "Type": "integer"}]}"#,
+            "protocol key `fields[0].Type`: unknown key `Type`; did you mean `type`?",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "required": true}]}"#,
+            "protocol key `fields[0].required`: `required` is a constraint: write it inside `constraints`",
+        ),
+        (
+            r#"{"feilds": [{"name": "a"}]}"#,
+            "protocol key `feilds`: unknown key `feilds`; did you mean `fields`?",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "datetim"}]}"#,
+            "protocol key `fields[0].type`: type `datetim` is not a type; did you mean `datetime`?",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "text"}]}"#,
+            "protocol key `fields[0].type`: type `text` is not a type; the types are string, integer, number,",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "string", "format": "phone"}]}"#,
+            "protocol key `fields[0].format`: a string field's format is one of default, email, uri, uuid, binary, wkt, not `phone`",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "date", "format": "dd/mm/yyyy"}]}"#,
+            "protocol key `fields[0].format`: `dd/mm/yyyy` is not a strptime pattern (it has no % directive",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "datetime", "format": "%d/%m/%Y %Q"}]}"#,
+            "protocol key `fields[0].format`: `%d/%m/%Y %Q`: `%Q` is not a strptime directive",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "geopoint", "format": "wkt"}]}"#,
+            "protocol key `fields[0].format`: a geopoint's format is default, array or object, not `wkt`",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "list", "itemType": "object"}]}"#,
+            "protocol key `fields[0].itemType`: a list's items are string, integer, number, boolean, date, time or datetime, not `object`",
+        ),
+        (
+            r#"{"fields": [{"name": "a", "type": "number", "decimalChar": ",,"}]}"#,
+            "protocol key `fields[0].decimalChar`: expected one character",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "fieldsMatch": "loose"}"#,
+            "protocol key `fieldsMatch`: `loose` is not one of exact, equal, subset, superset, partial",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "cleaning": {"trimm": true}}"#,
+            "protocol key `cleaning.trimm`: unknown key `trimm`; did you mean `trim`?",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "cleaning": {"headers": "fuzzy"}}"#,
+            "protocol key `cleaning.headers`: `fuzzy` is not one of exact, loose",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}, {"name": "a"}]}"#,
+            "protocol key `fields[1].name`: two fields have this name",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "foreignKeys": [{"fields": ["b"], "reference": {"fields": ["a"]}}]}"#,
+            "protocol key `foreignKeys[0].fields[0]`: no field is named `b`",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "foreignKeys": [{"fields": ["a"], "reference": {"fields": ["z"]}}]}"#,
+            "protocol key `foreignKeys[0].reference.fields[0]`: no field is named `z`",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "foreignKeys": [{"fields": "a", "reference": {"resource": "sites", "fields": ["x", "y"]}}]}"#,
+            "protocol key `foreignKeys[0].reference.fields`: 1 field(s) refer to 2 field(s)",
+        ),
+        (
+            r#"{"fields": [{"name": "a"}], "foreignKeys": [{"fields": "a"}]}"#,
+            "protocol key `foreignKeys[0].reference`: this key is required",
         ),
         (
             r#"{"fields": [{"name": "a", "constraints": {"pattern": "("}}]}"#,
             "protocol key `fields[0].constraints.pattern`: not a valid regular expression",
         ),
         (
-            r#"{"fields": [{"name": "a", "type": "integer", "constraints": {"minimum": 1.5}}]}"#,
-            "protocol key `fields[0].constraints.minimum`: expected a whole number, found 1.5",
+            r#"{"fields": [{"name": "a", "type": "integer", "constraints": {"minimum": "x"}}]}"#,
+            "protocol key `fields[0].constraints.minimum`: expected a number, found \"x\"",
         ),
         (
             r#"{"fields": [{"name": "a", "type": "date", "constraints": {"maximum": "soon"}}]}"#,
@@ -180,14 +296,18 @@ fn refusals_name_the_key() {
         ),
         (
             r#"{"fields": [{"name": "a", "constraints": {"minimum": 1}}]}"#,
-            "protocol key `fields[0].constraints`: only integer, number and date fields",
+            "protocol key `fields[0].constraints`: only integer, number, date, time, datetime, year, yearmonth and duration fields take bounds, not any",
         ),
         (
             r#"{"fields": [{"name": "a", "constraints": {"minLength": 5, "maxLength": 2}}]}"#,
             "protocol key `fields[0].constraints.minLength`: minLength 5 is greater than maxLength 2",
         ),
         (
-            r#"{"fields": [{"name": "a"}, {"name": "b", "aliases": ["A"]}]}"#,
+            r#"{"fields": [{"name": "a"}, {"name": "b", "aliases": ["a"]}]}"#,
+            "protocol key `fields[1].aliases[0]`: `a` also names field `a`",
+        ),
+        (
+            r#"{"cleaning": {"headers": "loose"}, "fields": [{"name": "a"}, {"name": "b", "aliases": ["A"]}]}"#,
             "protocol key `fields[1].aliases[0]`: `A` also names field `a`",
         ),
         (
@@ -203,11 +323,7 @@ fn refusals_name_the_key() {
             "protocol key `fields[0].codes.tpye`: unknown check",
         ),
         (
-            r#"{"fields": [{"name": "a", "type": "integer", "constraints": {"enum": ["x"]}}]}"#,
-            "protocol key `fields[0].constraints.enum[0]`: `x` is not a valid integer",
-        ),
-        (
-            r#"{"fields": [{"name": "a", "type": "date"}, {"name": "b"}],
+            r#"{"fields": [{"name": "a", "type": "date"}, {"name": "b", "type": "string"}],
                 "rules": [{"field": "a", "op": "<", "other": "b", "code": "order"}]}"#,
             "protocol key `rules[0]`: cannot compare a date field with a string field",
         ),
@@ -223,7 +339,7 @@ fn refusals_name_the_key() {
         ),
         (
             r#"{"fields": [{"name": "a", "dateForms": ["Y-M-D"]}]}"#,
-            "protocol key `fields[0].dateForms`: a string field does not take this key",
+            "protocol key `fields[0]`: dateForms, dayMonthOrder and allowTime are for date fields, not any",
         ),
         (
             r#"{"fields": [{"name": "a", "type": "date", "dateForms": ["D/M/Y"]}]}"#,
@@ -292,6 +408,8 @@ fn refusals_name_the_key() {
 }
 
 mod scores {
+    use chrono::NaiveDate;
+
     use super::*;
     use crate::report::RecordVerdict;
     use crate::{Lang, Validator};

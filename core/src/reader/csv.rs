@@ -3,33 +3,22 @@
 //! `csv-core` is push-based and allocation-free; this adds what it leaves
 //! out: the physical line each record starts on (counted here, since blank
 //! lines and quoted line breaks make it differ from the record number), the
-//! header, and the mapping of columns to protocol fields.
+//! header (see [`super::header`]), and the mapping of columns to protocol
+//! fields.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use csv_core::{ReadRecordResult, Reader};
 
-use super::{Emit, InputError, count_newlines};
-use crate::check::RawValue;
-use crate::clean::{clean, header_key};
+use super::header::{Header, Slot, read_header};
+use super::{Cell, Emit, InputError, RecordInput, count_newlines};
+use crate::clean::clean;
 use crate::issue::Detail;
 use crate::protocol::Protocol;
-use crate::validator::RecordInput;
 
 /// Most cells one record may have.
 const MAX_CELLS: usize = 65_536;
-
-#[derive(Debug, Clone, Copy)]
-enum Slot {
-    Field(usize),
-    Extra(usize),
-}
-
-struct Header {
-    slots: Vec<Slot>,
-    extra_names: Vec<String>,
-}
 
 /// Reads CSV text into records.
 pub(crate) struct CsvReader {
@@ -42,8 +31,10 @@ pub(crate) struct CsvReader {
     /// `\n` characters in the blank lines skipped between records; csv-core
     /// counts the others (`Reader::line`), so bytes are not scanned twice.
     skipped_newlines: u64,
-    /// Between records (blank lines are skipped here, counting lines).
+    /// Between records (blank lines are read here, counting lines).
     at_start: bool,
+    /// The last line ended with `\r`: a `\n` next belongs to it.
+    crlf_tail: bool,
     record_line: u64,
     header: Option<Header>,
     max_record_bytes: usize,
@@ -60,6 +51,7 @@ impl CsvReader {
             ends_len: 0,
             skipped_newlines: 0,
             at_start: true,
+            crlf_tail: false,
             record_line: 1,
             header: None,
             max_record_bytes,
@@ -74,21 +66,51 @@ impl CsvReader {
                     .iter()
                     .position(|&b| b != b'\n' && b != b'\r')
                     .unwrap_or(input.len());
+                self.blank_lines(&input[..skip], emit);
                 self.skipped_newlines += count_newlines(&input[..skip]);
                 input = &input[skip..];
                 if input.is_empty() {
                     return Ok(());
                 }
                 self.at_start = false;
+                self.crlf_tail = false;
                 // csv-core's line starts at 1 and counts the `\n`s it read.
                 self.record_line = self.skipped_newlines + self.reader.line();
             }
             let (result, read) = self.step(input)?;
+            let ended_with_cr = read > 0 && input[read - 1] == b'\r';
             input = &input[read..];
             match result {
                 ReadRecordResult::InputEmpty | ReadRecordResult::End => return Ok(()),
-                ReadRecordResult::Record => self.complete(emit)?,
+                ReadRecordResult::Record => {
+                    self.complete(emit)?;
+                    self.crlf_tail = ended_with_cr;
+                }
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
+            }
+        }
+    }
+
+    /// Empty lines between records, which csv-core skips: records with a
+    /// `blank_row` issue unless the protocol skips them (lines before the
+    /// header are always skipped). `run` is line terminators only; a `\n`
+    /// right after a `\r` ends the same line.
+    fn blank_lines(&mut self, run: &[u8], emit: &mut dyn Emit) {
+        if self.header.is_none() || self.protocol.cleaning.skip_blank_rows {
+            return;
+        }
+        let mut line = self.skipped_newlines + self.reader.line();
+        for &b in run {
+            let tail = std::mem::replace(&mut self.crlf_tail, b == b'\r');
+            if !(b == b'\n' && tail) {
+                emit.record(RecordInput {
+                    line,
+                    malformed: Some(Detail::BlankRow),
+                    ..RecordInput::default()
+                });
+            }
+            if b == b'\n' {
+                line += 1;
             }
         }
     }
@@ -165,14 +187,18 @@ impl CsvReader {
             let start = if i == 0 { 0 } else { ends[i - 1] };
             text.get(start..ends[i]).unwrap_or_default()
         };
-        if ends.len() == 1 && clean(cell(0)).is_empty() {
-            return Ok(()); // a blank line is not a record
-        }
+        let cleaning = &self.protocol.cleaning;
         let Some(header) = &self.header else {
+            if ends.len() == 1 && clean(cell(0)).is_empty() {
+                return Ok(()); // blank lines before the header
+            }
             let cells: Vec<&str> = (0..ends.len()).map(cell).collect();
             let header = read_header(&self.protocol, &cells, self.record_line)?;
-            if !header.extra_names.is_empty() {
-                emit.unknown_columns(header.extra_names.clone());
+            for issue in &header.issues {
+                emit.table_issue(issue.clone());
+            }
+            if !header.allowed_extras.is_empty() {
+                emit.unknown_columns(header.allowed_extras.clone());
             }
             self.header = Some(header);
             return Ok(());
@@ -181,18 +207,45 @@ impl CsvReader {
             line: self.record_line,
             ..RecordInput::default()
         };
-        if ends.len() != header.slots.len() {
+        if cleaning.skip_blank_rows {
+            if ends.len() == 1 && cleaning.cell(Cow::Borrowed(cell(0))).is_empty() {
+                return Ok(()); // a blank line is not a record
+            }
+        } else if (0..ends.len()).all(|i| {
+            let text = cleaning.cell(Cow::Borrowed(cell(i)));
+            match header.slots.get(i) {
+                Some(Slot::Field(f)) => self.protocol.fields[*f]
+                    .missing_values
+                    .iter()
+                    .any(|m| *m == *text),
+                _ => text.is_empty(),
+            }
+        }) {
+            // Every cell missing: a blank row, as frictionless counts one.
+            input.malformed = Some(Detail::BlankRow);
+            emit.record(input);
+            return Ok(());
+        }
+        let columns = header.slots.len();
+        if ends.len() != columns && cleaning.malformed_rows {
             input.malformed = Some(Detail::CellCount {
-                expected: header.slots.len(),
+                expected: columns,
                 found: ends.len(),
             });
             emit.record(input);
             return Ok(());
         }
-        input.values = vec![RawValue::Absent; self.protocol.fields.len()];
-        for (i, slot) in header.slots.iter().enumerate() {
+        if ends.len() > columns {
+            input.extra_cells = Some((columns, ends.len()));
+        }
+        input.cells = header
+            .present
+            .iter()
+            .map(|&present| if present { Cell::Short } else { Cell::Absent })
+            .collect();
+        for (i, slot) in header.slots.iter().enumerate().take(ends.len()) {
             match slot {
-                Slot::Field(f) => input.values[*f] = RawValue::Text(Cow::Borrowed(cell(i))),
+                Slot::Field(f) => input.cells[*f] = Cell::text(cell(i)),
                 Slot::Extra(e) => input.extras.push((
                     Cow::Borrowed(header.extra_names[*e].as_str()),
                     Cow::Borrowed(cell(i)),
@@ -202,56 +255,4 @@ impl CsvReader {
         emit.record(input);
         Ok(())
     }
-}
-
-/// Maps header cells to fields; refuses missing and doubled columns.
-fn read_header(protocol: &Protocol, cells: &[&str], line: u64) -> Result<Header, InputError> {
-    let mut column_of_field: Vec<Option<usize>> = vec![None; protocol.fields.len()];
-    let mut slots = Vec::with_capacity(cells.len());
-    let mut extra_names = Vec::new();
-    for (col, cell) in cells.iter().enumerate() {
-        match protocol.column(&header_key(cell)) {
-            Some(f) => {
-                if let Some(first) = column_of_field[f] {
-                    return Err(InputError::DuplicateColumn {
-                        line,
-                        field: protocol.fields[f].name.clone(),
-                        first: first + 1,
-                        second: col + 1,
-                    });
-                }
-                column_of_field[f] = Some(col);
-                slots.push(Slot::Field(f));
-            }
-            None => {
-                let name = clean(cell);
-                let name = if name.is_empty() {
-                    format!("column{}", col + 1)
-                } else {
-                    name.into_owned()
-                };
-                slots.push(Slot::Extra(extra_names.len()));
-                extra_names.push(name);
-            }
-        }
-    }
-    let missing: Vec<String> = protocol
-        .fields
-        .iter()
-        .zip(&column_of_field)
-        .filter(|(_, col)| col.is_none())
-        .map(|(field, _)| {
-            let mut accepted = vec![field.name.as_str()];
-            accepted.extend(field.aliases.iter().map(String::as_str));
-            format!(
-                "`{}` (accepted headers: {})",
-                field.name,
-                accepted.join(", ")
-            )
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(InputError::MissingColumns { line, missing });
-    }
-    Ok(Header { slots, extra_names })
 }

@@ -10,15 +10,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::value::RawValue as JsonRaw;
-
-use super::{Emit, InputError};
-use crate::check::RawValue;
-use crate::clean::header_key;
-use crate::issue::Detail;
-use crate::protocol::Protocol;
-use crate::raw_json::{Shape, json_kind, shape, string};
-use crate::validator::RecordInput;
+use super::{Cell, Emit, InputError, RecordInput};
+use crate::issue::{Detail, Issue, TableIssue, codes};
+use crate::protocol::{FieldsMatch, Protocol};
+use crate::raw_json::{Shape, json_kind, shape};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -182,6 +177,7 @@ impl JsonArrayReader {
 
     fn complete(&mut self, emit: &mut dyn Emit) {
         let input = json_record(&self.element, self.element_line, &mut self.keys);
+        self.keys.report_issues(emit);
         emit.record(input);
     }
 
@@ -195,11 +191,14 @@ impl JsonArrayReader {
 }
 
 /// Maps JSON keys to fields (cached per distinct key) and remembers the
-/// unknown ones for the once-per-input warning.
+/// unknown ones for the once-per-input warning (or, where `fieldsMatch`
+/// allows no extra fields, the once-per-key `extra_label` issue).
 pub(crate) struct KeyResolver {
     protocol: Arc<Protocol>,
     cache: HashMap<String, Option<usize>>,
     unknown: Vec<String>,
+    /// Issues found since the last report.
+    issues: Vec<TableIssue>,
 }
 
 impl KeyResolver {
@@ -208,23 +207,56 @@ impl KeyResolver {
             protocol,
             cache: HashMap::new(),
             unknown: Vec::new(),
+            issues: Vec::new(),
         }
     }
 
-    fn resolve(&mut self, key: &str) -> Option<usize> {
+    fn resolve(&mut self, key: &str, line: u64) -> Option<usize> {
         if let Some(slot) = self.cache.get(key) {
             return *slot;
         }
-        let slot = self.protocol.column(&header_key(key));
+        let slot = self.protocol.column(key);
         if slot.is_none() {
-            self.unknown.push(key.to_owned());
+            let extras_allowed = matches!(
+                self.protocol.fields_match,
+                FieldsMatch::Subset | FieldsMatch::Partial
+            );
+            if extras_allowed {
+                self.unknown.push(key.to_owned());
+            } else {
+                self.issues.push(TableIssue {
+                    line,
+                    column: None,
+                    issue: Issue {
+                        field: None,
+                        code: Arc::from(codes::EXTRA_LABEL),
+                        detail: Detail::ExtraLabel {
+                            name: key.to_owned(),
+                        },
+                        value: None,
+                    },
+                });
+            }
         }
         self.cache.insert(key.to_owned(), slot);
         slot
     }
 
+    /// Sends the issues found so far (before the record that found them).
+    pub(crate) fn report_issues(&mut self, emit: &mut dyn Emit) {
+        for issue in self.take_issues() {
+            emit.table_issue(issue);
+        }
+    }
+
+    /// The issues found so far.
+    pub(crate) fn take_issues(&mut self) -> Vec<TableIssue> {
+        std::mem::take(&mut self.issues)
+    }
+
     /// Sends the unknown-columns warning, if there were any.
     pub(crate) fn report(&mut self, emit: &mut dyn Emit) {
+        self.report_issues(emit);
         if !self.unknown.is_empty() {
             emit.unknown_columns(std::mem::take(&mut self.unknown));
         }
@@ -257,20 +289,24 @@ pub(crate) fn json_record<'a>(
             return input;
         }
     };
-    input.values = vec![RawValue::Absent; keys.protocol.fields.len()];
+    input.cells = vec![Cell::Null; keys.protocol.fields.len()];
+    let mut given = vec![false; input.cells.len()];
     for (key, raw) in entries {
-        match keys.resolve(&key) {
-            Some(f) if input.values[f] != RawValue::Absent => {
+        match keys.resolve(&key, line) {
+            Some(f) if given[f] => {
                 input.malformed = Some(Detail::RepeatedField { field: f });
-                input.values.clear();
+                input.cells.clear();
                 input.extras.clear();
                 return input;
             }
-            Some(f) => input.values[f] = raw_value(raw),
+            Some(f) => {
+                given[f] = true;
+                input.cells[f] = Cell::of_json(raw);
+            }
             None => {
-                let text = match raw_value(raw) {
-                    RawValue::Text(t) => t,
-                    RawValue::Null => Cow::Borrowed(""),
+                let text = match Cell::of_json(raw) {
+                    Cell::Value(crate::types::Scalar::Text(t)) => t,
+                    Cell::Null => Cow::Borrowed(""),
                     _ => Cow::Borrowed(raw.get()),
                 };
                 input.extras.push((key, text));
@@ -278,26 +314,4 @@ pub(crate) fn json_record<'a>(
         }
     }
     input
-}
-
-/// A JSON value (as written) as the engine's raw value.
-pub fn raw_value(raw: &JsonRaw) -> RawValue<'_> {
-    let text = raw.get();
-    match text.as_bytes().first() {
-        // The element parse already checked the string: one without escapes
-        // is borrowed as it is; only escaped ones are parsed again.
-        Some(b'"') if !text.contains('\\') => {
-            RawValue::Text(Cow::Borrowed(&text[1..text.len() - 1]))
-        }
-        Some(b'"') => match string(text.as_bytes()) {
-            Some(s) => RawValue::Text(s),
-            None => RawValue::Compound("string"),
-        },
-        Some(b't') => RawValue::Bool(true),
-        Some(b'f') => RawValue::Bool(false),
-        Some(b'n') => RawValue::Null,
-        Some(b'{') => RawValue::Compound("object"),
-        Some(b'[') => RawValue::Compound("array"),
-        _ => RawValue::Number(text),
-    }
 }

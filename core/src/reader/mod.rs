@@ -7,20 +7,22 @@
 //! memory stays bounded by the largest record, never the file.
 
 mod csv;
+mod header;
 mod json;
 mod ndjson;
+mod record;
 
 use std::str::FromStr;
 
 use thiserror::Error;
 
 use crate::decode::DecodeError;
-use crate::validator::RecordInput;
+use crate::issue::TableIssue;
 
 pub(crate) use self::csv::CsvReader;
-pub use self::json::raw_value;
 pub(crate) use self::json::{JsonArrayReader, KeyResolver, json_record};
 pub(crate) use self::ndjson::NdjsonReader;
+pub use self::record::{Cell, RecordInput};
 
 /// Default limit on one record's size (a CSV record, a JSON object, an NDJSON line).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
@@ -98,6 +100,14 @@ pub enum InputError {
         /// Each missing field with the headers accepted for it.
         missing: Vec<String>,
     },
+    /// A header the protocol rejects (`cleaning.headerErrors`).
+    #[error("line {line}: the header cannot be used: {problems}")]
+    Header {
+        /// Line of the header.
+        line: u64,
+        /// What is wrong with it.
+        problems: String,
+    },
     /// Two header columns name the same field.
     #[error("line {line}: columns {first} and {second} both name field `{field}`")]
     DuplicateColumn {
@@ -159,6 +169,9 @@ pub(crate) trait Emit {
     fn record(&mut self, input: RecordInput<'_>);
     /// The input's unknown columns (once per input).
     fn unknown_columns(&mut self, columns: Vec<String>);
+    /// A problem of the whole input (its header), before any record it
+    /// concerns.
+    fn table_issue(&mut self, issue: TableIssue);
 }
 
 /// Number of `\n` in `bytes`.

@@ -79,6 +79,8 @@ impl NdjsonReader {
             return; // an empty line is not a record
         }
         self.seen_text = true;
-        emit.record(json_record(line, line_no, &mut self.keys));
+        let input = json_record(line, line_no, &mut self.keys);
+        self.keys.report_issues(emit);
+        emit.record(input);
     }
 }

@@ -24,6 +24,8 @@ struct Collect {
     protocol: Option<Arc<Protocol>>,
     seen: Vec<Seen>,
     warnings: Vec<Warning>,
+    /// Issues of the table: `(column, field, code)`.
+    table: Vec<(Option<usize>, Option<String>, String)>,
 }
 
 impl Sink for Collect {
@@ -52,6 +54,14 @@ impl Sink for Collect {
     }
     fn warning(&mut self, warning: &Warning) {
         self.warnings.push(warning.clone());
+    }
+    fn table_issue(&mut self, issue: &crate::TableIssue) {
+        let protocol = self.protocol.as_ref().unwrap();
+        self.table.push((
+            issue.column,
+            issue.issue.field_name(protocol).map(str::to_owned),
+            issue.issue.code.to_string(),
+        ));
     }
 }
 

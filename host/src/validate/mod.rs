@@ -173,7 +173,7 @@ fn execute(args: Args) -> Result<ExitCode> {
     }
     Ok(if failed_inputs > 0 {
         ExitCode::from(2)
-    } else if total.invalid > 0 {
+    } else if !total.is_clean() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

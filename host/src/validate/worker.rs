@@ -5,9 +5,9 @@ use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::sync::mpsc::SyncSender;
 
-use clinval_core::session::READ_CHUNK;
 use clinval_core::{
-    IssueLine, Lang, Options, Outcome, Protocol, RecordJson, Session, Sink, Summary,
+    IssueLine, Lang, Options, Outcome, Protocol, READ_CHUNK, RecordJson, Session, Sink, Summary,
+    TableIssue,
 };
 use indicatif::ProgressBar;
 use serde::Serialize;
@@ -193,7 +193,29 @@ impl BatchSink<'_, '_> {
     }
 }
 
+impl BatchSink<'_, '_> {
+    /// Writes one error-log line, labelled with its file when several
+    /// inputs are validated.
+    fn write_issue(&mut self, line: IssueLine<'_>) {
+        // Serialising to a Vec cannot fail for these types.
+        let _ = match self.file {
+            Some(file) => {
+                serde_json::to_writer(&mut self.batch.errors, &FileIssueLine { file, line })
+            }
+            None => serde_json::to_writer(&mut self.batch.errors, &line),
+        };
+        self.batch.errors.push(b'\n');
+    }
+}
+
 impl Sink for BatchSink<'_, '_> {
+    fn table_issue(&mut self, issue: &TableIssue) {
+        if self.job.want_errors {
+            let line = IssueLine::of_table(issue, self.job.protocol, self.job.lang);
+            self.write_issue(line);
+        }
+    }
+
     fn record(&mut self, outcome: &Outcome<'_>) {
         let protocol = self.job.protocol.as_ref();
         // Serialising to a Vec cannot fail for these types.
@@ -207,14 +229,7 @@ impl Sink for BatchSink<'_, '_> {
             }
         } else if self.job.want_errors {
             for issue in &outcome.issues {
-                let line = IssueLine::new(outcome, issue, protocol, self.job.lang);
-                let _ = match self.file {
-                    Some(file) => {
-                        serde_json::to_writer(&mut self.batch.errors, &FileIssueLine { file, line })
-                    }
-                    None => serde_json::to_writer(&mut self.batch.errors, &line),
-                };
-                self.batch.errors.push(b'\n');
+                self.write_issue(IssueLine::new(outcome, issue, protocol, self.job.lang));
             }
         }
         if self.batch.records.len() + self.batch.errors.len() >= BATCH_BYTES {

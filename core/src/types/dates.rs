@@ -1,10 +1,13 @@
-//! Date parsing for the date forms hospitals actually write.
+//! clinval's date forms: the ways hospitals actually write dates, and the
+//! `any` format of `date`, `time` and `datetime`.
 //!
 //! A hand-written scanner rather than a regex or `strptime` loop: it runs on
 //! every record of every file, must give `ambiguous_date` (not a guess) for
 //! `04/07/2022`, and must stay small in the wasm build.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+
+use super::temporal::{Zoned, digits, fraction_nanos, parse_zone};
 
 /// One accepted way of writing a date (cleaned text, before an optional time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,22 +145,6 @@ pub fn parse_date(text: &str, syntax: &DateSyntax) -> Result<NaiveDate, DateErro
     Err(DateError::Invalid)
 }
 
-/// Parses an ISO date `YYYY-MM-DD` (protocol bounds, as-of dates).
-pub fn parse_iso(text: &str) -> Option<NaiveDate> {
-    let b = text.as_bytes();
-    let digits_at = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
-    if b.len() != 10
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !digits_at(0..4)
-        || !digits_at(5..7)
-        || !digits_at(8..10)
-    {
-        return None;
-    }
-    calendar(digits(&b[..4]), digits(&b[5..7]), digits(&b[8..])).ok()
-}
-
 /// Splits `D+ S D+ S D+` where S is one of `-`, `/`, `.` used twice.
 fn split_groups(bytes: &[u8]) -> Option<[&[u8]; 3]> {
     let first = bytes.iter().position(|b| !b.is_ascii_digit())?;
@@ -196,6 +183,93 @@ fn parse_chinese(text: &str) -> Result<NaiveDate, DateError> {
     )
 }
 
+/// `time` in the `any` format: `H:MM`, `H:MM:SS` or with a fraction
+/// (`H:MM:SS.s`), optionally `am`/`pm` (any case, after a space or not),
+/// optionally a zone (`Z`, `±hh:mm`).
+pub fn parse_any_time(text: &str) -> Option<Zoned<NaiveTime>> {
+    let zone_at = text
+        .rfind(['Z', '+', '-'])
+        .filter(|&at| at > 0)
+        .unwrap_or(text.len());
+    let offset = parse_zone(&text[zone_at..])?;
+    let clock = text[..zone_at].trim_end();
+    let lower = clock.to_ascii_lowercase();
+    let (clock, pm) = match lower
+        .strip_suffix("am")
+        .or_else(|| lower.strip_suffix("a.m."))
+    {
+        Some(rest) => (rest.trim_end(), Some(false)),
+        None => match lower
+            .strip_suffix("pm")
+            .or_else(|| lower.strip_suffix("p.m."))
+        {
+            Some(rest) => (rest.trim_end(), Some(true)),
+            None => (lower.as_str(), None),
+        },
+    };
+    let mut parts = clock.splitn(3, ':');
+    let hour = parts.next()?;
+    let minute = parts.next()?;
+    let second = parts.next();
+    let small = |t: &str, lens: std::ops::RangeInclusive<usize>| {
+        lens.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !small(hour, 1..=2) || !small(minute, 2..=2) {
+        return None;
+    }
+    let (second, nanos) = match second {
+        None => (0, 0),
+        Some(s) => {
+            let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+            if !small(whole, 2..=2)
+                || !fraction.bytes().all(|b| b.is_ascii_digit())
+                || s.ends_with('.')
+            {
+                return None;
+            }
+            (
+                digits(whole.as_bytes()),
+                fraction_nanos(fraction.as_bytes()),
+            )
+        }
+    };
+    let mut hour = digits(hour.as_bytes());
+    if let Some(pm) = pm {
+        if !(1..=12).contains(&hour) {
+            return None;
+        }
+        hour = match (pm, hour) {
+            (false, 12) => 0,
+            (true, 12) => 12,
+            (true, h) => h + 12,
+            (false, h) => h,
+        };
+    }
+    let time = NaiveTime::from_hms_nano_opt(hour, digits(minute.as_bytes()), second, nanos)?;
+    Some((time, offset))
+}
+
+/// `datetime` in the `any` format: a date in any of clinval's forms (day
+/// and month told apart as `infer` does), then a space or `T`, then a time
+/// as [`parse_any_time`] reads it. A date alone is midnight.
+pub fn parse_any_datetime(text: &str) -> Option<Zoned<NaiveDateTime>> {
+    let any = DateSyntax {
+        forms: DateForm::ALL.to_vec(),
+        order: DayMonthOrder::Infer,
+        allow_time: false,
+    };
+    let (date, time) = match text.find([' ', 'T']) {
+        Some(at) => (&text[..at], Some(text[at + 1..].trim_start())),
+        None => (text, None),
+    };
+    let date = parse_date(date, &any).ok()?;
+    let (time, offset) = match time {
+        Some(time) => parse_any_time(time)?,
+        None => (NaiveTime::MIN, None),
+    };
+    Some((date.and_time(time), offset))
+}
+
 /// `HH:MM` or `HH:MM:SS` (two digits each).
 fn is_time(text: &str) -> bool {
     let b = text.as_bytes();
@@ -205,13 +279,6 @@ fn is_time(text: &str) -> bool {
         8 => two(0) && b[2] == b':' && two(3) && b[5] == b':' && two(6),
         _ => false,
     }
-}
-
-/// Value of a short run of ASCII digits (callers check the bytes are digits).
-fn digits(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .fold(0, |n, b| n * 10 + u32::from(b.wrapping_sub(b'0')))
 }
 
 fn calendar(year: u32, month: u32, day: u32) -> Result<NaiveDate, DateError> {
@@ -315,20 +382,31 @@ mod tests {
     }
 
     #[test]
-    fn iso_dates() {
-        assert_eq!(
-            parse_iso("2025-06-30"),
-            NaiveDate::from_ymd_opt(2025, 6, 30)
-        );
-        for bad in [
-            "2025-6-30",
-            "2025-02-30",
-            "20250630",
-            "2025-06-30T00:00",
-            "２０２５-06-30",
-        ] {
-            assert_eq!(parse_iso(bad), None, "{bad}");
+    fn any_times_and_datetimes() {
+        let t = |text| parse_any_time(text).map(|(t, z)| format!("{t} {z:?}"));
+        assert_eq!(t("9:05").as_deref(), Some("09:05:00 None"));
+        assert_eq!(t("09:05:30.25").as_deref(), Some("09:05:30.250 None"));
+        assert_eq!(t("12:30 am").as_deref(), Some("00:30:00 None"));
+        assert_eq!(t("1:05PM").as_deref(), Some("13:05:00 None"));
+        assert_eq!(t("15:00:00Z").as_deref(), Some("15:00:00 Some(0)"));
+        assert_eq!(t("15:00+05:30").as_deref(), Some("15:00:00 Some(19800)"));
+        for bad in ["15", "15:0", "25:00", "13:00 pm", "15:00:60", "15:00:"] {
+            assert_eq!(t(bad), None, "{bad}");
         }
+        let dt = |text| parse_any_datetime(text).map(|(t, z)| format!("{t} {z:?}"));
+        assert_eq!(
+            dt("2024-01-26 15:00").as_deref(),
+            Some("2024-01-26 15:00:00 None")
+        );
+        assert_eq!(
+            dt("26/01/2024T15:00:00Z").as_deref(),
+            Some("2024-01-26 15:00:00 Some(0)")
+        );
+        assert_eq!(
+            dt("2024年1月26日").as_deref(),
+            Some("2024-01-26 00:00:00 None")
+        );
+        assert_eq!(dt("04/07/2024 10:00"), None, "ambiguous day and month");
     }
 
     #[test]

@@ -1,0 +1,221 @@
+//! A CSV header matched to the protocol's fields, as `fieldsMatch` says:
+//! `exact` maps columns by position and reports each name that differs;
+//! the other modes map by name and differ in which missing and extra
+//! columns are problems. Problems are issues of the table and the rows are
+//! still checked, unless the protocol's cleaning rejects such a header.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::InputError;
+use crate::issue::{Detail, Issue, TableIssue, codes};
+use crate::protocol::{FieldsMatch, Protocol};
+
+/// Where a column's cells go.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Slot {
+    /// To the field of this index.
+    Field(usize),
+    /// Carried as the extra column of this index.
+    Extra(usize),
+}
+
+/// A header, read.
+pub(super) struct Header {
+    /// One slot per column.
+    pub slots: Vec<Slot>,
+    /// The names of the extra columns.
+    pub extra_names: Vec<String>,
+    /// Per field: whether a column holds it (else its cells are absent).
+    pub present: Vec<bool>,
+    /// Extra columns the protocol allows (for the unknown-columns warning).
+    pub allowed_extras: Vec<String>,
+    /// Problems of the header.
+    pub issues: Vec<TableIssue>,
+}
+
+/// Reads the header `cells` (on `line`) for `protocol`.
+pub(super) fn read_header(
+    protocol: &Protocol,
+    cells: &[&str],
+    line: u64,
+) -> Result<Header, InputError> {
+    let fields = &protocol.fields;
+    let mode = protocol.fields_match;
+    let mut header = Header {
+        slots: Vec::with_capacity(cells.len()),
+        extra_names: Vec::new(),
+        present: vec![false; fields.len()],
+        allowed_extras: Vec::new(),
+        issues: Vec::new(),
+    };
+    let mut first_column: Vec<Option<usize>> = vec![None; fields.len()];
+    let issue =
+        |column: Option<usize>, field: Option<usize>, code: &str, detail: Detail| TableIssue {
+            line,
+            column,
+            issue: Issue {
+                field,
+                code: Arc::from(code),
+                detail,
+                value: None,
+            },
+        };
+    let mut duplicates = Vec::new();
+    for (col, cell) in cells.iter().enumerate() {
+        let name = protocol.cleaning.cell(Cow::Borrowed(cell));
+        let blank = name.is_empty();
+        let column = Some(col + 1);
+        let extra_name = || {
+            if blank {
+                format!("column{}", col + 1)
+            } else {
+                name.clone().into_owned()
+            }
+        };
+        let matched = protocol.column(cell);
+        if mode == FieldsMatch::Exact {
+            if col < fields.len() {
+                header.slots.push(Slot::Field(col));
+                header.present[col] = true;
+                if blank {
+                    header.issues.push(issue(
+                        column,
+                        Some(col),
+                        codes::BLANK_LABEL,
+                        Detail::BlankLabel,
+                    ));
+                } else if matched != Some(col) {
+                    let found = name.into_owned();
+                    header.issues.push(issue(
+                        column,
+                        Some(col),
+                        codes::INCORRECT_LABEL,
+                        Detail::IncorrectLabel { found },
+                    ));
+                }
+            } else {
+                let name = extra_name();
+                header.issues.push(issue(
+                    column,
+                    None,
+                    codes::EXTRA_LABEL,
+                    Detail::ExtraLabel { name: name.clone() },
+                ));
+                header.slots.push(Slot::Extra(header.extra_names.len()));
+                header.extra_names.push(name);
+            }
+            continue;
+        }
+        let extras_allowed = matches!(mode, FieldsMatch::Subset | FieldsMatch::Partial);
+        match matched.filter(|_| !blank) {
+            Some(f) if first_column[f].is_none() => {
+                first_column[f] = Some(col);
+                header.present[f] = true;
+                header.slots.push(Slot::Field(f));
+                continue;
+            }
+            Some(f) => {
+                let first = first_column[f].unwrap_or(0) + 1;
+                duplicates.push((f, first, col + 1));
+                let detail = Detail::DuplicateLabel {
+                    name: name.clone().into_owned(),
+                    first_column: first,
+                };
+                header
+                    .issues
+                    .push(issue(column, Some(f), codes::DUPLICATE_LABEL, detail));
+            }
+            None if extras_allowed => header.allowed_extras.push(extra_name()),
+            None if blank => {
+                header
+                    .issues
+                    .push(issue(column, None, codes::BLANK_LABEL, Detail::BlankLabel))
+            }
+            None => {
+                let detail = Detail::ExtraLabel { name: extra_name() };
+                header
+                    .issues
+                    .push(issue(column, None, codes::EXTRA_LABEL, detail));
+            }
+        }
+        header.slots.push(Slot::Extra(header.extra_names.len()));
+        header.extra_names.push(extra_name());
+    }
+    let mut missing = Vec::new();
+    for (f, field) in fields.iter().enumerate() {
+        let wanted = match mode {
+            FieldsMatch::Exact | FieldsMatch::Equal | FieldsMatch::Subset => true,
+            FieldsMatch::Superset | FieldsMatch::Partial => field.required,
+        };
+        if !header.present[f] && wanted {
+            missing.push(f);
+            header.issues.push(issue(
+                None,
+                Some(f),
+                codes::MISSING_LABEL,
+                Detail::MissingLabel,
+            ));
+        }
+    }
+    if mode == FieldsMatch::Partial && !fields.is_empty() && !header.present.contains(&true) {
+        header.issues.push(issue(
+            None,
+            None,
+            codes::UNMATCHED_HEADER,
+            Detail::UnmatchedHeader,
+        ));
+    }
+    if protocol.cleaning.reject_header_errors && !header.issues.is_empty() {
+        return Err(rejection(
+            protocol,
+            line,
+            &missing,
+            &duplicates,
+            &header.issues,
+        ));
+    }
+    Ok(header)
+}
+
+/// Why a header the protocol rejects is refused.
+fn rejection(
+    protocol: &Protocol,
+    line: u64,
+    missing: &[usize],
+    duplicates: &[(usize, usize, usize)],
+    issues: &[TableIssue],
+) -> InputError {
+    if let Some(&(field, first, second)) = duplicates.first() {
+        return InputError::DuplicateColumn {
+            line,
+            field: protocol.fields[field].name.clone(),
+            first,
+            second,
+        };
+    }
+    if !missing.is_empty() {
+        let missing = missing
+            .iter()
+            .map(|&f| {
+                let field = &protocol.fields[f];
+                let mut accepted = vec![field.name.as_str()];
+                accepted.extend(field.aliases.iter().map(String::as_str));
+                format!(
+                    "`{}` (accepted headers: {})",
+                    field.name,
+                    accepted.join(", ")
+                )
+            })
+            .collect();
+        return InputError::MissingColumns { line, missing };
+    }
+    let problems: Vec<String> = issues
+        .iter()
+        .map(|t| t.issue.message(protocol, crate::Lang::En))
+        .collect();
+    InputError::Header {
+        line,
+        problems: problems.join("; "),
+    }
+}

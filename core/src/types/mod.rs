@@ -1,0 +1,439 @@
+//! Field types and their value parsers: Table Schema's vocabulary (every
+//! type and format of v1, and v2's `list`) plus clinval's `bloodPressure`
+//! and date forms.
+//!
+//! One module reads values for everyone: the protocol compiler reads a
+//! field's bounds and `enum` entries with it (a date field's `minimum` is
+//! written as a date of the field's own format), and the checker reads
+//! every cell with it. So a bound and a cell always mean the same thing,
+//! and neither side imports the other.
+
+pub mod dates;
+mod json;
+mod number;
+mod strptime;
+mod temporal;
+mod text;
+
+use std::borrow::Cow;
+
+use crate::pattern::Pattern;
+use crate::value::Value;
+
+pub use dates::{DateError, DateForm, DateSyntax, DayMonthOrder};
+pub use json::{GeoJsonFormat, GeoPointFormat};
+pub use number::NumberSyntax;
+pub use strptime::Strptime;
+pub use temporal::parse_date as parse_iso_date;
+
+/// A field value as written, before it is typed: a text (a CSV cell, a
+/// JSON string), or a native JSON number, boolean, object or array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scalar<'a> {
+    /// Text.
+    Text(Cow<'a, str>),
+    /// A JSON number, as written.
+    Number(&'a str),
+    /// A JSON boolean.
+    Bool(bool),
+    /// A JSON object or array, as written.
+    Json(&'a str),
+}
+
+impl<'a> Scalar<'a> {
+    /// A JSON value as written (`None` for `null`).
+    pub fn of_json(raw: &'a serde_json::value::RawValue) -> Option<Scalar<'a>> {
+        let text = raw.get();
+        Some(match text.as_bytes().first()? {
+            // A JSON text already parsed once: a string without escapes is
+            // borrowed as it is; only escaped ones are parsed again.
+            b'"' if !text.contains('\\') => Scalar::Text(Cow::Borrowed(&text[1..text.len() - 1])),
+            b'"' => Scalar::Text(crate::raw_json::string(text.as_bytes())?),
+            b't' => Scalar::Bool(true),
+            b'f' => Scalar::Bool(false),
+            b'n' => return None,
+            b'{' | b'[' => Scalar::Json(text),
+            _ => Scalar::Number(text),
+        })
+    }
+
+    /// The value as text: the text itself, or the JSON as written.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Scalar::Text(t) => Cow::Borrowed(t.as_ref()),
+            Scalar::Number(t) | Scalar::Json(t) => Cow::Borrowed(t),
+            Scalar::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+        }
+    }
+}
+
+/// `string`'s formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringFormat {
+    /// Any text.
+    Default,
+    /// An e-mail address.
+    Email,
+    /// An absolute URI.
+    Uri,
+    /// A UUID.
+    Uuid,
+    /// Base64-encoded bytes.
+    Binary,
+    /// Well-known text geometry (frictionless-py's format, not Table Schema's).
+    Wkt,
+}
+
+/// How a `date` is written.
+#[derive(Debug, Clone)]
+pub enum DateFormat {
+    /// `yyyy-mm-dd`.
+    Default,
+    /// clinval's date forms (`any` is all of them).
+    Forms(DateSyntax),
+    /// A strptime pattern.
+    Pattern(Strptime),
+}
+
+/// How a `time` or `datetime` is written.
+#[derive(Debug, Clone)]
+pub enum TimeFormat {
+    /// XML Schema's form.
+    Default,
+    /// Any common form (see docs/protocol.md).
+    Any,
+    /// A strptime pattern.
+    Pattern(Strptime),
+}
+
+/// A field's type with everything needed to read its values.
+#[derive(Debug, Clone)]
+pub enum Type {
+    /// Text, in a format.
+    String(StringFormat),
+    /// A whole number.
+    Integer {
+        /// Grouping and bare-number rules.
+        syntax: NumberSyntax,
+        /// clinval's `typePattern`: the text must also match this.
+        lexical: Option<Pattern>,
+    },
+    /// A number.
+    Number {
+        /// Decimal, grouping and bare-number rules.
+        syntax: NumberSyntax,
+        /// clinval's `typePattern`.
+        lexical: Option<Pattern>,
+    },
+    /// `true`/`false` by the field's texts.
+    Boolean {
+        /// Texts read as true.
+        true_values: Vec<String>,
+        /// Texts read as false.
+        false_values: Vec<String>,
+    },
+    /// A calendar date.
+    Date(DateFormat),
+    /// A time of day.
+    Time(TimeFormat),
+    /// A date and time.
+    DateTime(TimeFormat),
+    /// `yyyy`.
+    Year,
+    /// `yyyy-mm`.
+    YearMonth,
+    /// An ISO 8601 duration.
+    Duration,
+    /// A point.
+    GeoPoint(GeoPointFormat),
+    /// A GeoJSON or TopoJSON object.
+    GeoJson(GeoJsonFormat),
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+    /// Delimited items of one type.
+    List {
+        /// What separates items.
+        delimiter: String,
+        /// The items' type (a primitive type, default formats).
+        item: Box<Type>,
+    },
+    /// Anything, kept as it is.
+    Any,
+    /// clinval's `systolic/diastolic`.
+    BloodPressure {
+        /// Plausible systolic range (inclusive).
+        systolic: (u16, u16),
+        /// Plausible diastolic range (inclusive).
+        diastolic: (u16, u16),
+    },
+}
+
+/// Why a value is not of its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeError {
+    /// Not a value of the type (in the field's format).
+    Invalid,
+    /// A date whose day and month cannot be told apart.
+    Ambiguous,
+}
+
+type Typed<'a> = Result<Value<'a>, TypeError>;
+
+impl Type {
+    /// The type's name in protocol documents.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Type::String(_) => "string",
+            Type::Integer { .. } => "integer",
+            Type::Number { .. } => "number",
+            Type::Boolean { .. } => "boolean",
+            Type::Date(_) => "date",
+            Type::Time(_) => "time",
+            Type::DateTime(_) => "datetime",
+            Type::Year => "year",
+            Type::YearMonth => "yearmonth",
+            Type::Duration => "duration",
+            Type::GeoPoint(_) => "geopoint",
+            Type::GeoJson(_) => "geojson",
+            Type::Object => "object",
+            Type::Array => "array",
+            Type::List { .. } => "list",
+            Type::Any => "any",
+            Type::BloodPressure { .. } => "bloodPressure",
+        }
+    }
+
+    /// Whether values of the type are ordered (so bounds apply).
+    pub fn is_ordered(&self) -> bool {
+        matches!(
+            self,
+            Type::Integer { .. }
+                | Type::Number { .. }
+                | Type::Date(_)
+                | Type::Time(_)
+                | Type::DateTime(_)
+                | Type::Year
+                | Type::YearMonth
+                | Type::Duration
+        )
+    }
+
+    /// Whether the type takes native JSON numbers (so a JSON number is not
+    /// read as text when the protocol reads JSON scalars as text).
+    pub fn takes_numbers(&self) -> bool {
+        matches!(
+            self,
+            Type::Integer { .. } | Type::Number { .. } | Type::Year | Type::Any
+        )
+    }
+
+    /// Reads one value.
+    pub fn parse<'a>(&self, value: Scalar<'a>) -> Typed<'a> {
+        let invalid = Err(TypeError::Invalid);
+        match (self, value) {
+            (Type::Any, Scalar::Text(text)) => Ok(Value::Text(text)),
+            (Type::Any, Scalar::Json(json) | Scalar::Number(json)) => {
+                Ok(Value::Json(Cow::Borrowed(json)))
+            }
+            (Type::Any, Scalar::Bool(b)) => Ok(Value::Boolean(b)),
+            (Type::Integer { syntax, lexical }, Scalar::Text(text)) => {
+                lexical_ok(lexical, &text)?;
+                syntax
+                    .integer(&text)
+                    .map(Value::Integer)
+                    .ok_or(TypeError::Invalid)
+            }
+            (Type::Integer { lexical, .. }, Scalar::Number(raw)) => {
+                lexical_ok(lexical, raw)?;
+                number::parse_integer(raw)
+                    .map(Value::Integer)
+                    .ok_or(TypeError::Invalid)
+            }
+            (Type::Number { syntax, lexical }, Scalar::Text(text)) => {
+                lexical_ok(lexical, &text)?;
+                syntax
+                    .number(&text)
+                    .map(Value::Number)
+                    .ok_or(TypeError::Invalid)
+            }
+            (Type::Number { lexical, .. }, Scalar::Number(raw)) => {
+                lexical_ok(lexical, raw)?;
+                number::parse_decimal(raw)
+                    .map(Value::Number)
+                    .ok_or(TypeError::Invalid)
+            }
+            (Type::Boolean { .. }, Scalar::Bool(b)) => Ok(Value::Boolean(b)),
+            (
+                Type::Boolean {
+                    true_values,
+                    false_values,
+                },
+                Scalar::Text(text),
+            ) => {
+                if true_values.iter().any(|t| *t == *text) {
+                    Ok(Value::Boolean(true))
+                } else if false_values.iter().any(|f| *f == *text) {
+                    Ok(Value::Boolean(false))
+                } else {
+                    invalid
+                }
+            }
+            (Type::Year, Scalar::Number(raw)) => match number::parse_integer(raw) {
+                Some(year @ 0..=9999) => Ok(Value::Year(year as i32)),
+                _ => invalid,
+            },
+            (
+                Type::GeoPoint(format @ (GeoPointFormat::Array | GeoPointFormat::Object)),
+                Scalar::Json(raw),
+            ) => geo_point(json::geopoint(raw, *format)),
+            (Type::GeoJson(format), Scalar::Json(raw)) => geo_json(raw, *format),
+            (Type::Object, Scalar::Json(raw)) => compound(raw, true),
+            (Type::Array, Scalar::Json(raw)) => compound(raw, false),
+            (Type::List { item, .. }, Scalar::Json(raw)) => list_of_json(item, raw),
+            (_, Scalar::Text(text)) => self.parse_text(text),
+            _ => invalid,
+        }
+    }
+
+    /// Reads a text for the types that are only ever written as text.
+    fn parse_text<'a>(&self, text: Cow<'a, str>) -> Typed<'a> {
+        let invalid = Err(TypeError::Invalid);
+        match self {
+            Type::String(format) => {
+                let ok = match format {
+                    StringFormat::Default => true,
+                    StringFormat::Email => text::is_email(&text),
+                    StringFormat::Uri => text::is_uri(&text),
+                    StringFormat::Uuid => text::is_uuid(&text),
+                    StringFormat::Binary => text::is_base64(&text),
+                    StringFormat::Wkt => text::is_wkt(&text),
+                };
+                if ok { Ok(Value::Text(text)) } else { invalid }
+            }
+            Type::Date(format) => match format {
+                DateFormat::Default => temporal::parse_date(&text)
+                    .map(Value::Date)
+                    .ok_or(TypeError::Invalid),
+                DateFormat::Forms(syntax) => match dates::parse_date(&text, syntax) {
+                    Ok(date) => Ok(Value::Date(date)),
+                    Err(DateError::Invalid) => invalid,
+                    Err(DateError::Ambiguous) => Err(TypeError::Ambiguous),
+                },
+                DateFormat::Pattern(pattern) => match pattern.parse(&text) {
+                    Some((at, _)) => Ok(Value::Date(at.date())),
+                    None => invalid,
+                },
+            },
+            Type::Time(format) => {
+                let parsed = match format {
+                    TimeFormat::Default => temporal::parse_time(&text),
+                    TimeFormat::Any => dates::parse_any_time(&text),
+                    TimeFormat::Pattern(pattern) => {
+                        pattern.parse(&text).map(|(at, zone)| (at.time(), zone))
+                    }
+                };
+                parsed
+                    .map(|(time, offset)| Value::Time { time, offset })
+                    .ok_or(TypeError::Invalid)
+            }
+            Type::DateTime(format) => {
+                let parsed = match format {
+                    TimeFormat::Default => temporal::parse_datetime(&text),
+                    TimeFormat::Any => dates::parse_any_datetime(&text),
+                    TimeFormat::Pattern(pattern) => pattern.parse(&text),
+                };
+                parsed
+                    .map(|(datetime, offset)| Value::DateTime { datetime, offset })
+                    .ok_or(TypeError::Invalid)
+            }
+            Type::Year => temporal::parse_year(&text)
+                .map(Value::Year)
+                .ok_or(TypeError::Invalid),
+            Type::YearMonth => temporal::parse_yearmonth(&text)
+                .map(|(year, month)| Value::YearMonth { year, month })
+                .ok_or(TypeError::Invalid),
+            Type::Duration => temporal::parse_duration(&text)
+                .map(|d| Value::Duration(Box::new(d)))
+                .ok_or(TypeError::Invalid),
+            Type::GeoPoint(format) => geo_point(json::geopoint(&text, *format)),
+            Type::GeoJson(format) => geo_json(&text, *format),
+            Type::Object => compound(&text, true),
+            Type::Array => compound(&text, false),
+            Type::List { delimiter, item } => {
+                let mut items = Vec::new();
+                for part in text.split(delimiter.as_str()) {
+                    items.push(item.parse(Scalar::Text(Cow::Borrowed(part)))?.into_owned());
+                }
+                Ok(Value::List(items))
+            }
+            Type::BloodPressure { .. } => parse_blood_pressure(&text)
+                .map(|(systolic, diastolic)| Value::BloodPressure {
+                    systolic,
+                    diastolic,
+                })
+                .ok_or(TypeError::Invalid),
+            // Read natively by `parse`.
+            Type::Integer { .. } | Type::Number { .. } | Type::Boolean { .. } | Type::Any => {
+                invalid
+            }
+        }
+    }
+}
+
+fn lexical_ok(lexical: &Option<Pattern>, text: &str) -> Result<(), TypeError> {
+    match lexical {
+        Some(p) if !p.is_match(text) => Err(TypeError::Invalid),
+        _ => Ok(()),
+    }
+}
+
+fn geo_point<'a>(point: Option<(f64, f64)>) -> Typed<'a> {
+    point
+        .map(|(lon, lat)| Value::GeoPoint { lon, lat })
+        .ok_or(TypeError::Invalid)
+}
+
+fn geo_json<'a>(text: &str, format: GeoJsonFormat) -> Typed<'a> {
+    match json::is_geojson(text, format) {
+        true => compound(text, true),
+        false => Err(TypeError::Invalid),
+    }
+}
+
+fn compound<'a>(text: &str, object: bool) -> Typed<'a> {
+    json::compound(text, object)
+        .map(|json| Value::Json(Cow::Owned(json)))
+        .ok_or(TypeError::Invalid)
+}
+
+/// A JSON array given for a `list` field: each item read as the item type
+/// reads a native JSON value.
+fn list_of_json<'a>(item: &Type, raw: &str) -> Typed<'a> {
+    let Ok(crate::raw_json::Shape::Array(items)) = crate::raw_json::shape(raw.as_bytes()) else {
+        return Err(TypeError::Invalid);
+    };
+    let mut values = Vec::with_capacity(items.len());
+    for raw in items {
+        let Some(scalar) = Scalar::of_json(raw) else {
+            return Err(TypeError::Invalid);
+        };
+        values.push(item.parse(scalar)?.into_owned());
+    }
+    Ok(Value::List(values))
+}
+
+/// `S/D` with 2–3 digits each; white space around `/` is allowed.
+fn parse_blood_pressure(text: &str) -> Option<(u16, u16)> {
+    let (s, d) = text.split_once('/')?;
+    let number = |t: &str| {
+        ((2..=3).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    Some((number(s.trim_end())?, number(d.trim_start())?))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,260 @@
+//! `integer` and `number`: Table Schema's lexical rules, with
+//! `decimalChar`, `groupChar` and `bareNumber`.
+//!
+//! The grammar is XML Schema's `decimal` with Table Schema's additions
+//! (an exponent; `NaN`, `INF`, `-INF` in any case): `[+-]?(d+(.d*)?|.d+)
+//! ([eE][+-]?d+)?`. Only ASCII digits count, and nothing is trimmed: white
+//! space around a number is not a number (the protocol's cleaning may trim
+//! it first).
+
+use std::borrow::Cow;
+
+/// How a field writes its numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberSyntax {
+    /// The decimal point (`decimalChar`, default `.`).
+    pub decimal_char: char,
+    /// A character grouping digits (`groupChar`), removed before reading.
+    pub group_char: Option<char>,
+    /// `bareNumber`: when false, leading and trailing non-numeric text
+    /// (`€95`, `95%`) is stripped.
+    pub bare: bool,
+}
+
+impl Default for NumberSyntax {
+    fn default() -> Self {
+        NumberSyntax {
+            decimal_char: '.',
+            group_char: None,
+            bare: true,
+        }
+    }
+}
+
+impl NumberSyntax {
+    /// The text with stripping and group characters applied, in plain
+    /// syntax (`.` as the decimal point); `None` when it cannot be one.
+    fn normalise<'t>(&self, text: &'t str) -> Option<Cow<'t, str>> {
+        let mut text = text;
+        if !self.bare {
+            let decimal = self.decimal_char;
+            let numeric = |c: char| c.is_ascii_digit() || c == decimal;
+            let start = text.find(|c: char| numeric(c) || c == '-' || c == '+')?;
+            let (last, c) = text.char_indices().rev().find(|&(_, c)| numeric(c))?;
+            text = text.get(start..last + c.len_utf8())?;
+        }
+        let plain = self.decimal_char == '.' && self.group_char.is_none();
+        if plain {
+            return Some(Cow::Borrowed(text));
+        }
+        if self.decimal_char != '.' && text.contains('.') && self.group_char != Some('.') {
+            return None;
+        }
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if Some(c) == self.group_char {
+                continue;
+            }
+            out.push(if c == self.decimal_char { '.' } else { c });
+        }
+        Some(Cow::Owned(out))
+    }
+
+    /// An `integer` field's text as an `i64`.
+    pub fn integer(&self, text: &str) -> Option<i64> {
+        let text = self.normalise(text)?;
+        parse_integer(&text)
+    }
+
+    /// A `number` field's text as an `f64` (`NaN`, `INF`, `-INF` included).
+    pub fn number(&self, text: &str) -> Option<f64> {
+        if let Some(special) = special(text) {
+            return Some(special);
+        }
+        let text = self.normalise(text)?;
+        parse_decimal(&text)
+    }
+}
+
+/// `NaN`, `INF` or `-INF`, in any case.
+fn special(text: &str) -> Option<f64> {
+    if text.eq_ignore_ascii_case("nan") {
+        Some(f64::NAN)
+    } else if text.eq_ignore_ascii_case("inf") {
+        Some(f64::INFINITY)
+    } else if text.eq_ignore_ascii_case("-inf") {
+        Some(f64::NEG_INFINITY)
+    } else {
+        None
+    }
+}
+
+/// `[+-]?[0-9]+` into an `i64` (`None` past its range).
+pub fn parse_integer(text: &str) -> Option<i64> {
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// A decimal `[+-]?(d+(.d*)?|.d+)([eE][+-]?d+)?` as a finite `f64`.
+///
+/// Checked here, then read by serde_json's float parser (which the module
+/// has anyway) rather than `str::parse`, whose tables would be a second
+/// copy in the wasm module.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, rest) = match bytes.first()? {
+        b'+' => (false, &bytes[1..]),
+        b'-' => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let digits = |from: usize| {
+        rest[from.min(rest.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let whole = digits(0);
+    let mut at = whole;
+    let mut fraction = 0;
+    if rest.get(at) == Some(&b'.') {
+        fraction = digits(at + 1);
+        at += 1 + fraction;
+    }
+    if whole == 0 && fraction == 0 {
+        return None;
+    }
+    let mantissa_end = at;
+    if matches!(rest.get(at), Some(b'e' | b'E')) {
+        at += 1;
+        if matches!(rest.get(at), Some(b'+' | b'-')) {
+            at += 1;
+        }
+        let exponent = digits(at);
+        if exponent == 0 {
+            return None;
+        }
+        at += exponent;
+    }
+    if at != rest.len() {
+        return None;
+    }
+    // As JSON: one leading zero at most, digits on both sides of the point.
+    let mut json = Vec::with_capacity(rest.len() + 3);
+    if negative {
+        json.push(b'-');
+    }
+    let zeros = rest[..whole.saturating_sub(1)]
+        .iter()
+        .take_while(|&&b| b == b'0')
+        .count();
+    if whole == 0 {
+        json.push(b'0');
+    } else {
+        json.extend_from_slice(&rest[zeros..whole]);
+    }
+    if fraction > 0 {
+        json.extend_from_slice(&rest[whole..whole + 1 + fraction]);
+    }
+    json.extend_from_slice(&rest[mantissa_end..]);
+    match crate::raw_json::shape(&json) {
+        Ok(crate::raw_json::Shape::Number(x)) if x.is_finite() => Some(x),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_as_xml_schema_writes_them() {
+        for (text, value) in [
+            ("1.5", 1.5),
+            (".5", 0.5),
+            ("5.", 5.0),
+            ("+100000.00", 100000.0),
+            ("-1.23", -1.23),
+            ("007", 7.0),
+            ("1e3", 1000.0),
+            ("1E-2", 0.01),
+            ("-.5e1", -5.0),
+        ] {
+            assert_eq!(parse_decimal(text), Some(value), "{text}");
+        }
+        for bad in [
+            "", ".", "+", "-", "1e", "1e+", " 1", "1 ", "1_000", "1,000", "0x10", "١٢", "１２",
+            "e5", "1.2.3", "1e400",
+        ] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn specials_in_any_case() {
+        let n = NumberSyntax::default();
+        assert!(n.number("NaN").unwrap().is_nan());
+        assert!(n.number("nan").unwrap().is_nan());
+        assert_eq!(n.number("INF"), Some(f64::INFINITY));
+        assert_eq!(n.number("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(n.number("+INF"), None, "the spec lists INF and -INF only");
+        assert_eq!(n.number("Infinity"), None);
+    }
+
+    #[test]
+    fn decimal_and_group_characters() {
+        let eu = NumberSyntax {
+            decimal_char: ',',
+            group_char: Some('.'),
+            bare: true,
+        };
+        assert_eq!(eu.number("1.000,5"), Some(1000.5));
+        assert_eq!(eu.number("1,5"), Some(1.5));
+        let comma = NumberSyntax {
+            decimal_char: ',',
+            ..NumberSyntax::default()
+        };
+        assert_eq!(
+            comma.number("1.5"),
+            None,
+            "a `.` is not the decimal point here"
+        );
+        let grouped = NumberSyntax {
+            group_char: Some(','),
+            ..NumberSyntax::default()
+        };
+        assert_eq!(grouped.integer("1,000,000"), Some(1_000_000));
+        assert_eq!(grouped.number("1,000.25"), Some(1000.25));
+        assert_eq!(NumberSyntax::default().integer("1,000"), None);
+    }
+
+    #[test]
+    fn bare_number_false_strips_surrounding_text() {
+        let loose = NumberSyntax {
+            bare: false,
+            ..NumberSyntax::default()
+        };
+        assert_eq!(loose.number("€95"), Some(95.0));
+        assert_eq!(loose.number("95%"), Some(95.0));
+        assert_eq!(loose.number("EUR 95"), Some(95.0));
+        assert_eq!(loose.number("EUR -9.5"), Some(-9.5));
+        assert_eq!(loose.number(".5%"), Some(0.5));
+        assert_eq!(loose.number("abc"), None);
+        assert_eq!(loose.integer("€95"), Some(95));
+        assert_eq!(loose.integer("95.5%"), None);
+        assert_eq!(NumberSyntax::default().number("95%"), None);
+    }
+
+    #[test]
+    fn integers() {
+        let n = NumberSyntax::default();
+        assert_eq!(n.integer("+1"), Some(1));
+        assert_eq!(n.integer("-0"), Some(0));
+        assert_eq!(n.integer("01"), Some(1));
+        for bad in ["1.0", "1e3", " 1", "1_000", "99999999999999999999", ""] {
+            assert_eq!(n.integer(bad), None, "{bad:?}");
+        }
+    }
+}
