@@ -60,6 +60,29 @@ impl std::fmt::Debug for Fingerprint {
 }
 
 impl KeyIndex {
+    /// The fingerprint of the key made of `parts`.
+    fn fingerprint<'v, 'a: 'v>(parts: impl Iterator<Item = &'v Value<'a>>) -> Fingerprint {
+        let mut hasher = SipHasher13::new_with_keys(KEYS.0, KEYS.1);
+        for value in parts {
+            hash_value(&mut hasher, value);
+        }
+        let hash = hasher.finish128();
+        Fingerprint {
+            low: hash.h1,
+            high: hash.h2 as u32,
+        }
+    }
+
+    /// Whether a key made of `parts` was recorded.
+    pub(crate) fn contains<'v, 'a: 'v>(&self, parts: impl Iterator<Item = &'v Value<'a>>) -> bool {
+        self.seen.contains_key(&Self::fingerprint(parts))
+    }
+
+    /// How many distinct keys were recorded.
+    pub(crate) fn len(&self) -> usize {
+        self.seen.len()
+    }
+
     /// Records the key made of `parts` for `row`; returns the row that had
     /// it first if an earlier record had it. Rows past `u32::MAX` are kept
     /// as `u32::MAX`.
@@ -68,15 +91,7 @@ impl KeyIndex {
         parts: impl Iterator<Item = &'v Value<'a>>,
         row: u64,
     ) -> Option<u64> {
-        let mut hasher = SipHasher13::new_with_keys(KEYS.0, KEYS.1);
-        for value in parts {
-            hash_value(&mut hasher, value);
-        }
-        let hash = hasher.finish128();
-        let fingerprint = Fingerprint {
-            low: hash.h1,
-            high: hash.h2 as u32,
-        };
+        let fingerprint = Self::fingerprint(parts);
         let row = u32::try_from(row).unwrap_or(u32::MAX);
         match self.seen.entry(fingerprint) {
             std::collections::hash_map::Entry::Occupied(first) => Some(u64::from(*first.get())),

@@ -34,6 +34,7 @@ mod clean;
 mod decode;
 mod issue;
 mod key_index;
+pub mod package;
 mod pattern;
 pub mod protocol;
 pub mod raw_json;
@@ -47,11 +48,11 @@ mod value;
 pub use decode::{DecodeError, SNIFF_BYTES, TextEncoding};
 pub use issue::{Detail, Issue, Lang, TableIssue, UnknownLang, codes};
 pub use protocol::{Protocol, ProtocolError, ProtocolWarning};
-pub use reader::{Cell, Format, InputError, UnknownFormat, Warning};
+pub use reader::{Cell, Dialect, Format, InputError, UnknownFormat, Warning};
 pub use report::{FieldIssue, IssueLine, RecordJson, RecordVerdict, Summary};
 pub use session::{Options, READ_CHUNK, Session, Sink, validate_bytes, validate_read};
 pub use types::{Scalar, parse_iso_date};
-pub use validator::{Outcome, Validator};
+pub use validator::{KeyCollector, Outcome, ReferencedKeys, Validator};
 pub use value::Value;
 
 /// The engine's version (the crate version).

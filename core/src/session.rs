@@ -14,8 +14,8 @@ use crate::decode::{Decoder, TextEncoding};
 use crate::issue::TableIssue;
 use crate::protocol::Protocol;
 use crate::reader::{
-    CsvReader, DEFAULT_MAX_RECORD_BYTES, Emit, Format, InputError, JsonArrayReader, NdjsonReader,
-    RecordInput, Warning,
+    CsvReader, DEFAULT_MAX_RECORD_BYTES, Dialect, Emit, Format, InputError, JsonArrayReader,
+    NdjsonReader, RecordInput, Warning,
 };
 use crate::report::Summary;
 use crate::validator::{Outcome, Validator};
@@ -27,6 +27,8 @@ pub struct Options {
     pub as_of: NaiveDate,
     /// Largest record accepted, in bytes.
     pub max_record_bytes: usize,
+    /// How CSV input separates and quotes cells.
+    pub dialect: Dialect,
 }
 
 impl Options {
@@ -35,6 +37,7 @@ impl Options {
         Options {
             as_of,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            dialect: Dialect::default(),
         }
     }
 }
@@ -96,7 +99,11 @@ impl Session {
     pub fn new(protocol: Arc<Protocol>, format: Format, options: &Options) -> Session {
         let limit = options.max_record_bytes;
         let reader = match format {
-            Format::Csv => Reader::Csv(Box::new(CsvReader::new(Arc::clone(&protocol), limit))),
+            Format::Csv => Reader::Csv(Box::new(CsvReader::new(
+                Arc::clone(&protocol),
+                limit,
+                &options.dialect,
+            ))),
             Format::Json => Reader::Json(JsonArrayReader::new(Arc::clone(&protocol), limit)),
             Format::Ndjson => Reader::Ndjson(NdjsonReader::new(Arc::clone(&protocol), limit)),
         };
@@ -120,6 +127,12 @@ impl Session {
         self.bytes
     }
 
+    /// Gives foreign key `fk` the keys it may refer to (see
+    /// [`crate::KeyCollector`]); call before feeding.
+    pub fn set_referenced_keys(&mut self, fk: usize, keys: Arc<crate::ReferencedKeys>) {
+        self.validator.set_referenced_keys(fk, keys);
+    }
+
     /// Counts so far.
     pub fn summary(&self) -> &Summary {
         &self.summary
@@ -140,6 +153,20 @@ impl Session {
     /// Ends the input: flushes the last record and returns the summary.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<Summary, InputError> {
         self.run(&[], true, sink)?;
+        for fk in self.validator.unchecked_foreign_keys() {
+            let protocol = self.validator.protocol();
+            let key = &protocol.foreign_keys[fk];
+            let warning = Warning::ForeignKeyNotChecked {
+                fields: key
+                    .fields
+                    .iter()
+                    .map(|&f| protocol.fields[f].name.clone())
+                    .collect(),
+                resource: key.resource.clone(),
+            };
+            sink.warning(&warning);
+            self.summary.warnings.push(warning);
+        }
         if self.summary.records == 0 {
             let why = match self.reader {
                 Reader::Csv(_) => "a header but no data rows",

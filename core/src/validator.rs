@@ -50,6 +50,69 @@ pub struct Validator {
     values_seen: Vec<KeyIndex>,
     /// Per field of the current record: it holds a valid, present value.
     present: Vec<bool>,
+    /// Per `protocol.foreign_keys` entry: the keys it may refer to, once
+    /// given (a foreign key without them is not checked).
+    references: Vec<Option<Arc<ReferencedKeys>>>,
+}
+
+/// The keys a foreign key may refer to: the values of the referenced
+/// fields in every record of the referenced table that holds them all,
+/// as fingerprints (16 bytes a key; see `key_index`).
+#[derive(Debug, Default)]
+pub struct ReferencedKeys(KeyIndex);
+
+impl ReferencedKeys {
+    /// How many distinct keys there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+}
+
+/// Collects [`ReferencedKeys`] from the verdicts on the referenced table
+/// (a [`crate::Sink`] for a session over it).
+#[derive(Debug)]
+pub struct KeyCollector {
+    fields: Vec<usize>,
+    keys: ReferencedKeys,
+}
+
+impl KeyCollector {
+    /// Collects the values of `fields` (names, in key order) of
+    /// `protocol`'s records; `Err` names a field the protocol lacks.
+    pub fn new(protocol: &Protocol, fields: &[String]) -> Result<KeyCollector, String> {
+        let mut indexes = Vec::with_capacity(fields.len());
+        for name in fields {
+            let index = protocol.fields.iter().position(|f| f.name == *name);
+            indexes.push(index.ok_or_else(|| name.clone())?);
+        }
+        Ok(KeyCollector {
+            fields: indexes,
+            keys: ReferencedKeys::default(),
+        })
+    }
+
+    /// The keys collected.
+    pub fn finish(self) -> ReferencedKeys {
+        self.keys
+    }
+}
+
+impl crate::Sink for KeyCollector {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        let values = &outcome.values;
+        let present = |&f: &usize| values.get(f).is_some_and(|v| !matches!(v, Value::Missing));
+        if self.fields.iter().all(present) {
+            let key = self.fields.iter().map(|&f| &values[f]);
+            self.keys.0.first_row_or_insert(key, outcome.row);
+        }
+    }
+
+    fn table_issue(&mut self, _issue: &crate::TableIssue) {}
 }
 
 impl Validator {
@@ -63,9 +126,25 @@ impl Validator {
                 .map(|_| KeyIndex::default())
                 .collect(),
             present: vec![false; protocol.fields.len()],
+            references: vec![None; protocol.foreign_keys.len()],
             protocol,
             as_of,
         }
+    }
+
+    /// Gives foreign key `fk` (an index into the protocol's foreign keys)
+    /// the keys it may refer to.
+    pub fn set_referenced_keys(&mut self, fk: usize, keys: Arc<ReferencedKeys>) {
+        if let Some(slot) = self.references.get_mut(fk) {
+            *slot = Some(keys);
+        }
+    }
+
+    /// The foreign keys that have no referenced keys (so are not checked).
+    pub fn unchecked_foreign_keys(&self) -> Vec<usize> {
+        (0..self.references.len())
+            .filter(|&k| self.references[k].is_none())
+            .collect()
     }
 
     /// The protocol records are checked against.
@@ -204,6 +283,24 @@ impl Validator {
                         fields: key.fields.clone(),
                     },
                     value: None,
+                });
+            }
+        }
+        for (fk, keys) in protocol.foreign_keys.iter().zip(&self.references) {
+            let Some(keys) = keys else { continue };
+            // A key with a missing part refers to nothing (SQL's rule).
+            if fk.fields.iter().all(|&f| ok[f])
+                && !keys.0.contains(fk.fields.iter().map(|&f| &values[f]))
+            {
+                let shown: Vec<String> = fk.fields.iter().map(|&f| values[f].canonical()).collect();
+                issues.push(Issue {
+                    field: None,
+                    code: fk.code.clone(),
+                    detail: Detail::ForeignKey {
+                        resource: fk.resource.clone(),
+                        reference: fk.reference_fields.clone(),
+                    },
+                    value: Some(shown.join(", ")),
                 });
             }
         }

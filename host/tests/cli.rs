@@ -450,3 +450,213 @@ fn the_wasm_engine_gives_byte_identical_outputs() {
         "compiling the module",
     );
 }
+
+/// `(resource, row, field, code)` of each error-log line.
+fn resource_issues(file: &Path) -> Vec<(String, Option<u64>, Option<String>, String)> {
+    json_lines(file)
+        .iter()
+        .map(|l| {
+            (
+                l["resource"].as_str().unwrap_or_default().to_owned(),
+                l["row"].as_u64(),
+                l["field"].as_str().map(str::to_owned),
+                l["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_data_package_checks_every_table_and_its_foreign_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let errors = dir.path().join("errors.jsonl");
+    let package = root().join("tests/fixtures/datapackage/datapackage.json");
+    let output = clinval(&["validate", path(&package), "--errors", path(&errors)]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let issue = |r: &str, row, field: Option<&str>, code: &str| {
+        (
+            r.to_owned(),
+            Some(row),
+            field.map(str::to_owned),
+            code.to_owned(),
+        )
+    };
+    assert_eq!(
+        resource_issues(&errors),
+        [
+            issue("sites", 3, Some("site"), "pattern"),
+            issue("patients", 3, None, "foreign_key"),
+            issue("patients", 4, Some("born"), "out_of_range"),
+            issue("patients", 4, None, "foreign_key"),
+            issue("patients", 4, None, "foreign_key"),
+            issue("visits", 3, None, "duplicate"),
+            issue("visits", 4, None, "foreign_key"),
+        ]
+    );
+    let text = stderr(&output);
+    assert!(text.contains("resource `readme` has no schema"), "{text}");
+    assert!(
+        text.contains("visits: 4 records: 2 valid, 2 invalid"),
+        "{text}"
+    );
+
+    // One resource: its foreign keys still read the resources they name.
+    let output = clinval(&[
+        "validate",
+        path(&package),
+        "--resource",
+        "visits",
+        "--errors",
+        path(&errors),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        resource_issues(&errors),
+        [
+            issue("visits", 3, None, "duplicate"),
+            issue("visits", 4, None, "foreign_key")
+        ]
+    );
+}
+
+#[test]
+fn a_plain_table_schema_means_what_the_spec_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let schema = write(
+        d,
+        "schema.json",
+        br#"{"fields": [{"name": "id", "type": "integer"}, {"name": "when", "type": "date", "format": "%d/%m/%Y"},
+             {"name": "unit", "type": "string", "rdfType": "http://schema.org/unitText", "x-note": "kept"}],
+             "primaryKey": "id"}"#,
+    );
+    let data = write(
+        d,
+        "data.csv",
+        b"id,when,unit\n1,26/01/2024,mg\n 2,2024-01-26,mg\n1,1/2/2024,\n\n",
+    );
+    let errors = d.join("errors.jsonl");
+    let output = clinval(&[
+        "validate",
+        path(&data),
+        "--protocol",
+        path(&schema),
+        "--errors",
+        path(&errors),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let codes: Vec<(Option<u64>, Option<String>, String)> = resource_issues(&errors)
+        .into_iter()
+        .map(|(_, row, field, code)| (row, field, code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (Some(2), Some("id".into()), "type".into()),
+            (Some(2), Some("when".into()), "invalid_date".into()),
+            (Some(3), None, "duplicate".into()),
+            (Some(4), None, "blank_row".into()),
+        ]
+    );
+
+    let wrong_header = write(d, "header.csv", b"ID,when\n1,26/01/2024\n");
+    let output = clinval(&[
+        "validate",
+        path(&wrong_header),
+        "--protocol",
+        path(&schema),
+        "--errors",
+        path(&errors),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let lines = json_lines(&errors);
+    assert_eq!(lines[0]["row"], Value::Null);
+    assert_eq!(
+        (lines[0]["code"].as_str(), lines[0]["column"].as_u64()),
+        (Some("incorrect_label"), Some(1))
+    );
+    assert_eq!(lines[1]["code"], "missing_label");
+
+    let semicolons = write(d, "semi.csv", b"id;when;unit\n7;01/01/2024;g\n");
+    let output = clinval(&[
+        "validate",
+        path(&semicolons),
+        "--protocol",
+        path(&schema),
+        "--delimiter",
+        ";",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        !text.contains("x-note"),
+        "x- keys are kept silently: {text}"
+    );
+}
+
+#[test]
+fn unusable_data_packages_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "a.csv", b"id,parent\n1,\n");
+    let package = |name: &str, text: &str| path(&write(d, name, text.as_bytes())).to_owned();
+    let unknown_resource = package(
+        "a.datapackage.json",
+        r#"{"resources": [{"name": "a", "path": "a.csv", "schema": {"fields": [{"name": "id"}, {"name": "parent"}],
+             "foreignKeys": [{"fields": "parent", "reference": {"resource": "sites", "fields": "id"}}]}}]}"#,
+    );
+    refused(
+        &["validate", &unknown_resource],
+        "data package key `resources[0].schema.foreignKeys[0].reference.resource`: no tabular resource named `sites`",
+    );
+    let unknown_field = package(
+        "b.datapackage.json",
+        r#"{"resources": [{"name": "a", "path": "a.csv", "schema": {"fields": [{"name": "id"}, {"name": "parent"}]}},
+             {"name": "b", "path": "a.csv", "schema": {"fields": [{"name": "id"}, {"name": "parent"}],
+             "foreignKeys": [{"fields": "parent", "reference": {"resource": "a", "fields": "code"}}]}}]}"#,
+    );
+    refused(
+        &["validate", &unknown_field],
+        "data package key `resources[1].schema.foreignKeys[0].reference.fields`: resource `a` has no field `code`",
+    );
+    let missing_file = package(
+        "c.datapackage.json",
+        r#"{"resources": [{"name": "a", "path": "gone.csv", "schema": {"fields": [{"name": "id"}]}}]}"#,
+    );
+    refused(
+        &["validate", &missing_file],
+        "data package key `resources[0].path`: cannot read gone.csv",
+    );
+    let bad_type = package(
+        "d.datapackage.json",
+        r#"{"resources": [{"name": "a", "path": "a.csv", "schema": {"fields": [{"name": "id", "type": "integr"}]}}]}"#,
+    );
+    refused(
+        &["validate", &bad_type],
+        "data package key `resources[0].schema`: protocol key `fields[0].type`",
+    );
+    let bad_pattern = package(
+        "e.datapackage.json",
+        r#"{"resources": [{"name": "a", "path": "a.csv", "schema": {"fields": [{"name": "id", "type": "date", "format": "%d/%q"}]}}]}"#,
+    );
+    refused(
+        &["validate", &bad_pattern],
+        "protocol key `fields[0].format`: `%d/%q`: `%q` is not a strptime directive",
+    );
+    let fine = package(
+        "f.datapackage.json",
+        r#"{"resources": [{"name": "a", "path": "a.csv", "schema": {"fields": [{"name": "id"}, {"name": "parent"}]}}]}"#,
+    );
+    refused(
+        &["validate", &fine, "--resource", "b"],
+        "no resource named `b` (tabular resources: a)",
+    );
+    refused(
+        &["validate", &fine, "--protocol", "patient"],
+        "a Data Package brings its own schemas",
+    );
+    refused(
+        &["validate", path(&d.join("a.csv")), "--resource", "a"],
+        "--resource picks a resource of a Data Package",
+    );
+}

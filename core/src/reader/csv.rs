@@ -9,10 +9,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use csv_core::{ReadRecordResult, Reader};
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 
 use super::header::{Header, Slot, read_header};
-use super::{Cell, Emit, InputError, RecordInput, count_newlines};
+use super::{Cell, Dialect, Emit, InputError, RecordInput, count_newlines};
 use crate::clean::clean;
 use crate::issue::Detail;
 use crate::protocol::Protocol;
@@ -41,10 +41,22 @@ pub(crate) struct CsvReader {
 }
 
 impl CsvReader {
-    pub(crate) fn new(protocol: Arc<Protocol>, max_record_bytes: usize) -> CsvReader {
+    pub(crate) fn new(
+        protocol: Arc<Protocol>,
+        max_record_bytes: usize,
+        dialect: &Dialect,
+    ) -> CsvReader {
+        let reader = ReaderBuilder::new()
+            .delimiter(dialect.delimiter)
+            .quote(dialect.quote)
+            .double_quote(dialect.double_quote)
+            .escape(dialect.escape)
+            .comment(dialect.comment)
+            .build();
+        let header = (!dialect.header).then(|| Header::by_position(&protocol));
         CsvReader {
             protocol,
-            reader: Reader::new(),
+            reader,
             out: vec![0; 4096],
             ends: vec![0; 64],
             out_len: 0,
@@ -53,7 +65,7 @@ impl CsvReader {
             at_start: true,
             crlf_tail: false,
             record_line: 1,
-            header: None,
+            header,
             max_record_bytes,
         }
     }

@@ -34,6 +34,21 @@ pub(super) struct Header {
     pub issues: Vec<TableIssue>,
 }
 
+impl Header {
+    /// No header row (a dialect's `header: false`): columns are the
+    /// fields in order.
+    pub(super) fn by_position(protocol: &Protocol) -> Header {
+        let count = protocol.fields.len();
+        Header {
+            slots: (0..count).map(Slot::Field).collect(),
+            extra_names: Vec::new(),
+            present: vec![true; count],
+            allowed_extras: Vec::new(),
+            issues: Vec::new(),
+        }
+    }
+}
+
 /// Reads the header `cells` (on `line`) for `protocol`.
 pub(super) fn read_header(
     protocol: &Protocol,

@@ -24,6 +24,36 @@ pub(crate) use self::json::{JsonArrayReader, KeyResolver, json_record};
 pub(crate) use self::ndjson::NdjsonReader;
 pub use self::record::{Cell, RecordInput};
 
+/// A CSV dialect (Table Dialect): what separates and quotes cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// Between cells (default `,`).
+    pub delimiter: u8,
+    /// Around cells (default `"`).
+    pub quote: u8,
+    /// `""` inside a quoted cell is one quote (default true).
+    pub double_quote: bool,
+    /// An escape character inside quoted cells, if any.
+    pub escape: Option<u8>,
+    /// Lines starting with this are comments, if any.
+    pub comment: Option<u8>,
+    /// Whether the first row is a header (default true).
+    pub header: bool,
+}
+
+impl Default for Dialect {
+    fn default() -> Self {
+        Dialect {
+            delimiter: b',',
+            quote: b'"',
+            double_quote: true,
+            escape: None,
+            comment: None,
+            header: true,
+        }
+    }
+}
+
 /// Default limit on one record's size (a CSV record, a JSON object, an NDJSON line).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
@@ -149,6 +179,14 @@ pub enum Warning {
         /// Their names, in first-seen order.
         columns: Vec<String>,
     },
+    /// A foreign key was not checked: its referenced keys were not given
+    /// (validate the data package, or give the referenced table first).
+    ForeignKeyNotChecked {
+        /// Its fields.
+        fields: Vec<String>,
+        /// The resource it refers to (`None`: this table).
+        resource: Option<String>,
+    },
 }
 
 impl Warning {
@@ -158,6 +196,11 @@ impl Warning {
             Warning::UnknownColumns { columns } => format!(
                 "column(s) not in the protocol, carried unchanged: {}",
                 columns.join(", ")
+            ),
+            Warning::ForeignKeyNotChecked { fields, resource } => format!(
+                "the foreign key ({}) to {} was not checked: its referenced keys were not given",
+                fields.join(", "),
+                resource.as_deref().unwrap_or("this table")
             ),
         }
     }

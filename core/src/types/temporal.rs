@@ -60,8 +60,11 @@ pub fn parse_time(text: &str) -> Option<Zoned<NaiveTime>> {
         at += 1 + count;
     }
     let offset = parse_zone(&text[at..])?;
-    let time =
-        NaiveTime::from_hms_nano_opt(digits(&b[..2]), digits(&b[3..5]), digits(&b[6..8]), nanos)?;
+    let (hour, minute, second) = (digits(&b[..2]), digits(&b[3..5]), digits(&b[6..8]));
+    if (hour, minute, second, nanos) == (24, 0, 0, 0) {
+        return Some((NaiveTime::MIN, offset)); // XML Schema's end of day
+    }
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
     Some((time, offset))
 }
 
@@ -71,8 +74,12 @@ pub fn parse_datetime(text: &str) -> Option<Zoned<NaiveDateTime>> {
     if text.as_bytes().get(10) != Some(&b'T') {
         return None;
     }
-    let (time, offset) = parse_time(time)?;
-    Some((parse_date(date)?.and_time(time), offset))
+    let (clock, offset) = parse_time(time)?;
+    let mut day = parse_date(date)?;
+    if time.starts_with("24:") {
+        day = day.succ_opt()?; // 24:00:00 is the start of the next day
+    }
+    Some((day.and_time(clock), offset))
 }
 
 /// A zone: nothing, `Z`, or `±hh:mm` (at most 14:00 either way). The
@@ -223,11 +230,17 @@ mod tests {
             parse_time("15:00:00-05:30"),
             Some((t(15, 0, 0, 0), Some(-19800)))
         );
+        assert_eq!(
+            parse_time("24:00:00"),
+            Some((t(0, 0, 0, 0), None)),
+            "end of day"
+        );
         for bad in [
             "15:00",
             "5:00:00",
             "15:60:00",
-            "24:00:00",
+            "24:00:01",
+            "24:00:00.5",
             "15:00:60",
             "15:00:00.",
             "15:00:00+0500",
@@ -243,6 +256,8 @@ mod tests {
         let (at, zone) = parse_datetime("2024-01-26T15:00:00.300-05:00").unwrap();
         assert_eq!(at.to_string(), "2024-01-26 15:00:00.300");
         assert_eq!(zone, Some(-18000));
+        let (midnight, _) = parse_datetime("2024-12-31T24:00:00").unwrap();
+        assert_eq!(midnight.to_string(), "2025-01-01 00:00:00");
         for bad in [
             "2024-01-26 15:00:00",
             "2024-01-26T15:00",

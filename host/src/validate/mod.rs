@@ -6,6 +6,7 @@
 
 mod inputs;
 mod output;
+mod package;
 mod worker;
 
 use std::io::IsTerminal;
@@ -13,13 +14,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clinval_core::{Format, Lang, Options, Protocol, Summary};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::ordered_pool::run_ordered;
-use inputs::Input;
+use inputs::{Input, Source};
 use output::Outputs;
 use worker::{Job, Message};
 
@@ -32,13 +33,25 @@ const PROGRESS_MIN_BYTES: u64 = 8 * 1024 * 1024;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Files or directories to validate (directories: every .csv, .json,
-    /// .ndjson and .jsonl file below them, in name order).
+    /// .ndjson and .jsonl file below them, in name order), or Data Package
+    /// descriptors (`datapackage.json`): every tabular resource with its
+    /// own schema, foreign keys checked.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 
-    /// A built-in protocol name or a protocol JSON file.
-    #[arg(long, default_value = "patient", value_name = "FILE|NAME")]
-    protocol: String,
+    /// A built-in protocol name, or a protocol (or plain Table Schema)
+    /// JSON file [default: patient]. Data Packages bring their own.
+    #[arg(long, value_name = "FILE|NAME")]
+    protocol: Option<String>,
+
+    /// With a Data Package: validate only this resource (its foreign keys
+    /// still read the resources they refer to).
+    #[arg(long, value_name = "NAME")]
+    resource: Option<String>,
+
+    /// The character between CSV cells (default `,`; e.g. `;`).
+    #[arg(long, value_name = "CHAR")]
+    delimiter: Option<char>,
 
     /// Input format; by default from each file's extension.
     #[arg(long, value_name = "csv|json|ndjson")]
@@ -97,13 +110,21 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 fn execute(args: Args) -> Result<ExitCode> {
-    let protocol = Arc::new(load_protocol(&args.protocol)?);
-    let inputs = inputs::expand(&args.inputs, args.format)?;
     let as_of = args
         .as_of
         .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let options = Options::new(as_of);
-    let labelled = inputs.len() > 1;
+    let mut options = Options::new(as_of);
+    if let Some(delimiter) = args.delimiter {
+        options.dialect.delimiter = u8::try_from(delimiter)
+            .ok()
+            .filter(u8::is_ascii)
+            .with_context(|| format!("--delimiter `{delimiter}`: expected one ASCII character"))?;
+    }
+    let inputs = collect_inputs(&args, &options)?;
+    let labelled = inputs.len() > 1
+        || inputs
+            .iter()
+            .any(|i| matches!(i.label, inputs::Label::Resource(_)));
     let mut outputs = Outputs::create(args.out.as_deref(), args.errors.as_deref())?;
     let progress = progress_bar(&inputs);
     let workers = args
@@ -120,8 +141,6 @@ fn execute(args: Args) -> Result<ExitCode> {
     }
     let job = Job {
         wasm: wasm.as_ref(),
-        protocol: &protocol,
-        options: &options,
         lang: args.lang,
         want_records: outputs.wants_records(),
         want_errors: outputs.wants_errors(),
@@ -151,7 +170,7 @@ fn execute(args: Args) -> Result<ExitCode> {
                     }
                     Message::Done(Err(message)) => {
                         failed_inputs += 1;
-                        let line = format!("clinval: error: {}: {message}", input.path.display());
+                        let line = format!("clinval: error: {}: {message}", input.label.text());
                         match &progress {
                             Some(bar) => bar.suspend(|| eprintln!("{line}")),
                             None => eprintln!("{line}"),
@@ -194,6 +213,33 @@ fn wasm_host(
     crate::wasm_host::WasmHost::new(&bytes, cache.as_deref(), limits)
 }
 
+/// The inputs the command line names: files and directories under
+/// `--protocol`, and the resources of Data Packages.
+fn collect_inputs(args: &Args, options: &Options) -> Result<Vec<Input>> {
+    let (packages, files): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .inputs
+        .iter()
+        .cloned()
+        .partition(|p| inputs::is_package(p));
+    if !packages.is_empty() && args.protocol.is_some() {
+        bail!("a Data Package brings its own schemas: leave out --protocol");
+    }
+    if packages.is_empty() && args.resource.is_some() {
+        bail!("--resource picks a resource of a Data Package (datapackage.json)");
+    }
+    let mut all = Vec::new();
+    for package in &packages {
+        all.extend(package::inputs(package, args.resource.as_deref(), options)?);
+    }
+    if !files.is_empty() {
+        let protocol = Arc::new(load_protocol(
+            args.protocol.as_deref().unwrap_or("patient"),
+        )?);
+        all.extend(inputs::expand(&files, args.format, &protocol, options)?);
+    }
+    Ok(all)
+}
+
 fn load_protocol(spec: &str) -> Result<Protocol> {
     if clinval_core::protocol::builtin_names().contains(&spec) {
         return Ok(Protocol::builtin(spec)?);
@@ -204,7 +250,43 @@ fn load_protocol(spec: &str) -> Result<Protocol> {
             clinval_core::protocol::builtin_names().join(", ")
         )
     })?;
-    Protocol::from_json(&text).with_context(|| format!("protocol `{spec}`"))
+    let protocol = Protocol::from_json(&text).with_context(|| format!("protocol `{spec}`"))?;
+    print_warnings(spec, &protocol);
+    Ok(protocol)
+}
+
+/// Tells what loading `protocol` (from `source`) noticed but kept.
+fn print_warnings(source: &str, protocol: &Protocol) {
+    for warning in &protocol.warnings {
+        eprintln!("{source}: warning: {warning}");
+    }
+}
+
+/// Reads `source` in [`clinval_core::READ_CHUNK`] pieces, its files one
+/// after the other; `each` gets every piece.
+fn read_source(
+    source: &Source,
+    mut each: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let files = match source {
+        Source::Inline(bytes) => return each(bytes),
+        Source::Files(files) => files,
+    };
+    let mut buffer = vec![0u8; clinval_core::READ_CHUNK];
+    for path in files {
+        let mut file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        loop {
+            let n = match std::io::Read::read(&mut file, &mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            };
+            each(&buffer[..n])?;
+        }
+    }
+    Ok(())
 }
 
 fn progress_bar(inputs: &[Input]) -> Option<ProgressBar> {
@@ -224,11 +306,11 @@ fn progress_bar(inputs: &[Input]) -> Option<ProgressBar> {
 fn report(input: &Input, summary: &Summary, labelled: bool, progress: Option<&ProgressBar>) {
     let print = || {
         for warning in &summary.warnings {
-            eprintln!("{}: warning: {}", input.path.display(), warning.message());
+            eprintln!("{}: warning: {}", input.label.text(), warning.message());
         }
         let text = output::summary_text(summary);
         if labelled {
-            eprintln!("{}: {text}", input.path.display());
+            eprintln!("{}: {text}", input.label.text());
         } else {
             eprintln!("{text}");
         }

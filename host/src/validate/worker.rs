@@ -1,20 +1,16 @@
 //! The work one pool thread does for one input: read it in chunks, validate,
 //! and render valid records and error-log lines into batches for the writer.
 
-use std::fs::File;
-use std::io::{ErrorKind, Read};
 use std::sync::mpsc::SyncSender;
 
-use clinval_core::{
-    IssueLine, Lang, Options, Outcome, Protocol, READ_CHUNK, RecordJson, Session, Sink, Summary,
-    TableIssue,
-};
+use clinval_core::{IssueLine, Lang, Outcome, RecordJson, Session, Sink, Summary, TableIssue};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use crate::wasm_host::{CallError, Events, WasmHost};
 
-use super::inputs::Input;
+use super::inputs::{Input, Label};
+use super::read_source;
 
 /// A batch is sent once it holds this many bytes.
 const BATCH_BYTES: usize = 256 * 1024;
@@ -41,8 +37,6 @@ pub enum Message {
 pub struct Job<'a> {
     /// Validate through the wasm module instead of the native engine.
     pub wasm: Option<&'a WasmHost>,
-    pub protocol: &'a std::sync::Arc<Protocol>,
-    pub options: &'a Options,
     pub lang: Lang,
     pub want_records: bool,
     pub want_errors: bool,
@@ -52,10 +46,10 @@ pub struct Job<'a> {
 impl Job<'_> {
     /// Validates `input`, sending batches and then `Done` on `tx`.
     pub fn run(&self, input: &Input, labelled: bool, tx: &SyncSender<Message>) {
-        let label = labelled.then(|| input.path.to_string_lossy().into_owned());
         let mut sink = BatchSink {
             job: self,
-            file: label.as_deref(),
+            input,
+            label: labelled.then_some(&input.label),
             batch: Batch::default(),
             tx,
         };
@@ -69,7 +63,10 @@ impl Job<'_> {
 
     /// Validates with the native engine.
     fn validate(&self, input: &Input, sink: &mut BatchSink<'_, '_>) -> Result<Summary, String> {
-        let mut session = Session::new(self.protocol.clone(), input.format, self.options);
+        let mut session = Session::new(input.protocol.clone(), input.format, &input.options);
+        for (fk, keys) in &input.references {
+            session.set_referenced_keys(*fk, keys.clone());
+        }
         self.read_chunks(input, |chunk| {
             session.feed(chunk, sink).map_err(|e| e.to_string())
         })?;
@@ -87,8 +84,19 @@ impl Job<'_> {
         let mut client = host
             .client()
             .map_err(|e| format!("cannot start the module: {e:#}"))?;
+        if !input.references.is_empty() {
+            return Err(
+                "foreign keys are checked by the native engine only (leave out --engine wasm)"
+                    .into(),
+            );
+        }
+        if input.options.dialect != clinval_core::Dialect::default() {
+            return Err(
+                "CSV dialects other than the default are read by the native engine only".into(),
+            );
+        }
         let options = serde_json::json!({
-            "asOf": self.options.as_of.format("%Y-%m-%d").to_string(),
+            "asOf": input.options.as_of.format("%Y-%m-%d").to_string(),
             "lang": self.lang.tag(),
             "includeValid": self.want_records,
         });
@@ -98,7 +106,7 @@ impl Job<'_> {
             trap => trap.to_string(),
         };
         let (validator, _) = client
-            .validator(self.protocol.source(), &options)
+            .validator(input.protocol.source(), &options)
             .map_err(fail)?;
         let batch = client.batch(validator, input.format.name()).map_err(fail)?;
         self.read_chunks(input, |chunk| {
@@ -110,42 +118,54 @@ impl Job<'_> {
             .ok_or_else(|| "the module gave no summary".to_owned())
     }
 
-    /// Reads `input` in [`READ_CHUNK`] pieces, advancing the progress bar.
+    /// Reads `input`, advancing the progress bar.
     fn read_chunks(
         &self,
         input: &Input,
         mut each: impl FnMut(&[u8]) -> Result<(), String>,
     ) -> Result<(), String> {
-        let mut file = File::open(&input.path).map_err(|e| format!("cannot read: {e}"))?;
-        let mut buffer = vec![0u8; READ_CHUNK];
-        loop {
-            let n = match file.read(&mut buffer) {
-                Ok(0) => return Ok(()),
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(format!("cannot read: {e}")),
-            };
-            each(&buffer[..n])?;
+        read_source(&input.source, |chunk| {
+            each(chunk)?;
             if let Some(bar) = self.progress {
-                bar.inc(n as u64);
+                bar.inc(chunk.len() as u64);
             }
-        }
+            Ok(())
+        })
     }
 }
 
 struct BatchSink<'j, 'a> {
     job: &'j Job<'a>,
-    file: Option<&'j str>,
+    input: &'j Input,
+    label: Option<&'j Label>,
     batch: Batch,
     tx: &'j SyncSender<Message>,
 }
 
-/// An error-log line labelled with its file (when several are validated).
+/// An error-log line labelled with its file or resource (when several
+/// inputs are validated).
 #[derive(Serialize)]
-struct FileIssueLine<'a> {
-    file: &'a str,
+struct LabelledIssueLine<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<&'a str>,
     #[serde(flatten)]
     line: IssueLine<'a>,
+}
+
+impl<'a> LabelledIssueLine<'a> {
+    fn new(label: &'a Label, line: IssueLine<'a>) -> Self {
+        let (file, resource) = match label {
+            Label::File(path) => (Some(path.as_str()), None),
+            Label::Resource(name) => (None, Some(name.as_str())),
+        };
+        LabelledIssueLine {
+            file,
+            resource,
+            line,
+        }
+    }
 }
 
 impl BatchSink<'_, '_> {
@@ -161,12 +181,16 @@ impl BatchSink<'_, '_> {
         }
         for issue in events.issues {
             let line = issue.get();
-            match self.file {
+            match self.label {
                 // `{"file": ..., ` followed by the module's own object.
-                Some(file) => {
+                Some(label) => {
+                    let key = match label {
+                        Label::File(_) => "file",
+                        Label::Resource(_) => "resource",
+                    };
                     let _ = serde_json::to_writer(
                         &mut self.batch.errors,
-                        &serde_json::json!({ "file": file }),
+                        &serde_json::json!({ key: label.text() }),
                     );
                     self.batch.errors.pop();
                     self.batch.errors.push(b',');
@@ -194,13 +218,13 @@ impl BatchSink<'_, '_> {
 }
 
 impl BatchSink<'_, '_> {
-    /// Writes one error-log line, labelled with its file when several
+    /// Writes one error-log line, labelled with its file or resource when several
     /// inputs are validated.
     fn write_issue(&mut self, line: IssueLine<'_>) {
         // Serialising to a Vec cannot fail for these types.
-        let _ = match self.file {
-            Some(file) => {
-                serde_json::to_writer(&mut self.batch.errors, &FileIssueLine { file, line })
+        let _ = match self.label {
+            Some(label) => {
+                serde_json::to_writer(&mut self.batch.errors, &LabelledIssueLine::new(label, line))
             }
             None => serde_json::to_writer(&mut self.batch.errors, &line),
         };
@@ -211,13 +235,13 @@ impl BatchSink<'_, '_> {
 impl Sink for BatchSink<'_, '_> {
     fn table_issue(&mut self, issue: &TableIssue) {
         if self.job.want_errors {
-            let line = IssueLine::of_table(issue, self.job.protocol, self.job.lang);
+            let line = IssueLine::of_table(issue, &self.input.protocol, self.job.lang);
             self.write_issue(line);
         }
     }
 
     fn record(&mut self, outcome: &Outcome<'_>) {
-        let protocol = self.job.protocol.as_ref();
+        let protocol = self.input.protocol.as_ref();
         // Serialising to a Vec cannot fail for these types.
         if outcome.is_valid() {
             if self.job.want_records {
