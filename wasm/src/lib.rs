@@ -1,11 +1,10 @@
-//! clinval-wasm: the engine as one WebAssembly module with two faces.
+//! clinval-wasm: the engine as one WebAssembly module.
 //!
-//! - [`js`]: the wasm-bindgen API the browser and Node use;
-//! - [`abi`]: a plain C ABI for every other host (docs/abi.md).
-//!
-//! Both are thin over [`engine`], which is plain Rust over `clinval-core`:
-//! the same bytes give the same verdicts whichever face is called.
+//! The module's one face is [`abi`], a plain C ABI (docs/abi.md) that every
+//! host calls: wasmtime and other runtimes, and the browser and Node
+//! through `wasm/js/clinval.js`, a thin ES module over the same exports.
+//! It is thin over [`engine`], plain Rust over `clinval-core`: the same
+//! bytes give the same verdicts whoever calls.
 
 pub mod abi;
 pub mod engine;
-pub mod js;

@@ -90,7 +90,7 @@ test('an incremental batch gives the same issues as one call', () => {
 });
 
 test('bad protocols, options and inputs are errors, not crashes', () => {
-  assert.throws(() => new Validator('{"fields": []}', { asOf }), /protocol: protocol key `fields`/);
+  assert.throws(() => new Validator('{"fields": {}}', { asOf }), /protocol: protocol key `fields`: expected a list/);
   assert.throws(() => new Validator('nope', { asOf }), /no built-in protocol named `nope`/);
   assert.throws(() => new Validator('patient', { asOf: '2025-13-01' }), /asOf `2025-13-01` is not a date/);
   assert.throws(() => new Validator('patient', { asof: asOf }), /options: unknown field `asof`/);

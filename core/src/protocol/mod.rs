@@ -7,8 +7,9 @@
 //! names indexed) so validating a record does no lookups by name.
 
 mod compile;
-mod document;
+mod field;
 mod score;
+mod tree;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};

@@ -6,8 +6,11 @@ use std::collections::HashMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use serde_json::value::RawValue;
+
 use super::Field;
-use super::document::{ScoreDoc, key_error};
+use super::compile::check_titles;
+use super::tree::{Notes, Obj, Result, Unknown, key_error};
 use crate::types::Type;
 use crate::value::Value;
 
@@ -85,7 +88,7 @@ pub struct ScoresJson<'a> {
 }
 
 impl Serialize for ScoresJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.scores.len()))?;
         for score in self.scores {
             map.serialize_entry(&score.name, &score.of(self.values))?;
@@ -94,55 +97,88 @@ impl Serialize for ScoresJson<'_> {
     }
 }
 
-/// Compiles `scores[i]`.
+const SCORE_KEYS: &[&str] = &["name", "title", "titles", "description", "terms"];
+
+/// Compiles the score at `path`.
 pub(super) fn compile_score(
     path: &str,
-    doc: &ScoreDoc,
+    raw: &RawValue,
     fields: &[Field],
-    by_name: &impl Fn(&str, &str) -> super::document::Result<usize>,
-) -> super::document::Result<Score> {
-    if doc.terms.is_empty() {
+    by_name: &impl Fn(&str, &str) -> Result<usize>,
+    notes: &mut Notes,
+) -> Result<Score> {
+    let doc = Obj::open(path.to_owned(), raw, SCORE_KEYS, Unknown::Refuse, notes)?;
+    let name = doc
+        .text("name")?
+        .ok_or_else(|| key_error(doc.at("name"), format!("this key is required in `{path}`")))?;
+    if !doc.has("terms") {
         return Err(key_error(
-            format!("{path}.terms"),
+            doc.at("terms"),
+            format!("this key is required in `{path}`"),
+        ));
+    }
+    let term_items = doc.list("terms")?;
+    if term_items.is_empty() {
+        return Err(key_error(
+            doc.at("terms"),
             "a score needs at least one term",
         ));
     }
-    let mut terms = Vec::with_capacity(doc.terms.len());
-    for (t, term) in doc.terms.iter().enumerate() {
-        let at = format!("{path}.terms[{t}]");
-        let field = by_name(&format!("{at}.field"), &term.field)?;
-        let weight = term.weight.unwrap_or(1.0);
+    let mut terms = Vec::with_capacity(term_items.len());
+    for (at, raw) in term_items {
+        let term = Obj::open(
+            at,
+            raw,
+            &["field", "weight", "values"],
+            Unknown::Refuse,
+            notes,
+        )?;
+        let field_name = term.text("field")?.ok_or_else(|| {
+            key_error(
+                term.at("field"),
+                format!("this key is required in `{}`", term.path),
+            )
+        })?;
+        let field = by_name(&term.at("field"), &field_name)?;
+        let weight = term.number("weight")?.unwrap_or(1.0);
         if !weight.is_finite() {
-            return Err(key_error(format!("{at}.weight"), "must be a finite number"));
+            return Err(key_error(term.at("weight"), "must be a finite number"));
         }
-        let kind = &fields[field].ty;
-        let values = match (&term.values, kind) {
-            (Some(values), Type::String(_) | Type::Any) => {
-                if values.values().any(|v| !v.is_finite()) {
+        let points = if term.has("values") {
+            let table = term.object("values", &[], Unknown::Any, notes)?;
+            let mut points = HashMap::new();
+            for (value, _) in table.entries() {
+                let x = table.number(value)?.unwrap_or(f64::NAN);
+                if !x.is_finite() {
                     return Err(key_error(
-                        format!("{at}.values"),
+                        term.at("values"),
                         "points must be finite numbers",
                     ));
                 }
-                Some(values.clone().into_iter().collect())
+                points.insert(value.to_string(), x);
             }
+            Some(points)
+        } else {
+            None
+        };
+        let kind = &fields[field].ty;
+        let values = match (points, kind) {
+            (Some(points), Type::String(_) | Type::Any) => Some(points),
             (None, Type::Integer { .. } | Type::Number { .. } | Type::Boolean { .. }) => None,
             (Some(_), _) => {
                 return Err(key_error(
-                    format!("{at}.values"),
+                    term.at("values"),
                     format!(
-                        "only a string field's values can be given points; `{}` is {}",
-                        term.field,
+                        "only a string field's values can be given points; `{field_name}` is {}",
                         kind.name()
                     ),
                 ));
             }
             (None, _) => {
                 return Err(key_error(
-                    at,
+                    term.path.clone(),
                     format!(
-                        "`{}` is a {} field: give its values points with `values`",
-                        term.field,
+                        "`{field_name}` is a {} field: give its values points with `values`",
                         kind.name()
                     ),
                 ));
@@ -154,11 +190,13 @@ pub(super) fn compile_score(
             values,
         });
     }
+    let titles = doc.texts_by_key("titles", notes)?;
+    check_titles(&doc.at("titles"), &titles)?;
     Ok(Score {
-        name: doc.name.clone(),
-        title: doc.title.clone(),
-        titles: super::compile::compile_titles(&format!("{path}.titles"), &doc.titles)?,
-        description: doc.description.clone(),
+        name,
+        title: doc.text("title")?,
+        titles,
+        description: doc.text("description")?,
         terms,
     })
 }

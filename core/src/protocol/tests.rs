@@ -150,10 +150,10 @@ fn custom_properties_are_kept_as_warnings() {
         [
             "protocol key `profile`: not a key clinval knows; kept, not checked",
             "protocol key `fields[0].unit`: not a key clinval knows; kept, not checked",
-            "protocol key `fields[2].floatNumber`: frictionless-py's own key: numbers are read the same either way",
             "protocol key `fields[0].trueValues`: a string field does not use this key; ignored",
             "protocol key `fields[1].format`: an integer field has no format `hex`; ignored",
             "protocol key `fields[1].constraints.enum[1]`: not a number: no value can match it",
+            "protocol key `fields[2].floatNumber`: frictionless-py's own key: numbers are read the same either way",
         ]
     );
 }
@@ -240,7 +240,7 @@ fn refusals_name_the_key() {
         ),
         (
             r#"{"fields": [{"name": "a", "type": "geopoint", "format": "wkt"}]}"#,
-            "protocol key `fields[0].format`: a geopoint's format is default, array or object, not `wkt`",
+            "protocol key `fields[0].format`: a geopoint field's format is default, array or object, not `wkt`",
         ),
         (
             r#"{"fields": [{"name": "a", "type": "list", "itemType": "object"}]}"#,

@@ -1,20 +1,15 @@
 //! `clinval-wasm-pack`: builds the partner package in `wasm/pkg/`.
 //!
-//! Run: `cargo run -p clinval-wasm-pack` (from anywhere in the workspace);
-//! `-- --update-imports` rewrites `wasm/expected-imports.txt` from the
-//! module instead of failing (for intended changes, reviewed in the diff).
+//! Run: `cargo run -p clinval-wasm-pack` (from anywhere in the workspace).
 //!
 //! 1. `cargo build -p clinval-wasm --target wasm32-unknown-unknown --profile wasm-release`;
-//! 2. wasm-bindgen (the library, at the crate's exact version) → ES module
-//!    glue `clinval.js`, `clinval.d.ts`, `clinval_bg.wasm`;
-//! 3. `wasm-opt -O3` from npm's binaryen (Debian's binaryen 108 breaks
-//!    wasm-bindgen tables at runtime); names and producers stripped there,
-//!    not earlier (`strip = true` would drop the target-features section
-//!    wasm-bindgen reads);
-//! 4. checks the module's imports against `wasm/expected-imports.txt` (a
-//!    dependency can add JS imports silently), its exports against the C
-//!    ABI, and that the glue's `init()` finds the module by default;
-//! 5. writes `package.json` and the partner README, and prints the sizes.
+//! 2. `wasm-opt -O3` from npm's binaryen → `clinval_bg.wasm`, names and
+//!    producers stripped;
+//! 3. checks that the module imports nothing (a dependency can add imports
+//!    silently) and exports the whole C ABI, and that it is within the
+//!    size budget ([`BUDGET_GZIP`]: the build fails above it);
+//! 4. copies the JavaScript API (`wasm/js/clinval.js`, `clinval.d.ts`),
+//!    writes `package.json` and the partner README, and prints the sizes.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -22,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 
 /// The C ABI exports docs/abi.md promises.
 const ABI_EXPORTS: [&str; 14] = [
@@ -41,6 +36,9 @@ const ABI_EXPORTS: [&str; 14] = [
     "clinval_batch_finish",
     "clinval_batch_free",
 ];
+
+/// The most `clinval_bg.wasm` may weigh after `gzip -9`, in bytes.
+const BUDGET_GZIP: usize = 200_000;
 
 fn main() -> Result<()> {
     let wasm_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -62,27 +60,15 @@ fn main() -> Result<()> {
     if pkg.exists() {
         fs::remove_dir_all(&pkg).with_context(|| format!("cannot clear {}", pkg.display()))?;
     }
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&raw)
-        .out_name("clinval")
-        .web(true)?
-        .typescript(true)
-        // `await init()` finds clinval_bg.wasm next to clinval.js (the
-        // library, unlike the CLI, leaves that default out).
-        .omit_default_module_path(false)
-        .generate(&pkg)
-        .context("wasm-bindgen")?;
-
-    let glue = fs::read_to_string(pkg.join("clinval.js"))?;
-    ensure!(
-        glue.contains("new URL('clinval_bg.wasm', import.meta.url)"),
-        "clinval.js has no default module URL: `await init()` would fail in browsers"
-    );
+    fs::create_dir_all(&pkg)?;
     let module = pkg.join("clinval_bg.wasm");
-    optimise(&wasm_dir, &module)?;
+    optimise(&wasm_dir, &raw, &module)?;
     let bytes = fs::read(&module)?;
-    let update = std::env::args().any(|a| a == "--update-imports");
-    check_interface(&bytes, &wasm_dir.join("expected-imports.txt"), update)?;
+    check_interface(&bytes)?;
+    for file in ["clinval.js", "clinval.d.ts"] {
+        fs::copy(wasm_dir.join("js").join(file), pkg.join(file))
+            .with_context(|| format!("cannot copy wasm/js/{file}"))?;
+    }
 
     let version = env!("CARGO_PKG_VERSION");
     fs::write(pkg.join("package.json"), package_json(version))?;
@@ -90,10 +76,16 @@ fn main() -> Result<()> {
 
     let gzipped = gzip_size(&bytes)?;
     println!(
-        "wasm/pkg: clinval_bg.wasm {} bytes, {} bytes gzip -9 ({:.1} KB)",
+        "wasm/pkg: clinval_bg.wasm {} bytes, {} bytes gzip -9 ({:.1} KB; budget {:.0} KB)",
         bytes.len(),
         gzipped,
-        gzipped as f64 / 1000.0
+        gzipped as f64 / 1000.0,
+        BUDGET_GZIP as f64 / 1000.0
+    );
+    ensure!(
+        gzipped <= BUDGET_GZIP,
+        "clinval_bg.wasm is {gzipped} bytes gzipped, over the {BUDGET_GZIP}-byte budget: \
+         shrink it, or move the feature to a second module loaded only when needed"
     );
     Ok(())
 }
@@ -106,17 +98,16 @@ fn run(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// `wasm-opt -O3` in place, installing npm's binaryen first if needed.
-fn optimise(wasm_dir: &Path, module: &Path) -> Result<()> {
+/// `wasm-opt -O3` from `raw` to `module`, installing npm's binaryen first if needed.
+fn optimise(wasm_dir: &Path, raw: &Path, module: &Path) -> Result<()> {
     let wasm_opt = wasm_dir.join("node_modules/.bin/wasm-opt");
     if !wasm_opt.exists() {
         run(Command::new("npm")
             .current_dir(wasm_dir)
             .args(["ci", "--no-audit", "--no-fund"]))?;
     }
-    let optimised = module.with_extension("opt.wasm");
     run(Command::new(&wasm_opt)
-        .arg(module)
+        .arg(raw)
         .args(["-O3", "--strip-debug", "--strip-producers"])
         // The features rustc's wasm32 target emits by default.
         .args([
@@ -128,14 +119,12 @@ fn optimise(wasm_dir: &Path, module: &Path) -> Result<()> {
             "--enable-multivalue",
         ])
         .arg("-o")
-        .arg(&optimised))?;
-    fs::rename(&optimised, module)?;
+        .arg(module))?;
     Ok(())
 }
 
-/// Fails unless the imports are exactly the expected ones and every C ABI
-/// export is there.
-fn check_interface(bytes: &[u8], expected_path: &Path, update: bool) -> Result<()> {
+/// Fails unless the module imports nothing and exports the whole C ABI.
+fn check_interface(bytes: &[u8]) -> Result<()> {
     let mut imports = BTreeSet::new();
     let mut exports = BTreeSet::new();
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
@@ -154,31 +143,10 @@ fn check_interface(bytes: &[u8], expected_path: &Path, update: bool) -> Result<(
             _ => {}
         }
     }
-    let text = fs::read_to_string(expected_path)
-        .with_context(|| format!("cannot read {}", expected_path.display()))?;
-    if update {
-        let header: String = text
-            .lines()
-            .take_while(|l| l.starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let list: String = imports.iter().map(|i| format!("{i}\n")).collect();
-        fs::write(expected_path, header + &list)?;
-    }
-    let expected: BTreeSet<String> = fs::read_to_string(expected_path)?
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect();
-    if imports != expected {
-        let added: Vec<_> = imports.difference(&expected).collect();
-        let removed: Vec<_> = expected.difference(&imports).collect();
-        bail!(
-            "the module's imports changed (update {} only if the change is intended)\n  new: {added:?}\n  gone: {removed:?}",
-            expected_path.display()
-        );
-    }
+    ensure!(
+        imports.is_empty(),
+        "the module imports {imports:?}: hosts would have to provide them (docs/abi.md promises none)"
+    );
     let missing: Vec<_> = ABI_EXPORTS
         .iter()
         .filter(|e| !exports.contains(**e))
@@ -196,8 +164,8 @@ fn package_json(version: &str) -> String {
         "type": "module",
         "main": "clinval.js",
         "types": "clinval.d.ts",
-        "files": ["clinval_bg.wasm", "clinval.js", "clinval.d.ts", "clinval_bg.wasm.d.ts", "README.md"],
-        "sideEffects": ["./snippets/*"]
+        "files": ["clinval_bg.wasm", "clinval.js", "clinval.d.ts", "README.md"],
+        "sideEffects": false
     });
     format!(
         "{}\n",

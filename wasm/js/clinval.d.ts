@@ -1,0 +1,168 @@
+// Types of clinval.js, the JavaScript API over clinval_bg.wasm's C ABI.
+/** Options of a validator. */
+export interface ValidatorOptions {
+  /** Dates after this day (YYYY-MM-DD) are in the future. Default: today. */
+  asOf?: string;
+  /** Language of messages: "en" (default) or "zh-CN". */
+  lang?: string;
+  /** Batches also return the cleaned valid records. */
+  includeValid?: boolean;
+  /** Largest record accepted, in bytes (default 16 MiB). */
+  maxRecordBytes?: number;
+}
+
+/** A field as a form builder sees it. */
+export interface FieldInfo {
+  name: string;
+  title: string;
+  description?: string;
+  type: "string" | "integer" | "number" | "boolean" | "date" | "bloodPressure";
+  required: boolean;
+  minimum?: number | string;
+  maximum?: number | string;
+  exclusiveMinimum?: number | string;
+  exclusiveMaximum?: number | string;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  enum?: string[];
+  example?: unknown;
+  /** The title in other languages, by language tag ("zh-CN"). */
+  titles?: Record<string, string>;
+  /** Labels of the `enum` values in other languages: tag → value → label. */
+  enumTitles?: Record<string, Record<string, string>>;
+}
+
+/** The protocol a validator runs. */
+export interface ProtocolInfo {
+  name: string;
+  title: string | null;
+  version: string | null;
+  fields: FieldInfo[];
+  /** Scores computed for valid records (absent when none). */
+  scores?: ScoreInfo[];
+}
+
+/** A score the protocol computes from valid records. */
+export interface ScoreInfo {
+  name: string;
+  title: string;
+  titles?: Record<string, string>;
+  description?: string;
+}
+
+/** An issue of one value or record. `code` is the stable contract. */
+export interface FieldIssue {
+  field: string | null;
+  code: string;
+  message: string;
+  value: string | null;
+}
+
+/** The verdict on one typed value. */
+export interface FieldVerdict {
+  valid: boolean;
+  /** The cleaned value when valid (null when missing and allowed). */
+  value: string | number | boolean | null;
+  issue: FieldIssue | null;
+}
+
+/** The verdict on one record. */
+export interface RecordVerdict {
+  valid: boolean;
+  issues: FieldIssue[];
+  record: Record<string, unknown> | null;
+  /** The protocol's scores of a valid record (null: not computable). */
+  scores?: Record<string, number | null>;
+}
+
+/** One error-log line. */
+export interface IssueRow {
+  row: number;
+  line: number;
+  field: string | null;
+  code: string;
+  message: string;
+  value: string | null;
+}
+
+/** Counts over an input. */
+export interface Summary {
+  records: number;
+  valid: number;
+  invalid: number;
+  issues: number;
+  byCode: Record<string, number>;
+  warnings?: Warning[];
+}
+
+/** A note about a whole input. */
+export interface Warning {
+  code: "unknown_columns";
+  columns: string[];
+}
+
+/** What a batch found since the last call. */
+export interface BatchEvents {
+  issues: IssueRow[];
+  records: Record<string, unknown>[];
+  warnings: Warning[];
+  records_read: number;
+  bytes_read: number;
+  summary: Summary | null;
+}
+
+/** A whole input's report. */
+export interface Report {
+  summary: Summary;
+  issues: IssueRow[];
+  records: Record<string, unknown>[];
+  warnings: Warning[];
+}
+
+/** Facts about the module. */
+export interface ModuleInfo {
+  engine: string;
+  abi: number;
+  protocols: string[];
+}
+
+/** Where the module is: a URL or path, a Response, its bytes, or a compiled module. */
+export type ModuleSource = string | URL | Request | Response | Promise<Response> | BufferSource | WebAssembly.Module;
+
+/** Instantiates the module (by default `clinval_bg.wasm` next to clinval.js). Call once before anything else. */
+export default function init(input?: ModuleSource | { module_or_path: ModuleSource }): Promise<WebAssembly.Exports>;
+
+/** Instantiates the module synchronously from its bytes or a compiled module. */
+export function initSync(input: BufferSource | WebAssembly.Module | { module: BufferSource | WebAssembly.Module }): WebAssembly.Exports;
+
+/** Facts about the module: engine version, C ABI version, built-in protocols. */
+export function moduleInfo(): ModuleInfo;
+
+/** Validates values, records and whole inputs against one protocol. */
+export class Validator {
+  /** `protocol` is a built-in name (`"patient"`) or a protocol JSON document. Throws `"<code>: <message>"`. */
+  constructor(protocol: string, options?: ValidatorOptions);
+  /** The protocol: name, title, version and fields (to build a form). */
+  protocol(): ProtocolInfo;
+  /** Checks one value of a field (by name or alias), as the user types. */
+  validateField(field: string, value: string | number | boolean | null | undefined): FieldVerdict;
+  /** Checks one record (an object keyed by field names or aliases). */
+  validateRecord(record: Record<string, unknown>): RecordVerdict;
+  /** Validates a whole CSV, JSON or NDJSON input at once. */
+  validateText(input: string | Uint8Array, format: "csv" | "json" | "ndjson", onProgress?: (done: number, total: number) => void): Report;
+  /** Starts an incremental validation: feed pieces of any size, then finish. */
+  startBatch(format: "csv" | "json" | "ndjson"): BatchSession;
+  /** Frees the validator (its batches stay usable). */
+  free(): void;
+}
+
+/** An input being validated piece by piece. */
+export class BatchSession {
+  /** Feeds the next piece; returns the issues (and records) it completed. */
+  feed(chunk: Uint8Array): BatchEvents;
+  /** Ends the input; returns the rest and the summary. Frees the batch. */
+  finish(): BatchEvents;
+  /** Frees the batch without finishing it. */
+  free(): void;
+}
