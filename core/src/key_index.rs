@@ -103,84 +103,64 @@ impl KeyIndex {
     }
 }
 
-/// Feeds a value to the hasher so that values with the same canonical
-/// text (for one field type) hash alike, without formatting them.
+/// Feeds a value to the hasher so that equal values of one field type
+/// (in the order [`Value::compare`] gives) hash alike, without formatting
+/// them: a tag and two words for fixed-size values, in one write (one
+/// SipHash call site, not one per variant: this is in the wasm module).
 fn hash_value(hasher: &mut SipHasher13, value: &Value<'_>) {
-    match value {
-        Value::Missing => hasher.write_u8(0),
-        Value::Text(text) => {
-            hasher.write_u8(1);
-            hasher.write_usize(text.len());
+    let (tag, a, b): (u8, u64, u64) = match value {
+        Value::Text(text) | Value::Json(text) => {
+            let tag = if matches!(value, Value::Text(_)) {
+                1
+            } else {
+                14
+            };
+            hasher.write(&[tag]);
+            hasher.write(&(text.len() as u64).to_le_bytes());
             hasher.write(text.as_bytes());
-        }
-        Value::Integer(n) => {
-            hasher.write_u8(2);
-            hasher.write_i64(*n);
-        }
-        Value::Number(x) => {
-            hasher.write_u8(3);
-            hasher.write_u64(number_bits(*x));
-        }
-        Value::Boolean(b) => hasher.write_u8(if *b { 5 } else { 4 }),
-        Value::Date(date) => {
-            hasher.write_u8(6);
-            hasher.write_i32(date.num_days_from_ce());
-        }
-        Value::BloodPressure {
-            systolic,
-            diastolic,
-        } => {
-            hasher.write_u8(7);
-            hasher.write_u16(*systolic);
-            hasher.write_u16(*diastolic);
-        }
-        // Times and date-times as the instant they name (12:00+01:00 is 11:00Z).
-        Value::Time { time, offset } => {
-            hasher.write_u8(8);
-            let seconds =
-                i64::from(time.num_seconds_from_midnight()) - i64::from(offset.unwrap_or(0));
-            hasher.write_i64(seconds);
-            hasher.write_u32(time.nanosecond());
-        }
-        Value::DateTime { datetime, offset } => {
-            hasher.write_u8(9);
-            let utc = datetime.and_utc().timestamp() - i64::from(offset.unwrap_or(0));
-            hasher.write_i64(utc);
-            hasher.write_u32(datetime.and_utc().timestamp_subsec_nanos());
-        }
-        Value::Year(year) => {
-            hasher.write_u8(10);
-            hasher.write_i32(*year);
-        }
-        Value::YearMonth { year, month } => {
-            hasher.write_u8(11);
-            hasher.write_i32(*year);
-            hasher.write_u8(*month);
-        }
-        Value::Duration(duration) => {
-            hasher.write_u8(12);
-            let (months, seconds) = duration.months_seconds();
-            hasher.write_u64(number_bits(months));
-            hasher.write_u64(number_bits(seconds));
-        }
-        Value::GeoPoint { lon, lat } => {
-            hasher.write_u8(13);
-            hasher.write_u64(number_bits(*lon));
-            hasher.write_u64(number_bits(*lat));
-        }
-        Value::Json(text) => {
-            hasher.write_u8(14);
-            hasher.write_usize(text.len());
-            hasher.write(text.as_bytes());
+            return;
         }
         Value::List(items) => {
-            hasher.write_u8(15);
-            hasher.write_usize(items.len());
+            hasher.write(&[15]);
+            hasher.write(&(items.len() as u64).to_le_bytes());
             for item in items {
                 hash_value(hasher, item);
             }
+            return;
         }
-    }
+        Value::Missing => (0, 0, 0),
+        Value::Integer(n) => (2, *n as u64, 0),
+        Value::Number(x) => (3, number_bits(*x), 0),
+        Value::Boolean(b) => (4, u64::from(*b), 0),
+        Value::Date(date) => (6, date.num_days_from_ce() as u64, 0),
+        Value::BloodPressure {
+            systolic,
+            diastolic,
+        } => (7, u64::from(*systolic), u64::from(*diastolic)),
+        // Times and date-times as the instant they name (12:00+01:00 is 11:00Z).
+        Value::Time { time, offset } => {
+            let seconds =
+                i64::from(time.num_seconds_from_midnight()) - i64::from(offset.unwrap_or(0));
+            (8, seconds as u64, u64::from(time.nanosecond()))
+        }
+        Value::DateTime { datetime, offset } => {
+            let utc = datetime.and_utc();
+            let seconds = utc.timestamp() - i64::from(offset.unwrap_or(0));
+            (9, seconds as u64, u64::from(utc.timestamp_subsec_nanos()))
+        }
+        Value::Year(year) => (10, *year as u64, 0),
+        Value::YearMonth { year, month } => (11, *year as u64, u64::from(*month)),
+        Value::Duration(duration) => {
+            let (months, seconds) = duration.months_seconds();
+            (12, number_bits(months), number_bits(seconds))
+        }
+        Value::GeoPoint { lon, lat } => (13, number_bits(*lon), number_bits(*lat)),
+    };
+    let mut bytes = [0u8; 17];
+    bytes[0] = tag;
+    bytes[1..9].copy_from_slice(&a.to_le_bytes());
+    bytes[9..].copy_from_slice(&b.to_le_bytes());
+    hasher.write(&bytes);
 }
 
 /// A number's bits, with 0.0 and -0.0 as one number.

@@ -41,6 +41,10 @@ pub struct State {
     result: Vec<u8>,
 }
 
+/// An empty result, `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
@@ -174,7 +178,7 @@ impl State {
         match batch {
             Ok(batch) => {
                 let handle = insert(&mut self.batches, batch);
-                self.answer(handle, &serde_json::json!({}))
+                self.answer(handle, &Empty {})
             }
             Err(error) => self.fail(error),
         }
@@ -203,15 +207,11 @@ impl State {
 }
 
 /// Empties the slot of `handle`; the result is `{}`, or an error naming `what`.
-fn remove<T>(
-    table: &mut [Option<T>],
-    handle: i32,
-    what: &str,
-) -> Result<serde_json::Value, EngineError> {
+fn remove<T>(table: &mut [Option<T>], handle: i32, what: &str) -> Result<Empty, EngineError> {
     slot(handle)
         .and_then(|i| table.get_mut(i))
         .and_then(Option::take)
-        .map(|_| serde_json::json!({}))
+        .map(|_| Empty {})
         .ok_or_else(|| EngineError::Argument(format!("no {what} with handle {handle}")))
 }
 

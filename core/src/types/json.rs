@@ -161,13 +161,13 @@ fn items(text: &str) -> Option<Vec<&str>> {
 }
 
 /// An array whose every item passes `each`, with at least `min` items.
-fn array_of(text: &str, min: usize, each: impl Fn(&str) -> bool) -> bool {
+fn array_of(text: &str, min: usize, each: &dyn Fn(&str) -> bool) -> bool {
     items(text).is_some_and(|items| items.len() >= min && items.into_iter().all(each))
 }
 
 /// `[x, y, …]`: two or more numbers.
 fn position(text: &str) -> bool {
-    array_of(text, 2, |n| number(n).is_some())
+    array_of(text, 2, &|n| number(n).is_some())
 }
 
 fn is_null(text: &str) -> bool {
@@ -178,7 +178,7 @@ fn is_null(text: &str) -> bool {
 fn bbox_ok(object: &Object<'_>) -> bool {
     object
         .get("bbox")
-        .is_none_or(|b| array_of(b, 0, |n| number(n).is_some()))
+        .is_none_or(|b| array_of(b, 0, &|n| number(n).is_some()))
 }
 
 fn geometry(text: &str) -> bool {
@@ -190,20 +190,20 @@ fn geometry(text: &str) -> bool {
 
 fn geometry_object(object: &Object<'_>) -> bool {
     let coordinates = |check: &dyn Fn(&str) -> bool| object.get("coordinates").is_some_and(check);
-    let line = |c: &str| array_of(c, 2, position);
-    let ring = |c: &str| array_of(c, 4, position);
-    let polygon = |c: &str| array_of(c, 0, ring);
+    let line = |c: &str| array_of(c, 2, &position);
+    let ring = |c: &str| array_of(c, 4, &position);
+    let polygon = |c: &str| array_of(c, 0, &ring);
     bbox_ok(object)
         && match object.kind().as_deref() {
             Some("Point") => coordinates(&position),
-            Some("MultiPoint") => coordinates(&|c| array_of(c, 0, position)),
+            Some("MultiPoint") => coordinates(&|c| array_of(c, 0, &position)),
             Some("LineString") => coordinates(&line),
-            Some("MultiLineString") => coordinates(&|c| array_of(c, 0, line)),
+            Some("MultiLineString") => coordinates(&|c| array_of(c, 0, &line)),
             Some("Polygon") => coordinates(&polygon),
-            Some("MultiPolygon") => coordinates(&|c| array_of(c, 0, polygon)),
+            Some("MultiPolygon") => coordinates(&|c| array_of(c, 0, &polygon)),
             Some("GeometryCollection") => object
                 .get("geometries")
-                .is_some_and(|g| array_of(g, 0, geometry)),
+                .is_some_and(|g| array_of(g, 0, &geometry)),
             _ => false,
         }
 }
@@ -229,7 +229,7 @@ fn geojson_object(object: &Object<'_>) -> bool {
             bbox_ok(object)
                 && object
                     .get("features")
-                    .is_some_and(|f| array_of(f, 0, feature))
+                    .is_some_and(|f| array_of(f, 0, &feature))
         }
         _ => geometry_object(object),
     }
@@ -250,7 +250,7 @@ fn topojson_object(object: &Object<'_>) -> bool {
         });
     let arcs_ok = object
         .get("arcs")
-        .is_some_and(|arcs| array_of(arcs, 0, |arc| array_of(arc, 0, position)));
+        .is_some_and(|arcs| array_of(arcs, 0, &|arc| array_of(arc, 0, &position)));
     objects_ok && arcs_ok
 }
 
@@ -260,12 +260,12 @@ fn topojson_geometry_object(object: &Object<'_>) -> bool {
         Some("Point") => object.get("coordinates").is_some_and(position),
         Some("MultiPoint") => object
             .get("coordinates")
-            .is_some_and(|c| array_of(c, 0, position)),
+            .is_some_and(|c| array_of(c, 0, &position)),
         Some("LineString") => arcs(0),
         Some("MultiLineString" | "Polygon") => arcs(1),
         Some("MultiPolygon") => arcs(2),
         Some("GeometryCollection") => object.get("geometries").is_some_and(|g| {
-            array_of(g, 0, |g| {
+            array_of(g, 0, &|g| {
                 Object::of(g).is_some_and(|g| topojson_geometry_object(&g))
             })
         }),
@@ -276,9 +276,9 @@ fn topojson_geometry_object(object: &Object<'_>) -> bool {
 /// Arrays of arc indexes (whole numbers), nested `depth` levels deeper.
 fn arc_indexes(depth: usize, text: &str) -> bool {
     if depth == 0 {
-        array_of(text, 0, |n| number(n).is_some_and(|x| x.fract() == 0.0))
+        array_of(text, 0, &|n| number(n).is_some_and(|x| x.fract() == 0.0))
     } else {
-        array_of(text, 0, |inner| arc_indexes(depth - 1, inner))
+        array_of(text, 0, &|inner| arc_indexes(depth - 1, inner))
     }
 }
 
