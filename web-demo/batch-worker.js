@@ -25,7 +25,8 @@ self.onmessage = async ({ data }) => {
 };
 
 async function run({ file, protocol, asOf, lang, format }) {
-  const validator = new Validator(protocol, { asOf, lang, includeValid: true });
+  // The compact module, or the full one if the protocol needs it.
+  const validator = await Validator.load(protocol, { asOf, lang, includeValid: true });
   const batch = validator.startBatch(format);
   const reader = file.stream().getReader();
   let read = 0;

@@ -63,7 +63,9 @@ pub fn check_field<'a>(
         other => other,
     };
     let shown = || scalar.text().into_owned();
-    let value = match field.ty.parse(scalar.clone()) {
+    // Typing takes the scalar; the checks after it still read its text.
+    let typed = scalar.shallow().unwrap_or_else(|| scalar.clone());
+    let value = match field.ty.parse(typed) {
         Ok(v) => v,
         Err(TypeError::Ambiguous) => {
             return Err(issue(
@@ -180,26 +182,14 @@ fn range_failure(field: &Field, value: &Value<'_>, as_of: NaiveDate) -> Option<(
     if field.minimum.is_empty() && field.maximum.is_empty() {
         return None;
     }
-    let resolve = |b: &Bound| -> Value<'static> {
-        match &b.value {
-            BoundValue::Fixed(v) => v.clone(),
-            BoundValue::AsOf => Value::Date(as_of),
-        }
-    };
-    let compared = |b: &Bound| {
-        let bound = resolve(b);
-        match (value, &bound) {
-            // A date-time is within an as-of bound while its day is.
-            (Value::DateTime { datetime, .. }, Value::Date(_)) => {
-                Value::Date(datetime.date()).compare(&bound)
-            }
-            _ => value.compare(&bound),
-        }
-    };
-    let text = |b: &Bound| BoundText {
-        text: resolve(b).canonical(),
-        exclusive: b.exclusive,
-        as_of: b.value == BoundValue::AsOf,
+    // This runs per record: compare in place; the bounds' texts are made
+    // only for a failure.
+    let compared = |b: &Bound| match (&b.value, value) {
+        (BoundValue::Fixed(bound), _) => value.compare(bound),
+        (BoundValue::AsOf, Value::Date(date)) => Some(date.cmp(&as_of)),
+        // A date-time is within an as-of bound while its day is.
+        (BoundValue::AsOf, Value::DateTime { datetime, .. }) => Some(datetime.date().cmp(&as_of)),
+        (BoundValue::AsOf, _) => None,
     };
     // An incomparable value (NaN, P1M against P30D) is outside its bounds.
     let below = field
@@ -210,10 +200,17 @@ fn range_failure(field: &Field, value: &Value<'_>, as_of: NaiveDate) -> Option<(
         .maximum
         .iter()
         .find(|b| compared(b).is_none_or(|o| if b.exclusive { o.is_ge() } else { o.is_gt() }));
-    let low = below.is_some();
-    if !low && above.is_none() {
+    if below.is_none() && above.is_none() {
         return None;
     }
+    let text = |b: &Bound| BoundText {
+        text: match &b.value {
+            BoundValue::Fixed(v) => v.canonical(),
+            BoundValue::AsOf => Value::Date(as_of).canonical(),
+        },
+        exclusive: b.exclusive,
+        as_of: b.value == BoundValue::AsOf,
+    };
     let temporal = matches!(value, Value::Date(_) | Value::DateTime { .. });
     let detail = match (temporal, below, above) {
         (true, Some(b), _) => Detail::TooEarly(text(b)),
@@ -223,7 +220,7 @@ fn range_failure(field: &Field, value: &Value<'_>, as_of: NaiveDate) -> Option<(
             high: above.or(field.maximum.first()).map(text),
         },
     };
-    Some((low, detail))
+    Some((below.is_some(), detail))
 }
 
 #[cfg(test)]

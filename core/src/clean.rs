@@ -28,7 +28,10 @@ fn clean_parts(cell: &str, trim_space: bool, fold: bool) -> Cow<'_, str> {
     fn trimmed(text: &str, trim_space: bool) -> &str {
         if trim_space { trim(text) } else { text }
     }
-    if !fold || memchr::memchr2(FULL_WIDTH_LEAD, IDEOGRAPHIC_SPACE_LEAD, cell.as_bytes()).is_none()
+    // Most cells are short ASCII: `is_ascii` settles them without a search.
+    if !fold
+        || cell.is_ascii()
+        || memchr::memchr2(FULL_WIDTH_LEAD, IDEOGRAPHIC_SPACE_LEAD, cell.as_bytes()).is_none()
     {
         return Cow::Borrowed(trimmed(cell, trim_space));
     }
@@ -46,6 +49,13 @@ fn clean_parts(cell: &str, trim_space: bool, fold: bool) -> Cow<'_, str> {
 fn trim(text: &str) -> &str {
     let ascii_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
     let bytes = text.as_bytes();
+    // Nearly every cell starts and ends with a printable ASCII byte.
+    if let (Some(first), Some(last)) = (bytes.first(), bytes.last())
+        && first.is_ascii_graphic()
+        && last.is_ascii_graphic()
+    {
+        return text;
+    }
     let start = bytes
         .iter()
         .position(|b| !ascii_space(b))
@@ -73,6 +83,7 @@ fn fold_width(c: char) -> char {
 
 /// [`clean`] with each step chosen, for a cell that may already be owned
 /// (an unescaped JSON string); keeps the borrow when there is one.
+#[inline]
 pub fn clean_owned(cell: Cow<'_, str>, trim_space: bool, fold: bool) -> Cow<'_, str> {
     match cell {
         Cow::Borrowed(text) => clean_parts(text, trim_space, fold),
@@ -105,7 +116,7 @@ fn needs_collapse(text: &str) -> bool {
         return bytes
             .iter()
             .any(|b| b.is_ascii_whitespace() && *b != b' ' || *b == 0x0B)
-            || memchr::memmem::find(bytes, b"  ").is_some();
+            || bytes.windows(2).any(|pair| pair == b"  ");
     }
     let mut previous_space = false;
     for c in text.chars() {

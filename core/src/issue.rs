@@ -485,7 +485,7 @@ fn date_bound(field: &str, value: &str, bound: &BoundText, early: bool, zh: bool
 /// What a value of the type looks like, for "… is not …" messages.
 fn describe_type(ty: &Type, zh: bool) -> String {
     use crate::types::{DateFormat, StringFormat, TimeFormat};
-    let pattern = |p: &crate::types::Strptime| p.source.clone();
+    let pattern = |p: &crate::types::Strptime| p.source().to_owned();
     match (ty, zh) {
         (Type::String(StringFormat::Email), false) => "an e-mail address".into(),
         (Type::String(StringFormat::Email), true) => "有效的电子邮件地址".into(),
@@ -497,8 +497,8 @@ fn describe_type(ty: &Type, zh: bool) -> String {
         (Type::String(StringFormat::Uuid), true) => "有效的 UUID（8-4-4-4-12 位十六进制）".into(),
         (Type::String(StringFormat::Binary), false) => "base64 data".into(),
         (Type::String(StringFormat::Binary), true) => "有效的 base64 数据".into(),
-        (Type::String(StringFormat::Wkt), false) => "a WKT geometry (e.g. POINT (30 10))".into(),
-        (Type::String(StringFormat::Wkt), true) => "有效的 WKT 几何（如 POINT (30 10)）".into(),
+        (Type::String(StringFormat::Wkt(_)), false) => "a WKT geometry (e.g. POINT (30 10))".into(),
+        (Type::String(StringFormat::Wkt(_)), true) => "有效的 WKT 几何（如 POINT (30 10)）".into(),
         (Type::String(_) | Type::Any, false) => "text".into(),
         (Type::String(_) | Type::Any, true) => "文本".into(),
         (Type::Integer { .. }, false) => "a whole number".into(),
@@ -557,21 +557,31 @@ fn describe_type(ty: &Type, zh: bool) -> String {
         (Type::YearMonth, true) => "有效的年月（YYYY-MM）".into(),
         (Type::Duration, false) => "a duration such as P1Y2M10DT2H30M".into(),
         (Type::Duration, true) => "有效的时长（如 P1Y2M10DT2H30M）".into(),
-        (Type::GeoPoint(_), false) => "a point (longitude, latitude)".into(),
-        (Type::GeoPoint(_), true) => "有效的坐标点（经度, 纬度）".into(),
-        (Type::GeoJson(_), false) => "a GeoJSON object".into(),
-        (Type::GeoJson(_), true) => "有效的 GeoJSON 对象".into(),
-        (Type::Object, false) => "a JSON object".into(),
-        (Type::Object, true) => "JSON 对象".into(),
-        (Type::Array, false) => "a JSON array".into(),
-        (Type::Array, true) => "JSON 数组".into(),
-        (Type::List { delimiter, item }, false) => {
+        (Type::GeoPoint(..), false) => "a point (longitude, latitude)".into(),
+        (Type::GeoPoint(..), true) => "有效的坐标点（经度, 纬度）".into(),
+        (Type::GeoJson(..), false) => "a GeoJSON object".into(),
+        (Type::GeoJson(..), true) => "有效的 GeoJSON 对象".into(),
+        (Type::Object(_), false) => "a JSON object".into(),
+        (Type::Object(_), true) => "JSON 对象".into(),
+        (Type::Array(_), false) => "a JSON array".into(),
+        (Type::Array(_), true) => "JSON 数组".into(),
+        (
+            Type::List {
+                delimiter, item, ..
+            },
+            false,
+        ) => {
             format!(
                 "a list of {} separated by “{delimiter}”",
                 describe_type(item, false)
             )
         }
-        (Type::List { delimiter, item }, true) => {
+        (
+            Type::List {
+                delimiter, item, ..
+            },
+            true,
+        ) => {
             format!("以 “{delimiter}” 分隔的{}列表", describe_type(item, true))
         }
         (Type::BloodPressure { .. }, false) => {

@@ -62,11 +62,16 @@ impl std::fmt::Debug for Fingerprint {
 impl KeyIndex {
     /// The fingerprint of the key made of `parts`.
     fn fingerprint<'v, 'a: 'v>(parts: impl Iterator<Item = &'v Value<'a>>) -> Fingerprint {
-        let mut hasher = SipHasher13::new_with_keys(KEYS.0, KEYS.1);
+        let mut hasher = KeyBytes {
+            hasher: SipHasher13::new_with_keys(KEYS.0, KEYS.1),
+            buffer: [0; KeyBytes::BUFFER],
+            len: 0,
+        };
         for value in parts {
             hash_value(&mut hasher, value);
         }
-        let hash = hasher.finish128();
+        hasher.flush();
+        let hash = hasher.hasher.finish128();
         Fingerprint {
             low: hash.h1,
             high: hash.h2 as u32,
@@ -103,11 +108,45 @@ impl KeyIndex {
     }
 }
 
+/// The hasher behind a buffer: a key's parts are many small writes, and
+/// SipHash's per-write handling of partial words costs more than hashing
+/// the bytes (in wasm, most of a key's cost). SipHash is a stream, so the
+/// fingerprint is the same however the bytes are split.
+struct KeyBytes {
+    hasher: SipHasher13,
+    buffer: [u8; KeyBytes::BUFFER],
+    len: usize,
+}
+
+impl KeyBytes {
+    /// Bytes held before they go to the hasher: most keys fit.
+    const BUFFER: usize = 64;
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > Self::BUFFER {
+            self.flush();
+        }
+        if bytes.len() > Self::BUFFER {
+            self.hasher.write(bytes);
+        } else {
+            self.buffer[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
+    }
+
+    #[inline]
+    fn flush(&mut self) {
+        self.hasher.write(&self.buffer[..self.len]);
+        self.len = 0;
+    }
+}
+
 /// Feeds a value to the hasher so that equal values of one field type
 /// (in the order [`Value::compare`] gives) hash alike, without formatting
 /// them: a tag and two words for fixed-size values, in one write (one
 /// SipHash call site, not one per variant: this is in the wasm module).
-fn hash_value(hasher: &mut SipHasher13, value: &Value<'_>) {
+fn hash_value(hasher: &mut KeyBytes, value: &Value<'_>) {
     let (tag, a, b): (u8, u64, u64) = match value {
         Value::Text(text) | Value::Json(text) => {
             let tag = if matches!(value, Value::Text(_)) {
@@ -115,8 +154,9 @@ fn hash_value(hasher: &mut SipHasher13, value: &Value<'_>) {
             } else {
                 14
             };
-            hasher.write(&[tag]);
-            hasher.write(&(text.len() as u64).to_le_bytes());
+            let mut head = [tag; 9];
+            head[1..].copy_from_slice(&(text.len() as u64).to_le_bytes());
+            hasher.write(&head);
             hasher.write(text.as_bytes());
             return;
         }

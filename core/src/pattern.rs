@@ -6,8 +6,11 @@
 //! classes (`[A-Za-z0-9_-]{1,32}`, `\+?[0-9]{1,3}`), which run per record:
 //! those are compiled to a [`Simple`] matcher as well, and `regex-lite`
 //! stays the engine for everything else (and the reference the fast path
-//! is tested against).
+//! is tested against). The compact wasm module (without the `full`
+//! feature) has only the [`Simple`] matcher: a pattern outside its subset
+//! needs the full module.
 
+#[cfg(feature = "full")]
 use regex_lite::Regex;
 
 /// A compiled protocol pattern (anchored at both ends).
@@ -15,25 +18,48 @@ use regex_lite::Regex;
 pub struct Pattern {
     /// The pattern as written in the protocol.
     pub source: String,
-    regex: Regex,
     simple: Option<Simple>,
+    #[cfg(feature = "full")]
+    regex: Regex,
+}
+
+/// Why a pattern cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    /// Not a valid regular expression.
+    #[error("not a valid regular expression: {0}")]
+    Invalid(String),
+    /// Valid, but outside the subset this build matches without a regex
+    /// engine (the compact module).
+    #[error("needs the regex engine, which is in the full module")]
+    NeedsFullModule,
 }
 
 impl Pattern {
     /// Compiles `source`; the whole text must match it.
-    pub fn new(source: &str) -> Result<Pattern, regex_lite::Error> {
+    pub fn new(source: &str) -> Result<Pattern, PatternError> {
+        let simple = Simple::parse(source);
+        #[cfg(not(feature = "full"))]
+        if simple.is_none() {
+            return Err(PatternError::NeedsFullModule);
+        }
         Ok(Pattern {
             source: source.to_owned(),
-            regex: Regex::new(&format!("^(?:{source})$"))?,
-            simple: Simple::parse(source),
+            #[cfg(feature = "full")]
+            regex: Regex::new(&format!("^(?:{source})$"))
+                .map_err(|e| PatternError::Invalid(e.to_string()))?,
+            simple,
         })
     }
 
     /// Whether the whole of `text` matches.
     pub fn is_match(&self, text: &str) -> bool {
         match &self.simple {
-            Some(simple) if text.len() <= Simple::MAX_TEXT => simple.is_match(text.as_bytes()),
-            _ => self.regex.is_match(text),
+            Some(simple) => simple.is_match(text.as_bytes()),
+            #[cfg(feature = "full")]
+            None => self.regex.is_match(text),
+            #[cfg(not(feature = "full"))]
+            None => false, // not built: `new` refuses such patterns
         }
     }
 }
@@ -78,9 +104,9 @@ struct Item {
 struct Simple(Vec<Item>);
 
 impl Simple {
-    /// Texts longer than this go to the regex engine (positions are kept in
-    /// a 64-bit mask; the matcher is quadratic in the worst case).
-    const MAX_TEXT: usize = 63;
+    /// Texts up to this long are matched with positions in a 64-bit mask;
+    /// longer ones by [`Simple::is_match_long`].
+    const MASK_TEXT: usize = 63;
 
     /// The pattern as items, or `None` if it uses anything outside the subset.
     fn parse(source: &str) -> Option<Simple> {
@@ -121,6 +147,9 @@ impl Simple {
             return (item.min..=item.max).contains(&text.len())
                 && text.iter().all(|&b| item.set.contains(b));
         }
+        if text.len() > Self::MASK_TEXT {
+            return self.is_match_long(text);
+        }
         // Positions reachable after each item, as a bitmask over 0..=len.
         let mut reach: u64 = 1;
         for item in &self.0 {
@@ -144,6 +173,34 @@ impl Simple {
             reach = next;
         }
         reach & (1 << text.len()) != 0
+    }
+
+    /// [`Simple::is_match`] for any length, in time linear in the text per
+    /// item: position `end` is reachable after an item if some reachable
+    /// `start` has `min ≤ end − start ≤ max` and only class bytes between;
+    /// the latest reachable `start ≤ end − min` is the one to test.
+    fn is_match_long(&self, text: &[u8]) -> bool {
+        let mut reach = vec![false; text.len() + 1];
+        reach[0] = true;
+        for item in &self.0 {
+            let mut next = vec![false; text.len() + 1];
+            let mut latest: Option<usize> = None; // latest reachable start ≤ end − min
+            let mut run_start = 0; // text[run_start..end] are all in the class
+            for end in 0..=text.len() {
+                if end > 0 && !item.set.contains(text[end - 1]) {
+                    run_start = end;
+                }
+                if let Some(candidate) = end.checked_sub(item.min)
+                    && reach[candidate]
+                {
+                    latest = Some(candidate);
+                }
+                let lowest = run_start.max(end.saturating_sub(item.max));
+                next[end] = latest.is_some_and(|start| start >= lowest);
+            }
+            reach = next;
+        }
+        reach[text.len()]
     }
 }
 
@@ -289,6 +346,7 @@ mod tests {
 
     /// Every string up to length 5 over an alphabet that exercises the
     /// patterns: the fast path must agree with regex-lite on all of them.
+    #[cfg(feature = "full")]
     #[test]
     fn the_fast_path_agrees_with_regex_lite() {
         let alphabet: Vec<char> = "ab-+1 _AyxPSé]".chars().collect();
@@ -310,6 +368,13 @@ mod tests {
         );
         texts.push("X".repeat(32));
         texts.push("X".repeat(33));
+        // Past the 64-bit mask: the linear matcher.
+        for n in [63, 64, 65, 100] {
+            texts.push("a".repeat(n));
+            texts.push(format!("{}b", "a".repeat(n)));
+            texts.push(format!("{}1-ab", "2".repeat(n)));
+            texts.push(format!("  {} ", "a".repeat(n)));
+        }
         for source in SIMPLE.iter().chain(COMPLEX) {
             let Ok(pattern) = Pattern::new(source) else {
                 continue; // regex-lite refuses it too (e.g. \p{Han}, a{2,1})
@@ -325,9 +390,19 @@ mod tests {
     }
 
     #[test]
-    fn long_texts_use_the_regex_engine() {
-        let pattern = Pattern::new("a*b").unwrap();
-        let long = format!("{}b", "a".repeat(10_000));
+    fn long_texts_match_in_linear_time() {
+        let pattern = Pattern::new("a*a*a*b").unwrap();
+        let long = format!("{}b", "a".repeat(100_000));
         assert!(pattern.is_match(&long));
+        assert!(!pattern.is_match(&format!("{long}a")));
+    }
+
+    #[cfg(not(feature = "full"))]
+    #[test]
+    fn the_compact_build_refuses_what_it_cannot_match() {
+        assert_eq!(
+            Pattern::new("a|b").unwrap_err(),
+            PatternError::NeedsFullModule
+        );
     }
 }

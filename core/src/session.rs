@@ -14,7 +14,7 @@ use crate::decode::{Decoder, TextEncoding};
 use crate::issue::TableIssue;
 use crate::protocol::Protocol;
 use crate::reader::{
-    CsvReader, DEFAULT_MAX_RECORD_BYTES, Dialect, Emit, Format, InputError, JsonArrayReader,
+    Cell, CsvReader, DEFAULT_MAX_RECORD_BYTES, Dialect, Emit, Format, InputError, JsonArrayReader,
     NdjsonReader, RecordInput, Warning,
 };
 use crate::report::Summary;
@@ -80,6 +80,11 @@ impl Emit for Pipeline<'_> {
         let outcome = self.validator.validate(row, input);
         self.summary.add(&outcome);
         self.sink.record(&outcome);
+        self.validator.recycle(outcome);
+    }
+
+    fn cell_buffer(&mut self) -> Vec<Cell<'static>> {
+        self.validator.cell_buffer()
     }
 
     fn unknown_columns(&mut self, columns: Vec<String>) {

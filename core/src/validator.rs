@@ -53,6 +53,17 @@ pub struct Validator {
     /// Per `protocol.foreign_keys` entry: the keys it may refer to, once
     /// given (a foreign key without them is not checked).
     references: Vec<Option<Arc<ReferencedKeys>>>,
+    /// The last record's vectors, emptied, for the next one: two
+    /// allocations a record fewer (see [`emptied`]).
+    spare_values: Vec<Value<'static>>,
+    spare_cells: Vec<Cell<'static>>,
+}
+
+/// `items`' allocation, emptied, for items of another lifetime: the
+/// standard library collects a `Vec`'s `into_iter` in place when the item
+/// layouts match, so this allocates nothing.
+fn emptied<T, U>(items: Vec<T>) -> Vec<U> {
+    items.into_iter().filter_map(|_| None).collect()
 }
 
 /// The keys a foreign key may refer to: the values of the referenced
@@ -96,9 +107,19 @@ impl KeyCollector {
         })
     }
 
-    /// The keys collected.
-    pub fn finish(self) -> ReferencedKeys {
-        self.keys
+    /// How many distinct keys were collected so far.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether none were.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The keys collected so far (the collector starts afresh).
+    pub fn take_keys(&mut self) -> ReferencedKeys {
+        std::mem::take(&mut self.keys)
     }
 }
 
@@ -127,6 +148,8 @@ impl Validator {
                 .collect(),
             present: vec![false; protocol.fields.len()],
             references: vec![None; protocol.foreign_keys.len()],
+            spare_values: Vec::new(),
+            spare_cells: Vec::new(),
             protocol,
             as_of,
         }
@@ -183,6 +206,16 @@ impl Validator {
         outcome
     }
 
+    /// Takes back a record's vectors once its outcome has been reported.
+    pub(crate) fn recycle(&mut self, outcome: Outcome<'_>) {
+        self.spare_values = emptied(outcome.values);
+    }
+
+    /// An empty vector for a reader to put the next record's cells in.
+    pub(crate) fn cell_buffer(&mut self) -> Vec<Cell<'static>> {
+        std::mem::take(&mut self.spare_cells)
+    }
+
     /// Validates the record numbered `row` (1-based among the file's records).
     pub fn validate<'a>(&mut self, row: u64, input: RecordInput<'a>) -> Outcome<'a> {
         let RecordInput {
@@ -215,10 +248,12 @@ impl Validator {
         let mut issues = Vec::new();
         let ok = &mut self.present;
         ok.fill(false);
-        let mut values = Vec::with_capacity(protocol.fields.len());
-        let mut cells = cells.into_iter();
+        let mut values: Vec<Value<'a>> = std::mem::take(&mut self.spare_values);
+        values.reserve(protocol.fields.len());
+        let mut cells = cells;
+        let mut next_cell = cells.drain(..);
         for (i, field) in protocol.fields.iter().enumerate() {
-            let cell = cells.next().unwrap_or(Cell::Absent);
+            let cell = next_cell.next().unwrap_or(Cell::Absent);
             match check_field(field, i, cell, &protocol.cleaning, self.as_of) {
                 Ok(value) => {
                     ok[i] = !matches!(value, Value::Missing);
@@ -230,6 +265,8 @@ impl Validator {
                 }
             }
         }
+        drop(next_cell);
+        self.spare_cells = emptied(cells);
         if let Some((expected, found)) = extra_cells {
             issues.push(Issue {
                 field: None,

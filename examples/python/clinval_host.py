@@ -40,7 +40,8 @@ class Clinval:
         module = wasmtime.Module.from_file(engine, wasm_path)
         self._store = wasmtime.Store(engine)
         linker = wasmtime.Linker(engine)
-        # Every import is JS glue never called on the C ABI path: trap stubs.
+        # The module imports nothing (docs/abi.md); should a later release
+        # add an import, it would be one this host need not call: a trap.
         linker.define_unknown_imports_as_traps(module)
         exports = linker.instantiate(self._store, module).exports(self._store)
         self._memory = exports["memory"]
@@ -48,7 +49,7 @@ class Clinval:
             "clinval_abi_version", "clinval_alloc", "clinval_free", "clinval_result_ptr",
             "clinval_result_len", "clinval_info", "clinval_validator_new", "clinval_validator_free",
             "clinval_check_field", "clinval_check_record", "clinval_batch_new", "clinval_batch_feed",
-            "clinval_batch_finish", "clinval_batch_free")}
+            "clinval_batch_finish", "clinval_batch_free", "clinval_keys_new")}
         version = self._raw("clinval_abi_version")
         if version != ABI_VERSION:
             raise RuntimeError(f"clinval ABI {version}; this host speaks {ABI_VERSION}")
@@ -123,6 +124,18 @@ class Validator:
         """Yields Events per chunk of a binary stream; the last carries the summary."""
         with self._c._bytes(fmt.encode()) as (f, fl):
             batch, _ = self._c._call("clinval_batch_new", self._handle, f, fl)
+        return self._feed(batch, stream, chunk)
+
+    def read_keys(self, foreign_key, source, stream, fmt, chunk=CHUNK):
+        """Reads a table of `source`'s protocol for the keys foreign key
+        `foreign_key` refers to, and gives them to it; returns how many."""
+        with self._c._bytes(fmt.encode()) as (f, fl):
+            batch, _ = self._c._call("clinval_keys_new", self._handle, foreign_key, source._handle, f, fl)
+        events = list(self._feed(batch, stream, chunk))
+        return events[-1]["keys"]
+
+    def _feed(self, batch, stream, chunk):
+        """Feeds `stream` to `batch` in chunks, yielding each result."""
         size = chunk
         buf = self._c._raw("clinval_alloc", size)
         try:
@@ -141,7 +154,13 @@ class Validator:
             self._c._raw("clinval_free", buf, size)
 
     def validate_file(self, path, fmt, chunk=CHUNK):
-        """The whole report: summary, issues, records (with includeValid), warnings."""
+        """The whole report: summary, issues, records (with includeValid),
+        warnings. A foreign key to the file's own table gets its keys from a
+        first reading of the file."""
+        for k, key in enumerate(self.protocol.get("foreignKeys", [])):
+            if key["resource"] is None:
+                with open(path, "rb") as stream:
+                    self.read_keys(k, self, stream, fmt, chunk)
         report = {"summary": None, "issues": [], "records": [], "warnings": []}
         with open(path, "rb") as stream:
             for events in self.validate_stream(stream, fmt, chunk):

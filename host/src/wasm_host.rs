@@ -1,13 +1,18 @@
-//! Running clinval_bg.wasm in wasmtime, through its C ABI (docs/abi.md).
+//! Running clinval's modules in wasmtime, through their C ABI (docs/abi.md).
 //!
-//! As wasmtime's own examples do: one [`Engine`], the module compiled once
+//! As wasmtime's own examples do: one [`Engine`], each module compiled once
 //! (and the compiled artifact cached on disk, keyed by the engine's
 //! compatibility hash and the module's sha256, so restarts are fast), an
 //! [`InstancePre`] from which instances start cheaply, and limits per
 //! [`Store`]: a memory cap and a CPU bound per call (epoch interruption).
-//! The pooling allocator keeps instance memory pre-reserved; wasm-bindgen
-//! output has two tables. A [`Client`] whose call trapped must be dropped:
-//! its store is not reused.
+//! The pooling allocator keeps instance memory pre-reserved. A [`Client`]
+//! whose call trapped must be dropped: its store is not reused.
+//!
+//! There are two builds of the module ([`Build`]): the compact
+//! `clinval_bg.wasm` that pages load, and `clinval_full_bg.wasm` for the
+//! protocols that need what the compact one leaves out. A protocol runs in
+//! the compact module when it can ([`WasmHost::validator`]), so the host
+//! runs the very bytes a browser runs for it.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -23,26 +28,82 @@ use wasmtime::{
     WasmResults,
 };
 
-/// The module built by `cargo run -p clinval-wasm-pack`, when it existed
-/// at build time (see build.rs).
-#[cfg(embedded_module)]
-pub const EMBEDDED: Option<&[u8]> = Some(include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../wasm/pkg/clinval_bg.wasm"
-)));
-/// Built without wasm/pkg: `--module` is needed.
-#[cfg(not(embedded_module))]
-pub const EMBEDDED: Option<&[u8]> = None;
+/// A build of the module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Build {
+    /// `clinval_bg.wasm`: what pages load.
+    Compact,
+    /// `clinval_full_bg.wasm`: also the regex engine, strptime formats,
+    /// geo and JSON compound types.
+    Full,
+}
 
-/// The module at `path`, or the one built into this binary.
-pub fn module_bytes(path: Option<&Path>) -> Result<Vec<u8>> {
-    match path {
-        Some(path) => {
-            std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))
+impl Build {
+    /// Both, compact first (the one a protocol is tried in first).
+    pub const ALL: [Build; 2] = [Build::Compact, Build::Full];
+
+    /// Its file in `wasm/pkg`.
+    pub fn file(self) -> &'static str {
+        match self {
+            Build::Compact => "clinval_bg.wasm",
+            Build::Full => "clinval_full_bg.wasm",
         }
-        None => EMBEDDED.map(<[u8]>::to_vec).context(
-            "this binary was built without wasm/pkg; pass --module wasm/pkg/clinval_bg.wasm",
-        ),
+    }
+}
+
+/// The modules built by `cargo run -p clinval-wasm-pack`, when they existed
+/// at build time (see build.rs): compact, full.
+#[cfg(embedded_module)]
+const EMBEDDED: [&[u8]; 2] = [
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../wasm/pkg/clinval_bg.wasm"
+    )),
+    include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../wasm/pkg/clinval_full_bg.wasm"
+    )),
+];
+
+/// The bytes of the modules a host runs.
+#[derive(Clone)]
+pub struct ModuleBytes {
+    compact: Vec<u8>,
+    full: Option<Vec<u8>>,
+}
+
+impl ModuleBytes {
+    /// The modules at `compact` and `full`, or those built into this
+    /// binary. The compact module is required; without a full one, the
+    /// protocols that need it are refused.
+    pub fn load(compact: Option<&Path>, full: Option<&Path>) -> Result<ModuleBytes> {
+        let read = |path: &Path| {
+            std::fs::read(path).with_context(|| format!("cannot read module {}", path.display()))
+        };
+        #[cfg(embedded_module)]
+        let embedded = |build: Build| Some(EMBEDDED[build as usize].to_vec());
+        #[cfg(not(embedded_module))]
+        let embedded = |_: Build| None::<Vec<u8>>;
+        let compact = match compact {
+            Some(path) => read(path)?,
+            None => embedded(Build::Compact).context(
+                "this binary was built without wasm/pkg; pass --module wasm/pkg/clinval_bg.wasm",
+            )?,
+        };
+        let full = match full {
+            Some(path) => Some(read(path)?),
+            None => embedded(Build::Full),
+        };
+        Ok(ModuleBytes { compact, full })
+    }
+
+    /// One build's bytes, if there are any.
+    pub fn get(&self, build: Build) -> Option<&[u8]> {
+        match build {
+            Build::Compact => Some(&self.compact),
+            Build::Full => self.full.as_deref(),
+        }
     }
 }
 
@@ -72,13 +133,19 @@ impl Default for Limits {
     }
 }
 
-/// The compiled module, ready to instantiate.
+/// The compiled modules, ready to instantiate.
 pub struct WasmHost {
     engine: Engine,
-    pre: InstancePre<StoreLimits>,
+    /// Per [`Build`] (by index): the module, if the host has it.
+    modules: [Option<Loaded>; 2],
     limits: Limits,
-    sha256: String,
     ticking: Arc<AtomicBool>,
+}
+
+/// One compiled module.
+struct Loaded {
+    pre: InstancePre<StoreLimits>,
+    sha256: String,
 }
 
 impl Drop for WasmHost {
@@ -88,16 +155,18 @@ impl Drop for WasmHost {
 }
 
 impl WasmHost {
-    /// Compiles (or loads from `cache_dir`) the module `bytes`.
-    pub fn new(bytes: &[u8], cache_dir: Option<&Path>, limits: Limits) -> Result<WasmHost> {
+    /// Compiles (or loads from `cache_dir`) the modules. `limits.instances`
+    /// bounds the instances of each.
+    pub fn new(bytes: &ModuleBytes, cache_dir: Option<&Path>, limits: Limits) -> Result<WasmHost> {
+        let instances = limits.instances * 2;
         let mut pooling = PoolingAllocationConfig::new();
         pooling
-            .total_core_instances(limits.instances)
+            .total_core_instances(instances)
             // A store may also take a GC heap from the pool (binaryen's
             // output needs wasmtime's GC support to parse, though clinval
             // never allocates GC objects).
-            .total_memories(limits.instances * 2)
-            .total_tables(limits.instances * 2)
+            .total_memories(instances * 2)
+            .total_tables(instances * 2)
             .max_tables_per_module(2)
             .max_memory_size(limits.memory_bytes);
         let mut config = Config::new();
@@ -108,12 +177,20 @@ impl WasmHost {
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
             .context("wasmtime engine")?;
-        let sha256 = hex(&Sha256::digest(bytes));
-        let module = load_module(&engine, bytes, &sha256, cache_dir)?;
-        let mut linker = Linker::new(&engine);
-        // Every import is JavaScript glue the C ABI never calls (docs/abi.md).
-        linker.define_unknown_imports_as_traps(&module)?;
-        let pre = linker.instantiate_pre(&module)?;
+        let mut modules = [None, None];
+        for build in Build::ALL {
+            let Some(bytes) = bytes.get(build) else {
+                continue;
+            };
+            let sha256 = hex(&Sha256::digest(bytes));
+            let module =
+                load_module(&engine, bytes, &sha256, cache_dir).with_context(|| build.file())?;
+            let mut linker = Linker::new(&engine);
+            // The modules import nothing (docs/abi.md); a test module may.
+            linker.define_unknown_imports_as_traps(&module)?;
+            let pre = linker.instantiate_pre(&module)?;
+            modules[build as usize] = Some(Loaded { pre, sha256 });
+        }
 
         let ticking = Arc::new(AtomicBool::new(true));
         let (ticker, running) = (engine.clone(), Arc::clone(&ticking));
@@ -128,20 +205,24 @@ impl WasmHost {
             .context("epoch thread")?;
         Ok(WasmHost {
             engine,
-            pre,
+            modules,
             limits,
-            sha256,
             ticking,
         })
     }
 
-    /// The module's sha256 (hex).
-    pub fn sha256(&self) -> &str {
-        &self.sha256
+    /// One build's sha256 (hex), if the host has it.
+    pub fn sha256(&self, build: Build) -> Option<&str> {
+        self.modules[build as usize]
+            .as_ref()
+            .map(|m| m.sha256.as_str())
     }
 
-    /// A fresh instance.
-    pub fn client(&self) -> Result<Client> {
+    /// A fresh instance of `build`.
+    pub fn client(&self, build: Build) -> Result<Client> {
+        let loaded = self.modules[build as usize]
+            .as_ref()
+            .with_context(|| format!("this host has no {}", build.file()))?;
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes)
             .trap_on_grow_failure(false)
@@ -149,7 +230,7 @@ impl WasmHost {
         let mut store = Store::new(&self.engine, store_limits);
         store.limiter(|limits| limits);
         let ticks = ticks(self.limits.call_timeout);
-        let instance = self.pre.instantiate(&mut store)?;
+        let instance = loaded.pre.instantiate(&mut store)?;
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| anyhow!("the module exports no memory"))?;
@@ -162,6 +243,7 @@ impl WasmHost {
             };
         }
         let mut client = Client {
+            build,
             ticks,
             default_ticks: ticks,
             memory,
@@ -185,6 +267,27 @@ impl WasmHost {
             bail!("the module speaks C ABI {version}; this host speaks {ABI_VERSION}");
         }
         Ok(client)
+    }
+
+    /// Which build runs `protocol`: the compact one unless it refuses the
+    /// protocol as needing the full one (and the host has that). Returns a
+    /// fresh instance of it with the protocol's validator, and the
+    /// validator's description.
+    pub fn validator(
+        &self,
+        protocol: &str,
+        options: &serde_json::Value,
+    ) -> Result<(Client, i32, Vec<u8>), CallError> {
+        let mut client = self.client(Build::Compact)?;
+        match client.validator(protocol, options) {
+            Ok((handle, info)) => Ok((client, handle, info)),
+            Err(error) if error.needs_full_module() && self.sha256(Build::Full).is_some() => {
+                let mut client = self.client(Build::Full)?;
+                let (handle, info) = client.validator(protocol, options)?;
+                Ok((client, handle, info))
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -258,7 +361,7 @@ pub enum CallError {
     Refused {
         /// Negative status.
         status: i32,
-        /// `argument`, `protocol` or `input`.
+        /// `argument`, `protocol`, `needs_full_module` or `input`.
         code: String,
         /// For people.
         message: String,
@@ -274,6 +377,11 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The compact module refused a protocol only the full one runs.
+    pub fn needs_full_module(&self) -> bool {
+        matches!(self, CallError::Refused { code, .. } if code == "needs_full_module")
+    }
+
     /// The call was interrupted at its CPU bound (not a bug in the module).
     pub fn is_timeout(&self) -> bool {
         match self {
@@ -287,6 +395,8 @@ impl CallError {
 
 /// One instance and its store, speaking the C ABI.
 pub struct Client {
+    /// The module it is an instance of.
+    pub build: Build,
     store: Store<StoreLimits>,
     /// The CPU bound of each call, in epoch ticks.
     ticks: u64,
@@ -447,6 +557,13 @@ mod tests {
     /// A module that misbehaves (see the file).
     const RUNAWAY: &str = include_str!("../tests/fixtures/runaway.wat");
 
+    fn compact_only(compact: Vec<u8>) -> ModuleBytes {
+        ModuleBytes {
+            compact,
+            full: None,
+        }
+    }
+
     fn runaway_host(timeout: Duration) -> WasmHost {
         let bytes = wat::parse_str(RUNAWAY).unwrap();
         let limits = Limits {
@@ -454,13 +571,13 @@ mod tests {
             memory_bytes: 1 << 20,
             call_timeout: timeout,
         };
-        WasmHost::new(&bytes, None, limits).unwrap()
+        WasmHost::new(&compact_only(bytes), None, limits).unwrap()
     }
 
     #[test]
     fn a_call_that_runs_past_its_cpu_bound_is_interrupted() {
         let host = runaway_host(Duration::from_millis(100));
-        let mut client = host.client().unwrap();
+        let mut client = host.client(Build::Compact).unwrap();
         let (validator, _) = client.validator("patient", &serde_json::json!({})).unwrap();
         let batch = client.batch(validator, "csv").unwrap();
         let started = std::time::Instant::now();
@@ -475,11 +592,11 @@ mod tests {
     #[test]
     fn a_trap_is_an_error_and_a_fresh_client_works() {
         let host = runaway_host(Duration::from_secs(5));
-        let mut client = host.client().unwrap();
+        let mut client = host.client(Build::Compact).unwrap();
         let error = client.finish(1).unwrap_err();
         assert!(matches!(error, CallError::Trap(_)) && !error.is_timeout());
         drop(client);
-        let mut fresh = host.client().unwrap();
+        let mut fresh = host.client(Build::Compact).unwrap();
         assert!(fresh.validator("patient", &serde_json::json!({})).is_ok());
     }
 
@@ -487,6 +604,7 @@ mod tests {
     fn the_compiled_module_is_cached_by_engine_and_module_hash() {
         let dir = tempfile::tempdir().unwrap();
         let bytes = wat::parse_str(RUNAWAY).unwrap();
+        let bytes = compact_only(bytes);
         let first = WasmHost::new(&bytes, Some(dir.path()), Limits::default()).unwrap();
         let cached: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(cached.len(), 1);
@@ -497,10 +615,17 @@ mod tests {
             .into_string()
             .unwrap();
         assert!(
-            name.starts_with(&format!("clinval-{}-", first.sha256())) && name.ends_with(".cwasm")
+            name.starts_with(&format!(
+                "clinval-{}-",
+                first.sha256(Build::Compact).unwrap()
+            )) && name.ends_with(".cwasm")
         );
         // A second host loads it from the cache and works.
         let second = WasmHost::new(&bytes, Some(dir.path()), Limits::default()).unwrap();
-        assert!(second.client().is_ok());
+        assert!(second.client(Build::Compact).is_ok());
+        assert!(
+            second.client(Build::Full).is_err(),
+            "no full module was given"
+        );
     }
 }

@@ -704,23 +704,30 @@ fn the_web_demo_and_the_module_it_runs_are_served() {
         );
         assert!(!body.is_empty());
     }
-    let mut response = agent()
-        .get(&server.url("/pkg/clinval_bg.wasm"))
-        .call()
-        .unwrap();
-    assert_eq!(response.headers()["content-type"], "application/wasm");
-    let bytes = response
-        .body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .read_to_vec()
-        .unwrap();
     let (_, _, version) = get(&server.url("/api/v1/version"));
-    assert_eq!(
-        json(&version)["module"]["sha256"],
-        sha256_hex(&bytes).as_str(),
-        "the bytes the server runs"
-    );
+    let version = json(&version);
+    for (file, key, build) in [
+        ("clinval_bg.wasm", "module", "compact"),
+        ("clinval_full_bg.wasm", "fullModule", "full"),
+    ] {
+        let mut response = agent()
+            .get(&server.url(&format!("/pkg/{file}")))
+            .call()
+            .unwrap();
+        assert_eq!(response.headers()["content-type"], "application/wasm");
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_vec()
+            .unwrap();
+        assert_eq!(
+            version[key]["sha256"],
+            sha256_hex(&bytes).as_str(),
+            "the bytes the server runs"
+        );
+        assert_eq!(version[key]["build"], build);
+    }
     assert_error(&get(&server.url("/assets/nope.js")), 404, "not_found");
     assert_error(&get(&server.url("/demo.json")), 404, "not_found");
 
@@ -737,11 +744,13 @@ fn the_web_demo_and_the_module_it_runs_are_served() {
 fn protocols_from_a_directory_are_served_and_bad_ones_stop_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let fixtures = root().join("tests/fixtures/parity");
-    std::fs::copy(
-        fixtures.join("labs.protocol.json"),
-        dir.path().join("labs.json"),
-    )
-    .unwrap();
+    for name in ["labs", "table-schema"] {
+        std::fs::copy(
+            fixtures.join(format!("{name}.protocol.json")),
+            dir.path().join(format!("{name}.json")),
+        )
+        .unwrap();
+    }
     let server = Server::start(&["--protocols-dir", dir.path().to_str().unwrap()]);
     let (_, _, body) = get(&server.url("/api/v1/protocols"));
     assert!(
@@ -751,11 +760,25 @@ fn protocols_from_a_directory_are_served_and_bad_ones_stop_the_start() {
             .iter()
             .any(|p| p["name"] == "labs")
     );
-    let url = server.url(&format!("/api/v1/batches?protocol=labs&as_of={AS_OF}"));
-    let csv = std::fs::read(fixtures.join("labs.csv")).unwrap();
-    let (status, _, body) = post(&url, "text/csv", &csv);
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(json(&body)["protocol"]["name"], "labs");
+    let (_, _, version) = get(&server.url("/api/v1/version"));
+    let version = json(&version);
+    // Each protocol runs in the compact module when it can: the bytes a
+    // browser runs for it. The Table Schema fixture needs the full one.
+    for (file, name, build) in [
+        ("labs", "labs", "module"),
+        ("table-schema", "every-type", "fullModule"),
+    ] {
+        let url = server.url(&format!("/api/v1/batches?protocol={name}&as_of={AS_OF}"));
+        let csv = std::fs::read(fixtures.join(format!("{file}.csv"))).unwrap();
+        let (status, _, body) = post(&url, "text/csv", &csv);
+        assert_eq!(status, 200, "{body}");
+        let report = json(&body);
+        assert_eq!(report["protocol"]["name"], name);
+        assert_eq!(
+            report["module"]["sha256"], version[build]["sha256"],
+            "{name}"
+        );
+    }
     drop(server);
 
     std::fs::write(

@@ -114,7 +114,7 @@ fn clinval(case: &Value) -> Verdict {
         let mut pass = Session::new(Arc::clone(&protocol), Format::Csv, &options);
         pass.feed(csv, &mut collector).expect("first pass");
         pass.finish(&mut collector).expect("first pass");
-        session.set_referenced_keys(k, Arc::new(collector.finish()));
+        session.set_referenced_keys(k, Arc::new(collector.take_keys()));
     }
     let mut sink = Collect {
         protocol,

@@ -1,8 +1,9 @@
 //! The same bytes give the same verdicts everywhere: every input below is
-//! validated natively (clinval-core), in wasmtime through the C ABI (the
-//! Python partner host) and in Node through wasm-bindgen, and the three
-//! reports (summary, every issue with its message, every cleaned record)
-//! must be identical.
+//! validated natively (clinval-core), and by each module that can run its
+//! protocol (the compact and the full one) in wasmtime through the C ABI
+//! (the Python partner host) and in Node through the JS API; every report
+//! (summary, every issue with its message, every cleaned record) must be
+//! identical.
 //!
 //! Needs the package built (`cargo run -p clinval-wasm-pack`) and the
 //! Python host's venv (`target/py`, made by `.ci/run`); fails with that
@@ -20,6 +21,16 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The modules, and whether the compact one can run an input's protocol.
+const COMPACT: &str = "wasm/pkg/clinval_bg.wasm";
+const FULL: &str = "wasm/pkg/clinval_full_bg.wasm";
+
+/// Whether only the full module runs the protocol (the Table Schema
+/// fixture uses strptime, geo and JSON types).
+fn needs_full(protocol: Option<&Path>) -> bool {
+    protocol.is_some_and(|p| p.ends_with("table-schema.protocol.json"))
+}
+
 fn inputs() -> Vec<(PathBuf, &'static str, Option<PathBuf>)> {
     let shared = root().join("../shared/data");
     let parity = root().join("tests/fixtures/parity");
@@ -35,6 +46,16 @@ fn inputs() -> Vec<(PathBuf, &'static str, Option<PathBuf>)> {
             "csv",
             Some(parity.join("labs.protocol.json")),
         ),
+        (
+            parity.join("table-schema.csv"),
+            "csv",
+            Some(parity.join("table-schema.protocol.json")),
+        ),
+        (
+            parity.join("table-schema.json"),
+            "json",
+            Some(parity.join("table-schema.protocol.json")),
+        ),
     ]
 }
 
@@ -49,9 +70,24 @@ fn native(input: &Path, format: &str, protocol: Option<&Path>) -> Value {
         include_valid: true,
         ..OptionsDoc::default()
     };
-    let engine = Engine::new(&protocol, options, None).expect("engine");
-    let mut batch = engine.batch(format).expect("batch");
+    let mut engine = Engine::new(&protocol, options, None).expect("engine");
     let bytes = std::fs::read(input).expect("input");
+    // A foreign key to the input's own table: its keys from a first reading.
+    let own: Vec<usize> = (0..engine.protocol().foreign_keys.len())
+        .filter(|&k| engine.protocol().foreign_keys[k].resource.is_none())
+        .collect();
+    for k in own {
+        let mut keys = engine.key_batch(k, &engine, format).expect("key batch");
+        for chunk in bytes.chunks(4096) {
+            keys.feed(chunk).expect("key batch feed");
+        }
+        keys.finish().expect("key batch finish");
+        let keys = keys.take_keys().expect("keys");
+        engine
+            .set_referenced_keys(k, std::sync::Arc::new(keys))
+            .expect("foreign key");
+    }
+    let mut batch = engine.batch(format).expect("batch");
     let mut report = json!({"issues": [], "records": [], "warnings": []});
     let mut results: Vec<_> = bytes.chunks(4096).map(|c| batch.feed(c)).collect();
     results.push(batch.finish());
@@ -81,25 +117,26 @@ fn run(command: &mut Command, what: &str) -> Value {
         .unwrap_or_else(|e| panic!("{what} printed no report: {e}"))
 }
 
-fn node(input: &Path, format: &str, protocol: Option<&Path>) -> Value {
+fn node(module: &str, input: &Path, format: &str, protocol: Option<&Path>) -> Value {
     let mut command = Command::new("node");
     command
         .arg(root().join("wasm/test/report.mjs"))
+        .arg(root().join(module))
         .arg(input)
         .args([format, AS_OF]);
     if let Some(protocol) = protocol {
         command.arg(protocol);
     }
-    run(&mut command, "node (wasm-bindgen face)")
+    run(&mut command, "node (JS API face)")
 }
 
-fn wasmtime_c_abi(input: &Path, format: &str, protocol: Option<&Path>) -> Value {
+fn python_host(module: &str, input: &Path, format: &str, protocol: Option<&Path>) -> Command {
     let python = root().join("target/py/bin/python");
     let mut command = Command::new(&python);
     command
         .arg(root().join("examples/python/clinval_host.py"))
         .arg("--wasm")
-        .arg(root().join("wasm/pkg/clinval_bg.wasm"))
+        .arg(root().join(module))
         .args([
             "--as-of", AS_OF, "--format", format, "--report", "--chunk", "1000",
         ])
@@ -107,17 +144,24 @@ fn wasmtime_c_abi(input: &Path, format: &str, protocol: Option<&Path>) -> Value 
     if let Some(protocol) = protocol {
         command.arg("--protocol").arg(protocol);
     }
-    run(&mut command, "the Python wasmtime host (C ABI face)")
+    command
+}
+
+fn wasmtime_c_abi(module: &str, input: &Path, format: &str, protocol: Option<&Path>) -> Value {
+    run(
+        &mut python_host(module, input, format, protocol),
+        "the Python wasmtime host (C ABI face)",
+    )
 }
 
 #[test]
 fn native_c_abi_and_javascript_give_identical_reports() {
-    let module = root().join("wasm/pkg/clinval_bg.wasm");
-    assert!(
-        module.exists(),
-        "{} is missing: build it with `cargo run -p clinval-wasm-pack`",
-        module.display()
-    );
+    for module in [COMPACT, FULL] {
+        assert!(
+            root().join(module).exists(),
+            "{module} is missing: build it with `cargo run -p clinval-wasm-pack`"
+        );
+    }
     for (input, format, protocol) in inputs() {
         let name = input
             .file_name()
@@ -129,15 +173,42 @@ fn native_c_abi_and_javascript_give_identical_reports() {
             expected["summary"]["records"].as_u64().unwrap_or(0) > 0,
             "{name}"
         );
-        let via_abi = wasmtime_c_abi(&input, format, protocol.as_deref());
-        assert_eq!(
-            via_abi, expected,
-            "C ABI in wasmtime differs from native on {name}"
-        );
-        let via_js = node(&input, format, protocol.as_deref());
-        assert_eq!(
-            via_js, expected,
-            "wasm-bindgen in Node differs from native on {name}"
+        let modules: &[&str] = if needs_full(protocol.as_deref()) {
+            &[FULL]
+        } else {
+            &[COMPACT, FULL]
+        };
+        for module in modules {
+            let via_abi = wasmtime_c_abi(module, &input, format, protocol.as_deref());
+            assert_eq!(
+                via_abi, expected,
+                "{module}'s C ABI in wasmtime differs from native on {name}"
+            );
+            let via_js = node(module, &input, format, protocol.as_deref());
+            assert_eq!(
+                via_js, expected,
+                "{module}'s JS API in Node differs from native on {name}"
+            );
+        }
+    }
+}
+
+/// The compact module refuses the protocols only the full one runs, with
+/// the code hosts switch modules on.
+#[test]
+fn the_compact_module_names_what_needs_the_full_one() {
+    for (input, format, protocol) in inputs() {
+        if !needs_full(protocol.as_deref()) {
+            continue;
+        }
+        let output = python_host(COMPACT, &input, format, protocol.as_deref())
+            .output()
+            .expect("the Python host (bash .ci/run installs it)");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("needs_full_module") && stderr.contains("clinval_full_bg.wasm"),
+            "{stderr}"
         );
     }
 }
@@ -166,6 +237,10 @@ fn the_fixtures_cover_every_issue_code() {
         "malformed_row",
         "duplicate",
         "received_before_sampled",
+        "foreign_key",
+        "missing_cell",
+        "extra_cell",
+        "blank_row",
     ] {
         assert!(
             codes.contains(code),

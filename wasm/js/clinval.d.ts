@@ -1,4 +1,5 @@
-// Types of clinval.js, the JavaScript API over clinval_bg.wasm's C ABI.
+// Types of clinval.js, the JavaScript API over the C ABI of clinval_bg.wasm
+// (compact) and clinval_full_bg.wasm (full).
 /** Options of a validator. */
 export interface ValidatorOptions {
   /** Dates after this day (YYYY-MM-DD) are in the future. Default: today. */
@@ -16,7 +17,12 @@ export interface FieldInfo {
   name: string;
   title: string;
   description?: string;
-  type: "string" | "integer" | "number" | "boolean" | "date" | "bloodPressure";
+  type:
+    | "string" | "integer" | "number" | "boolean" | "date" | "time" | "datetime"
+    | "year" | "yearmonth" | "duration" | "geopoint" | "geojson" | "object"
+    | "array" | "list" | "any" | "bloodPressure";
+  /** The type's format when not the default ("email", "%d/%m/%Y", "any"). */
+  format?: string;
   required: boolean;
   minimum?: number | string;
   maximum?: number | string;
@@ -26,6 +32,8 @@ export interface FieldInfo {
   maxLength?: number;
   pattern?: string;
   enum?: string[];
+  /** Labels of the `enum` values (Table Schema's `categories`): value → label. */
+  labels?: Record<string, string>;
   example?: unknown;
   /** The title in other languages, by language tag ("zh-CN"). */
   titles?: Record<string, string>;
@@ -41,6 +49,24 @@ export interface ProtocolInfo {
   fields: FieldInfo[];
   /** Scores computed for valid records (absent when none). */
   scores?: ScoreInfo[];
+  /** Foreign keys (absent when none): give each its keys with a key batch first. */
+  foreignKeys?: ForeignKeyInfo[];
+  /** What loading the protocol noticed but did not refuse (absent when nothing). */
+  warnings?: ProtocolWarning[];
+}
+
+/** A foreign key of the protocol. */
+export interface ForeignKeyInfo {
+  fields: string[];
+  /** The resource it refers to (null: this table). */
+  resource: string | null;
+  referenceFields: string[];
+}
+
+/** A protocol key kept but not understood, or a value no record can have. */
+export interface ProtocolWarning {
+  path: string;
+  message: string;
 }
 
 /** A score the protocol computes from valid records. */
@@ -76,10 +102,11 @@ export interface RecordVerdict {
   scores?: Record<string, number | null>;
 }
 
-/** One error-log line. */
+/** One error-log line. A table issue (a header problem) has `row` null and its `column` (1-based). */
 export interface IssueRow {
-  row: number;
+  row: number | null;
   line: number;
+  column?: number;
   field: string | null;
   code: string;
   message: string;
@@ -110,6 +137,8 @@ export interface BatchEvents {
   records_read: number;
   bytes_read: number;
   summary: Summary | null;
+  /** A key batch's distinct keys, when it finished. */
+  keys?: number;
 }
 
 /** A whole input's report. */
@@ -125,24 +154,45 @@ export interface ModuleInfo {
   engine: string;
   abi: number;
   protocols: string[];
+  /** `"compact"` (clinval_bg.wasm) or `"full"` (clinval_full_bg.wasm). */
+  build: "compact" | "full";
+}
+
+/** An error of the engine. `code` is stable: "argument", "protocol", "needs_full_module", "input", ... */
+export class ClinvalError extends Error {
+  code: string;
 }
 
 /** Where the module is: a URL or path, a Response, its bytes, or a compiled module. */
 export type ModuleSource = string | URL | Request | Response | Promise<Response> | BufferSource | WebAssembly.Module;
 
-/** Instantiates the module (by default `clinval_bg.wasm` next to clinval.js). Call once before anything else. */
+/** Instantiates the compact module (by default `clinval_bg.wasm` next to clinval.js). */
 export default function init(input?: ModuleSource | { module_or_path: ModuleSource }): Promise<WebAssembly.Exports>;
 
-/** Instantiates the module synchronously from its bytes or a compiled module. */
+/** Instantiates the full module (by default `clinval_full_bg.wasm` next to clinval.js). */
+export function initFull(input?: ModuleSource | { module_or_path: ModuleSource }): Promise<WebAssembly.Exports>;
+
+/** Instantiates the compact module synchronously from its bytes or a compiled module. */
 export function initSync(input: BufferSource | WebAssembly.Module | { module: BufferSource | WebAssembly.Module }): WebAssembly.Exports;
 
-/** Facts about the module: engine version, C ABI version, built-in protocols. */
+/** Instantiates the full module synchronously. */
+export function initFullSync(input: BufferSource | WebAssembly.Module | { module: BufferSource | WebAssembly.Module }): WebAssembly.Exports;
+
+/** Facts about the module new validators start in (the compact one when instantiated). */
 export function moduleInfo(): ModuleInfo;
 
 /** Validates values, records and whole inputs against one protocol. */
 export class Validator {
-  /** `protocol` is a built-in name (`"patient"`) or a protocol JSON document. Throws `"<code>: <message>"`. */
+  /**
+   * `protocol` is a built-in name (`"patient"`) or a protocol JSON document. Runs in the
+   * compact module, or the full one if the protocol needs it and it is instantiated.
+   * Throws a `ClinvalError` (message `"<code>: <message>"`).
+   */
   constructor(protocol: string, options?: ValidatorOptions);
+  /** A validator, instantiating the compact module, and the full one only if the protocol needs it. */
+  static load(protocol: string, options?: ValidatorOptions, modules?: { compact?: ModuleSource; full?: ModuleSource }): Promise<Validator>;
+  /** Which module it runs in. */
+  readonly build: "compact" | "full";
   /** The protocol: name, title, version and fields (to build a form). */
   protocol(): ProtocolInfo;
   /** Checks one value of a field (by name or alias), as the user types. */
@@ -153,6 +203,10 @@ export class Validator {
   validateText(input: string | Uint8Array, format: "csv" | "json" | "ndjson", onProgress?: (done: number, total: number) => void): Report;
   /** Starts an incremental validation: feed pieces of any size, then finish. */
   startBatch(format: "csv" | "json" | "ndjson"): BatchSession;
+  /** Starts a key batch: a table of `source`'s protocol read for the keys foreign key `foreignKey` refers to (given to it when the batch finishes). */
+  startKeyBatch(foreignKey: number, source: Validator, format: "csv" | "json" | "ndjson"): BatchSession;
+  /** Reads a whole referenced table for foreign key `foreignKey`; returns how many keys it gave. */
+  readReferencedKeys(foreignKey: number, source: Validator, input: string | Uint8Array, format: "csv" | "json" | "ndjson"): number;
   /** Frees the validator (its batches stay usable). */
   free(): void;
 }

@@ -1,99 +1,137 @@
-// clinval's JavaScript API: a thin ES module over the module's C ABI
+// clinval's JavaScript API: a thin ES module over the modules' C ABI
 // (docs/abi.md), the same exports every other host calls. Values cross as
-// JSON text in the module's memory; results come back as JSON and are
-// parsed here. The module imports nothing.
+// JSON text in a module's memory; results come back as JSON and are
+// parsed here. The modules import nothing.
+//
+// Two builds of one engine: the compact `clinval_bg.wasm` (`init`), and
+// the full `clinval_full_bg.wasm` (`initFull`) with what the compact one
+// leaves out (the regex engine, strptime formats, geo and JSON compound
+// types). `Validator.load` starts in the compact module and fetches the
+// full one only for a protocol that needs it.
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The module's exports, once instantiated. */
-let abi;
+/** The compact and the full module, once instantiated. */
+const loaded = { compact: undefined, full: undefined };
 
 /** Frees validators and batches the program forgot to free. */
-const leaks = new FinalizationRegistry(({ free, handle }) => free(handle));
+const leaks = new FinalizationRegistry(({ module, free, handle }) => module.exports[free](handle));
 
-/**
- * Instantiates the module. `input` is where the module is (a URL or path,
- * a Response, bytes, or a compiled `WebAssembly.Module`), also as
- * `{ module_or_path }`; by default `clinval_bg.wasm` next to this file.
- */
-export default async function init(input) {
-  if (abi) return abi;
-  let source = input?.module_or_path ?? input ?? new URL('clinval_bg.wasm', import.meta.url);
+/** An error of the engine; `code` is stable (docs/abi.md). */
+export class ClinvalError extends Error {
+  constructor(code, message) {
+    super(`${code}: ${message}`);
+    this.name = 'ClinvalError';
+    this.code = code;
+  }
+}
+
+/** One instantiated module and the calls into its memory. */
+class Module {
+  constructor(instance) {
+    this.exports = instance.exports;
+    if (this.exports.clinval_abi_version() !== 1) {
+      throw new Error(`clinval.js speaks C ABI 1, the module ${this.exports.clinval_abi_version()}`);
+    }
+  }
+
+  /** The last call's result, parsed. */
+  result() {
+    const { memory, clinval_result_ptr, clinval_result_len } = this.exports;
+    return JSON.parse(decoder.decode(new Uint8Array(memory.buffer, clinval_result_ptr(), clinval_result_len())));
+  }
+
+  /** Throws the module's error for a negative status; returns the status. */
+  checked(status) {
+    if (status < 0) {
+      const { error } = this.result();
+      throw new ClinvalError(error.code, error.message);
+    }
+    return status;
+  }
+
+  /**
+   * Calls `fn` with each argument (a string or bytes) written into the
+   * module's memory as `(ptr, len)`, and frees them after.
+   */
+  withBytes(args, fn) {
+    const exports = this.exports;
+    const placed = args.map((arg) => {
+      const bytes = typeof arg === 'string' ? encoder.encode(arg) : arg;
+      const ptr = bytes.length ? exports.clinval_alloc(bytes.length) : 0;
+      if (bytes.length && !ptr) throw new Error('clinval: out of memory');
+      if (bytes.length) new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
+      return [ptr, bytes.length];
+    });
+    try {
+      return this.checked(fn(exports, ...placed.flat()));
+    } finally {
+      for (const [ptr, len] of placed) if (ptr) exports.clinval_free(ptr, len);
+    }
+  }
+}
+
+/** Instantiates a module from `source` (see `init`). */
+async function instantiate(source) {
   if (typeof source === 'string' || source instanceof URL || (typeof Request === 'function' && source instanceof Request)) {
     source = fetch(source);
   }
   source = await source;
-  let instance;
   if (typeof Response === 'function' && source instanceof Response) {
     if (typeof WebAssembly.instantiateStreaming === 'function' && source.headers.get('content-type') === 'application/wasm') {
-      ({ instance } = await WebAssembly.instantiateStreaming(source, {}));
-    } else {
-      ({ instance } = await WebAssembly.instantiate(await source.arrayBuffer(), {}));
+      return (await WebAssembly.instantiateStreaming(source, {})).instance;
     }
-  } else if (source instanceof WebAssembly.Module) {
-    instance = await WebAssembly.instantiate(source, {});
-  } else {
-    ({ instance } = await WebAssembly.instantiate(source, {}));
+    return (await WebAssembly.instantiate(await source.arrayBuffer(), {})).instance;
   }
-  return start(instance);
+  if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, {});
+  return (await WebAssembly.instantiate(source, {})).instance;
 }
 
-/** Instantiates the module synchronously from its bytes or a compiled module (`{ module }`). */
-export function initSync(input) {
-  if (abi) return abi;
+/** Instantiates a module synchronously from its bytes or a compiled module. */
+function instantiateSync(input) {
   const source = input?.module ?? input;
   const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
-  return start(new WebAssembly.Instance(module, {}));
-}
-
-function start(instance) {
-  const exports = instance.exports;
-  if (exports.clinval_abi_version() !== 1) {
-    throw new Error(`clinval.js speaks C ABI 1, the module ${exports.clinval_abi_version()}`);
-  }
-  abi = exports;
-  return abi;
-}
-
-function ready() {
-  if (!abi) throw new Error('clinval: call init() (or initSync()) first');
-  return abi;
-}
-
-/** The last call's result, parsed. */
-function result() {
-  const bytes = new Uint8Array(abi.memory.buffer, abi.clinval_result_ptr(), abi.clinval_result_len());
-  return JSON.parse(decoder.decode(bytes));
-}
-
-/** Throws the module's error for a negative status; returns the status. */
-function checked(status) {
-  if (status < 0) {
-    const { error } = result();
-    throw new Error(`${error.code}: ${error.message}`);
-  }
-  return status;
+  return new WebAssembly.Instance(module, {});
 }
 
 /**
- * Calls `fn` with each argument (a string or bytes) written into the
- * module's memory as `(ptr, len)`, and frees them after.
+ * Instantiates the compact module. `input` is where the module is (a URL
+ * or path, a Response, bytes, or a compiled `WebAssembly.Module`), also as
+ * `{ module_or_path }`; by default `clinval_bg.wasm` next to this file.
  */
-function withBytes(args, fn) {
-  const exports = ready();
-  const placed = args.map((arg) => {
-    const bytes = typeof arg === 'string' ? encoder.encode(arg) : arg;
-    const ptr = bytes.length ? exports.clinval_alloc(bytes.length) : 0;
-    if (bytes.length && !ptr) throw new Error('clinval: out of memory');
-    if (bytes.length) new Uint8Array(exports.memory.buffer, ptr, bytes.length).set(bytes);
-    return [ptr, bytes.length];
-  });
-  try {
-    return checked(fn(...placed.flat()));
-  } finally {
-    for (const [ptr, len] of placed) if (ptr) exports.clinval_free(ptr, len);
-  }
+export default async function init(input) {
+  loaded.compact ??= new Module(
+    await instantiate(input?.module_or_path ?? input ?? new URL('clinval_bg.wasm', import.meta.url)),
+  );
+  return loaded.compact.exports;
+}
+
+/** Instantiates the full module; by default `clinval_full_bg.wasm` next to this file. */
+export async function initFull(input) {
+  loaded.full ??= new Module(
+    await instantiate(input?.module_or_path ?? input ?? new URL('clinval_full_bg.wasm', import.meta.url)),
+  );
+  return loaded.full.exports;
+}
+
+/** Instantiates the compact module synchronously from its bytes or a compiled module (`{ module }`). */
+export function initSync(input) {
+  loaded.compact ??= new Module(instantiateSync(input));
+  return loaded.compact.exports;
+}
+
+/** Instantiates the full module synchronously. */
+export function initFullSync(input) {
+  loaded.full ??= new Module(instantiateSync(input));
+  return loaded.full.exports;
+}
+
+/** The module new validators start in: the compact one if instantiated. */
+function first() {
+  const module = loaded.compact ?? loaded.full;
+  if (!module) throw new Error('clinval: call init() (or initSync()) first');
+  return module;
 }
 
 function today() {
@@ -102,10 +140,11 @@ function today() {
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
 
-/** Facts about the module: engine version, C ABI version, built-in protocols. */
+/** Facts about a module (the compact one unless only the full one is loaded): engine version, C ABI version, build, built-in protocols. */
 export function moduleInfo() {
-  checked(ready().clinval_info());
-  return result();
+  const module = first();
+  module.checked(module.exports.clinval_info());
+  return module.result();
 }
 
 /** Bytes handed to the engine at a time by `validateText`. */
@@ -115,16 +154,47 @@ const PIECE = 256 * 1024;
 export class Validator {
   /**
    * `protocol` is a built-in name (`"patient"`) or a protocol JSON
-   * document; `asOf` defaults to today (local time).
+   * document; `asOf` defaults to today (local time). Runs in the compact
+   * module; a protocol only the full module can run goes there if it is
+   * instantiated, else this throws a `ClinvalError` with code
+   * `needs_full_module` (`Validator.load` fetches it instead).
    */
   constructor(protocol, options) {
     const given = options ?? {};
-    const settings = { ...given, asOf: given.asOf ?? today() };
-    this.handle = withBytes([protocol, JSON.stringify(settings)], (p, pl, o, ol) =>
-      abi.clinval_validator_new(p, pl, o, ol),
-    );
-    this.info = result();
-    leaks.register(this, { free: (h) => abi.clinval_validator_free(h), handle: this.handle }, this);
+    const settings = JSON.stringify({ ...given, asOf: given.asOf ?? today() });
+    const open = (module) => {
+      this.module = module;
+      this.handle = module.withBytes([protocol, settings], (x, p, pl, o, ol) => x.clinval_validator_new(p, pl, o, ol));
+    };
+    try {
+      open(first());
+    } catch (error) {
+      if (error.code !== 'needs_full_module' || !loaded.full || this.module === loaded.full) throw error;
+      open(loaded.full);
+    }
+    this.info = this.module.result();
+    leaks.register(this, { module: this.module, free: 'clinval_validator_free', handle: this.handle }, this);
+  }
+
+  /**
+   * A validator, instantiating what it needs: the compact module, and the
+   * full one only if the protocol needs it. `modules` says where they are
+   * (`{ compact, full }`, as `init` takes them; by default next to this file).
+   */
+  static async load(protocol, options, modules) {
+    if (!loaded.compact && !loaded.full) await init(modules?.compact);
+    try {
+      return new Validator(protocol, options);
+    } catch (error) {
+      if (error.code !== 'needs_full_module' || loaded.full) throw error;
+      await initFull(modules?.full);
+      return new Validator(protocol, options);
+    }
+  }
+
+  /** Which module the validator runs in: `"compact"` or `"full"`. */
+  get build() {
+    return this.module === loaded.full ? 'full' : 'compact';
   }
 
   /** The protocol: name, title, version and fields (to build a form). */
@@ -135,14 +205,14 @@ export class Validator {
   /** Checks one value of a field (by name or alias), as the user types. */
   validateField(field, value) {
     const json = JSON.stringify(value === undefined ? null : value);
-    withBytes([field, json], (n, nl, v, vl) => abi.clinval_check_field(this.handle, n, nl, v, vl));
-    return result();
+    this.module.withBytes([field, json], (x, n, nl, v, vl) => x.clinval_check_field(this.handle, n, nl, v, vl));
+    return this.module.result();
   }
 
   /** Checks one record (an object keyed by field names or aliases). */
   validateRecord(record) {
-    withBytes([JSON.stringify(record)], (p, l) => abi.clinval_check_record(this.handle, p, l));
-    return result();
+    this.module.withBytes([JSON.stringify(record)], (x, p, l) => x.clinval_check_record(this.handle, p, l));
+    return this.module.result();
   }
 
   /**
@@ -177,37 +247,68 @@ export class Validator {
    * size (a Web Worker reading a large file), then finish.
    */
   startBatch(format) {
-    return new BatchSession(withBytes([format], (p, l) => abi.clinval_batch_new(this.handle, p, l)));
+    const handle = this.module.withBytes([format], (x, p, l) => x.clinval_batch_new(this.handle, p, l));
+    return new BatchSession(this.module, handle);
+  }
+
+  /**
+   * Starts a key batch: a table of `source`'s protocol read for the keys
+   * foreign key `foreignKey` (an index into `protocol().foreignKeys`)
+   * refers to; when it finishes, the keys are the foreign key's. `source`
+   * is this validator for a key to its own table, and runs in the same
+   * module as this one.
+   */
+  startKeyBatch(foreignKey, source, format) {
+    if (source.module !== this.module) {
+      throw new ClinvalError('argument', 'the source validator runs in the other module; load both protocols in one');
+    }
+    const handle = this.module.withBytes([format], (x, p, l) =>
+      x.clinval_keys_new(this.handle, foreignKey, source.handle, p, l),
+    );
+    return new BatchSession(this.module, handle);
+  }
+
+  /** Reads a whole referenced table (text or bytes) for foreign key `foreignKey`; returns how many keys it gave. */
+  readReferencedKeys(foreignKey, source, input, format) {
+    const bytes = typeof input === 'string' ? encoder.encode(input) : input;
+    const batch = this.startKeyBatch(foreignKey, source, format);
+    try {
+      for (let at = 0; at < bytes.length; at += PIECE) batch.feed(bytes.subarray(at, at + PIECE));
+      return batch.finish().keys;
+    } finally {
+      batch.free();
+    }
   }
 
   /** Frees the validator (its batches stay usable). */
   free() {
     if (this.handle === undefined) return;
     leaks.unregister(this);
-    abi.clinval_validator_free(this.handle);
+    this.module.exports.clinval_validator_free(this.handle);
     this.handle = undefined;
   }
 }
 
 /** An input being validated piece by piece. */
 export class BatchSession {
-  constructor(handle) {
+  constructor(module, handle) {
+    this.module = module;
     this.handle = handle;
-    leaks.register(this, { free: (h) => abi.clinval_batch_free(h), handle }, this);
+    leaks.register(this, { module, free: 'clinval_batch_free', handle }, this);
   }
 
   /** Feeds the next piece (bytes); returns the issues (and records) it completed. */
   feed(chunk) {
-    withBytes([chunk], (p, l) => abi.clinval_batch_feed(this.handle, p, l));
-    return result();
+    this.module.withBytes([chunk], (x, p, l) => x.clinval_batch_feed(this.handle, p, l));
+    return this.module.result();
   }
 
   /** Ends the input; returns the rest and the `summary`. Frees the batch. */
   finish() {
     const handle = this.handle;
     this.forget();
-    checked(abi.clinval_batch_finish(handle));
-    return result();
+    this.module.checked(this.module.exports.clinval_batch_finish(handle));
+    return this.module.result();
   }
 
   /** Frees the batch without finishing it. */
@@ -215,7 +316,7 @@ export class BatchSession {
     if (this.handle === undefined) return;
     const handle = this.handle;
     this.forget();
-    abi.clinval_batch_free(handle);
+    this.module.exports.clinval_batch_free(handle);
   }
 
   forget() {

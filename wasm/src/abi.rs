@@ -16,6 +16,8 @@ use serde::Serialize;
 use clinval_core::Cell;
 use serde_json::value::RawValue as RawJson;
 
+use std::sync::Arc;
+
 use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info};
 
 /// Version of this ABI. Incremented on any incompatible change; additions
@@ -33,11 +35,18 @@ pub const ERR_INPUT: i32 = -3;
 /// Result buffers larger than this are shrunk back after use.
 const RESULT_KEEP: usize = 1 << 20;
 
+/// A batch, and for a key batch the validator and foreign key its keys
+/// go to when it finishes.
+struct BatchSlot {
+    batch: Batch,
+    keys_for: Option<(i32, usize)>,
+}
+
 /// The module's state behind the exports.
 #[derive(Default)]
 pub struct State {
     engines: Vec<Option<Engine>>,
-    batches: Vec<Option<Batch>>,
+    batches: Vec<Option<BatchSlot>>,
     result: Vec<u8>,
 }
 
@@ -121,6 +130,7 @@ impl State {
         slot(handle)
             .and_then(|i| self.batches.get_mut(i))
             .and_then(Option::as_mut)
+            .map(|slot| &mut slot.batch)
             .ok_or_else(|| EngineError::Argument(format!("no batch with handle {handle}")))
     }
 
@@ -177,7 +187,13 @@ impl State {
         let batch = (|| self.engine(handle)?.batch(&text(format, "format")?))();
         match batch {
             Ok(batch) => {
-                let handle = insert(&mut self.batches, batch);
+                let handle = insert(
+                    &mut self.batches,
+                    BatchSlot {
+                        batch,
+                        keys_for: None,
+                    },
+                );
                 self.answer(handle, &Empty {})
             }
             Err(error) => self.fail(error),
@@ -190,11 +206,62 @@ impl State {
         self.settle(0, events)
     }
 
-    /// Ends the input and frees the batch; the result holds the rest and the summary.
+    /// Starts a key batch: a table of `source`'s protocol read for the
+    /// keys foreign key `foreign_key` of `validator` refers to; when it
+    /// finishes, the keys are the foreign key's. Returns its handle.
+    pub fn keys_new(
+        &mut self,
+        validator: i32,
+        foreign_key: i32,
+        source: i32,
+        format: &[u8],
+    ) -> i32 {
+        let batch = (|| {
+            let fk = usize::try_from(foreign_key)
+                .map_err(|_| EngineError::Argument(format!("no foreign key {foreign_key}")))?;
+            let source = self.engine(source)?;
+            let batch = self
+                .engine(validator)?
+                .key_batch(fk, source, &text(format, "format")?)?;
+            Ok((batch, fk))
+        })();
+        match batch {
+            Ok((batch, fk)) => {
+                let keys_for = Some((validator, fk));
+                let handle = insert(&mut self.batches, BatchSlot { batch, keys_for });
+                self.answer(handle, &Empty {})
+            }
+            Err(error) => self.fail(error),
+        }
+    }
+
+    /// Ends the input and frees the batch; the result holds the rest and
+    /// the summary (and for a key batch, `keys`: how many it gave).
     pub fn batch_finish(&mut self, handle: i32) -> i32 {
-        let events = self.batch(handle).and_then(Batch::finish);
-        if let Some(entry) = slot(handle).and_then(|i| self.batches.get_mut(i)) {
-            *entry = None;
+        let taken = slot(handle)
+            .and_then(|i| self.batches.get_mut(i))
+            .and_then(Option::take);
+        let Some(mut entry) = taken else {
+            return self.fail(EngineError::Argument(format!(
+                "no batch with handle {handle}"
+            )));
+        };
+        let mut events = entry.batch.finish();
+        if let (Ok(_), Some((validator, fk)), Some(keys)) =
+            (&events, entry.keys_for, entry.batch.take_keys())
+        {
+            let given = match slot(validator)
+                .and_then(|i| self.engines.get_mut(i))
+                .and_then(Option::as_mut)
+            {
+                Some(engine) => engine.set_referenced_keys(fk, Arc::new(keys)),
+                None => Err(EngineError::Argument(format!(
+                    "no validator with handle {validator}"
+                ))),
+            };
+            if let Err(error) = given {
+                events = Err(error);
+            }
         }
         self.settle(0, events)
     }
@@ -368,6 +435,21 @@ mod exports {
         with(|s| s.batch_feed(handle, chunk))
     }
 
+    /// # Safety
+    /// Pointers and lengths describe memory from `clinval_alloc`.
+    #[unsafe(no_mangle)]
+    pub unsafe extern "C" fn clinval_keys_new(
+        validator: i32,
+        foreign_key: i32,
+        source: i32,
+        format_ptr: u32,
+        format_len: u32,
+    ) -> i32 {
+        // SAFETY: forwarded from the caller's contract.
+        let format = unsafe { bytes(format_ptr, format_len) };
+        with(|s| s.keys_new(validator, foreign_key, source, format))
+    }
+
     #[unsafe(no_mangle)]
     pub extern "C" fn clinval_batch_finish(handle: i32) -> i32 {
         with(|s| s.batch_finish(handle))
@@ -447,6 +529,43 @@ mod tests {
         assert_eq!(s.batch_feed(b, b"id\0"), 0, "still sniffing the encoding");
         assert_eq!(s.batch_finish(b), ERR_INPUT);
         assert_eq!(result(&s)["error"]["code"], "input");
+    }
+
+    #[test]
+    fn key_batches_give_foreign_keys_their_keys() {
+        let mut s = State::default();
+        let protocol = br#"{"fields": [{"name": "code", "type": "integer"}, {"name": "parent", "type": "integer"}],
+            "foreignKeys": [{"fields": "parent", "reference": {"fields": "code"}}]}"#;
+        let v = s.validator_new(protocol, br#"{"asOf":"2025-01-01"}"#);
+        assert_eq!(result(&s)["foreignKeys"][0]["referenceFields"][0], "code");
+        let csv = b"code,parent\n1,\n2,1\n3,9\n";
+        let k = s.keys_new(v, 0, v, b"csv");
+        assert!(k > 0, "{}", String::from_utf8_lossy(s.result()));
+        assert_eq!(s.batch_feed(k, csv), 0);
+        assert_eq!(s.batch_finish(k), 0);
+        assert_eq!(result(&s)["keys"], 3);
+        let b = s.batch_new(v, b"csv");
+        s.batch_feed(b, csv);
+        assert_eq!(s.batch_finish(b), 0);
+        let issues = &result(&s)["issues"];
+        assert_eq!(issues.as_array().map(Vec::len), Some(1), "{issues}");
+        assert_eq!(
+            (issues[0]["row"].as_u64(), issues[0]["code"].as_str()),
+            (Some(3), Some("foreign_key"))
+        );
+        assert_eq!(s.keys_new(v, 1, v, b"csv"), ERR_ARGUMENT);
+        assert_eq!(
+            result(&s)["error"]["message"],
+            "protocol `custom` has no foreign key 1"
+        );
+        let patient = s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#);
+        assert_eq!(s.keys_new(v, 0, patient, b"csv"), ERR_ARGUMENT);
+        assert!(
+            result(&s)["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("refers to field `code`, which protocol `patient` has not")
+        );
     }
 
     #[test]

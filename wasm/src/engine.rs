@@ -11,9 +11,9 @@ use chrono::NaiveDate;
 use clinval_core::protocol::{FieldInfo, ScoreInfo, builtin_names};
 use clinval_core::raw_json::{Shape, json_kind, shape};
 use clinval_core::{
-    Cell, FieldIssue, Format, InputError, IssueLine, Lang, Options, Outcome, Protocol,
-    ProtocolError, ProtocolWarning, RecordJson, RecordVerdict, Session, Sink, Summary, TableIssue,
-    UnknownFormat, UnknownLang, Validator, Warning,
+    Cell, FieldIssue, Format, InputError, IssueLine, KeyCollector, Lang, Options, Outcome,
+    Protocol, ProtocolError, ProtocolWarning, RecordJson, RecordVerdict, ReferencedKeys, Session,
+    Sink, Summary, TableIssue, UnknownFormat, UnknownLang, Validator, Warning,
 };
 use serde::Serialize;
 use serde_json::value::RawValue as RawJson;
@@ -30,10 +30,12 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// Stable code: `argument`, `protocol` or `input`.
+    /// Stable code: `argument`, `protocol`, `needs_full_module` (a protocol
+    /// the compact module cannot run; the full one can) or `input`.
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::Argument(_) => "argument",
+            EngineError::Protocol(ProtocolError::NeedsFullModule { .. }) => "needs_full_module",
             EngineError::Protocol(_) => "protocol",
             EngineError::Input(_) => "input",
         }
@@ -128,6 +130,9 @@ pub struct ModuleInfo {
     pub abi: u32,
     /// Built-in protocol names.
     pub protocols: Vec<&'static str>,
+    /// Which build: `compact` (`clinval_bg.wasm`) or `full`
+    /// (`clinval_full_bg.wasm`, with the `full` feature).
+    pub build: &'static str,
 }
 
 /// The module's facts.
@@ -136,6 +141,11 @@ pub fn module_info() -> ModuleInfo {
         engine: clinval_core::VERSION,
         abi: crate::abi::ABI_VERSION,
         protocols: builtin_names(),
+        build: if cfg!(feature = "full") {
+            "full"
+        } else {
+            "compact"
+        },
     }
 }
 
@@ -153,6 +163,10 @@ pub struct ProtocolInfo {
     /// Scores of valid records, in order (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<ScoreInfo>,
+    /// Foreign keys, in order (absent when none): a host gives each its
+    /// referenced keys with a key batch before validating.
+    #[serde(rename = "foreignKeys", skip_serializing_if = "Vec::is_empty")]
+    pub foreign_keys: Vec<ForeignKeyInfo>,
     /// What loading the protocol noticed but did not refuse (absent when
     /// nothing): `{"path", "message"}`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -177,6 +191,20 @@ pub struct Engine {
     options: Options,
     lang: Lang,
     include_valid: bool,
+    /// Per foreign key of the protocol: the keys it may refer to, once given.
+    references: Vec<Option<Arc<ReferencedKeys>>>,
+}
+
+/// A foreign key as hosts see it: which keys to give it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForeignKeyInfo {
+    /// Its fields.
+    pub fields: Vec<String>,
+    /// The resource it refers to (`null`: this table).
+    pub resource: Option<String>,
+    /// The referenced fields.
+    pub reference_fields: Vec<String>,
 }
 
 impl Engine {
@@ -211,6 +239,7 @@ impl Engine {
             run.max_record_bytes = limit;
         }
         Ok(Engine {
+            references: vec![None; protocol.foreign_keys.len()],
             protocol: Arc::new(protocol),
             options: run,
             lang,
@@ -231,6 +260,20 @@ impl Engine {
             version: self.protocol.version.clone(),
             fields: self.protocol.describe(),
             scores: self.protocol.describe_scores(),
+            foreign_keys: self
+                .protocol
+                .foreign_keys
+                .iter()
+                .map(|fk| ForeignKeyInfo {
+                    fields: fk
+                        .fields
+                        .iter()
+                        .map(|&f| self.protocol.fields[f].name.clone())
+                        .collect(),
+                    resource: fk.resource.clone(),
+                    reference_fields: fk.reference_fields.clone(),
+                })
+                .collect(),
             warnings: self.protocol.warnings.clone(),
         }
     }
@@ -258,9 +301,62 @@ impl Engine {
         })
     }
 
+    /// Gives foreign key `fk` the keys it may refer to.
+    pub fn set_referenced_keys(
+        &mut self,
+        fk: usize,
+        keys: Arc<ReferencedKeys>,
+    ) -> Result<(), EngineError> {
+        let slot = self.references.get_mut(fk).ok_or_else(|| {
+            EngineError::Argument(format!(
+                "protocol `{}` has no foreign key {fk}",
+                self.protocol.name
+            ))
+        })?;
+        *slot = Some(keys);
+        Ok(())
+    }
+
+    /// Starts reading a table of `source`'s protocol for the keys foreign
+    /// key `fk` of this protocol refers to (the values of its referenced
+    /// fields); feed it, finish it, and give the keys with
+    /// [`Engine::set_referenced_keys`].
+    pub fn key_batch(
+        &self,
+        fk: usize,
+        source: &Engine,
+        format: &str,
+    ) -> Result<Batch, EngineError> {
+        let key = self.protocol.foreign_keys.get(fk).ok_or_else(|| {
+            EngineError::Argument(format!(
+                "protocol `{}` has no foreign key {fk}",
+                self.protocol.name
+            ))
+        })?;
+        let collector =
+            KeyCollector::new(&source.protocol, &key.reference_fields).map_err(|field| {
+                EngineError::Argument(format!(
+                    "foreign key {fk} refers to field `{field}`, which protocol `{}` has not",
+                    source.protocol.name
+                ))
+            })?;
+        let format: Format = format
+            .parse()
+            .map_err(|e: UnknownFormat| EngineError::Argument(e.to_string()))?;
+        Ok(Batch {
+            session: Session::new(Arc::clone(&source.protocol), format, &source.options),
+            sink: BatchSink::Keys(collector),
+        })
+    }
+
     /// Checks one record given as a JSON object.
     pub fn check_record(&self, object: &[u8]) -> RecordVerdict {
         let mut validator = Validator::new(Arc::clone(&self.protocol), self.options.as_of);
+        for (fk, keys) in self.references.iter().enumerate() {
+            if let Some(keys) = keys {
+                validator.set_referenced_keys(fk, Arc::clone(keys));
+            }
+        }
         let outcome = validator.validate_json(1, object);
         RecordVerdict::new(&outcome, &self.protocol, self.lang)
     }
@@ -270,14 +366,20 @@ impl Engine {
         let format: Format = format
             .parse()
             .map_err(|e: UnknownFormat| EngineError::Argument(e.to_string()))?;
+        let mut session = Session::new(Arc::clone(&self.protocol), format, &self.options);
+        for (fk, keys) in self.references.iter().enumerate() {
+            if let Some(keys) = keys {
+                session.set_referenced_keys(fk, Arc::clone(keys));
+            }
+        }
         Ok(Batch {
-            session: Session::new(Arc::clone(&self.protocol), format, &self.options),
-            collect: Collect {
+            session,
+            sink: BatchSink::Report(Collect {
                 protocol: Arc::clone(&self.protocol),
                 lang: self.lang,
                 include_valid: self.include_valid,
                 events: Events::default(),
-            },
+            }),
         })
     }
 }
@@ -297,6 +399,9 @@ pub struct Events {
     pub bytes_read: u64,
     /// The summary, once the input is finished.
     pub summary: Option<Summary>,
+    /// A finished key batch: how many distinct keys it read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<usize>,
 }
 
 struct Collect {
@@ -337,28 +442,70 @@ impl Sink for Collect {
     }
 }
 
-/// One input being validated, chunk by chunk.
+/// One input being validated, chunk by chunk: for its report, or (a key
+/// batch) for the keys a foreign key refers to.
 pub struct Batch {
     session: Session,
-    collect: Collect,
+    sink: BatchSink,
+}
+
+enum BatchSink {
+    Report(Collect),
+    Keys(KeyCollector),
+}
+
+impl Sink for BatchSink {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        match self {
+            BatchSink::Report(collect) => collect.record(outcome),
+            BatchSink::Keys(collector) => collector.record(outcome),
+        }
+    }
+
+    fn table_issue(&mut self, issue: &TableIssue) {
+        if let BatchSink::Report(collect) = self {
+            collect.table_issue(issue);
+        }
+    }
+
+    fn warning(&mut self, warning: &Warning) {
+        if let BatchSink::Report(collect) = self {
+            collect.warning(warning);
+        }
+    }
 }
 
 impl Batch {
     /// Feeds the next chunk; returns what it completed.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<Events, EngineError> {
-        let result = self.session.feed(chunk, &mut self.collect);
+        let result = self.session.feed(chunk, &mut self.sink);
         self.take(result.map(|()| None))
     }
 
     /// Ends the input; returns the rest and the summary.
     pub fn finish(&mut self) -> Result<Events, EngineError> {
-        let result = self.session.finish(&mut self.collect);
-        self.take(result.map(Some))
+        let result = self.session.finish(&mut self.sink);
+        let mut events = self.take(result.map(Some))?;
+        if let BatchSink::Keys(collector) = &self.sink {
+            events.keys = Some(collector.len());
+        }
+        Ok(events)
+    }
+
+    /// A key batch's keys (after [`Batch::finish`]); `None` for a report batch.
+    pub fn take_keys(&mut self) -> Option<ReferencedKeys> {
+        match &mut self.sink {
+            BatchSink::Keys(collector) => Some(collector.take_keys()),
+            BatchSink::Report(_) => None,
+        }
     }
 
     fn take(&mut self, result: Result<Option<Summary>, InputError>) -> Result<Events, EngineError> {
         let summary = result.map_err(EngineError::Input)?;
-        let mut events = std::mem::take(&mut self.collect.events);
+        let mut events = match &mut self.sink {
+            BatchSink::Report(collect) => std::mem::take(&mut collect.events),
+            BatchSink::Keys(_) => Events::default(),
+        };
         events.records_read = self.session.summary().records;
         events.bytes_read = self.session.bytes_read();
         events.summary = summary;

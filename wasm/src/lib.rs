@@ -8,3 +8,10 @@
 
 pub mod abi;
 pub mod engine;
+
+/// The module's allocator: Talc instead of Rust's default dlmalloc for
+/// wasm32, smaller and faster on the allocation pattern of a batch (a few
+/// small vectors a record); see docs/benchmarks.md.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

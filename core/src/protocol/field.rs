@@ -11,10 +11,11 @@ use super::compile::{
     AS_OF, check_code_keys, check_titles, labelled, missing_values, with_article,
 };
 use super::tree::{Notes, Obj, Result, Unknown, expected, items, key_error, text};
-use super::{Bound, BoundValue, Code, Field, FieldCodes, Pattern, Titles};
+use super::{Bound, BoundValue, Code, Field, FieldCodes, Pattern, ProtocolError, Titles};
+use crate::pattern::PatternError;
 use crate::types::{
-    DateForm, DateFormat, DateSyntax, DayMonthOrder, GeoJsonFormat, GeoPointFormat, NumberSyntax,
-    Scalar, StringFormat, Strptime, TimeFormat, Type,
+    DateForm, DateFormat, DateSyntax, DayMonthOrder, Full, GeoJsonFormat, GeoPointFormat,
+    NumberSyntax, Scalar, StringFormat, Strptime, TimeFormat, Type,
 };
 use crate::value::Value;
 
@@ -362,7 +363,7 @@ fn compile_type(f: &Obj<'_>, c: &Obj<'_>, notes: &mut Notes) -> Result<Type> {
             Some("uri") => StringFormat::Uri,
             Some("uuid") => StringFormat::Uuid,
             Some("binary") => StringFormat::Binary,
-            Some("wkt") => StringFormat::Wkt,
+            Some("wkt") => StringFormat::Wkt(full(&format_path, "the wkt format")?),
             Some(_) => {
                 return Err(wrong_format(
                     "one of default, email, uri, uuid, binary, wkt",
@@ -401,23 +402,30 @@ fn compile_type(f: &Obj<'_>, c: &Obj<'_>, notes: &mut Notes) -> Result<Type> {
                 "year" => Type::Year,
                 "yearmonth" => Type::YearMonth,
                 "duration" => Type::Duration,
-                "object" => Type::Object,
-                "array" => Type::Array,
+                "object" => Type::Object(full(&f.at("type"), "the object type")?),
+                "array" => Type::Array(full(&f.at("type"), "the array type")?),
                 _ => Type::Any,
             }
         }
-        "geopoint" => Type::GeoPoint(match format {
-            None | Some("default") => GeoPointFormat::Default,
-            Some("array") => GeoPointFormat::Array,
-            Some("object") => GeoPointFormat::Object,
-            Some(_) => return Err(wrong_format("default, array or object")),
-        }),
-        "geojson" => Type::GeoJson(match format {
-            None | Some("default") => GeoJsonFormat::Default,
-            Some("topojson") => GeoJsonFormat::TopoJson,
-            Some(_) => return Err(wrong_format("default or topojson")),
-        }),
+        "geopoint" => Type::GeoPoint(
+            match format {
+                None | Some("default") => GeoPointFormat::Default,
+                Some("array") => GeoPointFormat::Array,
+                Some("object") => GeoPointFormat::Object,
+                Some(_) => return Err(wrong_format("default, array or object")),
+            },
+            full(&f.at("type"), "the geopoint type")?,
+        ),
+        "geojson" => Type::GeoJson(
+            match format {
+                None | Some("default") => GeoJsonFormat::Default,
+                Some("topojson") => GeoJsonFormat::TopoJson,
+                Some(_) => return Err(wrong_format("default or topojson")),
+            },
+            full(&f.at("type"), "the geojson type")?,
+        ),
         "list" => {
+            let full = full(&f.at("type"), "the list type")?;
             plain_format(notes);
             let delimiter = f.text("delimiter")?.unwrap_or_else(|| ",".to_owned());
             if delimiter.is_empty() {
@@ -455,6 +463,7 @@ fn compile_type(f: &Obj<'_>, c: &Obj<'_>, notes: &mut Notes) -> Result<Type> {
             Type::List {
                 delimiter,
                 item: Box::new(item),
+                full,
             }
         }
         "bloodPressure" => Type::BloodPressure {
@@ -542,6 +551,8 @@ fn time_format(path: &str, format: Option<&str>) -> Result<TimeFormat> {
     })
 }
 
+/// A strptime `format` (with a `%` directive); the compact module has no
+/// strptime engine.
 fn strptime(path: &str, pattern: &str) -> Result<Strptime> {
     if !pattern.contains('%') {
         return Err(key_error(
@@ -551,7 +562,13 @@ fn strptime(path: &str, pattern: &str) -> Result<Strptime> {
             ),
         ));
     }
-    Strptime::new(pattern).map_err(|e| key_error(path, format!("`{pattern}`: {e}")))
+    #[cfg(feature = "full")]
+    return Strptime::new(pattern).map_err(|e| key_error(path, format!("`{pattern}`: {e}")));
+    #[cfg(not(feature = "full"))]
+    Err(needs_full_module(
+        path,
+        format!("strptime format `{pattern}`"),
+    ))
 }
 
 /// `systolic`/`diastolic`: `{"minimum", "maximum"}`, whole numbers.
@@ -687,7 +704,7 @@ fn read_as(ty: &Type, scalar: Scalar<'_>) -> Option<Value<'static>> {
 fn expected_value(ty: &Type) -> String {
     match ty {
         Type::Date(DateFormat::Pattern(p)) => {
-            format!("a date in the format {} or YYYY-MM-DD", p.source)
+            format!("a date in the format {} or YYYY-MM-DD", p.source())
         }
         Type::Date(_) => "a date \"YYYY-MM-DD\"".into(),
         Type::DateTime(_) => "a date-time \"YYYY-MM-DDThh:mm:ss\"".into(),
@@ -702,6 +719,25 @@ fn expected_value(ty: &Type) -> String {
 
 /// Compiles a protocol pattern, anchored at both ends as Table Schema says.
 fn compile_pattern(path: &str, source: &str) -> Result<Pattern> {
-    Pattern::new(source)
-        .map_err(|e| key_error(path, format!("not a valid regular expression: {e}")))
+    Pattern::new(source).map_err(|e| match e {
+        PatternError::Invalid(_) => key_error(path, e.to_string()),
+        PatternError::NeedsFullModule => needs_full_module(
+            path,
+            format!("pattern `{source}` (beyond quantified ASCII classes)"),
+        ),
+    })
+}
+
+/// [`Full`], or the refusal of `feature` in the compact build.
+fn full(path: &str, feature: &str) -> Result<Full> {
+    Full::get().ok_or_else(|| needs_full_module(path, feature))
+}
+
+/// The refusal of something only the full module has (see
+/// [`ProtocolError::NeedsFullModule`]).
+fn needs_full_module(path: &str, feature: impl Into<String>) -> Box<ProtocolError> {
+    Box::new(ProtocolError::NeedsFullModule {
+        path: path.to_owned(),
+        feature: feature.into(),
+    })
 }

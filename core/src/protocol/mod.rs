@@ -50,6 +50,18 @@ pub enum ProtocolError {
         /// What is wrong with it.
         message: String,
     },
+    /// The protocol uses something this build leaves out: the compact
+    /// wasm module has no regex engine, strptime formats, geo types or
+    /// JSON compound types (see docs/abi.md); the full module has them.
+    #[error(
+        "protocol key `{path}`: {feature} needs clinval's full module (clinval_full_bg.wasm); this is the compact one"
+    )]
+    NeedsFullModule {
+        /// Where: a path such as `fields[2].type`.
+        path: String,
+        /// What is missing, for people: `the geojson type`.
+        feature: String,
+    },
     /// No built-in protocol has this name.
     #[error("no built-in protocol named `{0}` (built-in: {list})", list = builtin_names().join(", "))]
     UnknownBuiltin(String),
@@ -219,6 +231,7 @@ impl Protocol {
 
 impl Cleaning {
     /// Cleans one cell's text as the protocol says (see [`crate::clean`]).
+    #[inline]
     pub fn cell<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
         match (self.trim, self.full_width) {
             (false, false) => text,

@@ -195,6 +195,7 @@ fn syntax_errors_have_a_position() {
     );
 }
 
+#[cfg(feature = "full")] // some refusals are of regex syntax
 #[test]
 fn refusals_name_the_key() {
     let cases = [
@@ -405,6 +406,54 @@ fn refusals_name_the_key() {
             "{doc}\n  gave: {message}\n  want: {expected}"
         );
     }
+}
+
+/// The compact build refuses what only the full module has, naming the
+/// key and the feature.
+#[cfg(not(feature = "full"))]
+#[test]
+fn the_compact_build_names_what_needs_the_full_module() {
+    let cases = [
+        (r#""type": "geojson""#, "fields[0].type", "the geojson type"),
+        (
+            r#""type": "geopoint""#,
+            "fields[0].type",
+            "the geopoint type",
+        ),
+        (r#""type": "object""#, "fields[0].type", "the object type"),
+        (r#""type": "array""#, "fields[0].type", "the array type"),
+        (r#""type": "list""#, "fields[0].type", "the list type"),
+        (
+            r#""type": "string", "format": "wkt""#,
+            "fields[0].format",
+            "the wkt format",
+        ),
+        (
+            r#""type": "date", "format": "%d/%m/%Y""#,
+            "fields[0].format",
+            "strptime format `%d/%m/%Y`",
+        ),
+        (
+            r#""constraints": {"pattern": "(M|F)"}"#,
+            "fields[0].constraints.pattern",
+            "pattern `(M|F)` (beyond quantified ASCII classes)",
+        ),
+    ];
+    for (field, path, feature) in cases {
+        let doc = format!(r#"{{"fields": [{{"name": "a", {field}}}]}}"#);
+        match Protocol::from_json(&doc) {
+            Err(ProtocolError::NeedsFullModule {
+                path: p,
+                feature: f,
+            }) => {
+                assert_eq!((p.as_str(), f.as_str()), (path, feature), "{doc}");
+            }
+            other => panic!("{doc}: {other:?}"),
+        }
+    }
+    // What the compact build does read.
+    let doc = r#"{"fields": [{"name": "a", "constraints": {"pattern": "[A-Z]{2}[0-9]{4}"}}]}"#;
+    assert!(Protocol::from_json(doc).is_ok());
 }
 
 mod scores {

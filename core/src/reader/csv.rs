@@ -5,6 +5,13 @@
 //! lines and quoted line breaks make it differ from the record number), the
 //! header (see [`super::header`]), and the mapping of columns to protocol
 //! fields.
+//!
+//! Most data lines hold no quote at all. Such a line, whole in the chunk,
+//! is split here at its delimiters and its cells borrowed from the input:
+//! csv-core would read it the same way (the tests run both on the same
+//! lines), but copies every byte through its state machine, the costliest
+//! step of a batch in the wasm build. Quoted lines, the header, and lines
+//! cut by a chunk's end go to csv-core.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -28,9 +35,21 @@ pub(crate) struct CsvReader {
     ends: Vec<usize>,
     out_len: usize,
     ends_len: usize,
-    /// `\n` characters in the blank lines skipped between records; csv-core
-    /// counts the others (`Reader::line`), so bytes are not scanned twice.
+    /// `\n` characters csv-core did not read (blank lines skipped between
+    /// records, plain lines split here); csv-core counts the others
+    /// (`Reader::line`), so bytes are not scanned twice.
     skipped_newlines: u64,
+    /// Where each cell of a plain line ends.
+    plain_ends: Vec<usize>,
+    /// Whether plain lines may be split here (see the module comment): the
+    /// delimiter and quote are ASCII.
+    plain_lines: bool,
+    delimiter: u8,
+    quote: u8,
+    /// Lines starting with this byte are comments (skipped).
+    comment: Option<u8>,
+    /// Inside a comment line.
+    in_comment: bool,
     /// Between records (blank lines are read here, counting lines).
     at_start: bool,
     /// The last line ended with `\r`: a `\n` next belongs to it.
@@ -62,6 +81,12 @@ impl CsvReader {
             out_len: 0,
             ends_len: 0,
             skipped_newlines: 0,
+            plain_ends: Vec::new(),
+            plain_lines: dialect.delimiter.is_ascii() && dialect.quote.is_ascii(),
+            delimiter: dialect.delimiter,
+            quote: dialect.quote,
+            comment: dialect.comment,
+            in_comment: false,
             at_start: true,
             crlf_tail: false,
             record_line: 1,
@@ -71,8 +96,15 @@ impl CsvReader {
     }
 
     pub(crate) fn feed(&mut self, text: &str, emit: &mut dyn Emit) -> Result<(), InputError> {
-        let mut input = text.as_bytes();
+        let mut at = 0;
         loop {
+            if self.in_comment {
+                at += self.comment_rest(&text.as_bytes()[at..]);
+                if at == text.len() {
+                    return Ok(());
+                }
+            }
+            let input = &text.as_bytes()[at..];
             if self.at_start {
                 let skip = input
                     .iter()
@@ -80,18 +112,27 @@ impl CsvReader {
                     .unwrap_or(input.len());
                 self.blank_lines(&input[..skip], emit);
                 self.skipped_newlines += count_newlines(&input[..skip]);
-                input = &input[skip..];
-                if input.is_empty() {
+                at += skip;
+                if at == text.len() {
                     return Ok(());
                 }
-                self.at_start = false;
+                if self.comment == Some(input[skip]) {
+                    self.in_comment = true;
+                    continue;
+                }
                 self.crlf_tail = false;
                 // csv-core's line starts at 1 and counts the `\n`s it read.
                 self.record_line = self.skipped_newlines + self.reader.line();
+                if let Some(read) = self.plain_line(&text[at..], emit)? {
+                    at += read;
+                    continue;
+                }
+                self.at_start = false;
             }
+            let input = &text.as_bytes()[at..];
             let (result, read) = self.step(input)?;
             let ended_with_cr = read > 0 && input[read - 1] == b'\r';
-            input = &input[read..];
+            at += read;
             match result {
                 ReadRecordResult::InputEmpty | ReadRecordResult::End => return Ok(()),
                 ReadRecordResult::Record => {
@@ -101,6 +142,68 @@ impl CsvReader {
                 ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {}
             }
         }
+    }
+
+    /// Skips the rest of a comment line (up to its line break, which it
+    /// takes); returns the bytes taken. Comment lines are skipped here, not
+    /// by csv-core, so that the next record's line is counted from after
+    /// them.
+    fn comment_rest(&mut self, input: &[u8]) -> usize {
+        match memchr::memchr2(b'\n', b'\r', input) {
+            Some(end) => {
+                self.in_comment = false;
+                let newline = input[end] == b'\n';
+                self.skipped_newlines += u64::from(newline);
+                self.crlf_tail = !newline;
+                end + 1
+            }
+            None => input.len(),
+        }
+    }
+
+    /// Reads the record `input` starts with if it is a plain line (see the
+    /// module comment); returns the bytes it took, its line break
+    /// included, or `None` to leave the line to csv-core.
+    fn plain_line(
+        &mut self,
+        input: &str,
+        emit: &mut dyn Emit,
+    ) -> Result<Option<usize>, InputError> {
+        let bytes = input.as_bytes();
+        if !self.plain_lines || self.header.is_none() {
+            return Ok(None);
+        }
+        let Some(end) = memchr::memchr2(b'\n', b'\r', bytes) else {
+            return Ok(None); // the line goes on in the next chunk
+        };
+        if end > self.max_record_bytes {
+            return Ok(None);
+        }
+        let line = &bytes[..end];
+        self.plain_ends.clear();
+        for at in memchr::memchr2_iter(self.delimiter, self.quote, line) {
+            if line[at] == self.quote || self.plain_ends.len() == MAX_CELLS {
+                return Ok(None);
+            }
+            self.plain_ends.push(at);
+        }
+        self.plain_ends.push(end);
+        let cells = Cells {
+            text: &input[..end],
+            ends: &self.plain_ends,
+            gap: 1,
+        };
+        dispatch(
+            &self.protocol,
+            &mut self.header,
+            self.record_line,
+            cells,
+            emit,
+        )?;
+        let newline = bytes[end] == b'\n';
+        self.skipped_newlines += u64::from(newline);
+        self.crlf_tail = !newline;
+        Ok(Some(end + 1))
     }
 
     /// Empty lines between records, which csv-core skips: records with a
@@ -178,14 +281,6 @@ impl CsvReader {
     }
 
     fn complete(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
-        let result = self.dispatch(emit);
-        self.out_len = 0;
-        self.ends_len = 0;
-        self.at_start = true;
-        result
-    }
-
-    fn dispatch(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
         let data = &self.out[..self.out_len];
         // Validate the record's UTF-8 once. It is always valid (the decoder
         // hands out UTF-8 and cells are cut at ASCII delimiters); should it
@@ -194,77 +289,128 @@ impl CsvReader {
             Ok(text) => text,
             Err(e) => std::str::from_utf8(&data[..e.valid_up_to()]).unwrap_or_default(),
         };
-        let ends = &self.ends[..self.ends_len];
-        let cell = |i: usize| -> &str {
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            text.get(start..ends[i]).unwrap_or_default()
+        let cells = Cells {
+            text,
+            ends: &self.ends[..self.ends_len],
+            gap: 0,
         };
-        let cleaning = &self.protocol.cleaning;
-        let Some(header) = &self.header else {
-            if ends.len() == 1 && clean(cell(0)).is_empty() {
-                return Ok(()); // blank lines before the header
-            }
-            let cells: Vec<&str> = (0..ends.len()).map(cell).collect();
-            let header = read_header(&self.protocol, &cells, self.record_line)?;
-            for issue in &header.issues {
-                emit.table_issue(issue.clone());
-            }
-            if !header.allowed_extras.is_empty() {
-                emit.unknown_columns(header.allowed_extras.clone());
-            }
-            self.header = Some(header);
-            return Ok(());
+        let result = dispatch(
+            &self.protocol,
+            &mut self.header,
+            self.record_line,
+            cells,
+            emit,
+        );
+        self.out_len = 0;
+        self.ends_len = 0;
+        self.at_start = true;
+        result
+    }
+}
+
+/// One record's cells: cell `i` ends at `ends[i]` in `text`, and the next
+/// starts `gap` bytes later (csv-core's output has no delimiters, a plain
+/// line has one).
+struct Cells<'t> {
+    text: &'t str,
+    ends: &'t [usize],
+    gap: usize,
+}
+
+impl<'t> Cells<'t> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> &'t str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends[i - 1] + self.gap
         };
-        let mut input = RecordInput {
-            line: self.record_line,
-            ..RecordInput::default()
-        };
-        if cleaning.skip_blank_rows {
-            if ends.len() == 1 && cleaning.cell(Cow::Borrowed(cell(0))).is_empty() {
-                return Ok(()); // a blank line is not a record
-            }
-        } else if (0..ends.len()).all(|i| {
-            let text = cleaning.cell(Cow::Borrowed(cell(i)));
-            match header.slots.get(i) {
-                Some(Slot::Field(f)) => self.protocol.fields[*f]
-                    .missing_values
-                    .iter()
-                    .any(|m| *m == *text),
-                _ => text.is_empty(),
-            }
-        }) {
-            // Every cell missing: a blank row, as frictionless counts one.
-            input.malformed = Some(Detail::BlankRow);
-            emit.record(input);
-            return Ok(());
+        self.text.get(start..self.ends[i]).unwrap_or_default()
+    }
+}
+
+/// Hands one record to `emit`, or reads it as the header if there is none
+/// yet.
+fn dispatch(
+    protocol: &Protocol,
+    header: &mut Option<Header>,
+    line: u64,
+    cells: Cells<'_>,
+    emit: &mut dyn Emit,
+) -> Result<(), InputError> {
+    let cell = |i: usize| cells.get(i);
+    let count = cells.len();
+    let cleaning = &protocol.cleaning;
+    let Some(header) = header else {
+        if count == 1 && clean(cell(0)).is_empty() {
+            return Ok(()); // blank lines before the header
         }
-        let columns = header.slots.len();
-        if ends.len() != columns && cleaning.malformed_rows {
-            input.malformed = Some(Detail::CellCount {
-                expected: columns,
-                found: ends.len(),
-            });
-            emit.record(input);
-            return Ok(());
+        let names: Vec<&str> = (0..count).map(cell).collect();
+        let read = read_header(protocol, &names, line)?;
+        for issue in &read.issues {
+            emit.table_issue(issue.clone());
         }
-        if ends.len() > columns {
-            input.extra_cells = Some((columns, ends.len()));
+        if !read.allowed_extras.is_empty() {
+            emit.unknown_columns(read.allowed_extras.clone());
         }
-        input.cells = header
+        *header = Some(read);
+        return Ok(());
+    };
+    let mut input = RecordInput {
+        line,
+        ..RecordInput::default()
+    };
+    if cleaning.skip_blank_rows {
+        if count == 1 && cleaning.cell(Cow::Borrowed(cell(0))).is_empty() {
+            return Ok(()); // a blank line is not a record
+        }
+    } else if (0..count).all(|i| {
+        let text = cleaning.cell(Cow::Borrowed(cell(i)));
+        match header.slots.get(i) {
+            Some(Slot::Field(f)) => protocol.fields[*f]
+                .missing_values
+                .iter()
+                .any(|m| *m == *text),
+            _ => text.is_empty(),
+        }
+    }) {
+        // Every cell missing: a blank row, as frictionless counts one.
+        input.malformed = Some(Detail::BlankRow);
+        emit.record(input);
+        return Ok(());
+    }
+    let columns = header.slots.len();
+    if count != columns && cleaning.malformed_rows {
+        input.malformed = Some(Detail::CellCount {
+            expected: columns,
+            found: count,
+        });
+        emit.record(input);
+        return Ok(());
+    }
+    if count > columns {
+        input.extra_cells = Some((columns, count));
+    }
+    input.cells = emit.cell_buffer();
+    input.cells.extend(
+        header
             .present
             .iter()
-            .map(|&present| if present { Cell::Short } else { Cell::Absent })
-            .collect();
-        for (i, slot) in header.slots.iter().enumerate().take(ends.len()) {
-            match slot {
-                Slot::Field(f) => input.cells[*f] = Cell::text(cell(i)),
-                Slot::Extra(e) => input.extras.push((
-                    Cow::Borrowed(header.extra_names[*e].as_str()),
-                    Cow::Borrowed(cell(i)),
-                )),
-            }
+            .map(|&present| if present { Cell::Short } else { Cell::Absent }),
+    );
+    for (i, slot) in header.slots.iter().enumerate().take(count) {
+        match slot {
+            Slot::Field(f) => input.cells[*f] = Cell::text(cell(i)),
+            Slot::Extra(e) => input.extras.push((
+                Cow::Borrowed(header.extra_names[*e].as_str()),
+                Cow::Borrowed(cell(i)),
+            )),
         }
-        emit.record(input);
-        Ok(())
     }
+    emit.record(input);
+    Ok(())
 }

@@ -210,6 +210,9 @@ impl Warning {
 pub(crate) trait Emit {
     /// One complete record.
     fn record(&mut self, input: RecordInput<'_>);
+    /// An empty vector for the next record's cells (the last record's
+    /// allocation, reused).
+    fn cell_buffer(&mut self) -> Vec<Cell<'static>>;
     /// The input's unknown columns (once per input).
     fn unknown_columns(&mut self, columns: Vec<String>);
     /// A problem of the whole input (its header), before any record it

@@ -393,3 +393,46 @@ fn formats_by_name_and_extension() {
     assert_eq!("NDJSON".parse::<Format>(), Ok(Format::Ndjson));
     assert!("xml".parse::<Format>().is_err());
 }
+
+/// Plain lines (no quote) are split by the reader itself when whole in a
+/// chunk, and by csv-core otherwise: `run` compares whole input against
+/// 1-, 2-, 3- and 7-byte chunks, where nearly every line is cut.
+#[test]
+fn plain_lines_read_as_csv_core_reads_them() {
+    let csv = format!(
+        "{HEADER}P1,Ann,30,2024-01-01,120/80\rP2,Bo,31,2024-01-02,121/80\r\n\rP3,Cy,32,2024-01-03,122/80,\nP4,Di\n,,,,\n  \nP5,E\"d,33,2024-01-05,123/80\nP6,\"Fa\",34,2024-01-06,124/80\nP7,Gu,35,2024-01-07,125/80"
+    );
+    let seen = run(Format::Csv, csv.as_bytes()).unwrap();
+    assert_eq!(
+        codes(&seen),
+        vec![
+            // A lone `\r` ends a record but not a line (lines count `\n`).
+            (1, 2, vec![]),
+            (2, 2, vec![]),
+            (3, 3, vec![(None, "malformed_row")]),
+            (4, 4, vec![(None, "malformed_row")]),
+            (
+                5,
+                5,
+                ["id", "name", "age", "visitDate", "bloodPressure"]
+                    .map(|f| (Some(f), "required"))
+                    .to_vec()
+            ),
+            (6, 7, vec![]),
+            (7, 8, vec![]),
+            (8, 9, vec![]),
+        ]
+    );
+    assert_eq!(seen[5].record.as_ref().unwrap()["name"], "E\"d");
+    assert_eq!(seen[6].record.as_ref().unwrap()["name"], "Fa");
+
+    // Another delimiter, and comment lines, which stay csv-core's.
+    let mut options = options();
+    options.dialect.delimiter = b';';
+    options.dialect.comment = Some(b'#');
+    let csv = "patient_id;patient_name;age;visit_date;blood_pressure\n#P0;x\nP1;Ann;30;2024-01-01;120/80\n";
+    let whole = run_with(Format::Csv, csv.as_bytes(), usize::MAX, &options).unwrap();
+    let bytewise = run_with(Format::Csv, csv.as_bytes(), 1, &options).unwrap();
+    assert_eq!(whole.seen, bytewise.seen);
+    assert_eq!(codes(&whole.seen), vec![(1, 3, vec![])]);
+}

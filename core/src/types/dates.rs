@@ -89,6 +89,20 @@ pub enum DateError {
 
 /// Parses a cleaned date text by `syntax`.
 pub fn parse_date(text: &str, syntax: &DateSyntax) -> Result<NaiveDate, DateError> {
+    // `YYYY-MM-DD`, by far the commonest, read without the general scan.
+    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *text.as_bytes()
+        && [y1, y2, y3, y4, m1, m2, d1, d2]
+            .iter()
+            .all(u8::is_ascii_digit)
+        && syntax.forms.contains(&DateForm::YearMonthDay)
+    {
+        let bytes = text.as_bytes();
+        return calendar(
+            digits(&bytes[..4]),
+            digits(&bytes[5..7]),
+            digits(&bytes[8..]),
+        );
+    }
     let date_part = match memchr::memchr2(b' ', b'T', text.as_bytes()) {
         Some(at) if syntax.allow_time => {
             if !is_time(&text[at + 1..]) {

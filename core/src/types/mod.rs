@@ -11,6 +11,7 @@
 pub mod dates;
 mod json;
 mod number;
+#[cfg(feature = "full")]
 mod strptime;
 mod temporal;
 mod text;
@@ -23,8 +24,58 @@ use crate::value::Value;
 pub use dates::{DateError, DateForm, DateSyntax, DayMonthOrder};
 pub use json::{GeoJsonFormat, GeoPointFormat};
 pub use number::NumberSyntax;
+#[cfg(feature = "full")]
 pub use strptime::Strptime;
 pub use temporal::parse_date as parse_iso_date;
+
+/// Marks the types and formats only the full build reads (the `full`
+/// feature): a unit in the full build, uninhabited in the compact wasm
+/// module. There no value of such a type can exist, so the compiler drops
+/// the code that reads them (match arms on uninhabited variants), and the
+/// protocol compiler refuses them ([`Full::get`]).
+#[cfg(feature = "full")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// See the full build's `Full`: here, in the compact build, uninhabited.
+#[cfg(not(feature = "full"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {}
+
+impl Full {
+    /// `Full` in the full build; `None` in the compact one.
+    pub fn get() -> Option<Full> {
+        #[cfg(feature = "full")]
+        return Some(Full);
+        #[cfg(not(feature = "full"))]
+        None
+    }
+}
+
+/// A strptime pattern: the compact build has no strptime engine (it needs
+/// a regex engine), so no pattern format can be compiled and there is no
+/// value of this type.
+#[cfg(not(feature = "full"))]
+#[derive(Debug, Clone)]
+pub enum Strptime {}
+
+#[cfg(not(feature = "full"))]
+impl Strptime {
+    /// The pattern as written.
+    pub fn source(&self) -> &str {
+        match *self {}
+    }
+
+    /// Reads `text` (never called: no value exists).
+    pub fn parse(&self, _text: &str) -> Option<(chrono::NaiveDateTime, Option<i32>)> {
+        match *self {}
+    }
+
+    /// Whether the pattern reads a time of day.
+    pub fn has_time(&self) -> bool {
+        match *self {}
+    }
+}
 
 /// A field value as written, before it is typed: a text (a CSV cell, a
 /// JSON string), or a native JSON number, boolean, object or array.
@@ -57,6 +108,18 @@ impl<'a> Scalar<'a> {
         })
     }
 
+    /// A copy of the scalar that borrows what this one borrows; `None` for
+    /// owned text (which a copy would have to clone).
+    pub fn shallow(&self) -> Option<Scalar<'a>> {
+        Some(match self {
+            Scalar::Text(Cow::Borrowed(t)) => Scalar::Text(Cow::Borrowed(t)),
+            Scalar::Text(Cow::Owned(_)) => return None,
+            Scalar::Number(t) => Scalar::Number(t),
+            Scalar::Json(t) => Scalar::Json(t),
+            Scalar::Bool(b) => Scalar::Bool(*b),
+        })
+    }
+
     /// The value as text: the text itself, or the JSON as written.
     pub fn text(&self) -> Cow<'_, str> {
         match self {
@@ -81,7 +144,7 @@ pub enum StringFormat {
     /// Base64-encoded bytes.
     Binary,
     /// Well-known text geometry (frictionless-py's format, not Table Schema's).
-    Wkt,
+    Wkt(Full),
 }
 
 /// How a `date` is written.
@@ -145,19 +208,21 @@ pub enum Type {
     /// An ISO 8601 duration.
     Duration,
     /// A point.
-    GeoPoint(GeoPointFormat),
+    GeoPoint(GeoPointFormat, Full),
     /// A GeoJSON or TopoJSON object.
-    GeoJson(GeoJsonFormat),
+    GeoJson(GeoJsonFormat, Full),
     /// A JSON object.
-    Object,
+    Object(Full),
     /// A JSON array.
-    Array,
+    Array(Full),
     /// Delimited items of one type.
     List {
         /// What separates items.
         delimiter: String,
         /// The items' type (a primitive type, default formats).
         item: Box<Type>,
+        /// Only in the full build.
+        full: Full,
     },
     /// Anything, kept as it is.
     Any,
@@ -195,10 +260,10 @@ impl Type {
             Type::Year => "year",
             Type::YearMonth => "yearmonth",
             Type::Duration => "duration",
-            Type::GeoPoint(_) => "geopoint",
-            Type::GeoJson(_) => "geojson",
-            Type::Object => "object",
-            Type::Array => "array",
+            Type::GeoPoint(..) => "geopoint",
+            Type::GeoJson(..) => "geojson",
+            Type::Object(_) => "object",
+            Type::Array(_) => "array",
             Type::List { .. } => "list",
             Type::Any => "any",
             Type::BloodPressure { .. } => "bloodPressure",
@@ -285,12 +350,12 @@ impl Type {
                 _ => invalid,
             },
             (
-                Type::GeoPoint(format @ (GeoPointFormat::Array | GeoPointFormat::Object)),
+                Type::GeoPoint(format @ (GeoPointFormat::Array | GeoPointFormat::Object), _),
                 Scalar::Json(raw),
             ) => geo_point(json::geopoint(raw, *format)),
-            (Type::GeoJson(format), Scalar::Json(raw)) => geo_json(raw, *format),
-            (Type::Object, Scalar::Json(raw)) => compound(raw, true),
-            (Type::Array, Scalar::Json(raw)) => compound(raw, false),
+            (Type::GeoJson(format, _), Scalar::Json(raw)) => geo_json(raw, *format),
+            (Type::Object(_), Scalar::Json(raw)) => compound(raw, true),
+            (Type::Array(_), Scalar::Json(raw)) => compound(raw, false),
             (Type::List { item, .. }, Scalar::Json(raw)) => list_of_json(item, raw),
             (_, Scalar::Text(text)) => self.parse_text(text),
             _ => invalid,
@@ -308,7 +373,7 @@ impl Type {
                     StringFormat::Uri => text::is_uri(&text),
                     StringFormat::Uuid => text::is_uuid(&text),
                     StringFormat::Binary => text::is_base64(&text),
-                    StringFormat::Wkt => text::is_wkt(&text),
+                    StringFormat::Wkt(_) => text::is_wkt(&text),
                 };
                 if ok { Ok(Value::Text(text)) } else { invalid }
             }
@@ -357,11 +422,13 @@ impl Type {
             Type::Duration => temporal::parse_duration(&text)
                 .map(|d| Value::Duration(Box::new(d)))
                 .ok_or(TypeError::Invalid),
-            Type::GeoPoint(format) => geo_point(json::geopoint(&text, *format)),
-            Type::GeoJson(format) => geo_json(&text, *format),
-            Type::Object => compound(&text, true),
-            Type::Array => compound(&text, false),
-            Type::List { delimiter, item } => {
+            Type::GeoPoint(format, _) => geo_point(json::geopoint(&text, *format)),
+            Type::GeoJson(format, _) => geo_json(&text, *format),
+            Type::Object(_) => compound(&text, true),
+            Type::Array(_) => compound(&text, false),
+            Type::List {
+                delimiter, item, ..
+            } => {
                 let mut items = Vec::new();
                 for part in text.split(delimiter.as_str()) {
                     items.push(item.parse(Scalar::Text(Cow::Borrowed(part)))?.into_owned());

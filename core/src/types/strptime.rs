@@ -142,8 +142,7 @@ impl Directive {
 /// A compiled strptime pattern.
 #[derive(Debug, Clone)]
 pub struct Strptime {
-    /// The pattern as written.
-    pub source: String,
+    source: String,
     regex: Regex,
     groups: Vec<Directive>,
 }
@@ -201,6 +200,11 @@ impl Strptime {
             regex,
             groups,
         })
+    }
+
+    /// The pattern as written.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// Whether the pattern reads a time of day (hours, minutes or seconds).

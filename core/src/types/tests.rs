@@ -32,6 +32,7 @@ fn accepts(field: &str, cases: &[(&str, &str)], refuses: &[&str]) {
     }
 }
 
+#[cfg(feature = "full")] // wkt, strptime, geo and JSON types
 #[test]
 fn string_formats() {
     accepts(
@@ -138,6 +139,7 @@ fn booleans_exactly_as_listed() {
     );
 }
 
+#[cfg(feature = "full")] // wkt, strptime, geo and JSON types
 #[test]
 fn dates_times_and_datetimes() {
     accepts(
@@ -227,6 +229,7 @@ fn partial_dates_and_durations() {
     );
 }
 
+#[cfg(feature = "full")] // wkt, strptime, geo and JSON types
 #[test]
 fn geo_and_json_types() {
     accepts(
@@ -279,6 +282,7 @@ fn geo_and_json_types() {
     );
 }
 
+#[cfg(feature = "full")] // wkt, strptime, geo and JSON types
 #[test]
 fn native_json_values() {
     let number = |t: &Type, raw| t.parse(Scalar::Number(raw)).ok().map(|v| v.canonical());

@@ -92,10 +92,11 @@ impl Run {
 
     /// The report's members that say what produced it.
     fn provenance(&self, app: &App) -> serde_json::Map<String, serde_json::Value> {
+        let module = app.module_facts(self.protocol.build);
         let mut tail = serde_json::Map::new();
         tail.insert(
             "module".into(),
-            serde_json::json!({ "sha256": app.module.sha256, "version": app.module.version }),
+            serde_json::json!({ "sha256": module.sha256, "build": module.build, "version": module.version }),
         );
         tail.insert(
             "protocol".into(),
@@ -178,7 +179,7 @@ pub async fn check_record(
 ) -> Result<Vec<u8>, ApiError> {
     let mut lease = app
         .pool
-        .acquire()
+        .acquire(protocol.build)
         .await
         .map_err(|_| ApiError::busy(app.config.retry_after))?;
     let key = validator_key(protocol, &options);
@@ -288,7 +289,7 @@ pub async fn batches(
     upload.fill().await?;
     let mut lease = app
         .pool
-        .acquire()
+        .acquire(run.protocol.build)
         .await
         .map_err(|_| ApiError::busy(app.config.retry_after))?;
     let batch = Batch {
@@ -390,6 +391,7 @@ pub async fn version(State(app): State<Arc<App>>) -> Response {
     axum::Json(serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "module": app.module,
+        "fullModule": app.full_module,
     }))
     .into_response()
 }

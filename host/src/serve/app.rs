@@ -17,6 +17,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tracing::Instrument;
 
 use crate::store::Store;
+use crate::wasm_host::Build;
 
 use super::api;
 use super::bearer::TokenCache;
@@ -30,9 +31,11 @@ use super::{projects, submissions};
 /// The request id header, accepted from clients and echoed back.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// Facts about the module being run.
+/// Facts about a module being run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ModuleFacts {
+    /// Which build.
+    pub build: Build,
     /// sha256 of the module's bytes (hex).
     pub sha256: String,
     /// The engine version the module reports.
@@ -51,8 +54,10 @@ pub struct App {
     pub protocols: Protocols,
     /// Counters for /metrics.
     pub metrics: Arc<Metrics>,
-    /// The module.
+    /// The compact module.
     pub module: ModuleFacts,
+    /// The full module, if the server has one.
+    pub full_module: Option<ModuleFacts>,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
     /// Projects, tokens, submissions.
@@ -61,13 +66,22 @@ pub struct App {
     pub tokens: TokenCache,
     /// Wakes the background workers when a submission arrives.
     pub work: Notify,
-    /// The module's bytes (served to the web demo).
-    pub module_bytes: bytes::Bytes,
+    /// The modules' bytes by [`Build`] (served to the web demo).
+    pub module_bytes: [Option<bytes::Bytes>; 2],
     /// The demo token, under `--demo` (served to the web demo).
     pub demo_token: std::sync::OnceLock<String>,
 }
 
 impl App {
+    /// Facts about the module `build`, which the server has (a protocol
+    /// runs in a build the server loaded it with).
+    pub fn module_facts(&self, build: Build) -> &ModuleFacts {
+        match (build, &self.full_module) {
+            (Build::Full, Some(full)) => full,
+            _ => &self.module,
+        }
+    }
+
     /// The caller's token, if it allows `scope` (401 / 403 otherwise).
     pub async fn authorize(
         &self,

@@ -40,9 +40,15 @@ pub struct Settings {
     #[arg(long, env = "CLINVAL_RETRY_AFTER", value_name = "SECS")]
     pub retry_after: Option<u64>,
 
-    /// The module to run [default: the one built into this binary].
+    /// The compact module to run [default: the one built into this
+    /// binary].
     #[arg(long, env = "CLINVAL_MODULE", value_name = "FILE")]
     pub module: Option<PathBuf>,
+
+    /// The full module, for protocols the compact one cannot run
+    /// [default: the one built into this binary].
+    #[arg(long, env = "CLINVAL_FULL_MODULE", value_name = "FILE")]
+    pub full_module: Option<PathBuf>,
 
     /// Where the compiled module is cached [default:
     /// $XDG_CACHE_HOME/clinval or ~/.cache/clinval].
@@ -144,6 +150,8 @@ pub struct Config {
     pub retry_after: Duration,
     /// `--module`, if any.
     pub module: Option<PathBuf>,
+    /// `--full-module`, if any.
+    pub full_module: Option<PathBuf>,
     /// Compiled-module cache.
     pub cache_dir: Option<PathBuf>,
     /// Extra protocols.
@@ -193,6 +201,7 @@ impl Settings {
             queue_timeout: self.queue_timeout.or(lower.queue_timeout),
             retry_after: self.retry_after.or(lower.retry_after),
             module: self.module.or(lower.module),
+            full_module: self.full_module.or(lower.full_module),
             cache_dir: self.cache_dir.or(lower.cache_dir),
             protocols_dir: self.protocols_dir.or(lower.protocols_dir),
             body_limit: self.body_limit.or(lower.body_limit),
@@ -232,6 +241,7 @@ impl Settings {
             queue_timeout: secs(self.queue_timeout, 30),
             retry_after: secs(self.retry_after, 1),
             module: self.module,
+            full_module: self.full_module,
             cache_dir: self.cache_dir.or_else(default_cache_dir),
             protocols_dir: self.protocols_dir,
             body_limit: parse_size(self.body_limit.as_deref().unwrap_or("1GiB"))

@@ -37,7 +37,7 @@ use tokio::sync::{Notify, watch};
 use crate::store::sqlite::SqliteStore;
 use bearer::TokenCache;
 
-use crate::wasm_host::{Limits, WasmHost};
+use crate::wasm_host::{Build, Limits, ModuleBytes, WasmHost};
 use app::{App, ModuleFacts};
 use config::{Config, LogFormat, Settings};
 use metrics::Metrics;
@@ -127,9 +127,9 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-/// Loads the module and the protocols: everything a server needs.
+/// Loads the modules and the protocols: everything a server needs.
 fn build_app(config: Config) -> Result<Arc<App>> {
-    let bytes = crate::wasm_host::module_bytes(config.module.as_deref())?;
+    let bytes = ModuleBytes::load(config.module.as_deref(), config.full_module.as_deref())?;
     let limits = Limits {
         // One more for start-up and replacing a trapped instance.
         instances: config.workers + 1,
@@ -137,19 +137,25 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         call_timeout: config.call_timeout,
     };
     let host = WasmHost::new(&bytes, config.cache_dir.as_deref(), limits)?;
-    let mut client = host.client()?;
-    let info: serde_json::Value =
-        serde_json::from_slice(&client.info()?).context("the module's clinval_info")?;
-    let module = ModuleFacts {
-        sha256: host.sha256().to_owned(),
-        version: info["engine"].as_str().unwrap_or("unknown").to_owned(),
-        abi: info["abi"]
-            .as_u64()
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0),
+    let facts = |build: Build| -> Result<Option<ModuleFacts>> {
+        let Some(sha256) = host.sha256(build) else {
+            return Ok(None);
+        };
+        let info: serde_json::Value = serde_json::from_slice(&host.client(build)?.info()?)
+            .with_context(|| format!("the clinval_info of {}", build.file()))?;
+        Ok(Some(ModuleFacts {
+            build,
+            sha256: sha256.to_owned(),
+            version: info["engine"].as_str().unwrap_or("unknown").to_owned(),
+            abi: info["abi"]
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(0),
+        }))
     };
-    let protocols = Protocols::load(&mut client, config.protocols_dir.as_deref())?;
-    drop(client);
+    let module = facts(Build::Compact)?.context("the compact module")?;
+    let full_module = facts(Build::Full)?;
+    let protocols = Protocols::load(&host, config.protocols_dir.as_deref())?;
     let store = SqliteStore::open(&config.data_dir)
         .with_context(|| format!("data dir {}", config.data_dir.display()))?;
     let metrics = Arc::new(Metrics::new(config.workers));
@@ -167,11 +173,12 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         protocols,
         metrics,
         module,
+        full_module,
         ready: AtomicBool::new(true),
         store: Arc::new(store),
         tokens: TokenCache::new(token_cache_ttl),
         work: Notify::new(),
-        module_bytes: bytes::Bytes::from(bytes),
+        module_bytes: Build::ALL.map(|build| bytes.get(build).map(bytes::Bytes::copy_from_slice)),
         demo_token: std::sync::OnceLock::new(),
     }))
 }

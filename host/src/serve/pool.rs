@@ -1,6 +1,7 @@
 //! A bounded pool of wasm instances with a bounded queue in front.
 //!
-//! A request leases one instance for its whole life (a batch's state lives
+//! A request leases one instance of the module its protocol runs in (a
+//! [`Build`]) for its whole life (a batch's state lives
 //! in the instance's memory). At most `workers` leases exist; at most
 //! `queue` requests wait for one, each no longer than `queue_timeout`;
 //! beyond that the caller gets [`Busy`] (503 + Retry-After). Module calls
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::wasm_host::{CallError, Client, WasmHost};
+use crate::wasm_host::{Build, CallError, Client, WasmHost};
 
 use super::metrics::{FailureLabels, Metrics};
 
@@ -89,16 +90,20 @@ impl Pool {
         }
     }
 
-    /// Leases an instance, waiting in the queue if there is room.
-    pub async fn acquire(self: &Arc<Self>) -> Result<Lease, Busy> {
+    /// Leases an instance of `build`, waiting in the queue if there is room.
+    pub async fn acquire(self: &Arc<Self>, build: Build) -> Result<Lease, Busy> {
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => self.wait_in_queue().await?,
         };
         self.metrics.busy.inc();
-        let worker = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let worker = self.idle.lock().ok().and_then(|mut idle| {
+            let at = idle.iter().rposition(|w| w.client.build == build)?;
+            Some(idle.swap_remove(at))
+        });
         Ok(Lease {
             pool: Arc::clone(self),
+            build,
             worker,
             _permit: permit,
         })
@@ -120,9 +125,9 @@ impl Pool {
         }
     }
 
-    fn fresh_worker(&self) -> Result<Worker, CallError> {
+    fn fresh_worker(&self, build: Build) -> Result<Worker, CallError> {
         Ok(Worker {
-            client: self.host.client()?,
+            client: self.host.client(build)?,
             validators: HashMap::new(),
         })
     }
@@ -150,6 +155,7 @@ impl Drop for QueuePlace<'_> {
 /// One leased instance; given back to the pool when dropped.
 pub struct Lease {
     pool: Arc<Pool>,
+    build: Build,
     worker: Option<Worker>,
     _permit: OwnedSemaphorePermit,
 }
@@ -169,12 +175,12 @@ impl Lease {
         R: Send + 'static,
     {
         let worker = self.worker.take();
-        let pool = Arc::clone(&self.pool);
+        let (pool, build) = (Arc::clone(&self.pool), self.build);
         let task = tokio::task::spawn_blocking(move || {
             let mut state = state;
             let mut worker = match worker {
                 Some(worker) => worker,
-                None => match pool.fresh_worker() {
+                None => match pool.fresh_worker(build) {
                     Ok(worker) => worker,
                     Err(error) => return (None, state, Err(error)),
                 },
@@ -199,7 +205,7 @@ impl Lease {
     ) -> Result<R, CallError> {
         let mut worker = match self.worker.take() {
             Some(worker) => worker,
-            None => self.pool.fresh_worker()?,
+            None => self.pool.fresh_worker(self.build)?,
         };
         worker.client.set_call_timeout(Some(INLINE_CALL_TIMEOUT));
         let result = work(&mut worker);

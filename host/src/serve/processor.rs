@@ -14,10 +14,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::store::{Job, JobEnd};
+use crate::wasm_host::Build;
 
 use super::api::{Verdict, record_options, validator_key};
 use super::app::App;
 use super::error::ApiError;
+use super::protocols::Entry;
 
 /// Submissions one worker claims at a time.
 const CLAIM: usize = 32;
@@ -73,9 +75,38 @@ async fn work(app: Arc<App>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Re-validates claimed submissions with the module (one lease for the
-/// lot) and computes their scores.
+/// One claimed submission to re-validate: the job, its protocol, the
+/// module options and the validator's cache key.
+type Check = (Job, Arc<Entry>, serde_json::Value, String);
+
+/// Re-validates claimed submissions with the module (one lease for those
+/// of each build) and computes their scores.
 async fn process(app: &App, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
+    let mut ends = Vec::with_capacity(jobs.len());
+    let mut checks: [Vec<Check>; 2] = [Vec::new(), Vec::new()];
+    for job in jobs {
+        match app.protocols.get(&job.protocol) {
+            Some(protocol) => {
+                let options = record_options(&job.accepted_on, Lang::En);
+                let key = validator_key(&protocol, &options);
+                checks[protocol.build as usize].push((job, protocol, options, key));
+            }
+            None => {
+                let reason = format!("protocol `{}` is not served", job.protocol);
+                ends.push((job, JobEnd::Failed { reason }));
+            }
+        }
+    }
+    for (build, checks) in Build::ALL.into_iter().zip(checks) {
+        if !checks.is_empty() {
+            ends.extend(check_all(app, build, checks).await);
+        }
+    }
+    ends
+}
+
+/// [`process`] for the submissions whose protocols run in `build`.
+async fn check_all(app: &App, build: Build, checks: Vec<Check>) -> Vec<(Job, JobEnd)> {
     let backoff = |job: &Job| {
         let doublings = job.attempt.saturating_sub(1).min(16);
         (app.config.retry_base * 2u32.pow(doublings)).min(MAX_BACKOFF)
@@ -89,30 +120,11 @@ async fn process(app: &App, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
             })
             .collect()
     };
-    let mut ends = Vec::with_capacity(jobs.len());
-    let mut checks = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        match app.protocols.get(&job.protocol) {
-            Some(protocol) => {
-                let options = record_options(&job.accepted_on, Lang::En);
-                let key = validator_key(&protocol, &options);
-                checks.push((job, protocol, options, key));
-            }
-            None => {
-                let reason = format!("protocol `{}` is not served", job.protocol);
-                ends.push((job, JobEnd::Failed { reason }));
-            }
-        }
-    }
-    if checks.is_empty() {
-        return ends;
-    }
-    let mut lease = match app.pool.acquire().await {
+    let mut lease = match app.pool.acquire(build).await {
         Ok(lease) => lease,
         Err(_) => {
             let jobs = checks.into_iter().map(|(job, ..)| job).collect();
-            ends.extend(retry_all(jobs, "every validation worker was busy".into()));
-            return ends;
+            return retry_all(jobs, "every validation worker was busy".into());
         }
     };
     let (checks, verdicts) = lease
@@ -132,10 +144,10 @@ async fn process(app: &App, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
         Ok(verdicts) => verdicts,
         Err(error) => {
             let reason = format!("validation failed: {}", ApiError::from_call(error).code);
-            ends.extend(retry_all(jobs.collect(), reason));
-            return ends;
+            return retry_all(jobs.collect(), reason);
         }
     };
+    let mut ends = Vec::with_capacity(verdicts.len());
     for (job, verdict) in jobs.zip(verdicts) {
         let end = match serde_json::from_slice::<Verdict>(&verdict) {
             Ok(verdict) if verdict.valid => JobEnd::Processed {

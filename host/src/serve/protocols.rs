@@ -1,6 +1,8 @@
 //! The protocols the server validates against: the built-in ones and every
 //! `*.json` file of `protocols_dir`, each loaded once at start-up by the
-//! module itself (so a protocol the module refuses stops the start).
+//! module itself (so a protocol the module refuses stops the start), in
+//! the compact module when it can run it and the full one otherwise: the
+//! build is the protocol's from then on.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,7 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::wasm_host::{Client, hex};
+use crate::wasm_host::{Build, WasmHost, hex};
 
 /// One protocol.
 #[derive(Debug)]
@@ -32,6 +34,8 @@ pub struct Entry {
     pub described: serde_json::Map<String, serde_json::Value>,
     /// Number of fields.
     pub fields: usize,
+    /// The module that runs it.
+    pub build: Build,
 }
 
 /// A protocol's line in `GET /api/v1/protocols`.
@@ -60,12 +64,12 @@ struct Described {
 }
 
 impl Protocols {
-    /// Loads the built-in protocols and those in `dir`, through `client`.
-    pub fn load(client: &mut Client, dir: Option<&Path>) -> Result<Protocols> {
+    /// Loads the built-in protocols and those in `dir`, through `host`.
+    pub fn load(host: &WasmHost, dir: Option<&Path>) -> Result<Protocols> {
         let mut protocols = Protocols::default();
         for name in clinval_core::protocol::builtin_names() {
             let source = clinval_core::Protocol::builtin(name)?.source().to_owned();
-            protocols.add(client, name, source, Some(name))?;
+            protocols.add(host, name, source, Some(name))?;
         }
         let Some(dir) = dir else {
             return Ok(protocols);
@@ -80,14 +84,14 @@ impl Protocols {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read protocol {}", path.display()))?;
             let label = path.display().to_string();
-            protocols.add(client, &label, text.clone(), None)?;
+            protocols.add(host, &label, text, None)?;
         }
         Ok(protocols)
     }
 
     fn add(
         &mut self,
-        client: &mut Client,
+        host: &WasmHost,
         label: &str,
         document: String,
         builtin: Option<&str>,
@@ -95,10 +99,11 @@ impl Protocols {
         // Any date will do: only the protocol's description is wanted.
         let options = serde_json::json!({ "asOf": "2000-01-01" });
         let source = builtin.map_or_else(|| document.clone(), str::to_owned);
-        let (handle, described) = client
+        let (mut client, handle, described) = host
             .validator(&source, &options)
             .with_context(|| format!("protocol {label}"))?;
         client.free_validator(handle)?;
+        let build = client.build;
         let info: Described = serde_json::from_slice(&described)
             .with_context(|| format!("the module's description of protocol {label}"))?;
         // A built-in is served under its built-in name; a file under its `name`.
@@ -120,6 +125,7 @@ impl Protocols {
             described: serde_json::from_slice(&described)?,
             fields: info.fields.len(),
             source,
+            build,
         };
         self.by_name.insert(name, Arc::new(entry));
         Ok(())

@@ -12,6 +12,7 @@ use axum::routing::get;
 
 use super::app::App;
 use super::error::ApiError;
+use crate::wasm_host::Build;
 
 /// `(name, content type, text)` of every file of `web-demo/`.
 const FILES: &[(&str, &str, &str)] = &[
@@ -74,7 +75,14 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/batch.html", get(|| async { file("batch.html") }))
         .route("/pkg/clinval.js", get(glue))
-        .route("/pkg/clinval_bg.wasm", get(module))
+        .route(
+            "/pkg/clinval_bg.wasm",
+            get(|app: State<Arc<App>>| module(app, Build::Compact)),
+        )
+        .route(
+            "/pkg/clinval_full_bg.wasm",
+            get(|app: State<Arc<App>>| module(app, Build::Full)),
+        )
         .route("/demo.json", get(demo))
 }
 
@@ -117,8 +125,12 @@ async fn glue() -> Response {
     }
 }
 
-async fn module(State(app): State<Arc<App>>) -> Response {
-    page("application/wasm", app.module_bytes.clone())
+/// A module this server runs (for a protocol, the same bytes a page runs).
+async fn module(State(app): State<Arc<App>>, build: Build) -> Response {
+    match &app.module_bytes[build as usize] {
+        Some(bytes) => page("application/wasm", bytes.clone()),
+        None => not_found(),
+    }
 }
 
 /// `{"token", "trialId"}` for the pages, only under `--demo`.

@@ -20,6 +20,7 @@ use clinval_core::{Format, Lang, Options, Protocol, Summary};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::ordered_pool::run_ordered;
+use crate::wasm_host::Build;
 use inputs::{Input, Source};
 use output::Outputs;
 use worker::{Job, Message};
@@ -83,10 +84,15 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Engine::Native)]
     engine: Engine,
 
-    /// With --engine wasm: the module to run (default: the one built into
-    /// this binary).
+    /// With --engine wasm: the compact module to run (default: the one
+    /// built into this binary).
     #[arg(long, value_name = "FILE")]
     module: Option<PathBuf>,
+
+    /// With --engine wasm: the full module, for protocols the compact one
+    /// cannot run (default: the one built into this binary).
+    #[arg(long, value_name = "FILE")]
+    full_module: Option<PathBuf>,
 }
 
 /// Which engine validates.
@@ -134,10 +140,18 @@ fn execute(args: Args) -> Result<ExitCode> {
 
     let wasm = match args.engine {
         Engine::Native => None,
-        Engine::Wasm => Some(wasm_host(args.module.as_deref(), workers)?),
+        Engine::Wasm => Some(wasm_host(
+            args.module.as_deref(),
+            args.full_module.as_deref(),
+            workers,
+        )?),
     };
     if let Some(host) = &wasm {
-        eprintln!("engine: clinval_bg.wasm sha256 {}", host.sha256());
+        for build in Build::ALL {
+            if let Some(sha256) = host.sha256(build) {
+                eprintln!("engine: {} sha256 {sha256}", build.file());
+            }
+        }
     }
     let job = Job {
         wasm: wasm.as_ref(),
@@ -199,12 +213,13 @@ fn execute(args: Args) -> Result<ExitCode> {
     })
 }
 
-/// The module, compiled once (cached on disk) for `workers` instances.
+/// The modules, compiled once (cached on disk) for `workers` instances.
 fn wasm_host(
     module: Option<&std::path::Path>,
+    full_module: Option<&std::path::Path>,
     workers: usize,
 ) -> Result<crate::wasm_host::WasmHost> {
-    let bytes = crate::wasm_host::module_bytes(module)?;
+    let bytes = crate::wasm_host::ModuleBytes::load(module, full_module)?;
     let cache = crate::serve::default_cache_dir();
     let limits = crate::wasm_host::Limits {
         instances: u32::try_from(workers).unwrap_or(u32::MAX),

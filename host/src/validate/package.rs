@@ -192,7 +192,7 @@ fn collect(
             .map_err(|e| e.to_string())
     });
     Ok(match read {
-        Ok(()) => Ok(collector.finish()),
+        Ok(()) => Ok(collector.take_keys()),
         Err(message) => Err(anyhow::anyhow!(message)),
     })
 }

@@ -81,9 +81,6 @@ impl Job<'_> {
         input: &Input,
         sink: &mut BatchSink<'_, '_>,
     ) -> Result<Summary, String> {
-        let mut client = host
-            .client()
-            .map_err(|e| format!("cannot start the module: {e:#}"))?;
         if !input.references.is_empty() {
             return Err(
                 "foreign keys are checked by the native engine only (leave out --engine wasm)"
@@ -105,7 +102,8 @@ impl Job<'_> {
             CallError::Refused { message, .. } => message,
             trap => trap.to_string(),
         };
-        let (validator, _) = client
+        // In the compact module unless the protocol needs the full one.
+        let (mut client, validator, _) = host
             .validator(input.protocol.source(), &options)
             .map_err(fail)?;
         let batch = client.batch(validator, input.format.name()).map_err(fail)?;

@@ -2,14 +2,21 @@
 //!
 //! Run: `cargo run -p clinval-wasm-pack` (from anywhere in the workspace).
 //!
-//! 1. `cargo build -p clinval-wasm --target wasm32-unknown-unknown --profile wasm-release`;
-//! 2. `wasm-opt -O3` from npm's binaryen → `clinval_bg.wasm`, names and
-//!    producers stripped;
+//! Two modules of one engine ([`MODULES`]): the compact `clinval_bg.wasm`
+//! that pages load, and `clinval_full_bg.wasm` with what the compact one
+//! leaves out (the `full` feature: the regex engine, strptime formats, geo
+//! and JSON compound types), loaded only for a protocol that needs it.
+//! For each:
+//!
+//! 1. `cargo build -p clinval-wasm --target wasm32-unknown-unknown --profile
+//!    wasm-release` (with `--features full` for the full one);
+//! 2. `wasm-opt -O3` from npm's binaryen, names and producers stripped;
 //! 3. checks that the module imports nothing (a dependency can add imports
-//!    silently) and exports the whole C ABI, and that it is within the
-//!    size budget ([`BUDGET_GZIP`]: the build fails above it);
-//! 4. copies the JavaScript API (`wasm/js/clinval.js`, `clinval.d.ts`),
-//!    writes `package.json` and the partner README, and prints the sizes.
+//!    silently) and exports the whole C ABI, and that it is within its
+//!    size budget (the build fails above it).
+//!
+//! Then copies the JavaScript API (`wasm/js/clinval.js`, `clinval.d.ts`),
+//! writes `package.json` and the partner README, and prints the sizes.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -20,7 +27,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, ensure};
 
 /// The C ABI exports docs/abi.md promises.
-const ABI_EXPORTS: [&str; 14] = [
+const ABI_EXPORTS: [&str; 15] = [
     "clinval_abi_version",
     "clinval_alloc",
     "clinval_free",
@@ -32,21 +39,89 @@ const ABI_EXPORTS: [&str; 14] = [
     "clinval_check_field",
     "clinval_check_record",
     "clinval_batch_new",
+    "clinval_keys_new",
     "clinval_batch_feed",
     "clinval_batch_finish",
     "clinval_batch_free",
 ];
 
-/// The most `clinval_bg.wasm` may weigh after `gzip -9`, in bytes.
-const BUDGET_GZIP: usize = 200_000;
+/// One module the package holds.
+struct Spec {
+    /// Its file in `wasm/pkg/`.
+    file: &'static str,
+    /// Cargo features of `clinval-wasm` it is built with.
+    features: &'static [&'static str],
+    /// The most it may weigh after `gzip -9`, in bytes.
+    budget_gzip: usize,
+}
+
+/// The package's modules. The compact module's budget is the product's
+/// (200 KB with every feature pages need); the full one, fetched only for
+/// protocols that need it, has room for what does not fit there.
+const MODULES: [Spec; 2] = [
+    Spec {
+        file: "clinval_bg.wasm",
+        features: &[],
+        budget_gzip: 200_000,
+    },
+    Spec {
+        file: "clinval_full_bg.wasm",
+        features: &["full"],
+        budget_gzip: 300_000,
+    },
+];
 
 fn main() -> Result<()> {
     let wasm_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let root = wasm_dir.join("..");
     let pkg = wasm_dir.join("pkg");
 
+    if pkg.exists() {
+        fs::remove_dir_all(&pkg).with_context(|| format!("cannot clear {}", pkg.display()))?;
+    }
+    fs::create_dir_all(&pkg)?;
+    let mut sizes = Vec::new();
+    for spec in &MODULES {
+        sizes.push(build(&root, &wasm_dir, &pkg, spec)?);
+    }
+    for file in ["clinval.js", "clinval.d.ts"] {
+        fs::copy(wasm_dir.join("js").join(file), pkg.join(file))
+            .with_context(|| format!("cannot copy wasm/js/{file}"))?;
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    fs::write(pkg.join("package.json"), package_json(version))?;
+    fs::copy(wasm_dir.join("PARTNERS.md"), pkg.join("README.md")).context("partner README")?;
+
+    for (spec, (bytes, gzipped)) in MODULES.iter().zip(&sizes) {
+        println!(
+            "wasm/pkg: {} {bytes} bytes, {gzipped} bytes gzip -9 ({:.1} KB; budget {:.0} KB)",
+            spec.file,
+            *gzipped as f64 / 1000.0,
+            spec.budget_gzip as f64 / 1000.0
+        );
+    }
+    for (spec, (_, gzipped)) in MODULES.iter().zip(&sizes) {
+        ensure!(
+            *gzipped <= spec.budget_gzip,
+            "{} is {gzipped} bytes gzipped, over its {}-byte budget: shrink it, or move the \
+             feature to a module loaded only when needed",
+            spec.file,
+            spec.budget_gzip
+        );
+    }
+    Ok(())
+}
+
+/// Builds, optimises and checks one module; returns its size and gzipped size.
+fn build(root: &Path, wasm_dir: &Path, pkg: &Path, spec: &Spec) -> Result<(usize, usize)> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(Command::new(cargo).current_dir(&root).args([
+    // Each module in its own target directory, so that building one does
+    // not invalidate the other's artifacts.
+    let target = root
+        .join("target/wasm")
+        .join(spec.file.trim_end_matches(".wasm"));
+    let mut command = Command::new(cargo);
+    command.current_dir(root).args([
         "build",
         "-p",
         "clinval-wasm",
@@ -54,40 +129,18 @@ fn main() -> Result<()> {
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
-    ]))?;
-    let raw = root.join("target/wasm32-unknown-unknown/wasm-release/clinval_wasm.wasm");
-
-    if pkg.exists() {
-        fs::remove_dir_all(&pkg).with_context(|| format!("cannot clear {}", pkg.display()))?;
+    ]);
+    command.arg("--target-dir").arg(&target);
+    if !spec.features.is_empty() {
+        command.args(["--features", &spec.features.join(",")]);
     }
-    fs::create_dir_all(&pkg)?;
-    let module = pkg.join("clinval_bg.wasm");
-    optimise(&wasm_dir, &raw, &module)?;
+    run(&mut command)?;
+    let raw = target.join("wasm32-unknown-unknown/wasm-release/clinval_wasm.wasm");
+    let module = pkg.join(spec.file);
+    optimise(wasm_dir, &raw, &module)?;
     let bytes = fs::read(&module)?;
-    check_interface(&bytes)?;
-    for file in ["clinval.js", "clinval.d.ts"] {
-        fs::copy(wasm_dir.join("js").join(file), pkg.join(file))
-            .with_context(|| format!("cannot copy wasm/js/{file}"))?;
-    }
-
-    let version = env!("CARGO_PKG_VERSION");
-    fs::write(pkg.join("package.json"), package_json(version))?;
-    fs::copy(wasm_dir.join("PARTNERS.md"), pkg.join("README.md")).context("partner README")?;
-
-    let gzipped = gzip_size(&bytes)?;
-    println!(
-        "wasm/pkg: clinval_bg.wasm {} bytes, {} bytes gzip -9 ({:.1} KB; budget {:.0} KB)",
-        bytes.len(),
-        gzipped,
-        gzipped as f64 / 1000.0,
-        BUDGET_GZIP as f64 / 1000.0
-    );
-    ensure!(
-        gzipped <= BUDGET_GZIP,
-        "clinval_bg.wasm is {gzipped} bytes gzipped, over the {BUDGET_GZIP}-byte budget: \
-         shrink it, or move the feature to a second module loaded only when needed"
-    );
-    Ok(())
+    check_interface(&bytes).with_context(|| spec.file)?;
+    Ok((bytes.len(), gzip_size(&bytes)?))
 }
 
 fn run(command: &mut Command) -> Result<()> {
@@ -164,7 +217,7 @@ fn package_json(version: &str) -> String {
         "type": "module",
         "main": "clinval.js",
         "types": "clinval.d.ts",
-        "files": ["clinval_bg.wasm", "clinval.js", "clinval.d.ts", "README.md"],
+        "files": ["clinval_bg.wasm", "clinval_full_bg.wasm", "clinval.js", "clinval.d.ts", "README.md"],
         "sideEffects": false
     });
     format!(
