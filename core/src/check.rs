@@ -86,7 +86,16 @@ pub fn check_field<'a>(
         };
         return Err(issue(&field.codes.pattern, detail, Some(shown())));
     }
-    if field.min_length.is_some() || field.max_length.is_some() {
+    // A text has at most as many characters as bytes, and at least a
+    // quarter as many: most texts are settled without counting.
+    let settled = match &value {
+        Value::Text(text) => {
+            field.max_length.is_none_or(|max| text.len() <= max)
+                && field.min_length.is_none_or(|min| text.len() / 4 >= min)
+        }
+        _ => false,
+    };
+    if !settled && (field.min_length.is_some() || field.max_length.is_some()) {
         let length = value
             .length()
             .unwrap_or_else(|| scalar.text().chars().count());

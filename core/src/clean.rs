@@ -25,6 +25,7 @@ pub fn clean(cell: &str) -> Cow<'_, str> {
 /// [`clean`] with each step chosen: `trim` white space, `fold` full-width
 /// forms.
 fn clean_parts(cell: &str, trim_space: bool, fold: bool) -> Cow<'_, str> {
+    #[inline(always)]
     fn trimmed(text: &str, trim_space: bool) -> &str {
         if trim_space { trim(text) } else { text }
     }
@@ -46,6 +47,7 @@ fn clean_parts(cell: &str, trim_space: bool, fold: bool) -> Cow<'_, str> {
 
 /// `str::trim`, with ASCII white space stripped byte by byte first (the
 /// common case, and much cheaper in wasm than decoding each char).
+#[inline(always)]
 fn trim(text: &str) -> &str {
     let ascii_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
     let bytes = text.as_bytes();
@@ -65,10 +67,13 @@ fn trim(text: &str) -> &str {
         .rposition(|b| !ascii_space(b))
         .map_or(start, |i| i + 1);
     let inner = &text[start..end.max(start)];
-    // Other (Unicode) white space, e.g. U+00A0, is rarer: the full trim.
-    match (inner.as_bytes().first(), inner.as_bytes().last()) {
-        (Some(&first), Some(&last)) if first >= 0x80 || last >= 0x80 => inner.trim(),
-        _ => inner,
+    // Other (Unicode) white space, e.g. U+00A0, is rarer: the full trim,
+    // when a non-ASCII end is white space (not for every CJK name).
+    let unicode_space = |c: Option<char>| c.is_some_and(|c| !c.is_ascii() && c.is_whitespace());
+    if unicode_space(inner.chars().next()) || unicode_space(inner.chars().next_back()) {
+        inner.trim()
+    } else {
+        inner
     }
 }
 
@@ -83,7 +88,7 @@ fn fold_width(c: char) -> char {
 
 /// [`clean`] with each step chosen, for a cell that may already be owned
 /// (an unescaped JSON string); keeps the borrow when there is one.
-#[inline]
+#[inline(always)]
 pub fn clean_owned(cell: Cow<'_, str>, trim_space: bool, fold: bool) -> Cow<'_, str> {
     match cell {
         Cow::Borrowed(text) => clean_parts(text, trim_space, fold),

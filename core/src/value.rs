@@ -272,6 +272,27 @@ impl Value<'_> {
         }
     }
 
+    /// Whether dropping the value frees memory (owned text, a list, a
+    /// duration); the others can be forgotten. Exhaustive, so that a new
+    /// variant is decided here.
+    pub fn owns_memory(&self) -> bool {
+        match self {
+            Value::Text(text) | Value::Json(text) => matches!(text, Cow::Owned(_)),
+            Value::List(_) | Value::Duration(_) => true,
+            Value::Missing
+            | Value::Integer(_)
+            | Value::Number(_)
+            | Value::Boolean(_)
+            | Value::Date(_)
+            | Value::Time { .. }
+            | Value::DateTime { .. }
+            | Value::Year(_)
+            | Value::YearMonth { .. }
+            | Value::GeoPoint { .. }
+            | Value::BloodPressure { .. } => false,
+        }
+    }
+
     /// The value's size for `minLength`/`maxLength`: characters of a text,
     /// items of a list, array or object; `None` for other types.
     pub fn length(&self) -> Option<usize> {

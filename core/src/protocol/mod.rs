@@ -231,7 +231,7 @@ impl Protocol {
 
 impl Cleaning {
     /// Cleans one cell's text as the protocol says (see [`crate::clean`]).
-    #[inline]
+    #[inline(always)]
     pub fn cell<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
         match (self.trim, self.full_width) {
             (false, false) => text,

@@ -494,12 +494,30 @@ fn list_of_json<'a>(item: &Type, raw: &str) -> Typed<'a> {
 /// `S/D` with 2–3 digits each; white space around `/` is allowed.
 fn parse_blood_pressure(text: &str) -> Option<(u16, u16)> {
     let (s, d) = text.split_once('/')?;
-    let number = |t: &str| {
-        ((2..=3).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| t.parse().ok())
-            .flatten()
+    let number = |t: &str| match t.as_bytes() {
+        digits @ ([_, _] | [_, _, _]) if digits.iter().all(u8::is_ascii_digit) => Some(
+            digits
+                .iter()
+                .fold(0u16, |n, b| n * 10 + u16::from(b - b'0')),
+        ),
+        _ => None,
     };
-    Some((number(s.trim_end())?, number(d.trim_start())?))
+    // `120/80` (the common case) has no white space to trim.
+    let digit_ends = |t: &str, last: bool| {
+        let end = if last {
+            t.as_bytes().last()
+        } else {
+            t.as_bytes().first()
+        };
+        end.is_some_and(u8::is_ascii_digit)
+    };
+    let s = if digit_ends(s, true) { s } else { s.trim_end() };
+    let d = if digit_ends(d, false) {
+        d
+    } else {
+        d.trim_start()
+    };
+    Some((number(s)?, number(d)?))
 }
 
 #[cfg(test)]

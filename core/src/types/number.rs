@@ -91,11 +91,23 @@ fn special(text: &str) -> Option<f64> {
 
 /// `[+-]?[0-9]+` into an `i64` (`None` past its range).
 pub fn parse_integer(text: &str) -> Option<i64> {
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    text.parse().ok()
+    if digits.len() > 18 {
+        // Might overflow: checked arithmetic (a 128-bit multiply in wasm,
+        // so not for the short numbers of nearly every cell).
+        return text.parse().ok();
+    }
+    let n = digits
+        .iter()
+        .fold(0i64, |n, b| n * 10 + i64::from(b - b'0'));
+    Some(if negative { -n } else { n })
 }
 
 /// A decimal `[+-]?(d+(.d*)?|.d+)([eE][+-]?d+)?` as a finite `f64`.
@@ -168,6 +180,29 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_to_the_ends_of_i64() {
+        for (text, value) in [
+            ("0", Some(0)),
+            ("+51", Some(51)),
+            ("-007", Some(-7)),
+            ("999999999999999999", Some(999_999_999_999_999_999)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("-9223372036854775809", None),
+            ("00000000000000000000000000042", Some(42)),
+            ("", None),
+            ("+", None),
+            ("-", None),
+            ("1.0", None),
+            ("1 ", None),
+            ("١٢", None),
+        ] {
+            assert_eq!(parse_integer(text), value, "{text:?}");
+        }
+    }
 
     #[test]
     fn decimals_as_xml_schema_writes_them() {
