@@ -173,19 +173,13 @@ impl CsvReader {
         if !self.plain_lines || self.header.is_none() {
             return Ok(None);
         }
-        let Some(end) = memchr::memchr2(b'\n', b'\r', bytes) else {
-            return Ok(None); // the line goes on in the next chunk
-        };
-        if end > self.max_record_bytes {
+        // No line end in the chunk (the line goes on in the next one), a
+        // quote or too many cells: csv-core's.
+        let Some(end) = split_plain(bytes, self.delimiter, self.quote, &mut self.plain_ends) else {
             return Ok(None);
-        }
-        let line = &bytes[..end];
-        self.plain_ends.clear();
-        for at in memchr::memchr2_iter(self.delimiter, self.quote, line) {
-            if line[at] == self.quote || self.plain_ends.len() == MAX_CELLS {
-                return Ok(None);
-            }
-            self.plain_ends.push(at);
+        };
+        if end > self.max_record_bytes || self.plain_ends.len() >= MAX_CELLS {
+            return Ok(None);
         }
         self.plain_ends.push(end);
         let cells = Cells {
@@ -306,6 +300,61 @@ impl CsvReader {
         self.at_start = true;
         result
     }
+}
+
+/// Where the line `bytes` starts with ends (its first `\n` or `\r`),
+/// with the positions of its `delimiter`s in `ends`; `None` if it holds a
+/// `quote` or has no end. Two ways to one answer (the tests hold them
+/// together): memchr's searches in wasm, where vector searches beat
+/// Cranelift's code for a byte loop, and a byte loop natively, where
+/// LLVM's loop beats seven short searches a line.
+fn split_plain(bytes: &[u8], delimiter: u8, quote: u8, ends: &mut Vec<usize>) -> Option<usize> {
+    #[cfg(target_arch = "wasm32")]
+    return split_plain_searching(bytes, delimiter, quote, ends);
+    #[cfg(not(target_arch = "wasm32"))]
+    split_plain_looping(bytes, delimiter, quote, ends)
+}
+
+#[cfg(any(test, target_arch = "wasm32"))]
+pub(super) fn split_plain_searching(
+    bytes: &[u8],
+    delimiter: u8,
+    quote: u8,
+    ends: &mut Vec<usize>,
+) -> Option<usize> {
+    let end = memchr::memchr2(b'\n', b'\r', bytes)?;
+    let line = &bytes[..end];
+    ends.clear();
+    for at in memchr::memchr2_iter(delimiter, quote, line) {
+        if line[at] == quote || ends.len() == MAX_CELLS {
+            return None;
+        }
+        ends.push(at);
+    }
+    Some(end)
+}
+
+#[cfg(any(test, not(target_arch = "wasm32")))]
+pub(super) fn split_plain_looping(
+    bytes: &[u8],
+    delimiter: u8,
+    quote: u8,
+    ends: &mut Vec<usize>,
+) -> Option<usize> {
+    ends.clear();
+    for (at, &b) in bytes.iter().enumerate() {
+        if b == delimiter {
+            if ends.len() == MAX_CELLS {
+                return None;
+            }
+            ends.push(at);
+        } else if b == b'\n' || b == b'\r' {
+            return Some(at);
+        } else if b == quote {
+            return None;
+        }
+    }
+    None
 }
 
 /// One record's cells: cell `i` ends at `ends[i]` in `text`, and the next

@@ -436,3 +436,30 @@ fn plain_lines_read_as_csv_core_reads_them() {
     assert_eq!(whole.seen, bytewise.seen);
     assert_eq!(codes(&whole.seen), vec![(1, 3, vec![])]);
 }
+
+/// The two ways of splitting a plain line agree, on lines of every mix of
+/// delimiters, quotes, line ends and text.
+#[test]
+fn plain_lines_split_alike_by_search_and_by_loop() {
+    use super::csv::{split_plain_looping, split_plain_searching};
+    let alphabet = b",;\"\r\na1 \xC3\xA9";
+    let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+    let (mut searched, mut looped) = (Vec::new(), Vec::new());
+    for _ in 0..20_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 90) as usize;
+        let line: Vec<u8> = (0..len)
+            .map(|i| alphabet[((seed >> (i % 60)) as usize + i * 7) % alphabet.len()])
+            .collect();
+        for (delimiter, quote) in [(b',', b'"'), (b';', b'\'')] {
+            let a = split_plain_searching(&line, delimiter, quote, &mut searched);
+            let b = split_plain_looping(&line, delimiter, quote, &mut looped);
+            assert_eq!(a, b, "{line:?}");
+            if a.is_some() {
+                assert_eq!(searched, looped, "{line:?}");
+            }
+        }
+    }
+}

@@ -110,17 +110,13 @@ pub fn parse_integer(text: &str) -> Option<i64> {
     Some(if negative { -n } else { n })
 }
 
-/// A decimal `[+-]?(d+(.d*)?|.d+)([eE][+-]?d+)?` as a finite `f64`.
-///
-/// Checked here, then read by serde_json's float parser (which the module
-/// has anyway) rather than `str::parse`, whose tables would be a second
-/// copy in the wasm module.
+/// A decimal `[+-]?(d+(.d*)?|.d+)([eE][+-]?d+)?` as a finite `f64`,
+/// correctly rounded.
 pub fn parse_decimal(text: &str) -> Option<f64> {
     let bytes = text.as_bytes();
-    let (negative, rest) = match bytes.first()? {
-        b'+' => (false, &bytes[1..]),
-        b'-' => (true, &bytes[1..]),
-        _ => (false, bytes),
+    let rest = match bytes.first()? {
+        b'+' | b'-' => &bytes[1..],
+        _ => bytes,
     };
     let digits = |from: usize| {
         rest[from.min(rest.len())..]
@@ -138,7 +134,6 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     if whole == 0 && fraction == 0 {
         return None;
     }
-    let mantissa_end = at;
     if matches!(rest.get(at), Some(b'e' | b'E')) {
         at += 1;
         if matches!(rest.get(at), Some(b'+' | b'-')) {
@@ -153,28 +148,9 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     if at != rest.len() {
         return None;
     }
-    // As JSON: one leading zero at most, digits on both sides of the point.
-    let mut json = Vec::with_capacity(rest.len() + 3);
-    if negative {
-        json.push(b'-');
-    }
-    let zeros = rest[..whole.saturating_sub(1)]
-        .iter()
-        .take_while(|&&b| b == b'0')
-        .count();
-    if whole == 0 {
-        json.push(b'0');
-    } else {
-        json.extend_from_slice(&rest[zeros..whole]);
-    }
-    if fraction > 0 {
-        json.extend_from_slice(&rest[whole..whole + 1 + fraction]);
-    }
-    json.extend_from_slice(&rest[mantissa_end..]);
-    match crate::raw_json::shape(&json) {
-        Ok(crate::raw_json::Shape::Number(x)) if x.is_finite() => Some(x),
-        _ => None,
-    }
+    // The grammar is checked above; Rust's conversion rounds correctly
+    // (serde_json's, used before, can be one unit in the last place off).
+    text.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 #[cfg(test)]
@@ -201,6 +177,25 @@ mod tests {
             ("١٢", None),
         ] {
             assert_eq!(parse_integer(text), value, "{text:?}");
+        }
+    }
+
+    /// Correctly rounded: the nearest double, also where a fast or
+    /// JSON-minded conversion slips (bit patterns from the exact values).
+    #[test]
+    fn decimals_are_correctly_rounded() {
+        for (text, bits) in [
+            ("0.1", 0x3FB9_9999_9999_999A_u64),
+            ("0.00000000000000000000001", 0x3B28_2DB3_4012_B251),
+            ("2.2250738585072011e-308", 0x000F_FFFF_FFFF_FFFF),
+            ("9007199254740993", 0x4340_0000_0000_0000),
+            (
+                "1.00000000000000011102230246251565404236316680908203125",
+                0x3FF0_0000_0000_0000,
+            ),
+            ("-0.0", 0x8000_0000_0000_0000),
+        ] {
+            assert_eq!(parse_decimal(text).map(f64::to_bits), Some(bits), "{text}");
         }
     }
 

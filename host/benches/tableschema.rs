@@ -1,0 +1,179 @@
+//! A plain Table Schema: clinval against frictionless-py on the same file,
+//! in the same run, with the same rows flagged.
+//!
+//! Run: `cargo bench -p clinval-host --bench tableschema [-- --records N]`
+//! (default 200,000; needs frictionless-py in `target/fl`, which `.ci/run`
+//! installs). Writes a 5-field schema (integer id, bounded string, date,
+//! bounded number, enum) and a CSV with about 2% bad rows of each kind
+//! under `target/bench-data/`, then on one core:
+//!
+//! 1. frictionless-py 5.21 validates it in Python (`Resource.validate`,
+//!    every error kept): the validation's CPU time alone;
+//! 2. its command line does (`frictionless validate --schema SCHEMA FILE
+//!    --limit-errors N --json`): wall time, as a user waits for it;
+//! 3. the `clinval` binary validates it (`validate --protocol SCHEMA FILE
+//!    --errors FILE --jobs 1`): wall time of the whole process;
+//!
+//! and checks that both flag exactly the same rows before printing the
+//! ratios.
+
+use std::collections::BTreeSet;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+const SCHEMA: &str = r#"{
+  "fields": [
+    {"name": "id", "type": "integer", "constraints": {"required": true, "unique": true}},
+    {"name": "name", "type": "string", "constraints": {"required": true, "maxLength": 20}},
+    {"name": "visit", "type": "date", "constraints": {"minimum": "2000-01-01"}},
+    {"name": "score", "type": "number", "constraints": {"minimum": 0, "maximum": 100}},
+    {"name": "arm", "type": "string", "constraints": {"enum": ["A", "B", "placebo"]}}
+  ]
+}"#;
+
+fn main() {
+    let records = records_arg();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).expect("target/bench-data");
+    let schema = dir.join("tableschema.json");
+    std::fs::write(&schema, SCHEMA).expect("write the schema");
+    let data = data_file(&dir, records);
+    println!("input: {} ({records} rows)", data.display());
+
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fl/bin/python");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/table-schema/frictionless_bench.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(&schema)
+        .arg(&data)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}): bash .ci/run installs it",
+                python.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "frictionless failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("frictionless' report");
+    let their_seconds = theirs["seconds"].as_f64().expect("seconds");
+    let their_rows: BTreeSet<u64> = theirs["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+
+    let frictionless = python.with_file_name("frictionless");
+    let started = Instant::now();
+    // Relative paths: frictionless refuses absolute ones as unsafe.
+    let name = |path: &Path| path.file_name().expect("a file name").to_owned();
+    let cli = Command::new(&frictionless)
+        .current_dir(&dir)
+        .args(["validate", "--schema"])
+        .arg(name(&schema))
+        .arg(name(&data))
+        .args(["--limit-errors", "1000000000", "--json"])
+        .output()
+        .expect("run frictionless validate");
+    let their_cli_seconds = started.elapsed().as_secs_f64();
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("frictionless --json");
+    assert_eq!(
+        cli["tasks"][0]["stats"]["errors"].as_u64(),
+        Some(their_rows.len() as u64),
+        "frictionless' command line finds what its API finds"
+    );
+
+    let errors = dir.join("tableschema-errors.jsonl");
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .arg("validate")
+        .arg("--protocol")
+        .arg(&schema)
+        .arg(&data)
+        .arg("--errors")
+        .arg(&errors)
+        .args(["--jobs", "1", "--as-of", "2025-06-30"])
+        .status()
+        .expect("run clinval");
+    let our_seconds = started.elapsed().as_secs_f64();
+    assert_eq!(status.code(), Some(1), "clinval finds the bad rows");
+    // frictionless numbers rows as lines of the file (the header is 1).
+    let our_rows: BTreeSet<u64> = std::fs::read_to_string(&errors)
+        .expect("the error log")
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("an issue line"))
+        .filter_map(|issue| issue["line"].as_u64())
+        .collect();
+
+    assert_eq!(
+        our_rows, their_rows,
+        "clinval and frictionless flag different rows"
+    );
+    println!(
+        "frictionless-py: {their_seconds:.2} s CPU ({:.0} rows/s); clinval: {our_seconds:.3} s wall ({:.0} rows/s)",
+        records as f64 / their_seconds,
+        records as f64 / our_seconds
+    );
+    println!("frictionless validate (command line): {their_cli_seconds:.2} s wall");
+    println!(
+        "same {} rows flagged; clinval {:.0}x faster than frictionless' validation, {:.0}x than its command",
+        our_rows.len(),
+        their_seconds / our_seconds,
+        their_cli_seconds / our_seconds
+    );
+}
+
+/// `target/bench-data/tableschema-{records}.csv`, written once: every
+/// 50th row breaks one rule, in turn.
+fn data_file(dir: &Path, records: u64) -> PathBuf {
+    let path = dir.join(format!("tableschema-{records}.csv"));
+    if path.exists() {
+        return path;
+    }
+    let tmp = path.with_extension("tmp");
+    let mut out = BufWriter::new(std::fs::File::create(&tmp).expect("create the data file"));
+    writeln!(out, "id,name,visit,score,arm").expect("write");
+    let arms = ["A", "B", "placebo"];
+    for i in 1..=records {
+        let (mut id, mut name, mut visit, mut score, mut arm) = (
+            i.to_string(),
+            format!("participant {}", i % 9973),
+            format!("20{:02}-{:02}-{:02}", 10 + i % 15, 1 + i % 12, 1 + i % 28),
+            format!("{}.{}", i % 100, i % 10),
+            arms[(i % 3) as usize].to_owned(),
+        );
+        if i % 50 == 0 {
+            match (i / 50) % 7 {
+                0 => id = "x".into(),             // type
+                1 => id = "1".into(),             // unique
+                2 => name = "n".repeat(21),       // maxLength
+                3 => visit = "1999-12-31".into(), // minimum
+                4 => visit = "2024-02-30".into(), // type
+                5 => score = "100.5".into(),      // maximum
+                _ => arm = "C".into(),            // enum
+            }
+        }
+        writeln!(out, "{id},{name},{visit},{score},{arm}").expect("write");
+    }
+    drop(out);
+    std::fs::rename(&tmp, &path).expect("rename the data file");
+    path
+}
+
+/// `--records N` (default 200,000).
+fn records_arg() -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--records")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200_000)
+}
