@@ -751,7 +751,17 @@ fn protocols_from_a_directory_are_served_and_bad_ones_stop_the_start() {
         )
         .unwrap();
     }
+    // A plain Table Schema without a `name`: served as its file is named.
+    std::fs::write(
+        dir.path().join("visits.json"),
+        r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "day", "type": "date"}]}"#,
+    )
+    .unwrap();
     let server = Server::start(&["--protocols-dir", dir.path().to_str().unwrap()]);
+    let url = server.url(&format!("/api/v1/batches?protocol=visits&as_of={AS_OF}"));
+    let (status, _, body) = post(&url, "text/csv", b"id,day\n1,2024-01-02\nx,2024-13-01\n");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["summary"]["invalid"], 1, "{body}");
     let (_, _, body) = get(&server.url("/api/v1/protocols"));
     assert!(
         json(&body)["protocols"]

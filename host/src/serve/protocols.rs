@@ -55,6 +55,15 @@ pub struct Protocols {
     by_name: BTreeMap<String, Arc<Entry>>,
 }
 
+/// What a protocol is served as.
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    /// A built-in protocol, under its name.
+    Builtin(&'a str),
+    /// A file, under its `name`, or this (its file's stem) without one.
+    OrFile(&'a str),
+}
+
 #[derive(serde::Deserialize)]
 struct Described {
     name: String,
@@ -69,7 +78,7 @@ impl Protocols {
         let mut protocols = Protocols::default();
         for name in clinval_core::protocol::builtin_names() {
             let source = clinval_core::Protocol::builtin(name)?.source().to_owned();
-            protocols.add(host, name, source, Some(name))?;
+            protocols.add(host, name, source, Name::Builtin(name))?;
         }
         let Some(dir) = dir else {
             return Ok(protocols);
@@ -84,18 +93,22 @@ impl Protocols {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read protocol {}", path.display()))?;
             let label = path.display().to_string();
-            protocols.add(host, &label, text, None)?;
+            // A plain Table Schema often has no `name`: it is served under
+            // its file's name then.
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            protocols.add(host, &label, text, Name::OrFile(&stem))?;
         }
         Ok(protocols)
     }
 
-    fn add(
-        &mut self,
-        host: &WasmHost,
-        label: &str,
-        document: String,
-        builtin: Option<&str>,
-    ) -> Result<()> {
+    fn add(&mut self, host: &WasmHost, label: &str, document: String, name: Name<'_>) -> Result<()> {
+        let builtin = match name {
+            Name::Builtin(name) => Some(name),
+            Name::OrFile(_) => None,
+        };
         // Any date will do: only the protocol's description is wanted.
         let options = serde_json::json!({ "asOf": "2000-01-01" });
         let source = builtin.map_or_else(|| document.clone(), str::to_owned);
@@ -106,8 +119,18 @@ impl Protocols {
         let build = client.build;
         let info: Described = serde_json::from_slice(&described)
             .with_context(|| format!("the module's description of protocol {label}"))?;
-        // A built-in is served under its built-in name; a file under its `name`.
-        let name = builtin.map_or(info.name, str::to_owned);
+        // A built-in is served under its built-in name; a file under its
+        // `name`, or its file's name when it has none.
+        let name = match name {
+            Name::Builtin(name) => name.to_owned(),
+            Name::OrFile(stem) => {
+                let named = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
+                    &document,
+                )
+                .is_ok_and(|doc| doc.get("name").is_some_and(|n| !n.is_null()));
+                if named { info.name } else { stem.to_owned() }
+            }
+        };
         if let Some(existing) = self.by_name.get(&name) {
             bail!(
                 "protocol {label} is named `{}`, like protocol {} already loaded",
