@@ -104,7 +104,13 @@ impl Protocols {
         Ok(protocols)
     }
 
-    fn add(&mut self, host: &WasmHost, label: &str, document: String, name: Name<'_>) -> Result<()> {
+    fn add(
+        &mut self,
+        host: &WasmHost,
+        label: &str,
+        document: String,
+        name: Name<'_>,
+    ) -> Result<()> {
         let builtin = match name {
             Name::Builtin(name) => Some(name),
             Name::OrFile(_) => None,
@@ -124,10 +130,9 @@ impl Protocols {
         let name = match name {
             Name::Builtin(name) => name.to_owned(),
             Name::OrFile(stem) => {
-                let named = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
-                    &document,
-                )
-                .is_ok_and(|doc| doc.get("name").is_some_and(|n| !n.is_null()));
+                let named =
+                    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&document)
+                        .is_ok_and(|doc| doc.get("name").is_some_and(|n| !n.is_null()));
                 if named { info.name } else { stem.to_owned() }
             }
         };
