@@ -18,13 +18,15 @@ use crate::types::{Scalar, Type, TypeError};
 use crate::value::Value;
 
 /// Checks one cell against its field under the protocol's `cleaning`.
-/// `as_of` is the run's as-of date.
+/// `as_of` is the run's as-of date; `required` whether an empty value is
+/// an issue (the field's own `required`, or its logic's verdict).
 pub fn check_field<'a>(
     field: &Field,
     index: usize,
     cell: Cell<'a>,
     cleaning: &Cleaning,
     as_of: NaiveDate,
+    required: bool,
 ) -> Result<Value<'a>, Issue> {
     let issue = |code: &Code, detail: Detail, value: Option<String>| Issue {
         field: Some(index),
@@ -33,6 +35,7 @@ pub fn check_field<'a>(
         value,
     };
     let scalar = match cell {
+        Cell::Choices(cells) => return check_choices(field, index, &cells, cleaning, required),
         Cell::Absent => return Ok(Value::Missing),
         Cell::Short => {
             return Err(issue(
@@ -52,7 +55,7 @@ pub fn check_field<'a>(
     };
     let scalar = scalar.filter(|s| !is_missing(field, s));
     let Some(scalar) = scalar else {
-        return if field.required {
+        return if required {
             Err(issue(&field.codes.required, Detail::Required, None))
         } else {
             Ok(Value::Missing)
@@ -156,6 +159,68 @@ pub fn check_field<'a>(
         ));
     }
     Ok(value)
+}
+
+/// A multi-select written one `0`/`1` column per choice: each cell empty,
+/// `0` or `1`; the chosen codes (those whose cell is `1`) in choice order.
+fn check_choices<'a>(
+    field: &Field,
+    index: usize,
+    cells: &[Option<&'a str>],
+    cleaning: &Cleaning,
+    required: bool,
+) -> Result<Value<'a>, Issue> {
+    let issue = |code: &Code, detail: Detail, value: Option<String>| Issue {
+        field: Some(index),
+        code: code.clone(),
+        detail,
+        value,
+    };
+    let Type::MultiSelect(select) = &field.ty else {
+        return Ok(Value::Missing);
+    };
+    let mut chosen = Vec::new();
+    for (code, cell) in select.choices.iter().zip(cells) {
+        let text = cell.map_or(Cow::Borrowed(""), |c| cleaning.cell(Cow::Borrowed(c)));
+        match text.as_ref() {
+            "" | "0" => {}
+            "1" => chosen.push(Value::Text(Cow::Owned(code.clone()))),
+            other => {
+                let shown = format!(
+                    "{}: {other}",
+                    crate::types::MultiSelect::column(&field.name, code)
+                );
+                return Err(issue(&field.codes.allowed, Detail::NotAllowed, Some(shown)));
+            }
+        }
+    }
+    if chosen.is_empty() {
+        return if required {
+            Err(issue(&field.codes.required, Detail::Required, None))
+        } else {
+            Ok(Value::Missing)
+        };
+    }
+    let length = chosen.len();
+    if let Some(min) = field.min_length
+        && length < min
+    {
+        return Err(issue(
+            &field.codes.min_length,
+            Detail::TooShort { min, length },
+            None,
+        ));
+    }
+    if let Some(max) = field.max_length
+        && length > max
+    {
+        return Err(issue(
+            &field.codes.max_length,
+            Detail::TooLong { max, length },
+            None,
+        ));
+    }
+    Ok(Value::List(chosen))
 }
 
 /// Whether a JSON number or boolean is read as its text for this type

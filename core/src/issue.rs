@@ -187,6 +187,13 @@ pub enum Detail {
     },
     /// No column of the header names a field (`unmatched_header`).
     UnmatchedHeader,
+    /// A value in a field its `showIf` hides (`hidden_has_value`).
+    Hidden,
+    /// A rule's `assert` does not hold.
+    Assert {
+        /// The rule's description, if it has one.
+        description: Option<String>,
+    },
 }
 
 /// An issue of the whole input, not of one record: a header problem.
@@ -357,6 +364,13 @@ impl Issue {
             Detail::RepeatedField { field } => {
                 format!("several keys of the object name field {}", name(*field))
             }
+            Detail::Hidden if zh => format!("{field} 按分支逻辑应隐藏，却有值"),
+            Detail::Hidden => format!("{field} has a value but its branching logic hides it"),
+            Detail::Assert { description } => match (description, zh) {
+                (Some(d), _) => d.clone(),
+                (None, true) => "记录不满足协议的规则".into(),
+                (None, false) => "the record breaks a rule of the protocol".into(),
+            },
             Detail::BlankRow if zh => "该行是空的（没有任何值）".into(),
             Detail::BlankRow => "the row is blank: it has no value at all".into(),
             Detail::ExtraCells { expected, found } if zh => {
@@ -584,6 +598,10 @@ fn describe_type(ty: &Type, zh: bool) -> String {
         ) => {
             format!("以 “{delimiter}” 分隔的{}列表", describe_type(item, true))
         }
+        (Type::MultiSelect(select), false) => {
+            format!("some of {}", select.choices.join(", "))
+        }
+        (Type::MultiSelect(select), true) => format!("{} 中的若干项", select.choices.join("、")),
         (Type::BloodPressure { .. }, false) => {
             "a blood pressure written systolic/diastolic (e.g. 120/80)".into()
         }

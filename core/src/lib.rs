@@ -32,6 +32,7 @@
 mod check;
 mod clean;
 mod decode;
+mod expr;
 mod issue;
 mod key_index;
 pub mod package;

@@ -138,6 +138,12 @@ impl Session {
         self.validator.set_referenced_keys(fk, keys);
     }
 
+    /// Gives the forms that repeat (see
+    /// [`crate::Validator::set_repeating_forms`]); call before feeding.
+    pub fn set_repeating_forms(&mut self, forms: Vec<String>) {
+        self.validator.set_repeating_forms(forms);
+    }
+
     /// Counts so far.
     pub fn summary(&self) -> &Summary {
         &self.summary
@@ -158,6 +164,20 @@ impl Session {
     /// Ends the input: flushes the last record and returns the summary.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<Summary, InputError> {
         self.run(&[], true, sink)?;
+        let protocol = Arc::clone(self.validator.protocol());
+        if let Some(logic) = &protocol.logic
+            && !logic.unsupported.is_empty()
+        {
+            let warning = Warning::UnsupportedLogic {
+                fields: logic
+                    .unsupported
+                    .iter()
+                    .map(|&f| protocol.fields[f].name.clone())
+                    .collect(),
+            };
+            sink.warning(&warning);
+            self.summary.warnings.push(warning);
+        }
         for fk in self.validator.unchecked_foreign_keys() {
             let protocol = self.validator.protocol();
             let key = &protocol.foreign_keys[fk];

@@ -10,10 +10,12 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::check::check_field;
+use crate::expr::Record;
 use crate::issue::{Detail, Issue, codes};
 use crate::key_index::KeyIndex;
-use crate::protocol::{Code, Protocol};
+use crate::protocol::{Branch, Code, Protocol, Repeat, Texts};
 use crate::reader::{Cell, KeyResolver, RecordInput, json_record};
+use crate::types::{Scalar, Type};
 use crate::value::Value;
 
 /// The verdict on one record.
@@ -50,6 +52,10 @@ pub struct Validator {
     values_seen: Vec<KeyIndex>,
     /// Per field of the current record: it holds a valid, present value.
     present: Vec<bool>,
+    /// Per field of the current record: it has an issue.
+    failed: Vec<bool>,
+    /// The forms that repeat (for protocols with `repeat`).
+    repeating: RepeatingForms,
     /// Per `protocol.foreign_keys` entry: the keys it may refer to, once
     /// given (a foreign key without them is not checked).
     references: Vec<Option<Arc<ReferencedKeys>>>,
@@ -147,6 +153,8 @@ impl Validator {
                 .map(|_| KeyIndex::default())
                 .collect(),
             present: vec![false; protocol.fields.len()],
+            failed: vec![false; protocol.fields.len()],
+            repeating: RepeatingForms::default(),
             references: vec![None; protocol.foreign_keys.len()],
             spare_values: Vec::new(),
             spare_cells: Vec::new(),
@@ -184,12 +192,14 @@ impl Validator {
     /// field's own rules only, no cross-field or uniqueness checks.
     pub fn check_value<'a>(&self, field: usize, cell: Cell<'a>) -> Result<Value<'a>, Issue> {
         let protocol = &self.protocol;
+        let definition = &protocol.fields[field];
         check_field(
-            &protocol.fields[field],
+            definition,
             field,
             cell,
             &protocol.cleaning,
             self.as_of,
+            definition.required,
         )
     }
 
@@ -261,21 +271,75 @@ impl Validator {
         let mut values: Vec<Value<'a>> = std::mem::take(&mut self.spare_values);
         values.reserve(protocol.fields.len());
         let mut cells = cells;
+        // A protocol with logic reads every field's text first: what a
+        // field's branch is may depend on any other field.
+        let logic = protocol.logic.as_deref();
+        let texts = logic.map(|_| texts_of(protocol, &cells));
+        let active = match logic.and_then(|l| l.repeat.as_ref()) {
+            Some(repeat) => Some(self.repeating.active(repeat, &extras, protocol)),
+            None => None,
+        };
+        let failed = &mut self.failed;
+        failed.fill(false);
         let mut next_cell = cells.drain(..);
         for (i, field) in protocol.fields.iter().enumerate() {
             let cell = next_cell.next().unwrap_or(Cell::Absent);
-            match check_field(field, i, cell, &protocol.cleaning, self.as_of) {
+            if active.as_ref().is_some_and(|active| !active[i]) {
+                values.push(Value::Missing);
+                continue;
+            }
+            let required = match (logic, &texts) {
+                (Some(logic), Some(texts)) => {
+                    match logic.branch(i, field.required, texts, self.as_of) {
+                        Branch::Hidden => {
+                            if texts.has_value(i) {
+                                failed[i] = true;
+                                issues.push(Issue {
+                                    field: Some(i),
+                                    code: field.codes.hidden.clone(),
+                                    detail: Detail::Hidden,
+                                    value: Some(texts.text(i).to_owned()),
+                                });
+                            }
+                            values.push(Value::Missing);
+                            continue;
+                        }
+                        Branch::Shown { required } => required,
+                        Branch::Unchecked => false,
+                    }
+                }
+                _ => field.required,
+            };
+            match check_field(field, i, cell, &protocol.cleaning, self.as_of, required) {
                 Ok(value) => {
                     ok[i] = !matches!(value, Value::Missing);
                     values.push(value);
                 }
                 Err(issue) => {
+                    failed[i] = true;
                     issues.push(issue);
                     values.push(Value::Missing);
                 }
             }
         }
         drop(next_cell);
+        if let (Some(logic), Some(texts)) = (logic, &texts) {
+            for assert in &logic.asserts {
+                // Only over fields that are valid (or empty): a broken
+                // field already has its issue.
+                let readable = assert.condition.reads().iter().all(|&f| !failed[f]);
+                if readable && !assert.condition.holds(texts, self.as_of) {
+                    issues.push(Issue {
+                        field: assert.field,
+                        code: assert.code.clone(),
+                        detail: Detail::Assert {
+                            description: assert.description.clone(),
+                        },
+                        value: None,
+                    });
+                }
+            }
+        }
         self.spare_cells = emptied(cells);
         if let Some((expected, found)) = extra_cells {
             issues.push(Issue {
@@ -351,6 +415,12 @@ impl Validator {
                 });
             }
         }
+        // A person's identifying values never leave in an issue.
+        for issue in &mut issues {
+            if issue.field.is_some_and(|f| protocol.fields[f].identifier) {
+                issue.value = None;
+            }
+        }
         Outcome {
             row,
             line,
@@ -358,5 +428,130 @@ impl Validator {
             extras,
             issues,
         }
+    }
+
+    /// Tells the validator which forms repeat (the distinct values of the
+    /// protocol's `repeat` column over the whole input, from a first
+    /// reading): a row without a repeat form then skips their fields.
+    /// Without it, the forms seen in the column so far are taken.
+    pub fn set_repeating_forms(&mut self, forms: Vec<String>) {
+        self.repeating = RepeatingForms { forms, given: true };
+    }
+}
+
+/// Which forms repeat: given, or learned as the rows go.
+#[derive(Debug, Default)]
+struct RepeatingForms {
+    forms: Vec<String>,
+    given: bool,
+}
+
+impl RepeatingForms {
+    /// Which fields a row checks: a row of a repeating form (its `repeat`
+    /// column names one) that form's fields and the first field (the
+    /// record's id); any other row every field but those of repeating
+    /// forms.
+    fn active(
+        &mut self,
+        repeat: &Repeat,
+        extras: &[(Cow<'_, str>, Cow<'_, str>)],
+        protocol: &Protocol,
+    ) -> Vec<bool> {
+        let form = extras
+            .iter()
+            .find(|(name, _)| protocol.header_key(name) == repeat.column.as_str())
+            .map(|(_, value)| value.trim())
+            .filter(|v| !v.is_empty());
+        if let Some(form) = form
+            && !self.given
+            && !self.forms.iter().any(|f| f == form)
+        {
+            self.forms.push(form.to_owned());
+        }
+        repeat
+            .forms
+            .iter()
+            .enumerate()
+            .map(|(i, field_form)| match form {
+                Some(form) => i == 0 || field_form.as_deref() == Some(form),
+                None => !field_form
+                    .as_deref()
+                    .is_some_and(|f| self.forms.iter().any(|r| r == f)),
+            })
+            .collect()
+    }
+}
+
+/// Every field's cleaned text, and the chosen codes of multi-selects, for
+/// the expressions of a record.
+fn texts_of<'a>(protocol: &Protocol, cells: &[Cell<'a>]) -> Texts<'a> {
+    let cleaning = &protocol.cleaning;
+    let mut texts = Vec::with_capacity(protocol.fields.len());
+    let mut chosen = Vec::with_capacity(protocol.fields.len());
+    for (f, field) in protocol.fields.iter().enumerate() {
+        let select = match &field.ty {
+            Type::MultiSelect(select) => Some(select),
+            _ => None,
+        };
+        let mut codes = Vec::new();
+        let text: Cow<'a, str> = match cells.get(f) {
+            Some(Cell::Value(Scalar::Text(t))) => {
+                let text = cleaning.cell(t.clone());
+                if let Some(select) = select {
+                    codes = text
+                        .split(select.delimiter.as_str())
+                        .map(str::trim)
+                        .filter(|c| select.choices.iter().any(|code| code == c))
+                        .map(str::to_owned)
+                        .collect();
+                }
+                text
+            }
+            Some(Cell::Value(Scalar::Json(json))) => {
+                if select.is_some() {
+                    codes = json_codes(json);
+                }
+                Cow::Borrowed(*json)
+            }
+            Some(Cell::Value(Scalar::Number(n))) => Cow::Borrowed(*n),
+            Some(Cell::Value(Scalar::Bool(b))) => Cow::Borrowed(if *b { "1" } else { "0" }),
+            Some(Cell::Choices(choice_cells)) => {
+                // Has a value when a cell is neither empty nor 0.
+                let mut value = String::new();
+                for (code, cell) in select
+                    .map_or(&[][..], |s| &s.choices[..])
+                    .iter()
+                    .zip(choice_cells)
+                {
+                    let cell = cell.map(str::trim).unwrap_or("");
+                    if cell == "1" {
+                        codes.push(code.clone());
+                    }
+                    if !cell.is_empty() && cell != "0" {
+                        value.push_str(cell);
+                    }
+                }
+                Cow::Owned(value)
+            }
+            _ => Cow::Borrowed(""),
+        };
+        texts.push(text);
+        chosen.push(codes);
+    }
+    Texts { texts, chosen }
+}
+
+/// The texts and numbers of a JSON array, as choice codes.
+fn json_codes(json: &str) -> Vec<String> {
+    match crate::raw_json::shape(json.as_bytes()) {
+        Ok(crate::raw_json::Shape::Array(items)) => items
+            .iter()
+            .filter_map(|item| match Scalar::of_json(item) {
+                Some(Scalar::Text(t)) => Some(t.into_owned()),
+                Some(Scalar::Number(n)) => Some(n.to_owned()),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }

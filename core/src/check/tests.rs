@@ -24,6 +24,7 @@ fn patient(field: &str, text: &str) -> Result<String, String> {
         Cell::text(text),
         &protocol.cleaning,
         as_of(),
+        protocol.fields[index].required,
     )
     .map(|v| v.canonical())
     .map_err(|issue| issue.code.to_string())
@@ -138,7 +139,8 @@ fn json_values_are_checked_like_text() {
     let protocol = Protocol::builtin("patient").unwrap();
     let age = &protocol.fields[2];
     let check = |cell| {
-        check_field(age, 2, cell, &protocol.cleaning, as_of()).map_err(|i| i.code.to_string())
+        check_field(age, 2, cell, &protocol.cleaning, as_of(), age.required)
+            .map_err(|i| i.code.to_string())
     };
     let number = |n| Cell::Value(Scalar::Number(n));
     assert_eq!(check(number("51")), Ok(Value::Integer(51)));
@@ -160,6 +162,7 @@ fn check_custom(protocol: &Protocol, text: &str) -> Result<String, String> {
         Cell::text(text),
         &protocol.cleaning,
         as_of(),
+        protocol.fields[0].required,
     )
     .map(|v| v.canonical())
     .map_err(|issue| issue.code.to_string())
@@ -226,6 +229,7 @@ fn messages_carry_the_facts_in_both_languages() {
         Cell::text("17"),
         &protocol.cleaning,
         as_of(),
+        protocol.fields[2].required,
     )
     .unwrap_err();
     assert_eq!(
@@ -242,6 +246,7 @@ fn messages_carry_the_facts_in_both_languages() {
         Cell::text("2025-07-01"),
         &protocol.cleaning,
         as_of(),
+        protocol.fields[3].required,
     )
     .unwrap_err();
     assert_eq!(

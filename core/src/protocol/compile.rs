@@ -15,7 +15,7 @@ use super::field::compile_field;
 use super::score::compile_score;
 use super::tree::{Notes, Obj, Result, Unknown, items, key_error, text};
 use super::{
-    Cleaning, Code, CompareOp, CompareRule, Field, FieldsMatch, ForeignKey, Protocol,
+    Cleaning, Code, CompareOp, CompareRule, Field, FieldsMatch, ForeignKey, Logic, Protocol,
     ProtocolError, UniqueKey,
 };
 use crate::types::Type;
@@ -40,6 +40,9 @@ const DOCUMENT_KEYS: &[&str] = &[
     "rules",
     "scores",
     "codes",
+    "absentColumns",
+    "systemColumns",
+    "repeat",
 ];
 
 const CLEANING_KEYS: &[&str] = &[
@@ -52,7 +55,7 @@ const CLEANING_KEYS: &[&str] = &[
     "jsonScalars",
 ];
 
-const RULE_KEYS: &[&str] = &["field", "op", "other", "code", "description"];
+const RULE_KEYS: &[&str] = &["field", "op", "other", "assert", "code", "description"];
 
 /// Table-level keys of `codes`.
 const TABLE_CODE_KEYS: &[&str] = &["primaryKey", "uniqueKeys", "foreignKeys", "malformedRow"];
@@ -94,14 +97,12 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
     };
     let primary = doc.names("primaryKey")?;
     let mut fields = Vec::with_capacity(field_items.len());
+    let mut sources = Vec::with_capacity(field_items.len());
     for (at, raw) in &field_items {
-        fields.push(compile_field(
-            at,
-            raw,
-            &table_missing,
-            primary.as_deref(),
-            &mut notes,
-        )?);
+        let (field, source) =
+            compile_field(at, raw, &table_missing, primary.as_deref(), &mut notes)?;
+        fields.push(field);
+        sources.push(source);
     }
     let paths: Vec<&str> = field_items.iter().map(|(at, _)| at.as_str()).collect();
     let columns = index_columns(&fields, &paths, &cleaning)?;
@@ -137,10 +138,57 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         let code = table_code("foreignKeys", "foreign_key");
         foreign_keys.push(compile_foreign_key(at, raw, code, &by_name, &mut notes)?);
     }
+    let has_logic = sources.iter().any(super::logic::Sources::any);
+    let mut logic = if has_logic {
+        Some(Logic::compile(&fields, sources)?)
+    } else {
+        None
+    };
     let mut rules = Vec::new();
     for (at, raw) in doc.list("rules")? {
-        rules.push(compile_rule(at, raw, &fields, &by_name, &mut notes)?);
+        let rule = Obj::open(at, raw, RULE_KEYS, Unknown::Refuse, &mut notes)?;
+        if rule.has("assert") {
+            let assert = compile_assert(&rule, &fields, &by_name)?;
+            logic
+                .get_or_insert_with(Logic::default)
+                .asserts
+                .push(assert);
+        } else {
+            rules.push(compile_rule(&rule, &fields, &by_name)?);
+        }
     }
+    if let Some(raw) = doc.raw("repeat") {
+        let repeat = Obj::open(
+            "repeat".into(),
+            raw,
+            &["column"],
+            Unknown::Refuse,
+            &mut notes,
+        )?;
+        let column = repeat
+            .text("column")?
+            .ok_or_else(|| key_error("repeat.column", "this key is required in `repeat`"))?;
+        logic.get_or_insert_with(Logic::default).repeat = Some(super::Repeat {
+            column: cleaning.header_key(&column).into_owned(),
+            forms: fields.iter().map(|f| f.form.clone()).collect(),
+        });
+    }
+    let absent_columns_empty = match doc.text("absentColumns")?.as_deref() {
+        None | Some("unchecked") => false,
+        Some("empty") => true,
+        Some(other) => {
+            return Err(key_error(
+                "absentColumns",
+                format!("`{other}` is not one of unchecked, empty"),
+            ));
+        }
+    };
+    let system_columns = doc
+        .texts("systemColumns")?
+        .iter()
+        .map(|c| cleaning.header_key(c).into_owned())
+        .collect();
+    let choice_columns = index_choice_columns(&fields, &cleaning);
     let mut scores: Vec<super::Score> = Vec::new();
     for (at, raw) in doc.list("scores")? {
         let score = compile_score(&at, raw, &fields, &by_name, &mut notes)?;
@@ -167,9 +215,66 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         rules,
         scores,
         warnings: notes.warnings,
+        absent_columns_empty,
+        system_columns,
+        logic: logic.map(Box::new),
         columns,
+        choice_columns,
         source: Arc::from(source),
     })
+}
+
+/// A rule `{"assert": "...", "code", "field"?, "description"?}`.
+fn compile_assert(
+    rule: &Obj<'_>,
+    fields: &[Field],
+    by_name: &impl Fn(&str, &str) -> Result<usize>,
+) -> Result<super::Assert> {
+    for key in ["op", "other"] {
+        if rule.has(key) {
+            return Err(key_error(
+                rule.at(key),
+                "a rule has either `assert` or `op` and `other`",
+            ));
+        }
+    }
+    let source = rule.text("assert")?.unwrap_or_default();
+    let condition = crate::expr::Expr::condition(&source, &super::logic::Names(fields))
+        .map_err(|e| super::logic::refusal(&rule.at("assert"), &e))?;
+    let code = rule.text("code")?.ok_or_else(|| {
+        key_error(
+            rule.at("code"),
+            format!("this key is required in `{}`", rule.path),
+        )
+    })?;
+    check_code(&rule.at("code"), &code)?;
+    let field = match rule.text("field")? {
+        Some(name) => Some(by_name(&rule.at("field"), &name)?),
+        None => None,
+    };
+    Ok(super::Assert {
+        condition,
+        code: Arc::from(code.as_str()),
+        field,
+        description: rule.text("description")?,
+    })
+}
+
+/// Header key of each `field___code` column of a multi-select written in
+/// columns → (field, choice).
+fn index_choice_columns(fields: &[Field], cleaning: &Cleaning) -> HashMap<String, (usize, usize)> {
+    let mut columns = HashMap::new();
+    for (f, field) in fields.iter().enumerate() {
+        if let Type::MultiSelect(select) = &field.ty
+            && select.columns
+        {
+            for (c, code) in select.choices.iter().enumerate() {
+                let name = crate::types::MultiSelect::column(&field.name, code);
+                columns.insert(cleaning.header_key(&name).into_owned(), (f, c));
+            }
+        }
+    }
+    columns
 }
 
 /// `cleaning`: `true` (all of clinval's cleaning), or each choice.
@@ -182,7 +287,9 @@ fn compile_cleaning(doc: &Obj<'_>, notes: &mut Notes) -> Result<Cleaning> {
             trim: all,
             full_width: all,
             loose_headers: all,
+            caseless_headers: false,
             skip_blank_rows: all,
+            skip_empty_rows: false,
             reject_header_errors: all,
             malformed_rows: all,
             json_scalars_as_text: all,
@@ -200,11 +307,25 @@ fn compile_cleaning(doc: &Obj<'_>, notes: &mut Notes) -> Result<Cleaning> {
             )),
         }
     };
+    // Which of three values a key has (the first when absent).
+    let choice3 = |key: &str, values: [&str; 3]| -> Result<usize> {
+        match c.text(key)? {
+            None => Ok(0),
+            Some(v) => values.iter().position(|x| *x == v).ok_or_else(|| {
+                key_error(
+                    c.at(key),
+                    format!("`{v}` is not one of {}", values.join(", ")),
+                )
+            }),
+        }
+    };
     Ok(Cleaning {
         trim: c.flag("trim")?.unwrap_or(false),
         full_width: c.flag("fullWidth")?.unwrap_or(false),
-        loose_headers: choice("headers", "exact", "loose")?,
-        skip_blank_rows: choice("blankRows", "report", "skip")?,
+        loose_headers: choice3("headers", ["exact", "loose", "caseless"])? == 1,
+        caseless_headers: choice3("headers", ["exact", "loose", "caseless"])? == 2,
+        skip_blank_rows: choice3("blankRows", ["report", "skip", "ignore"])? == 1,
+        skip_empty_rows: choice3("blankRows", ["report", "skip", "ignore"])? == 2,
         reject_header_errors: choice("headerErrors", "report", "reject")?,
         malformed_rows: choice("badRows", "cells", "malformed")?,
         json_scalars_as_text: choice("jsonScalars", "typed", "text")?,
@@ -374,13 +495,10 @@ fn compile_foreign_key(
 }
 
 fn compile_rule(
-    path: String,
-    raw: &RawValue,
+    rule: &Obj<'_>,
     fields: &[Field],
     by_name: &impl Fn(&str, &str) -> Result<usize>,
-    notes: &mut Notes,
 ) -> Result<CompareRule> {
-    let rule = Obj::open(path, raw, RULE_KEYS, Unknown::Refuse, notes)?;
     let required = |key: &str| -> Result<String> {
         rule.text(key)?.ok_or_else(|| {
             key_error(

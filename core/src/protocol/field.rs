@@ -10,12 +10,13 @@ use serde_json::value::RawValue;
 use super::compile::{
     AS_OF, check_code_keys, check_titles, labelled, missing_values, with_article,
 };
+use super::logic::Sources;
 use super::tree::{Notes, Obj, Result, Unknown, expected, items, key_error, text};
 use super::{Bound, BoundValue, Code, Field, FieldCodes, Pattern, ProtocolError, Titles};
 use crate::pattern::PatternError;
 use crate::types::{
     DateForm, DateFormat, DateSyntax, DayMonthOrder, Full, GeoJsonFormat, GeoPointFormat,
-    NumberSyntax, Scalar, StringFormat, Strptime, TimeFormat, Type,
+    MultiSelect, NumberSyntax, Scalar, StringFormat, Strptime, TimeFormat, Type,
 };
 use crate::value::Value;
 
@@ -51,6 +52,12 @@ const FIELD_KEYS: &[&str] = &[
     "dayMonthOrder",
     "allowTime",
     "codes",
+    "choiceColumns",
+    "showIf",
+    "requiredIf",
+    "unsupportedLogic",
+    "identifier",
+    "form",
 ];
 
 const CONSTRAINT_KEYS: &[&str] = &[
@@ -82,6 +89,7 @@ const FIELD_CODE_KEYS: &[&str] = &[
     "enum",
     "unique",
     "implausible",
+    "hidden",
 ];
 
 /// Keys only some types use: `(key, the types)`.
@@ -91,13 +99,14 @@ const TYPED_KEYS: &[(&str, &[&str])] = &[
     ("decimalChar", &["number"]),
     ("groupChar", &["number", "integer"]),
     ("bareNumber", &["number", "integer"]),
-    ("delimiter", &["list"]),
+    ("delimiter", &["list", "multiselect"]),
     ("itemType", &["list"]),
-    ("categories", &["string", "integer"]),
+    ("categories", &["string", "integer", "multiselect"]),
+    ("choiceColumns", &["multiselect"]),
 ];
 
 /// Every type a protocol may name.
-const TYPES: &str = "string, integer, number, boolean, date, time, datetime, year, yearmonth, duration, geopoint, geojson, object, array, list, any, bloodPressure";
+const TYPES: &str = "string, integer, number, boolean, date, time, datetime, year, yearmonth, duration, geopoint, geojson, object, array, list, any, multiselect, bloodPressure";
 
 /// Default plausible blood pressure ranges (mmHg), inclusive.
 const SYSTOLIC: (u16, u16) = (50, 300);
@@ -111,7 +120,7 @@ pub(super) fn compile_field(
     table_missing: &[String],
     primary: Option<&[String]>,
     notes: &mut Notes,
-) -> Result<Field> {
+) -> Result<(Field, Sources)> {
     if let Ok(crate::raw_json::Shape::Object(entries)) =
         crate::raw_json::shape(raw.get().as_bytes())
         && let Some((key, _)) = entries
@@ -200,6 +209,7 @@ pub(super) fn compile_field(
         allowed: code("enum", "not_allowed"),
         unique: code("unique", "duplicate"),
         implausible: code("implausible", "implausible"),
+        hidden: code("hidden", "hidden_has_value"),
     };
     let bounds = |key: &str, exclusive_key: &str| -> Result<Vec<Bound>> {
         let mut out = Vec::new();
@@ -247,7 +257,17 @@ pub(super) fn compile_field(
         maximum,
         allowed,
         unique: c.flag("unique")?.unwrap_or(false),
+        identifier: f.flag("identifier")?.unwrap_or(false),
+        form: f.text("form")?,
         codes,
+    };
+    let expression = |key: &str| -> Result<Option<(String, String)>> {
+        Ok(f.text(key)?.map(|text| (f.at(key), text)))
+    };
+    let sources = Sources {
+        show_if: expression("showIf")?,
+        required_if: expression("requiredIf")?,
+        unsupported: f.text("unsupportedLogic")?,
     };
     let allowed_text = field.allowed_text().unwrap_or_default();
     let by_language = f.object("enumTitles", &[], Unknown::Any, notes)?;
@@ -263,7 +283,7 @@ pub(super) fn compile_field(
         }
         field.enum_titles.insert(lang.to_string(), labels);
     }
-    Ok(field)
+    Ok((field, sources))
 }
 
 /// The field's type with its format and type-specific keys.
@@ -466,6 +486,28 @@ fn compile_type(f: &Obj<'_>, c: &Obj<'_>, notes: &mut Notes) -> Result<Type> {
                 full,
             }
         }
+        "multiselect" => {
+            plain_format(notes);
+            let choices = choice_codes(f, c)?;
+            if choices.is_empty() {
+                return Err(key_error(
+                    f.at("categories"),
+                    "a multiselect field lists its choices in `categories` (or `constraints.enum`)",
+                ));
+            }
+            let delimiter = f.text("delimiter")?.unwrap_or_else(|| "|".to_owned());
+            if delimiter.is_empty() {
+                return Err(key_error(
+                    f.at("delimiter"),
+                    "the delimiter cannot be empty",
+                ));
+            }
+            Type::MultiSelect(Box::new(MultiSelect {
+                choices,
+                columns: f.flag("choiceColumns")?.unwrap_or(false),
+                delimiter,
+            }))
+        }
         "bloodPressure" => Type::BloodPressure {
             systolic: range(c, "systolic", SYSTOLIC, notes)?,
             diastolic: range(c, "diastolic", DIASTOLIC, notes)?,
@@ -630,6 +672,18 @@ fn allowed(
     notes: &mut Notes,
 ) -> Result<(Option<Vec<Value<'static>>>, Titles)> {
     let mut labels = Titles::new();
+    if matches!(ty, Type::MultiSelect(_)) {
+        // The choices are the type's; the categories give their labels.
+        for (at, item) in f.list("categories")? {
+            if item.get().starts_with('{') {
+                let (raw, label) = labelled(&at, item)?;
+                if let Some(label) = label {
+                    labels.insert(choice_code(&at, raw)?, label);
+                }
+            }
+        }
+        return Ok((None, labels));
+    }
     let mut categories = None;
     if f.has("categories") {
         let mut values = Vec::new();
@@ -674,6 +728,41 @@ fn allowed(
         }
     }
     Ok((Some(values), labels))
+}
+
+/// A multiselect field's choice codes: its `categories` (texts, numbers or
+/// `{"value", "label"}`), else its `constraints.enum`.
+fn choice_codes(f: &Obj<'_>, c: &Obj<'_>) -> Result<Vec<String>> {
+    let (items, from_enum) = if f.has("categories") {
+        (f.list("categories")?, false)
+    } else {
+        (c.list("enum")?, true)
+    };
+    let mut codes: Vec<String> = Vec::with_capacity(items.len());
+    for (at, item) in items {
+        let raw = match item.get().as_bytes().first() {
+            Some(b'{') if !from_enum => labelled(&at, item)?.0,
+            _ => item,
+        };
+        let code = choice_code(&at, raw)?;
+        if codes.contains(&code) {
+            return Err(key_error(
+                at,
+                format!("the choice `{code}` is listed twice"),
+            ));
+        }
+        codes.push(code);
+    }
+    Ok(codes)
+}
+
+/// A choice code: a text, or a number as written.
+fn choice_code(path: &str, raw: &RawValue) -> Result<String> {
+    match Scalar::of_json(raw) {
+        Some(Scalar::Text(t)) if !t.is_empty() => Ok(t.into_owned()),
+        Some(Scalar::Number(n)) => Ok(n.to_owned()),
+        _ => Err(expected(path, "a choice code (a text or a number)", raw)),
+    }
 }
 
 /// Reads a protocol value of a field's type: in the field's format, else

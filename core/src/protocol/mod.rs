@@ -8,6 +8,7 @@
 
 mod compile;
 mod field;
+mod logic;
 mod score;
 mod tree;
 
@@ -21,6 +22,7 @@ use thiserror::Error;
 pub use crate::pattern::Pattern;
 use crate::types::Type;
 use crate::value::Value;
+pub use logic::{Assert, Branch, Logic, Repeat, Texts};
 pub use score::{Score, ScoreInfo, ScoresJson};
 
 /// Built-in protocols, compiled into the crate: `(name, document)`.
@@ -129,8 +131,12 @@ pub struct Cleaning {
     pub full_width: bool,
     /// Header names and JSON keys match ignoring case, spaces, `_` and `-`.
     pub loose_headers: bool,
+    /// Header names and JSON keys match ignoring case only (`caseless`).
+    pub caseless_headers: bool,
     /// An empty line is not a record (else it is a `blank_row` issue).
     pub skip_blank_rows: bool,
+    /// A row whose cells are all empty is not a record (`ignore`).
+    pub skip_empty_rows: bool,
     /// A header that lacks a field or names one twice refuses the file
     /// (else the problems are issues and the rows are still checked).
     pub reject_header_errors: bool,
@@ -170,8 +176,19 @@ pub struct Protocol {
     pub malformed_code: Code,
     /// What loading noticed but did not refuse.
     pub warnings: Vec<ProtocolWarning>,
+    /// A field whose column is absent reads as empty (`absentColumns`:
+    /// `empty`), not as unchecked; no header issue names it.
+    pub absent_columns_empty: bool,
+    /// Columns allowed, carried and never warned about (`systemColumns`;
+    /// a `*` at the start or end matches any text), header keys.
+    pub system_columns: Vec<String>,
+    /// Branching, conditional requirement, assertions and repeating forms
+    /// (`None` when the protocol has none).
+    pub logic: Option<Box<Logic>>,
     /// Header key (see [`Protocol::header_key`]) → field index.
     columns: HashMap<String, usize>,
+    /// Header key of a `field___code` column → (multi-select field, choice).
+    choice_columns: HashMap<String, (usize, usize)>,
     /// The document text it was compiled from.
     source: Arc<str>,
 }
@@ -206,6 +223,31 @@ impl Protocol {
     /// The field a header or JSON key names, by name or alias.
     pub fn column(&self, header: &str) -> Option<usize> {
         self.columns.get(self.header_key(header).as_ref()).copied()
+    }
+
+    /// The multi-select field and choice a `field___code` header names.
+    pub fn choice_column(&self, header: &str) -> Option<(usize, usize)> {
+        if self.choice_columns.is_empty() {
+            return None;
+        }
+        self.choice_columns
+            .get(self.header_key(header).as_ref())
+            .copied()
+    }
+
+    /// Whether a (cleaned) header is one of the protocol's system columns.
+    pub fn is_system_column(&self, header: &str) -> bool {
+        if self.system_columns.is_empty() {
+            return false;
+        }
+        let key = self.header_key(header);
+        self.system_columns.iter().any(|pattern| {
+            match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
+                (Some(suffix), _) => key.ends_with(suffix),
+                (_, Some(prefix)) => key.starts_with(prefix),
+                _ => key == pattern.as_str(),
+            }
+        })
     }
 
     /// The document text this protocol was compiled from.
@@ -243,6 +285,8 @@ impl Cleaning {
     pub fn header_key<'h>(&self, header: &'h str) -> Cow<'h, str> {
         if self.loose_headers {
             Cow::Owned(crate::clean::header_key(header))
+        } else if self.caseless_headers {
+            Cow::Owned(self.cell(Cow::Borrowed(header)).trim().to_lowercase())
         } else {
             self.cell(Cow::Borrowed(header))
         }
@@ -393,6 +437,11 @@ pub struct Field {
     pub allowed: Option<Vec<Value<'static>>>,
     /// No two records may have the same value.
     pub unique: bool,
+    /// Identifies a person (REDCap's `Identifier?`): issues about it show
+    /// no value.
+    pub identifier: bool,
+    /// The form (instrument) it belongs to.
+    pub form: Option<String>,
     /// Issue codes of this field's checks.
     pub codes: FieldCodes,
 }
@@ -440,6 +489,8 @@ pub struct FieldCodes {
     pub unique: Code,
     /// A clinical value outside physiological limits.
     pub implausible: Code,
+    /// A value where `showIf` hides the field.
+    pub hidden: Code,
 }
 
 /// A uniqueness check over several fields.

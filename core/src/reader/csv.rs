@@ -205,7 +205,8 @@ impl CsvReader {
     /// header are always skipped). `run` is line terminators only; a `\n`
     /// right after a `\r` ends the same line.
     fn blank_lines(&mut self, run: &[u8], emit: &mut dyn Emit) {
-        if self.header.is_none() || self.protocol.cleaning.skip_blank_rows {
+        let cleaning = &self.protocol.cleaning;
+        if self.header.is_none() || cleaning.skip_blank_rows || cleaning.skip_empty_rows {
             return;
         }
         let mut line = self.skipped_newlines + self.reader.line();
@@ -413,7 +414,11 @@ fn dispatch(
         line,
         ..RecordInput::default()
     };
-    if cleaning.skip_blank_rows {
+    if cleaning.skip_empty_rows {
+        if (0..count).all(|i| cleaning.cell(Cow::Borrowed(cell(i))).is_empty()) {
+            return Ok(()); // a row of empty cells is not a record
+        }
+    } else if cleaning.skip_blank_rows {
         if count == 1 && cleaning.cell(Cow::Borrowed(cell(0))).is_empty() {
             return Ok(()); // a blank line is not a record
         }
@@ -445,15 +450,34 @@ fn dispatch(
         input.extra_cells = Some((columns, count));
     }
     input.cells = emit.cell_buffer();
+    let absent = if protocol.absent_columns_empty {
+        Cell::Null
+    } else {
+        Cell::Absent
+    };
     input.cells.extend(
         header
             .present
             .iter()
-            .map(|&present| if present { Cell::Short } else { Cell::Absent }),
+            .map(|&present| if present { Cell::Short } else { absent.clone() }),
     );
     for (i, slot) in header.slots.iter().enumerate().take(count) {
         match slot {
             Slot::Field(f) => input.cells[*f] = Cell::text(cell(i)),
+            Slot::Choice(f, choice) => {
+                if !matches!(input.cells[*f], Cell::Choices(_)) {
+                    let choices = match &protocol.fields[*f].ty {
+                        crate::types::Type::MultiSelect(select) => select.choices.len(),
+                        _ => 0,
+                    };
+                    input.cells[*f] = Cell::Choices(vec![None; choices]);
+                }
+                if let Cell::Choices(cells) = &mut input.cells[*f]
+                    && let Some(slot) = cells.get_mut(*choice)
+                {
+                    *slot = Some(cell(i));
+                }
+            }
             Slot::Extra(e) => input.extras.push((
                 Cow::Borrowed(header.extra_names[*e].as_str()),
                 Cow::Borrowed(cell(i)),

@@ -16,6 +16,9 @@ use crate::protocol::{FieldsMatch, Protocol};
 pub(super) enum Slot {
     /// To the field of this index.
     Field(usize),
+    /// To choice `.1` of the multi-select field `.0` (a `field___code`
+    /// column).
+    Choice(usize, usize),
     /// Carried as the extra column of this index.
     Extra(usize),
 }
@@ -89,6 +92,18 @@ pub(super) fn read_header(
             }
         };
         let matched = protocol.column(cell);
+        if matched.is_none()
+            && let Some((f, choice)) = protocol.choice_column(cell)
+        {
+            header.present[f] = true;
+            header.slots.push(Slot::Choice(f, choice));
+            continue;
+        }
+        if matched.is_none() && protocol.is_system_column(&name) {
+            header.slots.push(Slot::Extra(header.extra_names.len()));
+            header.extra_names.push(extra_name());
+            continue;
+        }
         if mode == FieldsMatch::Exact {
             if col < fields.len() {
                 header.slots.push(Slot::Field(col));
@@ -159,10 +174,11 @@ pub(super) fn read_header(
     }
     let mut missing = Vec::new();
     for (f, field) in fields.iter().enumerate() {
-        let wanted = match mode {
-            FieldsMatch::Exact | FieldsMatch::Equal | FieldsMatch::Subset => true,
-            FieldsMatch::Superset | FieldsMatch::Partial => field.required,
-        };
+        let wanted = !protocol.absent_columns_empty
+            && match mode {
+                FieldsMatch::Exact | FieldsMatch::Equal | FieldsMatch::Subset => true,
+                FieldsMatch::Superset | FieldsMatch::Partial => field.required,
+            };
         if !header.present[f] && wanted {
             missing.push(f);
             header.issues.push(issue(

@@ -187,6 +187,12 @@ pub enum Warning {
         /// The resource it refers to (`None`: this table).
         resource: Option<String>,
     },
+    /// Fields whose logic (REDCap branching) clinval does not evaluate:
+    /// they are not branch-checked (never hidden, never required).
+    UnsupportedLogic {
+        /// The fields' names.
+        fields: Vec<String>,
+    },
 }
 
 impl Warning {
@@ -201,6 +207,10 @@ impl Warning {
                 "the foreign key ({}) to {} was not checked: its referenced keys were not given",
                 fields.join(", "),
                 resource.as_deref().unwrap_or("this table")
+            ),
+            Warning::UnsupportedLogic { fields } => format!(
+                "the branching logic of {} is not evaluated: not checked for hidden values or requirement",
+                fields.join(", ")
             ),
         }
     }

@@ -18,6 +18,10 @@ pub enum Cell<'a> {
     Null,
     /// A value as written.
     Value(Scalar<'a>),
+    /// A multi-select written one `0`/`1` column per choice (REDCap's
+    /// `field___code`): each choice's cell, `None` where its column is
+    /// absent.
+    Choices(Vec<Option<&'a str>>),
 }
 
 impl<'a> Cell<'a> {

@@ -10,7 +10,7 @@
 
 pub mod dates;
 mod json;
-mod number;
+pub(crate) mod number;
 #[cfg(feature = "full")]
 mod strptime;
 mod temporal;
@@ -226,6 +226,9 @@ pub enum Type {
     },
     /// Anything, kept as it is.
     Any,
+    /// clinval's multi-select: any of a list of choices (a symptom checklist,
+    /// REDCap's checkbox).
+    MultiSelect(Box<MultiSelect>),
     /// clinval's `systolic/diastolic`.
     BloodPressure {
         /// Plausible systolic range (inclusive).
@@ -233,6 +236,55 @@ pub enum Type {
         /// Plausible diastolic range (inclusive).
         diastolic: (u16, u16),
     },
+}
+
+/// A multi-select field's choices and how a CSV writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultiSelect {
+    /// The choice codes, in order.
+    pub choices: Vec<String>,
+    /// One `0`/`1` column per choice, `field___code` (REDCap's export),
+    /// instead of one cell with the chosen codes.
+    pub columns: bool,
+    /// What separates chosen codes in one cell (default `|`).
+    pub delimiter: String,
+}
+
+impl MultiSelect {
+    /// The column of choice `code` in REDCap's export: `field___` and the
+    /// code lower-cased, each character outside `[a-z0-9_]` as `_`.
+    pub fn column(field: &str, code: &str) -> String {
+        let code: String = code
+            .chars()
+            .map(|c| c.to_ascii_lowercase())
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{field}___{code}")
+    }
+
+    /// The chosen codes of one cell (`1|3`) or JSON array, in choice
+    /// order; `None` if one is not a choice.
+    fn read(&self, codes: impl Iterator<Item = String>) -> Option<Vec<Value<'static>>> {
+        let mut chosen = vec![false; self.choices.len()];
+        for code in codes {
+            let at = self.choices.iter().position(|c| *c == code)?;
+            chosen[at] = true;
+        }
+        Some(
+            self.choices
+                .iter()
+                .zip(chosen)
+                .filter(|(_, on)| *on)
+                .map(|(code, _)| Value::Text(Cow::Owned(code.clone())))
+                .collect(),
+        )
+    }
 }
 
 /// Why a value is not of its type.
@@ -266,6 +318,7 @@ impl Type {
             Type::Array(_) => "array",
             Type::List { .. } => "list",
             Type::Any => "any",
+            Type::MultiSelect(_) => "multiselect",
             Type::BloodPressure { .. } => "bloodPressure",
         }
     }
@@ -356,6 +409,22 @@ impl Type {
             (Type::GeoJson(format, _), Scalar::Json(raw)) => geo_json(raw, *format),
             (Type::Object(_), Scalar::Json(raw)) => compound(raw, true),
             (Type::Array(_), Scalar::Json(raw)) => compound(raw, false),
+            (Type::MultiSelect(select), Scalar::Json(raw)) => {
+                let Ok(crate::raw_json::Shape::Array(items)) =
+                    crate::raw_json::shape(raw.as_bytes())
+                else {
+                    return invalid;
+                };
+                let codes = items.iter().map(|item| match Scalar::of_json(item) {
+                    Some(Scalar::Text(t)) => t.into_owned(),
+                    Some(Scalar::Number(n)) => n.to_owned(),
+                    _ => String::from("\u{0}"), // never a choice
+                });
+                select
+                    .read(codes)
+                    .map(Value::List)
+                    .ok_or(TypeError::Invalid)
+            }
             (Type::List { item, .. }, Scalar::Json(raw)) => list_of_json(item, raw),
             (_, Scalar::Text(text)) => self.parse_text(text),
             _ => invalid,
@@ -434,6 +503,17 @@ impl Type {
                     items.push(item.parse(Scalar::Text(Cow::Borrowed(part)))?.into_owned());
                 }
                 Ok(Value::List(items))
+            }
+            Type::MultiSelect(select) => {
+                let codes = text
+                    .split(select.delimiter.as_str())
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned);
+                select
+                    .read(codes)
+                    .map(Value::List)
+                    .ok_or(TypeError::Invalid)
             }
             Type::BloodPressure { .. } => parse_blood_pressure(&text)
                 .map(|(systolic, diastolic)| Value::BloodPressure {
