@@ -35,7 +35,6 @@ pub fn check_field<'a>(
         value,
     };
     let scalar = match cell {
-        Cell::Choices(cells) => return check_choices(field, index, &cells, cleaning, required),
         Cell::Absent => return Ok(Value::Missing),
         Cell::Short => {
             return Err(issue(
@@ -163,7 +162,7 @@ pub fn check_field<'a>(
 
 /// A multi-select written one `0`/`1` column per choice: each cell empty,
 /// `0` or `1`; the chosen codes (those whose cell is `1`) in choice order.
-fn check_choices<'a>(
+pub(crate) fn check_choices<'a>(
     field: &Field,
     index: usize,
     cells: &[Option<&'a str>],

@@ -496,13 +496,27 @@ fn date_bound(field: &str, value: &str, bound: &BoundText, early: bool, zh: bool
     format!("{field} {value} {relation} {what}")
 }
 
+/// How a REDCap date order is written, for messages.
+fn redcap_date(order: crate::types::redcap::DateOrder) -> &'static str {
+    use crate::types::redcap::DateOrder;
+    match order {
+        DateOrder::Ymd => "YYYY-MM-DD",
+        DateOrder::Mdy => "MM-DD-YYYY (or YYYY-MM-DD)",
+        DateOrder::Dmy => "DD-MM-YYYY (or YYYY-MM-DD)",
+    }
+}
+
 /// What a value of the type looks like, for "… is not …" messages.
 fn describe_type(ty: &Type, zh: bool) -> String {
     use crate::types::{DateFormat, StringFormat, TimeFormat};
     let pattern = |p: &crate::types::Strptime| p.source().to_owned();
     match (ty, zh) {
-        (Type::String(StringFormat::Email), false) => "an e-mail address".into(),
-        (Type::String(StringFormat::Email), true) => "有效的电子邮件地址".into(),
+        (Type::String(StringFormat::Email | StringFormat::RedcapEmail(_)), false) => {
+            "an e-mail address".into()
+        }
+        (Type::String(StringFormat::Email | StringFormat::RedcapEmail(_)), true) => {
+            "有效的电子邮件地址".into()
+        }
         (Type::String(StringFormat::Uri), false) => "a URI (e.g. https://example.org/a)".into(),
         (Type::String(StringFormat::Uri), true) => "有效的 URI（如 https://example.org/a）".into(),
         (Type::String(StringFormat::Uuid), false) => {
@@ -513,6 +527,18 @@ fn describe_type(ty: &Type, zh: bool) -> String {
         (Type::String(StringFormat::Binary), true) => "有效的 base64 数据".into(),
         (Type::String(StringFormat::Wkt(_)), false) => "a WKT geometry (e.g. POINT (30 10))".into(),
         (Type::String(StringFormat::Wkt(_)), true) => "有效的 WKT 几何（如 POINT (30 10)）".into(),
+        (Type::String(StringFormat::RedcapPhone(_)), false) => {
+            "a North American phone number (e.g. 336-481-2635)".into()
+        }
+        (Type::String(StringFormat::RedcapPhone(_)), true) => {
+            "有效的北美电话号码（如 336-481-2635）".into()
+        }
+        (Type::String(StringFormat::RedcapZipcode(_)), false) => {
+            "a ZIP code (12345 or 12345-6789)".into()
+        }
+        (Type::String(StringFormat::RedcapZipcode(_)), true) => {
+            "有效的邮政编码（12345 或 12345-6789）".into()
+        }
         (Type::String(_) | Type::Any, false) => "text".into(),
         (Type::String(_) | Type::Any, true) => "文本".into(),
         (Type::Integer { .. }, false) => "a whole number".into(),
@@ -553,6 +579,12 @@ fn describe_type(ty: &Type, zh: bool) -> String {
             "a real date in an accepted form (e.g. 2024-05-29)".into()
         }
         (Type::Date(DateFormat::Forms(_)), true) => "有效的日期".into(),
+        (Type::Date(DateFormat::Redcap(order, _)), false) => {
+            format!("a real date written {}", redcap_date(*order))
+        }
+        (Type::Date(DateFormat::Redcap(order, _)), true) => {
+            format!("有效的日期（{}）", redcap_date(*order))
+        }
         (Type::Time(TimeFormat::Pattern(p)), false) => format!("a time in the form {}", pattern(p)),
         (Type::Time(TimeFormat::Pattern(p)), true) => format!("格式为 {} 的时间", pattern(p)),
         (Type::Time(_), false) => "a time hh:mm:ss".into(),

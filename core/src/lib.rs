@@ -40,6 +40,7 @@ mod pattern;
 pub mod protocol;
 pub mod raw_json;
 mod reader;
+pub mod redcap;
 mod report;
 mod session;
 mod types;
@@ -53,7 +54,7 @@ pub use reader::{Cell, Dialect, Format, InputError, UnknownFormat, Warning};
 pub use report::{FieldIssue, IssueLine, RecordJson, RecordVerdict, Summary};
 pub use session::{Options, READ_CHUNK, Session, Sink, validate_bytes, validate_read};
 pub use types::{Scalar, parse_iso_date};
-pub use validator::{KeyCollector, Outcome, ReferencedKeys, Validator};
+pub use validator::{FormCollector, KeyCollector, Outcome, ReferencedKeys, Validator};
 pub use value::Value;
 
 /// The engine's version (the crate version).

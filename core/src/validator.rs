@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::check::check_field;
+use crate::check::{check_choices, check_field};
 use crate::expr::Record;
 use crate::issue::{Detail, Issue, codes};
 use crate::key_index::KeyIndex;
-use crate::protocol::{Branch, Code, Protocol, Repeat, Texts};
+use crate::protocol::{Branch, Code, Field, Protocol, Repeat, Texts};
 use crate::reader::{Cell, KeyResolver, RecordInput, json_record};
 use crate::types::{Scalar, Type};
 use crate::value::Value;
@@ -244,6 +244,7 @@ impl Validator {
             extras,
             malformed,
             extra_cells,
+            choices,
         } = input;
         if let Some(detail) = malformed {
             let code = match detail {
@@ -274,7 +275,7 @@ impl Validator {
         // A protocol with logic reads every field's text first: what a
         // field's branch is may depend on any other field.
         let logic = protocol.logic.as_deref();
-        let texts = logic.map(|_| texts_of(protocol, &cells));
+        let texts = logic.map(|_| texts_of(protocol, &cells, &choices));
         let active = match logic.and_then(|l| l.repeat.as_ref()) {
             Some(repeat) => Some(self.repeating.active(repeat, &extras, protocol)),
             None => None,
@@ -310,7 +311,16 @@ impl Validator {
                 }
                 _ => field.required,
             };
-            match check_field(field, i, cell, &protocol.cleaning, self.as_of, required) {
+            let by_choice = if choices.is_empty() {
+                None
+            } else {
+                choice_cells(field, i, &choices)
+            };
+            let checked = match by_choice {
+                Some(cells) => check_choices(field, i, &cells, &protocol.cleaning, required),
+                None => check_field(field, i, cell, &protocol.cleaning, self.as_of, required),
+            };
+            match checked {
                 Ok(value) => {
                     ok[i] = !matches!(value, Value::Missing);
                     values.push(value);
@@ -439,6 +449,52 @@ impl Validator {
     }
 }
 
+/// Collects the forms that repeat in an input (the distinct values of its
+/// protocol's `repeat` column), for a first reading before the one that
+/// validates ([`Validator::set_repeating_forms`]).
+#[derive(Debug)]
+pub struct FormCollector {
+    protocol: Arc<Protocol>,
+    forms: Vec<String>,
+}
+
+impl FormCollector {
+    /// A collector for inputs of `protocol`; `None` if it has no `repeat`.
+    pub fn new(protocol: &Arc<Protocol>) -> Option<FormCollector> {
+        protocol.logic.as_ref()?.repeat.as_ref()?;
+        Some(FormCollector {
+            protocol: Arc::clone(protocol),
+            forms: Vec::new(),
+        })
+    }
+
+    /// The forms found, in first-seen order.
+    pub fn into_forms(self) -> Vec<String> {
+        self.forms
+    }
+}
+
+impl crate::session::Sink for FormCollector {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        let Some(repeat) = self.protocol.logic.as_ref().and_then(|l| l.repeat.as_ref()) else {
+            return;
+        };
+        let form = outcome
+            .extras
+            .iter()
+            .find(|(name, _)| self.protocol.header_key(name) == repeat.column.as_str())
+            .map(|(_, value)| value.trim())
+            .filter(|v| !v.is_empty());
+        if let Some(form) = form
+            && !self.forms.iter().any(|f| f == form)
+        {
+            self.forms.push(form.to_owned());
+        }
+    }
+
+    fn table_issue(&mut self, _issue: &crate::TableIssue) {}
+}
+
 /// Which forms repeat: given, or learned as the rows go.
 #[derive(Debug, Default)]
 struct RepeatingForms {
@@ -482,9 +538,37 @@ impl RepeatingForms {
     }
 }
 
+/// The choice cells of field `f` when it is a multi-select written one
+/// column per choice and the record has its columns (each choice's cell,
+/// `None` where its column is absent).
+fn choice_cells<'a>(
+    field: &Field,
+    f: usize,
+    choices: &[(usize, usize, &'a str)],
+) -> Option<Vec<Option<&'a str>>> {
+    let Type::MultiSelect(select) = &field.ty else {
+        return None;
+    };
+    let mut cells = vec![None; select.choices.len()];
+    let mut any = false;
+    for &(field, choice, cell) in choices {
+        if field == f
+            && let Some(slot) = cells.get_mut(choice)
+        {
+            *slot = Some(cell);
+            any = true;
+        }
+    }
+    any.then_some(cells)
+}
+
 /// Every field's cleaned text, and the chosen codes of multi-selects, for
 /// the expressions of a record.
-fn texts_of<'a>(protocol: &Protocol, cells: &[Cell<'a>]) -> Texts<'a> {
+fn texts_of<'a>(
+    protocol: &Protocol,
+    cells: &[Cell<'a>],
+    choices: &[(usize, usize, &'a str)],
+) -> Texts<'a> {
     let cleaning = &protocol.cleaning;
     let mut texts = Vec::with_capacity(protocol.fields.len());
     let mut chosen = Vec::with_capacity(protocol.fields.len());
@@ -494,6 +578,26 @@ fn texts_of<'a>(protocol: &Protocol, cells: &[Cell<'a>]) -> Texts<'a> {
             _ => None,
         };
         let mut codes = Vec::new();
+        if let Some(choice_cells) = choice_cells(field, f, choices) {
+            // Has a value when a cell is neither empty nor 0.
+            let mut value = String::new();
+            for (code, cell) in select
+                .map_or(&[][..], |s| &s.choices[..])
+                .iter()
+                .zip(choice_cells)
+            {
+                let cell = cell.map(str::trim).unwrap_or("");
+                if cell == "1" {
+                    codes.push(code.clone());
+                }
+                if !cell.is_empty() && cell != "0" {
+                    value.push_str(cell);
+                }
+            }
+            texts.push(Cow::Owned(value));
+            chosen.push(codes);
+            continue;
+        }
         let text: Cow<'a, str> = match cells.get(f) {
             Some(Cell::Value(Scalar::Text(t))) => {
                 let text = cleaning.cell(t.clone());
@@ -515,24 +619,6 @@ fn texts_of<'a>(protocol: &Protocol, cells: &[Cell<'a>]) -> Texts<'a> {
             }
             Some(Cell::Value(Scalar::Number(n))) => Cow::Borrowed(*n),
             Some(Cell::Value(Scalar::Bool(b))) => Cow::Borrowed(if *b { "1" } else { "0" }),
-            Some(Cell::Choices(choice_cells)) => {
-                // Has a value when a cell is neither empty nor 0.
-                let mut value = String::new();
-                for (code, cell) in select
-                    .map_or(&[][..], |s| &s.choices[..])
-                    .iter()
-                    .zip(choice_cells)
-                {
-                    let cell = cell.map(str::trim).unwrap_or("");
-                    if cell == "1" {
-                        codes.push(code.clone());
-                    }
-                    if !cell.is_empty() && cell != "0" {
-                        value.push_str(cell);
-                    }
-                }
-                Cow::Owned(value)
-            }
             _ => Cow::Borrowed(""),
         };
         texts.push(text);

@@ -4,6 +4,7 @@
 //! output live here; every verdict comes from `clinval-core`.
 
 mod auth;
+mod import;
 mod ordered_pool;
 mod serve;
 mod store;
@@ -41,6 +42,16 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Work with protocols.
+    #[command(subcommand)]
+    Protocol(ProtocolCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ProtocolCommand {
+    /// Print a REDCap data dictionary as the protocol JSON clinval reads
+    /// it as (notes on what it left out on stderr).
+    Import(import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,5 +73,6 @@ fn main() -> ExitCode {
         Command::Token(TokenCommand::Create(args)) => auth::run_create(args),
         Command::Token(TokenCommand::List(data_dir)) => auth::run_list(data_dir),
         Command::Token(TokenCommand::Revoke(args)) => auth::run_revoke(args),
+        Command::Protocol(ProtocolCommand::Import(args)) => import::run(args),
     }
 }

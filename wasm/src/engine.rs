@@ -62,10 +62,20 @@ pub struct OptionsDoc {
     pub include_valid: bool,
     /// Largest record accepted, in bytes.
     pub max_record_bytes: Option<usize>,
+    /// The forms that repeat in the inputs (a protocol with `repeat`: the
+    /// host's first reading tells them; without, they are learned as rows
+    /// go).
+    pub repeating_forms: Option<Vec<String>>,
 }
 
 /// The keys of the options object.
-const OPTION_KEYS: [&str; 4] = ["asOf", "lang", "includeValid", "maxRecordBytes"];
+const OPTION_KEYS: [&str; 5] = [
+    "asOf",
+    "lang",
+    "includeValid",
+    "maxRecordBytes",
+    "repeatingForms",
+];
 
 impl OptionsDoc {
     /// Reads an options object (empty or blank text: the defaults). An
@@ -112,6 +122,17 @@ impl OptionsDoc {
                         .map_err(|_| wrong("a whole number of bytes"))?;
                     options.max_record_bytes = Some(bytes);
                 }
+                ("repeatingForms", Ok(Shape::Array(items))) => {
+                    let mut forms = Vec::with_capacity(items.len());
+                    for item in items {
+                        match shape(item.get().as_bytes()) {
+                            Ok(Shape::Text(form)) => forms.push(form.into_owned()),
+                            _ => return Err(wrong("a list of form names")),
+                        }
+                    }
+                    options.repeating_forms = Some(forms);
+                }
+                ("repeatingForms", _) => return Err(wrong("a list of form names")),
                 ("includeValid", _) => return Err(wrong("true or false")),
                 _ => return Err(wrong("a string")),
             }
@@ -193,6 +214,8 @@ pub struct Engine {
     include_valid: bool,
     /// Per foreign key of the protocol: the keys it may refer to, once given.
     references: Vec<Option<Arc<ReferencedKeys>>>,
+    /// The `repeatingForms` option.
+    repeating_forms: Option<Vec<String>>,
 }
 
 /// A foreign key as hosts see it: which keys to give it.
@@ -244,6 +267,7 @@ impl Engine {
             options: run,
             lang,
             include_valid: options.include_valid,
+            repeating_forms: options.repeating_forms,
         })
     }
 
@@ -371,6 +395,9 @@ impl Engine {
             if let Some(keys) = keys {
                 session.set_referenced_keys(fk, Arc::clone(keys));
             }
+        }
+        if let Some(forms) = &self.repeating_forms {
+            session.set_repeating_forms(forms.clone());
         }
         Ok(Batch {
             session,

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 use super::{Arithmetic, Comparison, Function, Node};
 use crate::types::number::parse_decimal;
+use crate::types::redcap::{self, DateOrder};
 
 /// What an expression reads from a record.
 pub trait Record {
@@ -48,7 +49,9 @@ pub(super) fn eval<'a>(node: &'a Node, record: &'a dyn Record, as_of: NaiveDate)
                 Arithmetic::Subtract => x - y,
                 Arithmetic::Multiply => x * y,
                 Arithmetic::Divide => x / y,
-                Arithmetic::Power => x.powf(y),
+                // Whole exponents ([height] ^ 2); sqrt() for roots.
+                Arithmetic::Power if y.fract() == 0.0 && y.abs() <= 1024.0 => x.powi(y as i32),
+                Arithmetic::Power => f64::NAN,
             }),
             _ => Val::Empty,
         },
@@ -188,8 +191,9 @@ fn call<'a>(
         }),
         Function::Contains | Function::NotContains | Function::StartsWith | Function::EndsWith => {
             let (haystack, needle) = (value(0), value(1));
-            let haystack = text(&haystack).to_lowercase();
-            let needle = text(&needle).to_lowercase();
+            // REDCap's text functions ignore case (ASCII letters).
+            let haystack = text(&haystack).to_ascii_lowercase();
+            let needle = text(&needle).to_ascii_lowercase();
             Val::Bool(match function {
                 Function::Contains => haystack.contains(&needle),
                 Function::NotContains => !haystack.contains(&needle),
@@ -260,35 +264,17 @@ fn date_diff<'a>(args: &'a [Node], record: &'a dyn Record, as_of: NaiveDate) -> 
     finite(if signed { diff } else { diff.abs() })
 }
 
-/// A date or date-time: ISO (`YYYY-MM-DD[ HH:MM[:SS]]`), or with `format`
-/// `mdy` / `dmy` the day and month in that order (`-` or `/`).
+/// A date or date-time as REDCap writes them: the date (ISO, or with
+/// `format` `mdy` / `dmy` day and month in that order), optionally a space
+/// and `H:MM[:SS]`.
 fn date_time(text: &str, format: Option<&str>) -> Option<NaiveDateTime> {
-    let (date, time) = match text.split_once([' ', 'T']) {
-        Some((d, t)) => (d, Some(t)),
-        None => (text, None),
+    let order = match format {
+        Some("mdy") => DateOrder::Mdy,
+        Some("dmy") => DateOrder::Dmy,
+        _ => DateOrder::Ymd,
     };
-    let parts: Vec<&str> = date.split(['-', '/']).collect();
-    let [a, b, c] = parts.as_slice() else {
-        return None;
-    };
-    let n = |s: &str| s.parse::<u32>().ok();
-    let (year, month, day) = if a.len() == 4 {
-        (n(a)?, n(b)?, n(c)?)
-    } else {
-        match format {
-            Some("dmy") => (n(c)?, n(b)?, n(a)?),
-            _ => (n(c)?, n(a)?, n(b)?),
-        }
-    };
-    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
-    let time = match time {
-        None => NaiveTime::MIN,
-        Some(t) => {
-            let mut parts = t.split(':').map(n);
-            let (h, m) = (parts.next()??, parts.next()??);
-            let s = parts.next().flatten().unwrap_or(0);
-            NaiveTime::from_hms_opt(h, m, s)?
-        }
-    };
-    Some(date.and_time(time))
+    redcap::date(text, order)
+        .map(|d| d.and_time(NaiveTime::MIN))
+        .or_else(|| redcap::date_time(text, order, false))
+        .or_else(|| redcap::date_time(text, order, true))
 }

@@ -158,10 +158,12 @@ impl Expr {
     /// Compiles `source`, resolving names with `fields`.
     pub fn compile(source: &str, fields: &dyn Fields) -> Result<Expr, ExprError> {
         let node = parse::parse(source, fields)?;
-        let mut reads = Vec::new();
-        node.visit_fields(&mut |f| reads.push(f));
-        reads.sort_unstable();
-        reads.dedup();
+        let mut reads: Vec<usize> = Vec::new();
+        node.visit_fields(&mut |f| {
+            if let Err(at) = reads.binary_search(&f) {
+                reads.insert(at, f);
+            }
+        });
         Ok(Expr { node, reads })
     }
 

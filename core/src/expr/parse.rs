@@ -209,7 +209,7 @@ impl Parser<'_> {
             Token::End => "the end of the expression".to_owned(),
             Token::Symbol(s) => format!("`{s}`"),
             Token::Name(n) => format!("`{n}`"),
-            Token::Number(n) => format!("`{n}`"),
+            Token::Number(_) => "a number".to_owned(),
             Token::Text(t) => format!("'{t}'"),
             Token::Ref(name, _) => format!("`[{name}]`"),
         };

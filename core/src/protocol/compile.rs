@@ -18,7 +18,7 @@ use super::{
     Cleaning, Code, CompareOp, CompareRule, Field, FieldsMatch, ForeignKey, Logic, Protocol,
     ProtocolError, UniqueKey,
 };
-use crate::types::Type;
+use crate::types::{Full, Type};
 
 /// The value of `maximum`/`minimum` that stands for the run's as-of date.
 pub(crate) const AS_OF: &str = "$asOf";
@@ -138,16 +138,28 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         let code = table_code("foreignKeys", "foreign_key");
         foreign_keys.push(compile_foreign_key(at, raw, code, &by_name, &mut notes)?);
     }
-    let has_logic = sources.iter().any(super::logic::Sources::any);
-    let mut logic = if has_logic {
-        Some(Logic::compile(&fields, sources)?)
-    } else {
-        None
+    // Logic is the full build's: the compact one refuses it before any of
+    // it is compiled (so its code is left out there).
+    let logic_full = |path: &str| {
+        Full::get().ok_or_else(|| {
+            Box::new(ProtocolError::NeedsFullModule {
+                path: path.to_owned(),
+                feature: "branching, requiredIf, assertions and repeating forms".to_owned(),
+            })
+        })
+    };
+    let mut logic = match sources.iter().position(super::logic::Sources::any) {
+        Some(first) => {
+            logic_full(paths[first])?;
+            Some(Logic::compile(&fields, sources)?)
+        }
+        None => None,
     };
     let mut rules = Vec::new();
     for (at, raw) in doc.list("rules")? {
         let rule = Obj::open(at, raw, RULE_KEYS, Unknown::Refuse, &mut notes)?;
         if rule.has("assert") {
+            logic_full(&rule.at("assert"))?;
             let assert = compile_assert(&rule, &fields, &by_name)?;
             logic
                 .get_or_insert_with(Logic::default)
@@ -158,6 +170,7 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         }
     }
     if let Some(raw) = doc.raw("repeat") {
+        logic_full("repeat")?;
         let repeat = Obj::open(
             "repeat".into(),
             raw,
@@ -217,7 +230,9 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         warnings: notes.warnings,
         absent_columns_empty,
         system_columns,
-        logic: logic.map(Box::new),
+        logic: logic
+            .map(|logic| logic_full("rules").map(|full| super::Logics::new(logic, full)))
+            .transpose()?,
         columns,
         choice_columns,
         source: Arc::from(source),

@@ -14,6 +14,7 @@ use super::logic::Sources;
 use super::tree::{Notes, Obj, Result, Unknown, expected, items, key_error, text};
 use super::{Bound, BoundValue, Code, Field, FieldCodes, Pattern, ProtocolError, Titles};
 use crate::pattern::PatternError;
+use crate::types::redcap::{Clock, DateOrder};
 use crate::types::{
     DateForm, DateFormat, DateSyntax, DayMonthOrder, Full, GeoJsonFormat, GeoPointFormat,
     MultiSelect, NumberSyntax, Scalar, StringFormat, Strptime, TimeFormat, Type,
@@ -359,6 +360,11 @@ fn compile_type(f: &Obj<'_>, c: &Obj<'_>, notes: &mut Notes) -> Result<Type> {
         },
         group_char: one_char("groupChar")?,
         bare: f.flag("bareNumber")?.unwrap_or(true),
+        redcap: if type_name == "number" && format == Some("redcap") {
+            Some(full(&format_path, "the redcap number format")?)
+        } else {
+            None
+        },
     };
     if syntax.group_char == Some(syntax.decimal_char) {
         return Err(key_error(
@@ -384,14 +390,25 @@ fn compile_type(f: &Obj<'_>, c: &Obj<'_>, notes: &mut Notes) -> Result<Type> {
             Some("uuid") => StringFormat::Uuid,
             Some("binary") => StringFormat::Binary,
             Some("wkt") => StringFormat::Wkt(full(&format_path, "the wkt format")?),
+            Some("redcap-email") => {
+                StringFormat::RedcapEmail(full(&format_path, "REDCap formats")?)
+            }
+            Some("redcap-phone") => {
+                StringFormat::RedcapPhone(full(&format_path, "REDCap formats")?)
+            }
+            Some("redcap-zipcode") => {
+                StringFormat::RedcapZipcode(full(&format_path, "REDCap formats")?)
+            }
             Some(_) => {
                 return Err(wrong_format(
-                    "one of default, email, uri, uuid, binary, wkt",
+                    "one of default, email, uri, uuid, binary, wkt, redcap-email, redcap-phone, redcap-zipcode",
                 ));
             }
         }),
         "integer" | "number" => {
-            plain_format(notes);
+            if !(type_name == "number" && format == Some("redcap")) {
+                plain_format(notes);
+            }
             let lexical = lexical()?;
             if type_name == "integer" {
                 Type::Integer { syntax, lexical }
@@ -414,8 +431,18 @@ fn compile_type(f: &Obj<'_>, c: &Obj<'_>, notes: &mut Notes) -> Result<Type> {
             }
         }
         "date" => Type::Date(date_format(f, format, clinval_date_keys)?),
-        "time" => Type::Time(time_format(&format_path, format)?),
-        "datetime" => Type::DateTime(time_format(&format_path, format)?),
+        "time" => Type::Time(match format.and_then(redcap_clock) {
+            Some(clock) => TimeFormat::RedcapClock(clock, full(&format_path, "REDCap formats")?),
+            None => time_format(&format_path, format)?,
+        }),
+        "datetime" => Type::DateTime(match format.and_then(redcap_date_time) {
+            Some((order, seconds)) => TimeFormat::RedcapDateTime {
+                order,
+                seconds,
+                full: full(&format_path, "REDCap formats")?,
+            },
+            None => time_format(&format_path, format)?,
+        }),
         "year" | "yearmonth" | "duration" | "object" | "array" | "any" => {
             plain_format(notes);
             match type_name {
@@ -565,6 +592,12 @@ fn date_format(f: &Obj<'_>, format: Option<&str>, clinval_keys: bool) -> Result<
             ));
         }
     };
+    if let Some(order) = format.and_then(DateOrder::of_format) {
+        return Ok(DateFormat::Redcap(
+            order,
+            full(&format_path, "REDCap formats")?,
+        ));
+    }
     Ok(match format {
         None | Some("default") if !clinval_keys => DateFormat::Default,
         None | Some("default" | "any") => DateFormat::Forms(DateSyntax {
@@ -583,6 +616,27 @@ fn date_format(f: &Obj<'_>, format: Option<&str>, clinval_keys: bool) -> Result<
         }
         Some(pattern) => DateFormat::Pattern(strptime(&format_path, pattern)?),
     })
+}
+
+/// A `time` format of REDCap's: `redcap-hm`, `redcap-hms`, `redcap-ms`.
+fn redcap_clock(format: &str) -> Option<Clock> {
+    Some(match format {
+        "redcap-hm" => Clock::HoursMinutes,
+        "redcap-hms" => Clock::HoursMinutesSeconds,
+        "redcap-ms" => Clock::MinutesSeconds,
+        _ => return None,
+    })
+}
+
+/// A `datetime` format of REDCap's: `redcap-ymd-hm`, `redcap-mdy-hms`, ...
+fn redcap_date_time(format: &str) -> Option<(DateOrder, bool)> {
+    let (date, clock) = format.rsplit_once('-')?;
+    let seconds = match clock {
+        "hm" => false,
+        "hms" => true,
+        _ => return None,
+    };
+    Some((DateOrder::of_format(date)?, seconds))
 }
 
 fn time_format(path: &str, format: Option<&str>) -> Result<TimeFormat> {
@@ -773,13 +827,12 @@ fn read_as(ty: &Type, scalar: Scalar<'_>) -> Option<Value<'static>> {
         return Some(value.into_owned());
     }
     let default = match ty {
-        Type::Date(DateFormat::Forms(_) | DateFormat::Pattern(_)) => {
+        Type::Date(DateFormat::Forms(_) | DateFormat::Pattern(_) | DateFormat::Redcap(..)) => {
             Type::Date(DateFormat::Default)
         }
-        Type::Time(TimeFormat::Any | TimeFormat::Pattern(_)) => Type::Time(TimeFormat::Default),
-        Type::DateTime(TimeFormat::Any | TimeFormat::Pattern(_)) => {
-            Type::DateTime(TimeFormat::Default)
-        }
+        Type::Time(TimeFormat::Default) | Type::DateTime(TimeFormat::Default) => return None,
+        Type::Time(_) => Type::Time(TimeFormat::Default),
+        Type::DateTime(_) => Type::DateTime(TimeFormat::Default),
         Type::Integer { .. } => Type::Number {
             syntax: NumberSyntax::default(),
             lexical: None,

@@ -185,7 +185,8 @@ impl Texts<'_> {
     }
 }
 
-#[cfg(test)]
+// Logic is the full build's (see `Logics`).
+#[cfg(all(test, feature = "full"))]
 mod tests {
     use std::sync::Arc;
 

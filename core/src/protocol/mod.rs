@@ -184,13 +184,34 @@ pub struct Protocol {
     pub system_columns: Vec<String>,
     /// Branching, conditional requirement, assertions and repeating forms
     /// (`None` when the protocol has none).
-    pub logic: Option<Box<Logic>>,
+    pub logic: Option<Logics>,
     /// Header key (see [`Protocol::header_key`]) → field index.
     columns: HashMap<String, usize>,
     /// Header key of a `field___code` column → (multi-select field, choice).
     choice_columns: HashMap<String, (usize, usize)>,
     /// The document text it was compiled from.
     source: Arc<str>,
+}
+
+/// A protocol's [`Logic`]. Only the full build reads logic (the
+/// [`crate::types::Full`] marker): the compact module's compiler refuses
+/// it, this is never `Some` there, and the code evaluating it is left out.
+#[derive(Debug)]
+pub struct Logics(Box<Logic>, crate::types::Full);
+
+impl std::ops::Deref for Logics {
+    type Target = Logic;
+
+    fn deref(&self) -> &Logic {
+        &self.0
+    }
+}
+
+impl Logics {
+    /// `logic`, marked as the full build's.
+    pub(crate) fn new(logic: Logic, full: crate::types::Full) -> Logics {
+        Logics(Box::new(logic), full)
+    }
 }
 
 /// Texts by key (a language tag, or an allowed value).
@@ -286,7 +307,7 @@ impl Cleaning {
         if self.loose_headers {
             Cow::Owned(crate::clean::header_key(header))
         } else if self.caseless_headers {
-            Cow::Owned(self.cell(Cow::Borrowed(header)).trim().to_lowercase())
+            Cow::Owned(self.cell(Cow::Borrowed(header)).trim().to_ascii_lowercase())
         } else {
             self.cell(Cow::Borrowed(header))
         }

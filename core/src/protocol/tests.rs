@@ -229,7 +229,7 @@ fn refusals_name_the_key() {
         ),
         (
             r#"{"fields": [{"name": "a", "type": "string", "format": "phone"}]}"#,
-            "protocol key `fields[0].format`: a string field's format is one of default, email, uri, uuid, binary, wkt, not `phone`",
+            "protocol key `fields[0].format`: a string field's format is one of default, email, uri, uuid, binary, wkt, redcap-email, redcap-phone, redcap-zipcode, not `phone`",
         ),
         (
             r#"{"fields": [{"name": "a", "type": "date", "format": "dd/mm/yyyy"}]}"#,
@@ -437,6 +437,16 @@ fn the_compact_build_names_what_needs_the_full_module() {
             r#""constraints": {"pattern": "(M|F)"}"#,
             "fields[0].constraints.pattern",
             "pattern `(M|F)` (beyond quantified ASCII classes)",
+        ),
+        (
+            r#""showIf": "[a] = 1""#,
+            "fields[0]",
+            "branching, requiredIf, assertions and repeating forms",
+        ),
+        (
+            r#""type": "date", "format": "redcap-ymd""#,
+            "fields[0].format",
+            "REDCap formats",
         ),
     ];
     for (field, path, feature) in cases {

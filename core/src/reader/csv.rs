@@ -450,33 +450,20 @@ fn dispatch(
         input.extra_cells = Some((columns, count));
     }
     input.cells = emit.cell_buffer();
-    let absent = if protocol.absent_columns_empty {
-        Cell::Null
-    } else {
-        Cell::Absent
-    };
-    input.cells.extend(
-        header
-            .present
-            .iter()
-            .map(|&present| if present { Cell::Short } else { absent.clone() }),
-    );
+    let absent_empty = protocol.absent_columns_empty;
+    input
+        .cells
+        .extend(header.present.iter().map(|&present| match present {
+            true => Cell::Short,
+            false if absent_empty => Cell::Null,
+            false => Cell::Absent,
+        }));
     for (i, slot) in header.slots.iter().enumerate().take(count) {
         match slot {
             Slot::Field(f) => input.cells[*f] = Cell::text(cell(i)),
             Slot::Choice(f, choice) => {
-                if !matches!(input.cells[*f], Cell::Choices(_)) {
-                    let choices = match &protocol.fields[*f].ty {
-                        crate::types::Type::MultiSelect(select) => select.choices.len(),
-                        _ => 0,
-                    };
-                    input.cells[*f] = Cell::Choices(vec![None; choices]);
-                }
-                if let Cell::Choices(cells) = &mut input.cells[*f]
-                    && let Some(slot) = cells.get_mut(*choice)
-                {
-                    *slot = Some(cell(i));
-                }
+                input.cells[*f] = Cell::Null;
+                input.choices.push((*f, *choice, cell(i)));
             }
             Slot::Extra(e) => input.extras.push((
                 Cow::Borrowed(header.extra_names[*e].as_str()),

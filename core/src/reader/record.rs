@@ -18,10 +18,6 @@ pub enum Cell<'a> {
     Null,
     /// A value as written.
     Value(Scalar<'a>),
-    /// A multi-select written one `0`/`1` column per choice (REDCap's
-    /// `field___code`): each choice's cell, `None` where its column is
-    /// absent.
-    Choices(Vec<Option<&'a str>>),
 }
 
 impl<'a> Cell<'a> {
@@ -53,4 +49,8 @@ pub struct RecordInput<'a> {
     /// More cells than the header: `(expected, found)`; the fields are
     /// still checked.
     pub extra_cells: Option<(usize, usize)>,
+    /// The cells of multi-selects written one `0`/`1` column per choice
+    /// (REDCap's `field___code`): `(field, choice, cell)`; the field's own
+    /// cell is then [`Cell::Null`]. Empty for every other protocol.
+    pub choices: Vec<(usize, usize, &'a str)>,
 }

@@ -11,6 +11,7 @@
 pub mod dates;
 mod json;
 pub(crate) mod number;
+pub mod redcap;
 #[cfg(feature = "full")]
 mod strptime;
 mod temporal;
@@ -145,6 +146,12 @@ pub enum StringFormat {
     Binary,
     /// Well-known text geometry (frictionless-py's format, not Table Schema's).
     Wkt(Full),
+    /// REDCap's `email` (`redcap-email`).
+    RedcapEmail(Full),
+    /// REDCap's `phone`: a North American number (`redcap-phone`).
+    RedcapPhone(Full),
+    /// REDCap's `zipcode` (`redcap-zipcode`).
+    RedcapZipcode(Full),
 }
 
 /// How a `date` is written.
@@ -156,6 +163,8 @@ pub enum DateFormat {
     Forms(DateSyntax),
     /// A strptime pattern.
     Pattern(Strptime),
+    /// REDCap's `date_ymd`, `date_mdy`, `date_dmy` (`redcap-ymd`, ...).
+    Redcap(redcap::DateOrder, Full),
 }
 
 /// How a `time` or `datetime` is written.
@@ -167,6 +176,17 @@ pub enum TimeFormat {
     Any,
     /// A strptime pattern.
     Pattern(Strptime),
+    /// REDCap's `time`, `time_hh_mm_ss`, `time_mm_ss` (time fields).
+    RedcapClock(redcap::Clock, Full),
+    /// REDCap's `datetime_*` and `datetime_seconds_*` (datetime fields).
+    RedcapDateTime {
+        /// The date's order.
+        order: redcap::DateOrder,
+        /// Whether seconds are written.
+        seconds: bool,
+        /// Only in the full build.
+        full: Full,
+    },
 }
 
 /// A field's type with everything needed to read its values.
@@ -443,6 +463,9 @@ impl Type {
                     StringFormat::Uuid => text::is_uuid(&text),
                     StringFormat::Binary => text::is_base64(&text),
                     StringFormat::Wkt(_) => text::is_wkt(&text),
+                    StringFormat::RedcapEmail(_) => redcap::is_email(&text),
+                    StringFormat::RedcapPhone(_) => redcap::is_phone(&text),
+                    StringFormat::RedcapZipcode(_) => redcap::is_zipcode(&text),
                 };
                 if ok { Ok(Value::Text(text)) } else { invalid }
             }
@@ -459,6 +482,9 @@ impl Type {
                     Some((at, _)) => Ok(Value::Date(at.date())),
                     None => invalid,
                 },
+                DateFormat::Redcap(order, _) => redcap::date(&text, *order)
+                    .map(Value::Date)
+                    .ok_or(TypeError::Invalid),
             },
             Type::Time(format) => {
                 let parsed = match format {
@@ -467,6 +493,10 @@ impl Type {
                     TimeFormat::Pattern(pattern) => {
                         pattern.parse(&text).map(|(at, zone)| (at.time(), zone))
                     }
+                    TimeFormat::RedcapClock(clock, _) => {
+                        redcap::time(&text, *clock).map(|t| (t, None))
+                    }
+                    TimeFormat::RedcapDateTime { .. } => None,
                 };
                 parsed
                     .map(|(time, offset)| Value::Time { time, offset })
@@ -477,6 +507,10 @@ impl Type {
                     TimeFormat::Default => temporal::parse_datetime(&text),
                     TimeFormat::Any => dates::parse_any_datetime(&text),
                     TimeFormat::Pattern(pattern) => pattern.parse(&text),
+                    TimeFormat::RedcapDateTime { order, seconds, .. } => {
+                        redcap::date_time(&text, *order, *seconds).map(|at| (at, None))
+                    }
+                    TimeFormat::RedcapClock(..) => None,
                 };
                 parsed
                     .map(|(datetime, offset)| Value::DateTime { datetime, offset })

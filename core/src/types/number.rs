@@ -19,6 +19,8 @@ pub struct NumberSyntax {
     /// `bareNumber`: when false, leading and trailing non-numeric text
     /// (`€95`, `95%`) is stripped.
     pub bare: bool,
+    /// REDCap's `number` grammar (format `redcap`): no `NaN`, no `5.`.
+    pub redcap: Option<super::Full>,
 }
 
 impl Default for NumberSyntax {
@@ -27,6 +29,7 @@ impl Default for NumberSyntax {
             decimal_char: '.',
             group_char: None,
             bare: true,
+            redcap: None,
         }
     }
 }
@@ -68,6 +71,9 @@ impl NumberSyntax {
 
     /// A `number` field's text as an `f64` (`NaN`, `INF`, `-INF` included).
     pub fn number(&self, text: &str) -> Option<f64> {
+        if self.redcap.is_some() && !super::redcap::is_number(text) {
+            return None;
+        }
         if let Some(special) = special(text) {
             return Some(special);
         }
@@ -239,6 +245,7 @@ mod tests {
             decimal_char: ',',
             group_char: Some('.'),
             bare: true,
+            redcap: None,
         };
         assert_eq!(eu.number("1.000,5"), Some(1000.5));
         assert_eq!(eu.number("1,5"), Some(1.5));

@@ -10,7 +10,7 @@ mod package;
 mod worker;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -255,16 +255,27 @@ fn collect_inputs(args: &Args, options: &Options) -> Result<Vec<Input>> {
     Ok(all)
 }
 
+/// A built-in protocol, a protocol (or Table Schema) JSON file, or a
+/// REDCap data dictionary (recognised by its header).
 fn load_protocol(spec: &str) -> Result<Protocol> {
     if clinval_core::protocol::builtin_names().contains(&spec) {
         return Ok(Protocol::builtin(spec)?);
     }
-    let text = std::fs::read_to_string(spec).with_context(|| {
+    let bytes = std::fs::read(spec).with_context(|| {
         format!(
             "cannot read protocol file `{spec}` (built-in protocols: {})",
             clinval_core::protocol::builtin_names().join(", ")
         )
     })?;
+    let text = if clinval_core::redcap::is_dictionary(&bytes) {
+        let import = crate::import::dictionary(Path::new(spec), &bytes)?;
+        for note in &import.notes {
+            eprintln!("{spec}: warning: field `{}`: {}", note.field, note.message);
+        }
+        import.protocol
+    } else {
+        String::from_utf8(bytes).with_context(|| format!("protocol `{spec}` is not UTF-8 text"))?
+    };
     let protocol = Protocol::from_json(&text).with_context(|| format!("protocol `{spec}`"))?;
     print_warnings(spec, &protocol);
     Ok(protocol)

@@ -67,6 +67,9 @@ impl Job<'_> {
         for (fk, keys) in &input.references {
             session.set_referenced_keys(*fk, keys.clone());
         }
+        if let Some(forms) = repeating_forms(input)? {
+            session.set_repeating_forms(forms);
+        }
         self.read_chunks(input, |chunk| {
             session.feed(chunk, sink).map_err(|e| e.to_string())
         })?;
@@ -96,6 +99,7 @@ impl Job<'_> {
             "asOf": input.options.as_of.format("%Y-%m-%d").to_string(),
             "lang": self.lang.tag(),
             "includeValid": self.want_records,
+            "repeatingForms": repeating_forms(input)?,
         });
         // The same message the native engine gives (without the code).
         let fail = |e: CallError| match e {
@@ -258,4 +262,21 @@ impl Sink for BatchSink<'_, '_> {
             self.flush();
         }
     }
+}
+
+/// The forms that repeat in `input`, from a first reading of it, when its
+/// protocol has repeating forms (REDCap's repeating instruments: which
+/// forms repeat is told only by the data).
+fn repeating_forms(input: &Input) -> Result<Option<Vec<String>>, String> {
+    let Some(mut collector) = clinval_core::FormCollector::new(&input.protocol) else {
+        return Ok(None);
+    };
+    let mut session = Session::new(input.protocol.clone(), input.format, &input.options);
+    super::read_source(&input.source, |chunk| {
+        session
+            .feed(chunk, &mut collector)
+            .map_err(|e| e.to_string())
+    })?;
+    session.finish(&mut collector).map_err(|e| e.to_string())?;
+    Ok(Some(collector.into_forms()))
 }
