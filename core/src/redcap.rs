@@ -6,7 +6,8 @@
 //!
 //! A field of any type is a field of the protocol, so branching logic may
 //! name any of them; `calc`, `file`, `sql` and `descriptive` fields get no
-//! checks (their columns are allowed, never expected). REDCap's export
+//! checks (their columns are allowed, never expected); a `calc` field's
+//! calculation becomes its `calc`, so verdicts carry its value. REDCap's export
 //! conventions are protocol keys: columns in any order and case, absent
 //! columns read as empty, system columns allowed, repeating instruments,
 //! empty rows not records.
@@ -494,7 +495,26 @@ fn field(
                 constraints.insert(key.into(), json!(bound));
             }
         }
-        ("calc" | "file" | "sql" | "descriptive", _) => {
+        ("calc", _) => {
+            // Not checked (the column is allowed, never expected), but
+            // computed, so a form can show it and logic can read it.
+            f.insert("type".into(), json!("any"));
+            constraints.clear();
+            let calculation = row.trimmed(Column::Choices);
+            match Expr::compile(calculation, names) {
+                Ok(_) => {
+                    f.insert("calc".into(), json!(calculation));
+                }
+                Err(error) => notes.push(ImportNote {
+                    field: name.to_owned(),
+                    message: format!(
+                        "calculation {} ({error}): not computed",
+                        why_not(error.kind)
+                    ),
+                }),
+            }
+        }
+        ("file" | "sql" | "descriptive", _) => {
             // Not checked: the column is allowed, never expected.
             f.insert("type".into(), json!("any"));
             constraints.clear();
@@ -510,14 +530,12 @@ fn field(
                 f.insert("showIf".into(), json!(logic));
             }
             Err(error) => {
-                let why = match error.kind {
-                    ExprErrorKind::Unsupported => "uses REDCap syntax clinval does not evaluate",
-                    ExprErrorKind::UnknownField => "names a field the dictionary lacks",
-                    _ => "does not parse",
-                };
                 notes.push(ImportNote {
                     field: name.to_owned(),
-                    message: format!("branching logic {why} ({error}): not branch-checked"),
+                    message: format!(
+                        "branching logic {} ({error}): not branch-checked",
+                        why_not(error.kind)
+                    ),
                 });
                 f.insert("unsupportedLogic".into(), json!(logic));
             }
@@ -530,6 +548,15 @@ fn field(
         f.insert("codes".into(), Json::Object(codes));
     }
     Json::Object(f)
+}
+
+/// Why an expression of the dictionary is not evaluated, for a note.
+fn why_not(kind: ExprErrorKind) -> &'static str {
+    match kind {
+        ExprErrorKind::Unsupported => "uses REDCap syntax clinval does not evaluate",
+        ExprErrorKind::UnknownField => "names a field the dictionary lacks",
+        _ => "does not parse",
+    }
 }
 
 /// Reads a `Text Validation Min`/`Max` as the protocol's bound (JSON).

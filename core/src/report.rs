@@ -10,6 +10,7 @@ use crate::issue::{Issue, Lang, TableIssue};
 use crate::protocol::{Protocol, ScoresJson};
 use crate::reader::Warning;
 use crate::validator::Outcome;
+use crate::value::Value;
 
 /// Counts over one input (or several, merged).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
@@ -183,6 +184,14 @@ pub struct RecordVerdict {
     /// defines none): `{"name": number | null}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scores: Option<Box<serde_json::value::RawValue>>,
+    /// The fields branching hides in this record, by output key (absent
+    /// when the protocol has no logic): a form does not show them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<Vec<String>>,
+    /// The calculated fields' values, valid or not (absent when the
+    /// protocol has none): `{"name": number | null}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calculated: Option<Box<serde_json::value::RawValue>>,
 }
 
 impl RecordVerdict {
@@ -209,7 +218,39 @@ impl RecordVerdict {
                     serde_json::value::to_raw_value(&scores).ok()
                 })
                 .flatten(),
+            hidden: protocol.logic.as_ref().map(|_| {
+                outcome
+                    .hidden
+                    .iter()
+                    .map(|&f| protocol.fields[f].name.clone())
+                    .collect()
+            }),
+            calculated: protocol
+                .logic
+                .as_ref()
+                .filter(|logic| !logic.calcs.is_empty())
+                .and_then(|_| {
+                    serde_json::value::to_raw_value(&CalculatedJson { protocol, outcome }).ok()
+                }),
         }
+    }
+}
+
+/// A record's calculated values as `{"name": number | null}`.
+struct CalculatedJson<'o, 'a> {
+    protocol: &'o Protocol,
+    outcome: &'o Outcome<'a>,
+}
+
+impl Serialize for CalculatedJson<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let calculated = &self.outcome.calculated;
+        let mut map = s.serialize_map(Some(calculated.len()))?;
+        for &(field, value) in calculated {
+            let value = value.map_or(Value::Missing, Value::Number);
+            map.serialize_entry(&self.protocol.fields[field].name, &value)?;
+        }
+        map.end()
     }
 }
 

@@ -32,6 +32,10 @@ pub struct Outcome<'a> {
     pub extras: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// Every issue of the record: field issues in field order, then row issues.
     pub issues: Vec<Issue>,
+    /// The fields branching hides in this record (protocols with logic).
+    pub hidden: Vec<usize>,
+    /// The calculated fields' values (`calc`), by field index, in order.
+    pub calculated: Vec<(usize, Option<f64>)>,
 }
 
 impl Outcome<'_> {
@@ -263,6 +267,8 @@ impl Validator {
                 values: Vec::new(),
                 extras,
                 issues: vec![issue],
+                hidden: Vec::new(),
+                calculated: Vec::new(),
             };
         }
         let protocol = &*self.protocol;
@@ -275,13 +281,18 @@ impl Validator {
         // A protocol with logic reads every field's text first: what a
         // field's branch is may depend on any other field.
         let logic = protocol.logic.as_deref();
-        let texts = logic.map(|_| texts_of(protocol, &cells, &choices));
+        let mut texts = logic.map(|_| texts_of(protocol, &cells, &choices));
+        let calculated = match (logic, &mut texts) {
+            (Some(logic), Some(texts)) => logic.calculate(texts, self.as_of),
+            _ => Vec::new(),
+        };
         let active = match logic.and_then(|l| l.repeat.as_ref()) {
             Some(repeat) => Some(self.repeating.active(repeat, &extras, protocol)),
             None => None,
         };
         let failed = &mut self.failed;
         failed.fill(false);
+        let mut hidden = Vec::new();
         let mut next_cell = cells.drain(..);
         for (i, field) in protocol.fields.iter().enumerate() {
             let cell = next_cell.next().unwrap_or(Cell::Absent);
@@ -293,7 +304,8 @@ impl Validator {
                 (Some(logic), Some(texts)) => {
                     match logic.branch(i, field.required, texts, self.as_of) {
                         Branch::Hidden => {
-                            if texts.has_value(i) {
+                            hidden.push(i);
+                            if texts.has_value(i) && !logic.is_calculated(i) {
                                 failed[i] = true;
                                 issues.push(Issue {
                                     field: Some(i),
@@ -437,6 +449,8 @@ impl Validator {
             values,
             extras,
             issues,
+            hidden,
+            calculated,
         }
     }
 

@@ -100,6 +100,16 @@ export interface RecordVerdict {
   record: Record<string, unknown> | null;
   /** The protocol's scores of a valid record (null: not computable). */
   scores?: Record<string, number | null>;
+  /**
+   * The fields branching (`showIf`) hides given the record's answers; a
+   * form does not show them. Present when the protocol has logic.
+   */
+  hidden?: string[];
+  /**
+   * The calculated fields' values (`calc`), valid record or not (null:
+   * not computable from the answers). Present when the protocol has any.
+   */
+  calculated?: Record<string, number | null>;
 }
 
 /** One error-log line. A table issue (a header problem) has `row` null and its `column` (1-based). */

@@ -144,7 +144,8 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         Full::get().ok_or_else(|| {
             Box::new(ProtocolError::NeedsFullModule {
                 path: path.to_owned(),
-                feature: "branching, requiredIf, assertions and repeating forms".to_owned(),
+                feature: "branching, requiredIf, calculated fields, assertions and repeating forms"
+                    .to_owned(),
             })
         })
     };

@@ -59,6 +59,7 @@ const FIELD_KEYS: &[&str] = &[
     "unsupportedLogic",
     "identifier",
     "form",
+    "calc",
 ];
 
 const CONSTRAINT_KEYS: &[&str] = &[
@@ -269,6 +270,7 @@ pub(super) fn compile_field(
         show_if: expression("showIf")?,
         required_if: expression("requiredIf")?,
         unsupported: f.text("unsupportedLogic")?,
+        calc: expression("calc")?,
     };
     let allowed_text = field.allowed_text().unwrap_or_default();
     let by_language = f.object("enumTitles", &[], Unknown::Any, notes)?;

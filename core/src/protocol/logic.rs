@@ -1,8 +1,9 @@
 //! What makes a field's checks depend on the rest of its record: branching
 //! (`showIf`: a hidden field must be empty and is not required),
 //! conditional requirement (`requiredIf`), assertions over the record
-//! (`rules` with `assert`), and repeating forms (REDCap's repeating
-//! instruments: a row holds one form's fields). Expressions are compiled
+//! (`rules` with `assert`), calculated fields (`calc`: computed first, so
+//! the other expressions read their values), and repeating forms (REDCap's
+//! repeating instruments: a row holds one form's fields). Expressions are compiled
 //! here, once every field is known, so they may name any field.
 
 use std::borrow::Cow;
@@ -24,12 +25,17 @@ pub struct Logic {
     /// Per field: its logic is not evaluated (`unsupportedLogic`), so it is
     /// not branch-checked at all.
     unchecked: Vec<bool>,
+    /// Per field: it is calculated (`calc`), so never required.
+    calculated: Vec<bool>,
     /// The fields whose logic is not evaluated (for the input's warning).
     pub unsupported: Vec<usize>,
     /// Assertions over a record.
     pub asserts: Vec<Assert>,
     /// Repeating forms, if the protocol has them.
     pub repeat: Option<Repeat>,
+    /// Calculated fields (`calc`): `(field, expression)`, each after the
+    /// calculated fields it reads.
+    pub calcs: Vec<(usize, Expr)>,
 }
 
 /// A rule with an `assert` condition.
@@ -79,12 +85,17 @@ pub(super) struct Sources {
     pub required_if: Option<(String, String)>,
     /// `unsupportedLogic`: logic kept as written, not evaluated.
     pub unsupported: Option<String>,
+    /// `(path, expression)` of `calc`.
+    pub calc: Option<(String, String)>,
 }
 
 impl Sources {
     /// Whether the field has any logic.
     pub fn any(&self) -> bool {
-        self.show_if.is_some() || self.required_if.is_some() || self.unsupported.is_some()
+        self.show_if.is_some()
+            || self.required_if.is_some()
+            || self.unsupported.is_some()
+            || self.calc.is_some()
     }
 }
 
@@ -117,7 +128,13 @@ impl Logic {
     pub(super) fn compile(fields: &[Field], sources: Vec<Sources>) -> Result<Logic> {
         let names = Names(fields);
         let mut logic = Logic::default();
+        let mut calcs = Vec::new();
         for (f, source) in sources.into_iter().enumerate() {
+            logic.calculated.push(source.calc.is_some());
+            if let Some((path, text)) = source.calc {
+                let expr = Expr::compile(&text, &names).map_err(|e| refusal(&path, &e))?;
+                calcs.push((f, path, expr));
+            }
             let compile = |key: Option<(String, String)>| -> Result<Option<Expr>> {
                 key.map(|(path, text)| {
                     Expr::condition(&text, &names).map_err(|e| refusal(&path, &e))
@@ -131,7 +148,28 @@ impl Logic {
                 logic.unsupported.push(f);
             }
         }
+        logic.calcs = order_calcs(fields, calcs)?;
         Ok(logic)
+    }
+
+    /// The calculated fields' values for `record`, each written back into
+    /// it (as text) for the calculated fields after it.
+    pub fn calculate(&self, record: &mut Texts<'_>, as_of: NaiveDate) -> Vec<(usize, Option<f64>)> {
+        let mut out = Vec::with_capacity(self.calcs.len());
+        for (field, expr) in &self.calcs {
+            let value = expr.number(record, as_of);
+            if let Some(slot) = record.texts.get_mut(*field) {
+                *slot = Cow::Owned(value.map(crate::value::number_text).unwrap_or_default());
+            }
+            out.push((*field, value));
+        }
+        out
+    }
+
+    /// Whether field `field` is calculated: hidden or not, its value is
+    /// never an issue.
+    pub fn is_calculated(&self, field: usize) -> bool {
+        self.calculated.get(field).copied().unwrap_or(false)
     }
 
     /// How field `field` (whose own `required` is `required`) is checked
@@ -151,10 +189,41 @@ impl Logic {
         {
             return Branch::Hidden;
         }
-        let required = required
-            || matches!(self.required_if.get(field), Some(Some(when)) if when.holds(record, as_of));
+        let required = !self.is_calculated(field)
+            && (required
+                || matches!(self.required_if.get(field), Some(Some(when)) if when.holds(record, as_of)));
         Branch::Shown { required }
     }
+}
+
+/// Calculated fields ordered so that each comes after those it reads; a
+/// cycle is refused, naming its fields.
+fn order_calcs(fields: &[Field], calcs: Vec<(usize, String, Expr)>) -> Result<Vec<(usize, Expr)>> {
+    let mut pending = calcs;
+    let mut ordered: Vec<(usize, Expr)> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let ready = pending.iter().position(|(_, _, expr)| {
+            expr.reads()
+                .iter()
+                .all(|read| !pending.iter().any(|(other, _, _)| other == read))
+        });
+        let Some(at) = ready else {
+            let names: Vec<&str> = pending
+                .iter()
+                .map(|(f, _, _)| fields[*f].name.as_str())
+                .collect();
+            return Err(key_error(
+                pending[0].1.clone(),
+                format!(
+                    "the calculated fields {} cannot be ordered: their calculations read each other in a cycle",
+                    names.join(", ")
+                ),
+            ));
+        };
+        let (field, _, expr) = pending.remove(at);
+        ordered.push((field, expr));
+    }
+    Ok(ordered)
 }
 
 /// A record's fields as the expressions read them: each field's cleaned
@@ -386,6 +455,97 @@ i,yes,2,,2,0,0,
             vec![Warning::UnsupportedLogic {
                 fields: vec!["a".into()]
             }]
+        );
+    }
+
+    /// BMI from weight and height, a band from the BMI (a calc reading a
+    /// calc, declared before it), and a question shown from the band.
+    const CALCS: &str = r#"{
+      "fields": [
+        {"name": "id"},
+        {"name": "band", "type": "integer", "calc": "if([bmi] >= 30, 2, if([bmi] >= 25, 1, 0))"},
+        {"name": "weight", "type": "number"},
+        {"name": "height", "type": "number"},
+        {"name": "bmi", "calc": "round([weight] / ([height] / 100) ^ 2, 1)"},
+        {"name": "advice", "showIf": "[band] > 0", "constraints": {"required": true}}
+      ]
+    }"#;
+
+    #[test]
+    fn calculated_fields_are_computed_in_order_and_read_by_logic() {
+        let csv = "\
+id,band,weight,height,bmi,advice
+a,,70,175,,
+b,,95,175,,diet
+c,,95,175,,
+d,,70,175,99,x
+e,,,175,,
+";
+        let seen = run(CALCS, csv);
+        // c: band 2 shows advice, so it is required; d: the exported BMI
+        // is replaced by the calculated one, so advice is hidden.
+        assert_eq!(
+            codes(&seen),
+            vec![
+                (4, vec![("advice", "required")]),
+                (5, vec![("advice", "hidden_has_value")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn record_verdicts_carry_hidden_fields_and_calculated_values() {
+        use crate::report::RecordVerdict;
+        use crate::{Lang, Validator};
+
+        let protocol = Arc::new(Protocol::from_json(CALCS).unwrap());
+        let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let mut validator = Validator::new(Arc::clone(&protocol), as_of);
+        let verdict = |validator: &mut Validator, record: &str| {
+            let outcome = validator.validate_json(1, record.as_bytes());
+            serde_json::to_value(RecordVerdict::new(&outcome, &protocol, Lang::En)).unwrap()
+        };
+        let lean = verdict(
+            &mut validator,
+            r#"{"id": "a", "weight": 70, "height": 175}"#,
+        );
+        assert_eq!(lean["valid"], true, "{lean}");
+        assert_eq!(lean["hidden"], serde_json::json!(["advice"]));
+        assert_eq!(
+            lean["calculated"],
+            serde_json::json!({"bmi": 22.9, "band": 0})
+        );
+        let heavy = verdict(
+            &mut validator,
+            r#"{"id": "b", "weight": 95, "height": 175}"#,
+        );
+        assert_eq!(heavy["valid"], false);
+        assert_eq!(heavy["hidden"], serde_json::json!([]));
+        assert_eq!(
+            heavy["calculated"],
+            serde_json::json!({"bmi": 31, "band": 2})
+        );
+        let unknown = verdict(&mut validator, r#"{"id": "c", "height": 0}"#);
+        assert_eq!(
+            unknown["calculated"],
+            serde_json::json!({"bmi": null, "band": 0})
+        );
+    }
+
+    #[test]
+    fn calculated_fields_in_a_cycle_are_refused() {
+        let doc = r#"{"fields": [{"name": "a", "calc": "[b] + 1"}, {"name": "b", "calc": "[c] * 2"},
+            {"name": "c", "calc": "[a]"}, {"name": "d", "calc": "[d] + 1"}]}"#;
+        let error = Protocol::from_json(doc).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "protocol key `fields[0].calc`: the calculated fields a, b, c, d cannot be ordered: their calculations read each other in a cycle"
+        );
+        let doc = r#"{"fields": [{"name": "a", "calc": "[a] +"}]}"#;
+        let error = Protocol::from_json(doc).unwrap_err().to_string();
+        assert!(
+            error.starts_with("protocol key `fields[0].calc`: column 6:"),
+            "{error}"
         );
     }
 

@@ -182,8 +182,8 @@ pub struct Protocol {
     /// Columns allowed, carried and never warned about (`systemColumns`;
     /// a `*` at the start or end matches any text), header keys.
     pub system_columns: Vec<String>,
-    /// Branching, conditional requirement, assertions and repeating forms
-    /// (`None` when the protocol has none).
+    /// Branching, conditional requirement, calculated fields, assertions
+    /// and repeating forms (`None` when the protocol has none).
     pub logic: Option<Logics>,
     /// Header key (see [`Protocol::header_key`]) → field index.
     columns: HashMap<String, usize>,

@@ -441,7 +441,7 @@ fn the_compact_build_names_what_needs_the_full_module() {
         (
             r#""showIf": "[a] = 1""#,
             "fields[0]",
-            "branching, requiredIf, assertions and repeating forms",
+            "branching, requiredIf, calculated fields, assertions and repeating forms",
         ),
         (
             r#""type": "date", "format": "redcap-ymd""#,

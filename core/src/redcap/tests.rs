@@ -207,3 +207,32 @@ fn bad_dictionaries_name_the_field_and_line() {
         }
     );
 }
+
+#[test]
+fn calc_fields_are_computed_not_checked() {
+    let dictionary = "field_name,form_name,field_type,field_label,select_choices_or_calculations,branching_logic\n\
+id,f,text,Id,,\n\
+w,f,text,Weight,,\n\
+h,f,text,Height,,\n\
+bmi,f,calc,BMI,\"round([w]/(([h]/100)^2),1)\",[h] <> ''\n\
+odd,f,calc,Odd,[nowhere] * 2,\n";
+    let import = import(dictionary.as_bytes(), "calc").unwrap();
+    assert_eq!(import.notes.len(), 1);
+    assert_eq!(import.notes[0].field, "odd");
+    assert!(
+        import.notes[0]
+            .message
+            .starts_with("calculation names a field the dictionary lacks"),
+        "{}",
+        import.notes[0].message
+    );
+    let protocol = Protocol::from_json(&import.protocol).unwrap();
+    let bmi = protocol.field_index("bmi").unwrap();
+    assert!(protocol.logic.as_ref().unwrap().is_calculated(bmi));
+    // An exported value, even a wrong one or a hidden one, is never an issue.
+    let log = validate(
+        protocol,
+        "id,w,h,bmi,odd\n1,70,175,22.9,\n2,70,,5,x\n3,,,,\n",
+    );
+    assert!(log.0.is_empty(), "{:?}", log.0);
+}
