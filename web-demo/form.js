@@ -1,8 +1,10 @@
 // The ePRO form: built from the trial protocol's field list, checked by
 // the clinval WebAssembly module as the patient types (no network), sent
-// to /api/v1/submissions, then followed until processed.
+// to /api/v1/submissions, then followed until processed. Which questions
+// are asked comes from the module's record verdict (`hidden`): the form
+// has no logic of its own, so it branches exactly as the server checks.
 
-import init, { Validator } from '/pkg/clinval.js';
+import { Validator } from '/pkg/clinval.js';
 import { t, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
 
 const PATIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -16,6 +18,9 @@ const state = {
   validator: null,
   values: {},
   touched: new Set(),
+  // The answers sent (hidden questions' left out) and their verdict.
+  answers: {},
+  verdict: null,
   idempotencyKey: null,
   polling: null,
 };
@@ -29,10 +34,12 @@ function authHeaders() {
   return state.token ? { authorization: `Bearer ${state.token}` } : {};
 }
 
-function makeValidator() {
-  state.validator?.free();
+/** A validator for the trial's protocol, in the module it needs (a branching one needs the full module). */
+async function makeValidator() {
   const protocol = state.project?.protocol ?? 'epro-daily';
-  state.validator = new Validator(protocol, { asOf: today(), lang: state.lang });
+  const validator = await Validator.load(protocol, { asOf: today(), lang: state.lang });
+  state.validator?.free();
+  state.validator = validator;
 }
 
 function fields() {
@@ -46,6 +53,7 @@ function buildForm() {
   for (const field of fields()) {
     const msgId = `msg-${field.name}`;
     const hintId = `hint-${field.name}`;
+    const many = field.type === 'multiselect';
     const choices = field.type === 'boolean'
       ? [['true', 'yes'], ['false', 'no']]
       : field.enum?.map((value) => [value, null]);
@@ -59,11 +67,13 @@ function buildForm() {
       for (const [value, key] of choices) {
         const label = document.createElement('label');
         const input = document.createElement('input');
-        Object.assign(input, { type: 'radio', name: field.name, value });
+        Object.assign(input, { type: many ? 'checkbox' : 'radio', name: field.name, value });
         input.setAttribute('aria-describedby', msgId);
-        input.addEventListener('change', () => answer(field, value, true));
+        input.addEventListener('change', () => answer(field, many ? checkedOf(field) : value, true));
         const text = document.createElement('span');
-        text.textContent = key ? t(state.lang, key) : (field.enumTitles?.[state.lang]?.[value] ?? value);
+        text.textContent = key
+          ? t(state.lang, key)
+          : (field.enumTitles?.[state.lang]?.[value] ?? field.labels?.[value] ?? value);
         if (key) text.dataset.i18n = key;
         label.append(input, text);
         group.append(label);
@@ -143,10 +153,15 @@ function hintText(field) {
   return '';
 }
 
-/** The value the module gets for a field. */
+/** The chosen codes of a multi-select's checkboxes, in choice order. */
+function checkedOf(field) {
+  return [...document.querySelectorAll(`[name="${CSS.escape(field.name)}"]:checked`)].map((input) => input.value);
+}
+
+/** The value the module gets for a field (`null`: no answer). */
 function valueOf(field) {
   const raw = state.values[field.name];
-  if (raw === undefined) return null;
+  if (raw === undefined || raw === '' || (Array.isArray(raw) && raw.length === 0)) return null;
   if (field.type === 'boolean') return raw === 'true';
   return raw;
 }
@@ -158,16 +173,38 @@ function answer(field, raw, touch) {
     const hint = $(`hint-${field.name}`);
     if (hint) hint.textContent = t(state.lang, 'characters', { n: [...raw].length, max: field.maxLength });
   }
-  check(field);
+  evaluate();
   updateSubmit();
 }
 
-/** Shows the module's message for one field; returns whether it is valid. */
-function check(field) {
-  const verdict = state.validator.validateField(field.name, valueOf(field));
-  const show = !verdict.valid && state.touched.has(field.name);
-  showMessage(field.name, show ? verdict.issue.message : '');
-  return verdict.valid;
+/**
+ * Checks the whole record with the module, then shows what it says: the
+ * questions its verdict hides are hidden and their answers left out of
+ * what is sent (which may hide the questions that depend on them, so
+ * until nothing changes), and each touched question shows its first issue.
+ */
+function evaluate() {
+  const answers = {};
+  for (const field of fields()) {
+    const value = valueOf(field);
+    if (value !== null) answers[field.name] = value;
+  }
+  let verdict = state.validator.validateRecord(answers);
+  for (let round = 0; round < fields().length && (verdict.hidden ?? []).some((name) => name in answers); round++) {
+    for (const name of verdict.hidden) delete answers[name];
+    verdict = state.validator.validateRecord(answers);
+  }
+  state.answers = answers;
+  state.verdict = verdict;
+  const hidden = new Set(verdict.hidden ?? []);
+  const issues = new Map();
+  for (const issue of verdict.issues) if (issue.field && !issues.has(issue.field)) issues.set(issue.field, issue);
+  for (const field of fields()) {
+    const wrapper = document.querySelector(`[data-field="${CSS.escape(field.name)}"]`);
+    if (wrapper) wrapper.hidden = hidden.has(field.name);
+    const issue = issues.get(field.name);
+    showMessage(field.name, issue && state.touched.has(field.name) ? issue.message : '');
+  }
 }
 
 function showMessage(name, message) {
@@ -193,7 +230,7 @@ function checkPatient(touch) {
 }
 
 function allValid() {
-  return fields().every((field) => state.validator.validateField(field.name, valueOf(field)).valid);
+  return Boolean(state.verdict?.valid);
 }
 
 function updateSubmit() {
@@ -208,13 +245,14 @@ function refreshAll() {
   for (const field of fields()) {
     const raw = state.values[field.name];
     if (raw === undefined) continue;
-    const inputs = document.querySelectorAll(`[name="${field.name}"]`);
+    const inputs = document.querySelectorAll(`[name="${CSS.escape(field.name)}"]`);
     for (const input of inputs) {
       if (input.type === 'radio') input.checked = input.value === raw;
+      else if (input.type === 'checkbox') input.checked = raw.includes(input.value);
       else input.value = raw;
     }
-    check(field);
   }
+  evaluate();
   checkPatient(false);
   updateSubmit();
 }
@@ -224,20 +262,12 @@ function renderTrial() {
   $('trial').textContent = p ? t(state.lang, 'trialLine', { id: p.id, name: p.name }) : '';
 }
 
-function record() {
-  const out = {};
-  for (const field of fields()) {
-    const value = valueOf(field);
-    if (value !== null && value !== '') out[field.name] = value;
-  }
-  return out;
-}
-
 async function submit(event) {
   event.preventDefault();
   if ($('submit').disabled) return;
-  const reportData = record();
-  const verdict = state.validator.validateRecord(reportData);
+  evaluate();
+  const reportData = state.answers;
+  const verdict = state.verdict;
   if (!verdict.valid) {
     for (const issue of verdict.issues) if (issue.field) showMessage(issue.field, issue.message);
     return;
@@ -334,14 +364,13 @@ async function loadProject() {
 
 async function main() {
   translatePage(state.lang);
-  languageSelect(state.lang, (lang) => {
+  languageSelect(state.lang, async (lang) => {
     state.lang = lang;
     translatePage(lang);
-    makeValidator();
+    await makeValidator();
     renderTrial();
     refreshAll();
   });
-  await init();
   const demo = await fetch('/demo.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);
   if (demo) {
     state.token = demo.token;
@@ -351,13 +380,13 @@ async function main() {
     $('token').addEventListener('change', async () => {
       state.token = $('token').value.trim() || null;
       state.project = await loadProject();
-      makeValidator();
+      await makeValidator();
       renderTrial();
       refreshAll();
     });
   }
   state.project = await loadProject();
-  makeValidator();
+  await makeValidator();
   renderTrial();
   $('patientId').addEventListener('input', () => { checkPatient(false); updateSubmit(); });
   $('patientId').addEventListener('blur', () => { checkPatient(true); updateSubmit(); });

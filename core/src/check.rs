@@ -80,6 +80,16 @@ pub fn check_field<'a>(
             return Err(issue(&field.codes.kind, Detail::Type, Some(shown())));
         }
     };
+    // A multi-select with nothing chosen (`[]`) is no answer.
+    if matches!(field.ty, Type::MultiSelect(_))
+        && matches!(&value, Value::List(items) if items.is_empty())
+    {
+        return if required {
+            Err(issue(&field.codes.required, Detail::Required, None))
+        } else {
+            Ok(Value::Missing)
+        };
+    }
     if let Some(p) = &field.pattern
         && !p.is_match(&scalar.text())
     {

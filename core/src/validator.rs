@@ -625,20 +625,52 @@ fn texts_of<'a>(
                 }
                 text
             }
-            Some(Cell::Value(Scalar::Json(json))) => {
-                if select.is_some() {
+            Some(Cell::Value(Scalar::Json(json))) => match select {
+                Some(_) => {
                     codes = json_codes(json);
+                    // Nothing chosen (`[]`) is no value.
+                    if codes.is_empty() && is_empty_array(json) {
+                        Cow::Borrowed("")
+                    } else {
+                        Cow::Borrowed(*json)
+                    }
                 }
-                Cow::Borrowed(*json)
-            }
+                None => Cow::Borrowed(*json),
+            },
             Some(Cell::Value(Scalar::Number(n))) => Cow::Borrowed(*n),
             Some(Cell::Value(Scalar::Bool(b))) => Cow::Borrowed(if *b { "1" } else { "0" }),
             _ => Cow::Borrowed(""),
         };
-        texts.push(text);
+        texts.push(boolean_as_digit(&field.ty, text));
         chosen.push(codes);
     }
     Texts { texts, chosen }
+}
+
+/// A boolean field's text as expressions read it: `1` for one of its
+/// `trueValues`, `0` for one of its `falseValues` (as REDCap's yes/no
+/// fields are written), so `[nausea] = 1` holds whichever language the
+/// answer was given in; any other text as it is.
+fn boolean_as_digit<'a>(ty: &Type, text: Cow<'a, str>) -> Cow<'a, str> {
+    let Type::Boolean {
+        true_values,
+        false_values,
+    } = ty
+    else {
+        return text;
+    };
+    if true_values.iter().any(|t| *t == text) {
+        Cow::Borrowed("1")
+    } else if false_values.iter().any(|f| *f == text) {
+        Cow::Borrowed("0")
+    } else {
+        text
+    }
+}
+
+/// Whether `json` is `[]`.
+fn is_empty_array(json: &str) -> bool {
+    matches!(crate::raw_json::shape(json.as_bytes()), Ok(crate::raw_json::Shape::Array(items)) if items.is_empty())
 }
 
 /// The texts and numbers of a JSON array, as choice codes.

@@ -21,7 +21,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer TOKEN"
 request = function()
   n = n + 1
-  local body = string.format('{"patientId": "P%d-%d", "trialId": "CT001", "reportData": {"pain": %d, "fatigue": 3, "sleepQuality": "fair", "nausea": "no", "completedAt": "2026-01-10 08:30"}}', math.random(1, 1000000), n, n % 11)
+  local body = string.format('{"patientId": "P%d-%d", "trialId": "CT001", "reportData": {"pain": %d, "fatigue": 3, "sleepQuality": "fair", "nausea": "no", "symptoms": ["none"], "completedAt": "2026-01-10 08:30"}}', math.random(1, 1000000), n, n % 11)
   return wrk.format(nil, nil, nil, body)
 end
 "#;

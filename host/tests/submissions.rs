@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 /// A valid answer of the epro-daily questionnaire.
 fn answers(pain: u32) -> Value {
     json!({"pain": pain, "fatigue": 4, "sleepQuality": "good", "nausea": "no",
-           "notes": "slept badly on Tuesday", "completedAt": "2026-01-10 08:30"})
+           "symptoms": ["headache"], "notes": "slept badly on Tuesday", "completedAt": "2026-01-10 08:30"})
 }
 
 fn submission(patient: &str, trial: &str, report: Value) -> Vec<u8> {

@@ -107,15 +107,24 @@ test('asOf defaults to today', () => {
   assert.equal(v.validateField('visitDate', '2000-01-01').valid, true);
 });
 
-test('the ePRO diary scores a valid answer, as the server does', () => {
-  const diary = new Validator('epro-daily', { asOf: '2026-11-27' });
+test('the ePRO diary branches and scores a valid answer, as the server does', async () => {
+  assert.throws(() => new Validator('epro-daily'), (error) => error.code === 'needs_full_module');
+  const full = readFileSync(new URL('../pkg/clinval_full_bg.wasm', import.meta.url));
+  const diary = await Validator.load('epro-daily', { asOf: '2026-11-27' }, { full });
+  assert.equal(diary.build, 'full');
   assert.deepEqual(diary.protocol().scores.map((s) => s.name), ['symptomBurden', 'nauseaDays']);
   const verdict = diary.validateRecord({
-    pain: 3, fatigue: '5', sleepQuality: 'fair', nausea: 'no', completedAt: '2026-11-27 07:45',
+    pain: 3, fatigue: '5', sleepQuality: 'fair', nausea: 'no', symptoms: ['dizziness', 'rash'], completedAt: '2026-11-27 07:45',
   });
   assert.equal(verdict.valid, true, JSON.stringify(verdict));
   assert.deepEqual(verdict.scores, { symptomBurden: 13, nauseaDays: 0 });
-  const late = diary.validateRecord({ pain: 3, fatigue: 5, sleepQuality: 'fair', nausea: false, completedAt: '2026-11-28' });
+  assert.deepEqual(verdict.hidden, ['nauseaSeverity']);
+  const sick = diary.validateRecord({
+    pain: 3, fatigue: 5, sleepQuality: 'fair', nausea: 'yes', symptoms: ['none'], completedAt: '2026-11-27',
+  });
+  assert.deepEqual(sick.hidden, []);
+  assert.deepEqual(sick.issues.map((i) => [i.field, i.code]), [['nauseaSeverity', 'required']]);
+  const late = diary.validateRecord({ pain: 3, fatigue: 5, sleepQuality: 'fair', nausea: false, symptoms: ['none'], completedAt: '2026-11-28' });
   assert.equal(late.valid, false);
   assert.equal(late.scores, undefined);
   assert.equal(late.issues[0].code, 'future_date');

@@ -96,8 +96,10 @@ test('a valid diary filled in by keyboard alone is sent and followed until proce
   await keys.press('Tab'); // into "sleep quality": the first choice
   await keys.press('ArrowRight'); // "good"
   await keys.press('Tab'); // into "nausea": Yes
-  await keys.press('ArrowRight'); // No
-  await keys.press('Tab');
+  await keys.press('ArrowRight'); // No: "how bad" stays hidden, skipped by Tab
+  await keys.press('Tab'); // the symptom checklist's first box: headache
+  await keys.press('Space');
+  for (let i = 0; i < 6; i += 1) await keys.press('Tab'); // past the other five boxes
   await keys.type('Slept well.');
   await keys.press('Tab');
   const [year, month, day] = today().split('-');
@@ -122,6 +124,46 @@ test('a valid diary filled in by keyboard alone is sent and followed until proce
   assert.equal(submission.status, 'processed');
   assert.equal(submission.patientId, 'P-WEB-1');
   assert.deepEqual(submission.scores, { symptomBurden: 9.5, nauseaDays: 0 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('questions appear and disappear as answers change, from the module\'s verdict, and hidden answers are not sent', async () => {
+  const { page, context, errors } = await open('/');
+  const severity = '[data-field="nauseaSeverity"]';
+  assert.equal(await page.isHidden(severity), true, 'asked only after nausea');
+  await page.check('[name="nausea"][value="true"]');
+  assert.equal(await page.isVisible(severity), true);
+  await page.check('[name="nauseaSeverity"][value="severe"]');
+  await page.check('[name="nausea"][value="false"]');
+  assert.equal(await page.isHidden(severity), true);
+  // The checklist: several boxes; "none" with a symptom is the protocol's own issue.
+  await page.check('[name="symptoms"][value="rash"]');
+  await page.check('[name="symptoms"][value="none"]');
+  assert.match(await page.textContent('#msg-symptoms'), /symptoms|none/i);
+  await page.uncheck('[name="symptoms"][value="none"]');
+  assert.equal(await page.textContent('#msg-symptoms'), '');
+  await page.fill('#patientId', 'P-WEB-2');
+  await page.fill('#f-pain', '2');
+  await page.fill('#f-fatigue', '1');
+  await page.check('[name="sleepQuality"][value="fair"]');
+  await page.fill('#f-completedAt', today());
+  assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
+  const sent = page.waitForRequest((request) => request.url().endsWith('/api/v1/submissions') && request.method() === 'POST');
+  await page.click('#submit');
+  const body = JSON.parse((await sent).postData());
+  assert.deepEqual(body.reportData.symptoms, ['rash']);
+  assert.equal('nauseaSeverity' in body.reportData, false, 'the hidden answer is left out');
+  await page.waitForSelector('#sub-status[data-status="processed"]', { timeout: 30_000 });
+  assert.match(await page.textContent('[data-score="symptomBurden"]'), /^8$/);
+
+  // Shown again, "how bad" is required, in Chinese too.
+  await page.click('#again');
+  await page.selectOption('#lang', 'zh-CN');
+  await page.check('[name="nausea"][value="true"]');
+  assert.match(await page.textContent(`${severity} legend`), /恶心有多严重/);
+  assert.match(await page.textContent('[data-field="symptoms"] .choices'), /头痛.*皮疹.*以上都没有/);
+  assert.equal(await page.isDisabled('#submit'), true);
   assert.deepEqual(errors, []);
   await context.close();
 });

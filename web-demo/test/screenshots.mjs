@@ -19,7 +19,8 @@ try {
     await page.fill('#f-pain', '11');
     await page.fill('#f-fatigue', '4');
     await page.check('input[name="sleepQuality"][value="good"]');
-    await page.check('input[name="nausea"][value="false"]');
+    await page.check('input[name="nausea"][value="true"]');
+    await page.check('input[name="symptoms"][value="headache"]');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(out, `form-${size}.png`), fullPage: size === 'desktop' });
 

@@ -407,8 +407,12 @@ impl Field {
         }
     }
 
-    /// The allowed values as canonical texts (for messages and forms).
+    /// The allowed values as canonical texts (for messages and forms); a
+    /// multi-select's choice codes.
     pub fn allowed_text(&self) -> Option<Vec<String>> {
+        if let crate::types::Type::MultiSelect(select) = &self.ty {
+            return Some(select.choices.clone());
+        }
         self.allowed
             .as_ref()
             .map(|values| values.iter().map(Value::canonical).collect())

@@ -466,6 +466,8 @@ fn the_compact_build_names_what_needs_the_full_module() {
     assert!(Protocol::from_json(doc).is_ok());
 }
 
+// The diary branches, which is the full build's.
+#[cfg(feature = "full")]
 mod scores {
     use chrono::NaiveDate;
 
@@ -486,9 +488,11 @@ mod scores {
     fn the_epro_diary_scores_a_valid_record() {
         let diary = Protocol::builtin("epro-daily").unwrap();
         let answer = r#"{"pain": 4, "fatigue": "6", "sleepQuality": " poor ", "nausea": "yes",
+                         "nauseaSeverity": "moderate", "symptoms": ["headache", "rash"],
                          "completedAt": "2026-11-27 08:30"}"#;
         let verdict = verdict(&diary, answer);
         assert_eq!(verdict["valid"], true, "{verdict}");
+        assert_eq!(verdict["hidden"], serde_json::json!([]));
         assert_eq!(
             verdict["scores"],
             serde_json::json!({"symptomBurden": 17.5, "nauseaDays": 1.0})
@@ -504,7 +508,8 @@ mod scores {
     #[test]
     fn invalid_records_have_no_scores_and_missing_terms_give_null() {
         let diary = Protocol::builtin("epro-daily").unwrap();
-        let late = r#"{"pain": 11, "fatigue": 1, "sleepQuality": "good", "nausea": false, "completedAt": "2026-11-28"}"#;
+        let late = r#"{"pain": 11, "fatigue": 1, "sleepQuality": "good", "nausea": false,
+                       "symptoms": ["none"], "completedAt": "2026-11-28"}"#;
         let verdict = verdict(&diary, late);
         assert_eq!(verdict["valid"], false);
         assert!(verdict.get("scores").is_none());
@@ -527,6 +532,65 @@ mod scores {
             verdict_of(&optional, r#"{"a": 2}"#),
             serde_json::json!({"total": null})
         );
+    }
+
+    #[test]
+    fn the_epro_diary_asks_nausea_severity_only_after_nausea() {
+        let diary = Protocol::builtin("epro-daily").unwrap();
+        let answer = |nausea: &str, more: &str| {
+            format!(
+                r#"{{"pain": 1, "fatigue": 1, "sleepQuality": "good", "nausea": {nausea},
+                    "completedAt": "2026-11-27", {more}}}"#
+            )
+        };
+        let codes = |verdict: &serde_json::Value| -> Vec<(String, String)> {
+            verdict["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| (i["field"].to_string(), i["code"].to_string()))
+                .collect()
+        };
+        // In either language, "no" hides the question; an answer to it
+        // anyway is an issue, not silently kept.
+        let no = verdict(&diary, &answer(r#""否""#, r#""symptoms": ["none"]"#));
+        assert_eq!(no["valid"], true, "{no}");
+        assert_eq!(no["hidden"], serde_json::json!(["nauseaSeverity"]));
+        let stale = verdict(
+            &diary,
+            &answer("false", r#""nauseaSeverity": "mild", "symptoms": ["none"]"#),
+        );
+        assert_eq!(
+            codes(&stale),
+            [(r#""nauseaSeverity""#.into(), r#""hidden_has_value""#.into())]
+        );
+        // "是" (yes) shows it, and then it is required.
+        let yes = verdict(&diary, &answer(r#""是""#, r#""symptoms": ["vomiting"]"#));
+        assert_eq!(yes["hidden"], serde_json::json!([]));
+        assert_eq!(
+            codes(&yes),
+            [(r#""nauseaSeverity""#.into(), r#""required""#.into())]
+        );
+        // The checklist: required, its choices, and "none" alone.
+        let checklist = |symptoms: &str| {
+            codes(&verdict(
+                &diary,
+                &answer("false", &format!(r#""symptoms": {symptoms}"#)),
+            ))
+        };
+        assert_eq!(
+            checklist("[]"),
+            [(r#""symptoms""#.into(), r#""required""#.into())]
+        );
+        assert_eq!(
+            checklist(r#"["fever"]"#),
+            [(r#""symptoms""#.into(), r#""type""#.into())]
+        );
+        assert_eq!(
+            checklist(r#"["none", "rash"]"#),
+            [(r#""symptoms""#.into(), r#""none_with_symptoms""#.into())]
+        );
+        assert_eq!(checklist(r#"["headache", "dizziness"]"#), []);
     }
 
     fn verdict_of(protocol: &Protocol, record: &str) -> serde_json::Value {
@@ -569,6 +633,17 @@ mod scores {
     }
 }
 
+#[cfg(not(feature = "full"))]
+#[test]
+fn the_compact_build_sends_the_branching_diary_to_the_full_module() {
+    let refused = Protocol::builtin("epro-daily").unwrap_err();
+    assert!(
+        matches!(refused, ProtocolError::NeedsFullModule { ref path, .. } if path == "fields[4]"),
+        "{refused}"
+    );
+}
+
+#[cfg(feature = "full")]
 #[test]
 fn titles_in_other_languages_are_carried_to_forms_and_checked() {
     let diary = Protocol::builtin("epro-daily").unwrap();
@@ -578,17 +653,26 @@ fn titles_in_other_languages_are_carried_to_forms_and_checked() {
     assert_eq!(sleep.enum_titles["zh-CN"]["very poor"], "很差");
     let json = serde_json::to_value(sleep).unwrap();
     assert_eq!(json["enumTitles"]["zh-CN"]["good"], "好");
+    let notes = fields.iter().find(|f| f.name == "notes").unwrap();
     assert!(
-        serde_json::to_value(&fields[5])
+        serde_json::to_value(notes)
             .unwrap()
             .get("enumTitles")
             .is_none()
     );
+    let symptoms = fields.iter().find(|f| f.name == "symptoms").unwrap();
+    assert_eq!(symptoms.kind, "multiselect");
+    assert_eq!(symptoms.allowed.as_ref().unwrap()[5], "none");
+    assert_eq!(symptoms.labels["rash"], "Skin rash");
+    assert_eq!(symptoms.enum_titles["zh-CN"]["rash"], "皮疹");
     assert_eq!(
         diary.describe_scores()[0].titles["zh-CN"],
         "症状负担（0–30）"
     );
+}
 
+#[test]
+fn titles_of_no_value_or_empty_are_refused() {
     let stray = r#"{"fields": [{"name": "s", "constraints": {"enum": ["a"]},
                     "enumTitles": {"zh-CN": {"b": "乙"}}}]}"#;
     assert!(
