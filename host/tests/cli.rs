@@ -660,3 +660,206 @@ fn unusable_data_packages_exit_2_naming_the_key() {
         "--resource picks a resource of a Data Package",
     );
 }
+
+/// Counts by code in an error log.
+fn counts_by_code(errors: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for issue in json_lines(errors) {
+        *counts
+            .entry(issue["code"].as_str().unwrap_or_default().to_owned())
+            .or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The real REDCap dictionaries of `../shared/data/redcap/`: each imports;
+/// each export beside one validates, with these counts, the same through
+/// the dictionary and through the protocol JSON it imports as.
+#[test]
+fn every_shared_redcap_dictionary_imports_and_its_export_validates() {
+    let corpus = root().join("../shared/data/redcap");
+    let expected: &[(&str, usize, &[(&str, usize)])] = &[
+        ("redcapapi-metadata", 24, &[]),
+        ("redcapr-clinical-trial-1", 500, &[]),
+        ("redcapr-validation-types-1", 1, &[]),
+        (
+            "redcapr-vignette-repeating",
+            99,
+            &[("hidden_has_value", 4), ("required", 32)],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut dictionaries: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("dictionary.csv").is_file())
+        .collect();
+    dictionaries.sort();
+    assert!(dictionaries.len() >= 6, "{dictionaries:?}");
+    for project in dictionaries {
+        let name = project.file_name().unwrap().to_string_lossy().into_owned();
+        let dictionary = project.join("dictionary.csv");
+        let import = clinval(&["protocol", "import", path(&dictionary)]);
+        assert_eq!(import.status.code(), Some(0), "{name}: {}", stderr(&import));
+        let protocol: Value = serde_json::from_slice(&import.stdout).expect("protocol JSON");
+        assert!(
+            protocol["fields"].as_array().is_some_and(|f| !f.is_empty()),
+            "{name}"
+        );
+        let imported = write(dir.path(), &format!("{name}.json"), &import.stdout);
+        let data = project.join("data.csv");
+        if !data.is_file() {
+            continue;
+        }
+        let (records, codes) = expected
+            .iter()
+            .find(|(n, ..)| *n == name)
+            .map(|(_, r, c)| (*r, *c))
+            .unwrap_or_else(|| panic!("no expected counts for {name}"));
+        let mut logs = Vec::new();
+        for (via, protocol) in [("dictionary", &dictionary), ("json", &imported)] {
+            let errors = dir.path().join(format!("{name}-{via}.jsonl"));
+            let output = clinval(&[
+                "validate",
+                path(&data),
+                "--protocol",
+                path(protocol),
+                "--as-of",
+                "2026-12-01",
+                "--errors",
+                path(&errors),
+            ]);
+            let summary = stderr(&output);
+            assert_eq!(
+                output.status.code(),
+                Some(if codes.is_empty() { 0 } else { 1 }),
+                "{name} via {via}: {summary}"
+            );
+            assert!(
+                summary.contains(&format!("{records} records")),
+                "{name} via {via}: {summary}"
+            );
+            let want: std::collections::BTreeMap<String, usize> =
+                codes.iter().map(|(c, n)| ((*c).to_owned(), *n)).collect();
+            assert_eq!(counts_by_code(&errors), want, "{name} via {via}");
+            logs.push(std::fs::read(&errors).unwrap());
+        }
+        assert_eq!(
+            logs[0], logs[1],
+            "{name}: the imported JSON gives the same verdicts"
+        );
+    }
+}
+
+#[test]
+fn the_wasm_engine_gives_the_same_verdicts_for_a_redcap_dictionary() {
+    let project = root().join("../shared/data/redcap/redcapr-vignette-repeating");
+    let dir = tempfile::tempdir().unwrap();
+    let mut logs = Vec::new();
+    for engine in ["native", "wasm"] {
+        let errors = dir.path().join(format!("{engine}.jsonl"));
+        let out = dir.path().join(format!("{engine}.json"));
+        let output = clinval(&[
+            "validate",
+            path(&project.join("data.csv")),
+            "--protocol",
+            path(&project.join("dictionary.csv")),
+            "--as-of",
+            "2026-12-01",
+            "--engine",
+            engine,
+            "--errors",
+            path(&errors),
+            "--out",
+            path(&out),
+        ]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{engine}: {}",
+            stderr(&output)
+        );
+        logs.push((
+            std::fs::read(&errors).unwrap(),
+            std::fs::read(&out).unwrap(),
+        ));
+    }
+    assert!(!logs[0].0.is_empty());
+    assert_eq!(logs[0], logs[1]);
+}
+
+#[test]
+fn unusable_redcap_dictionaries_exit_2_naming_the_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Variable / Field Name,Form Name,Section Header,Field Type,Field Label,\"Choices, Calculations, OR Slider Labels\",Field Note,Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max,Identifier?,Branching Logic (Show field only if...),Required Field?\nrecord_id,f,,text,ID,,,,,,,,\n";
+    let data = write(dir.path(), "data.csv", b"record_id\n1\n");
+    for (row, expected) in [
+        (
+            "record_id,f,,text,Again,,,,,,,,",
+            "line 3, field `record_id`: defined twice (first on line 2)",
+        ),
+        (
+            "sex,f,,radio,Sex,\"1, M | 1, F\",,,,,,,",
+            "line 3, field `sex`: the choice code `1` is listed twice",
+        ),
+        (
+            "sex,f,,radio,Sex,\", M | 2, F\",,,,,,,",
+            "line 3, field `sex`: the choice `, M` has no code before its comma",
+        ),
+    ] {
+        let dictionary = write(
+            dir.path(),
+            "dictionary.csv",
+            format!("{header}{row}\n").as_bytes(),
+        );
+        refused(&["protocol", "import", path(&dictionary)], expected);
+        refused(
+            &["validate", path(&data), "--protocol", path(&dictionary)],
+            expected,
+        );
+    }
+}
+
+#[test]
+fn redcap_warnings_name_their_code_and_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let dictionary = write(
+        dir.path(),
+        "dictionary.csv",
+        b"Variable / Field Name,Form Name,Section Header,Field Type,Field Label,\"Choices, Calculations, OR Slider Labels\",Field Note,Text Validation Type OR Show Slider Number,Text Validation Min,Text Validation Max,Identifier?,Branching Logic (Show field only if...),Required Field?\n\
+record_id,f,,text,ID,,,,,,,,\n\
+age,f,,text,Age,,,integer,0,120,,[event-name][record_id] = '1',y\n",
+    );
+    let data = write(
+        dir.path(),
+        "data.csv",
+        b"record_id,age,f_complete,site\n1,,2,A\n2,130,2,B\n",
+    );
+    let errors = dir.path().join("e.jsonl");
+    let output = clinval(&[
+        "validate",
+        path(&data),
+        "--protocol",
+        path(&dictionary),
+        "--errors",
+        path(&errors),
+    ]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "warning unknown_columns: column(s) not in the protocol, carried unchanged: site"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("warning unsupported_logic: the branching logic of age is not evaluated"),
+        "{text}"
+    );
+    // Not branch-checked: no `required` for the empty age; its value checks still apply.
+    let codes: Vec<(Value, Value)> = json_lines(&errors)
+        .iter()
+        .map(|e| (e["row"].clone(), e["code"].clone()))
+        .collect();
+    assert_eq!(codes, [(2.into(), "out_of_range".into())]);
+}

@@ -206,7 +206,13 @@ impl Parser<'_> {
 
     fn unexpected(&self) -> ExprError {
         let what = match self.peek() {
-            Token::End => "the end of the expression".to_owned(),
+            Token::End => {
+                return error(
+                    self.column(),
+                    ExprErrorKind::Syntax,
+                    "the expression ends too soon",
+                );
+            }
             Token::Symbol(s) => format!("`{s}`"),
             Token::Name(n) => format!("`{n}`"),
             Token::Number(_) => "a number".to_owned(),
@@ -431,7 +437,7 @@ impl Parser<'_> {
             Token::End => Err(error(
                 column,
                 ExprErrorKind::Syntax,
-                "unexpected the end of the expression",
+                "the expression ends where a value is expected",
             )),
         }
     }

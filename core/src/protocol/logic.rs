@@ -558,7 +558,7 @@ e,,,175,,
             ),
             (
                 r#"{"fields": [{"name": "a", "requiredIf": "[a] = "}]}"#,
-                "protocol key `fields[0].requiredIf`: column 7: unexpected the end of the expression",
+                "protocol key `fields[0].requiredIf`: column 7: the expression ends too soon",
             ),
             (
                 r#"{"fields": [{"name": "a"}], "rules": [{"assert": "[a] + 1", "code": "x"}]}"#,

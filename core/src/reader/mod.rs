@@ -196,6 +196,16 @@ pub enum Warning {
 }
 
 impl Warning {
+    /// Its stable code (`unknown_columns`, `foreign_key_not_checked`,
+    /// `unsupported_logic`), as serialized.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Warning::UnknownColumns { .. } => "unknown_columns",
+            Warning::ForeignKeyNotChecked { .. } => "foreign_key_not_checked",
+            Warning::UnsupportedLogic { .. } => "unsupported_logic",
+        }
+    }
+
     /// A message for people (English).
     pub fn message(&self) -> String {
         match self {

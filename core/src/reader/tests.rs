@@ -463,3 +463,18 @@ fn plain_lines_split_alike_by_search_and_by_loop() {
         }
     }
 }
+
+#[test]
+fn a_warning_code_is_the_one_it_serializes_with() {
+    for warning in [
+        Warning::UnknownColumns { columns: vec![] },
+        Warning::ForeignKeyNotChecked {
+            fields: vec![],
+            resource: None,
+        },
+        Warning::UnsupportedLogic { fields: vec![] },
+    ] {
+        let json = serde_json::to_value(&warning).unwrap();
+        assert_eq!(json["code"], warning.code());
+    }
+}

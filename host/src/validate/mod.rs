@@ -40,8 +40,9 @@ pub struct Args {
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
 
-    /// A built-in protocol name, or a protocol (or plain Table Schema)
-    /// JSON file [default: patient]. Data Packages bring their own.
+    /// A built-in protocol name, a protocol (or plain Table Schema) JSON
+    /// file, or a REDCap data dictionary CSV (recognised by its header)
+    /// [default: patient]. Data Packages bring their own.
     #[arg(long, value_name = "FILE|NAME")]
     protocol: Option<String>,
 
@@ -332,7 +333,12 @@ fn progress_bar(inputs: &[Input]) -> Option<ProgressBar> {
 fn report(input: &Input, summary: &Summary, labelled: bool, progress: Option<&ProgressBar>) {
     let print = || {
         for warning in &summary.warnings {
-            eprintln!("{}: warning: {}", input.label.text(), warning.message());
+            eprintln!(
+                "{}: warning {}: {}",
+                input.label.text(),
+                warning.code(),
+                warning.message()
+            );
         }
         let text = output::summary_text(summary);
         if labelled {
