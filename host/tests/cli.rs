@@ -672,13 +672,16 @@ fn counts_by_code(errors: &Path) -> std::collections::BTreeMap<String, usize> {
     counts
 }
 
+/// A project's export: its name, records and issue counts by code.
+type Expected = (&'static str, usize, &'static [(&'static str, usize)]);
+
 /// The real REDCap dictionaries of `../shared/data/redcap/`: each imports;
 /// each export beside one validates, with these counts, the same through
 /// the dictionary and through the protocol JSON it imports as.
 #[test]
 fn every_shared_redcap_dictionary_imports_and_its_export_validates() {
     let corpus = root().join("../shared/data/redcap");
-    let expected: &[(&str, usize, &[(&str, usize)])] = &[
+    let expected: &[Expected] = &[
         ("redcapapi-metadata", 24, &[]),
         ("redcapr-clinical-trial-1", 500, &[]),
         ("redcapr-validation-types-1", 1, &[]),

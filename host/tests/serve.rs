@@ -757,7 +757,31 @@ fn protocols_from_a_directory_are_served_and_bad_ones_stop_the_start() {
         r#"{"fields": [{"name": "id", "type": "integer"}, {"name": "day", "type": "date"}]}"#,
     )
     .unwrap();
+    // A REDCap data dictionary: served under its file's name.
+    let vignette = root().join("../shared/data/redcap/redcapr-vignette-repeating");
+    std::fs::copy(
+        vignette.join("dictionary.csv"),
+        dir.path().join("vignette.csv"),
+    )
+    .unwrap();
     let server = Server::start(&["--protocols-dir", dir.path().to_str().unwrap()]);
+    let url = server.url("/api/v1/batches?protocol=vignette&as_of=2026-12-01");
+    let (status, _, body) = post(
+        &url,
+        "text/csv",
+        &std::fs::read(vignette.join("data.csv")).unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let summary = &json(&body)["summary"];
+    assert_eq!(
+        (&summary["records"], &summary["invalid"], &summary["issues"]),
+        (&99.into(), &14.into(), &36.into()),
+        "{body}"
+    );
+    assert_eq!(
+        summary["byCode"],
+        serde_json::json!({"hidden_has_value": 4, "required": 32})
+    );
     let url = server.url(&format!("/api/v1/batches?protocol=visits&as_of={AS_OF}"));
     let (status, _, body) = post(&url, "text/csv", b"id,day\n1,2024-01-02\nx,2024-13-01\n");
     assert_eq!(status, 200, "{body}");
@@ -790,6 +814,36 @@ fn protocols_from_a_directory_are_served_and_bad_ones_stop_the_start() {
         );
     }
     drop(server);
+
+    let refused = |file: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--protocols-dir"])
+            .arg(dir.path())
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        std::fs::remove_file(dir.path().join(file)).unwrap();
+        stderr
+    };
+    std::fs::write(dir.path().join("records.csv"), "id,day\n1,2024-01-02\n").unwrap();
+    let stderr = refused("records.csv");
+    assert!(
+        stderr.contains("records.csv") && stderr.contains("REDCap data dictionary"),
+        "{stderr}"
+    );
+    std::fs::write(
+        dir.path().join("twice.csv"),
+        "Variable / Field Name,Form Name,Field Type,Field Label\nid,f,text,ID\nid,f,text,ID\n",
+    )
+    .unwrap();
+    let stderr = refused("twice.csv");
+    assert!(
+        stderr.contains("line 3, field `id`: defined twice"),
+        "{stderr}"
+    );
 
     std::fs::write(
         dir.path().join("broken.json"),

@@ -640,3 +640,64 @@ fn a_crash_under_load_loses_no_acknowledged_submission() {
         );
     }
 }
+
+/// A trial whose protocol is a REDCap data dictionary in `--protocols-dir`:
+/// its answers are checked and accepted like the diary's, and an
+/// identifier field's value is never shown back.
+#[test]
+fn a_redcap_defined_trial_takes_submissions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("../shared/data/redcap/redcapr-clinical-trial-1/dictionary.csv"),
+        dir.path().join("demographics.csv"),
+    )
+    .unwrap();
+    let server = Server::start(&["--demo", "--protocols-dir", dir.path().to_str().unwrap()]);
+    let admin = token_for(&server, &["admin"]);
+    let trial = br#"{"id": "RC001", "name": "Demographics", "status": "Recruiting", "protocol": "demographics"}"#;
+    let (status, _, body) = call(
+        "POST",
+        &server.url("/api/v1/projects"),
+        Some(&admin),
+        &[],
+        Some(trial),
+    );
+    assert_eq!(status, 201, "{body}");
+    let demo = server.demo_token.clone().unwrap();
+    let record = |changes: Value| {
+        let mut record = json!({"record_id": "1", "name_last": "Doe", "name_first": "Ann",
+            "dob": "1991-05-13", "ethnicity": "1", "race": "4", "gender": "0",
+            "height": "176.1", "weight": "105", "demographics_complete": "2"});
+        for (key, value) in changes.as_object().unwrap() {
+            record[key] = value.clone();
+        }
+        submission("P-RC-1", "RC001", record)
+    };
+    let (status, _, body) = submit(&server, &demo, &record(json!({})), None);
+    assert_eq!(status, 202, "{body}");
+    let id = json(&body)["submissionId"].as_str().unwrap().to_owned();
+    assert_eq!(wait_processed(&server, &demo, &id)["status"], "processed");
+
+    let refused = submit(
+        &server,
+        &demo,
+        &record(json!({"gender": "7", "weight": "400", "dob": "1850-01-01"})),
+        None,
+    );
+    assert_eq!(refused.0, 422, "{}", refused.2);
+    let issues: Vec<(Value, Value, Value)> = json(&refused.2)["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["field"].clone(), i["code"].clone(), i["value"].clone()))
+        .collect();
+    assert_eq!(
+        issues,
+        [
+            ("dob".into(), "out_of_range".into(), Value::Null),
+            ("gender".into(), "not_allowed".into(), "7".into()),
+            ("weight".into(), "out_of_range".into(), "400".into()),
+        ]
+    );
+    assert!(!server.logs().contains("1850-01-01"));
+}

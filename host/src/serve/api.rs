@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use clinval_core::Lang;
+use clinval_core::{Format, Lang};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -84,10 +84,6 @@ impl Run {
             as_of,
             options,
         })
-    }
-
-    fn key(&self) -> String {
-        validator_key(&self.protocol, &self.options)
     }
 
     /// The report's members that say what produced it.
@@ -264,9 +260,9 @@ pub async fn batches(
         include_valid,
     )?;
     let format = match media_type(&headers).as_deref() {
-        Some("text/csv") => "csv",
-        Some("application/json") => "json",
-        Some(NDJSON | "application/jsonl") => "ndjson",
+        Some("text/csv") => Format::Csv,
+        Some("application/json") => Format::Json,
+        Some(NDJSON | "application/jsonl") => Format::Ndjson,
         _ => {
             return Err(unsupported(
                 "text/csv, application/json or application/x-ndjson",
@@ -287,15 +283,19 @@ pub async fn batches(
     // The first chunk before an instance: a slow start holds no worker.
     let mut upload = Upload::new(reader);
     upload.fill().await?;
+    let mut options = run.options.clone();
+    if let Some(protocol) = &run.protocol.repeating {
+        options["repeatingForms"] = upload.repeating_forms(protocol, format).await?.into();
+    }
     let mut lease = app
         .pool
         .acquire(run.protocol.build)
         .await
         .map_err(|_| ApiError::busy(app.config.retry_after))?;
     let batch = Batch {
-        key: run.key(),
+        key: validator_key(&run.protocol, &options),
         protocol: run.protocol.source.clone(),
-        options: run.options.clone(),
+        options,
         format,
     };
     let tail = run.provenance(&app);
@@ -330,14 +330,14 @@ pub async fn batches(
         return Ok((StatusCode::OK, [(header::CONTENT_TYPE, NDJSON)], body).into_response());
     }
 
-    let spool = Spool::new().map_err(spool_error)?;
+    let spool = Spool::new().map_err(ApiError::spool)?;
     let (spool, result) = batch::run(&mut lease, batch, upload, spool).await;
     drop(lease);
     let summary = result?;
     app.metrics.count_summary(&summary);
     let rx = spool
         .into_report(&summary, include_valid, &tail)
-        .map_err(spool_error)?;
+        .map_err(ApiError::spool)?;
     let body = Body::from_stream(ReceiverStream::new(rx));
     Ok((
         StatusCode::OK,
@@ -345,15 +345,6 @@ pub async fn batches(
         body,
     )
         .into_response())
-}
-
-fn spool_error(error: std::io::Error) -> ApiError {
-    tracing::error!(error = %error, "cannot spool a report");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "spool_failed",
-        "the report could not be written to temporary storage",
-    )
 }
 
 /// `GET /api/v1/protocols`: every protocol's name, title, version, sha256.

@@ -9,9 +9,11 @@
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
+use std::sync::Arc;
+
 use anyhow::anyhow;
 use bytes::Bytes;
-use clinval_core::Summary;
+use clinval_core::{FormCollector, Format, Options, Protocol, Session, Summary};
 use tokio::sync::mpsc;
 
 use crate::wasm_host::{CallError, Events};
@@ -45,24 +47,32 @@ pub struct Batch {
     pub protocol: String,
     /// The module's options (`asOf`, `lang`, `includeValid`).
     pub options: serde_json::Value,
-    /// `csv`, `json` or `ndjson`.
-    pub format: &'static str,
+    /// How the upload is written.
+    pub format: Format,
 }
 
 /// An upload, read ahead by up to one feed chunk. A request reads its
 /// first chunk (or its whole body, if smaller) before it leases an
 /// instance, so a client that is slow to start holds no worker.
 pub struct Upload {
-    body: BodyReader,
+    source: Source,
     pending: Vec<u8>,
     ended: bool,
+}
+
+/// Where an upload's bytes are read from.
+enum Source {
+    /// The request body, as it arrives.
+    Body(BodyReader),
+    /// The whole body, spooled to a temporary file by [`Upload::repeating_forms`].
+    Spooled(File),
 }
 
 impl Upload {
     /// Nothing read yet.
     pub fn new(body: BodyReader) -> Upload {
         Upload {
-            body,
+            source: Source::Body(body),
             pending: Vec::with_capacity(FEED_CHUNK),
             ended: false,
         }
@@ -71,12 +81,77 @@ impl Upload {
     /// Reads until a feed chunk is buffered or the body has ended.
     pub async fn fill(&mut self) -> Result<(), ApiError> {
         while !self.ended && self.pending.len() < FEED_CHUNK {
-            match self.body.next().await? {
-                Some(data) => self.pending.extend_from_slice(&data),
-                None => self.ended = true,
+            match &mut self.source {
+                Source::Body(body) => match body.next().await? {
+                    Some(data) => self.pending.extend_from_slice(&data),
+                    None => self.ended = true,
+                },
+                Source::Spooled(file) => {
+                    let start = self.pending.len();
+                    self.pending.resize(FEED_CHUNK, 0);
+                    let read = file
+                        .read(&mut self.pending[start..])
+                        .map_err(ApiError::spool)?;
+                    self.pending.truncate(start + read);
+                    self.ended = read == 0;
+                }
             }
         }
         Ok(())
+    }
+
+    /// For a protocol with REDCap repeating forms: reads the whole body
+    /// (before any instance is leased) into a temporary file, finding on
+    /// the way which forms repeat in it, and returns them; the module then
+    /// reads the upload from the file. The forms are all this reading
+    /// decides: whatever is wrong with the input, the module reports.
+    pub async fn repeating_forms(
+        &mut self,
+        protocol: &Arc<Protocol>,
+        format: Format,
+    ) -> Result<Vec<String>, ApiError> {
+        let Source::Body(body) = &mut self.source else {
+            return Err(ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the upload was read for its forms twice",
+            ));
+        };
+        let Some(mut collector) = FormCollector::new(protocol) else {
+            return Ok(Vec::new());
+        };
+        // Any date: only the repeat column is read.
+        let options = Options::new(chrono::NaiveDate::MIN);
+        let mut session = Some(Session::new(Arc::clone(protocol), format, &options));
+        let mut file = BufWriter::new(tempfile::tempfile().map_err(ApiError::spool)?);
+        let feed = |session: &mut Option<Session>, bytes: &[u8], collector: &mut FormCollector| {
+            if let Some(reading) = session
+                && reading.feed(bytes, collector).is_err()
+            {
+                *session = None; // the module will say why
+            }
+        };
+        feed(&mut session, &self.pending, &mut collector);
+        file.write_all(&self.pending).map_err(ApiError::spool)?;
+        if !self.ended {
+            while let Some(data) = body.next().await? {
+                feed(&mut session, &data, &mut collector);
+                file.write_all(&data).map_err(ApiError::spool)?;
+            }
+        }
+        if let Some(mut reading) = session {
+            // An error at the end is the module's to report too.
+            let _ = reading.finish(&mut collector);
+        }
+        let mut file = file
+            .into_inner()
+            .map_err(|e| ApiError::spool(e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(ApiError::spool)?;
+        self.source = Source::Spooled(file);
+        self.pending.clear();
+        self.ended = false;
+        self.fill().await?;
+        Ok(collector.into_forms())
     }
 }
 
@@ -98,7 +173,7 @@ pub async fn run<S: Sink>(
     let (sink, started) = lease
         .run(sink, move |worker: &mut Worker, _| {
             let validator = worker.validator(&key, &protocol, &options)?;
-            worker.client.batch(validator, format)
+            worker.client.batch(validator, format.name())
         })
         .await;
     let handle = match started {

@@ -38,6 +38,17 @@ impl ApiError {
         }
     }
 
+    /// 500: a batch or its report could not be written to temporary
+    /// storage (the cause is logged, not answered).
+    pub fn spool(error: std::io::Error) -> ApiError {
+        tracing::error!(error = %error, "cannot spool a batch");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "spool_failed",
+            "the batch could not be written to temporary storage",
+        )
+    }
+
     /// 400: a request that cannot be used as sent.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)

@@ -1,5 +1,7 @@
-//! The protocols the server validates against: the built-in ones and every
-//! `*.json` file of `protocols_dir`, each loaded once at start-up by the
+//! The protocols the server validates against: the built-in ones, every
+//! `*.json` file of `protocols_dir` and every REDCap data dictionary there
+//! (`*.csv`, imported as `clinval protocol import` prints it), each loaded
+//! once at start-up by the
 //! module itself (so a protocol the module refuses stops the start), in
 //! the compact module when it can run it and the full one otherwise: the
 //! build is the protocol's from then on.
@@ -36,6 +38,11 @@ pub struct Entry {
     pub fields: usize,
     /// The module that runs it.
     pub build: Build,
+    /// The protocol compiled natively, when it has REDCap repeating forms:
+    /// which forms repeat is told only by the data, so a batch is read
+    /// once for them before the module checks it (as `clinval validate`
+    /// does).
+    pub repeating: Option<Arc<clinval_core::Protocol>>,
 }
 
 /// A protocol's line in `GET /api/v1/protocols`.
@@ -86,13 +93,20 @@ impl Protocols {
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read protocols_dir {}", dir.display()))?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .filter(|path| {
+                path.extension()
+                    .is_some_and(|ext| ext == "json" || ext == "csv")
+            })
             .collect();
         files.sort();
         for path in files {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read protocol {}", path.display()))?;
             let label = path.display().to_string();
+            let text = if path.extension().is_some_and(|ext| ext == "csv") {
+                dictionary(&path)?
+            } else {
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read protocol {label}"))?
+            };
             // A plain Table Schema often has no `name`: it is served under
             // its file's name then.
             let stem = path
@@ -143,7 +157,15 @@ impl Protocols {
                 existing.name
             );
         }
+        let repeating = match builtin {
+            Some(_) => None,
+            None => clinval_core::Protocol::from_json(&document)
+                .ok()
+                .map(Arc::new)
+                .filter(|p| clinval_core::FormCollector::new(p).is_some()),
+        };
         let entry = Entry {
+            repeating,
             name: name.clone(),
             title: info.title.unwrap_or_else(|| name.clone()),
             version: info.version,
@@ -182,4 +204,23 @@ impl Protocols {
             })
             .collect()
     }
+}
+
+/// The REDCap data dictionary at `path` as protocol JSON, named after the
+/// file; what the import left out is logged by field name (a dictionary's
+/// names, never a record's values).
+fn dictionary(path: &Path) -> Result<String> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read protocol {}", path.display()))?;
+    if !clinval_core::redcap::is_dictionary(&bytes) {
+        bail!(
+            "protocol {}: a .csv file in protocols_dir must be a REDCap data dictionary, and its header is not one",
+            path.display()
+        );
+    }
+    let import = crate::import::dictionary(path, &bytes)?;
+    for note in &import.notes {
+        tracing::warn!(dictionary = %path.display(), field = %note.field, note = %note.message, "REDCap import note");
+    }
+    Ok(import.protocol)
 }
