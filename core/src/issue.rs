@@ -249,12 +249,36 @@ impl Issue {
         self.field.map(|f| protocol.fields[f].name.as_str())
     }
 
+    /// What a length bound of the issue's field counts: choices of a
+    /// multi-select, items of a list or array, else characters.
+    fn length_unit(&self, protocol: &Protocol, zh: bool) -> &'static str {
+        let ty = self.field.map(|f| &protocol.fields[f].ty);
+        match (ty, zh) {
+            (Some(Type::MultiSelect(_)), false) => "choices",
+            (Some(Type::MultiSelect(_)), true) => "个选项",
+            (Some(Type::List { .. } | Type::Array(_)), false) => "items",
+            (Some(Type::List { .. } | Type::Array(_)), true) => "项",
+            (_, false) => "characters",
+            (_, true) => "个字符",
+        }
+    }
+
     /// The message for people, in `lang`.
     pub fn message(&self, protocol: &Protocol, lang: Lang) -> String {
         let name = |f: usize| protocol.fields[f].name.as_str();
         let field = self.field.map_or("", name);
-        let value = self.value.as_deref().unwrap_or("");
         let zh = lang == Lang::ZhCn;
+        // An identifier's value is withheld (see `Validator`): the message
+        // says so instead of showing it.
+        let value = match (&self.value, zh) {
+            (Some(value), _) => value.as_str(),
+            (None, false) => "(value withheld)",
+            (None, true) => "（值已隐去）",
+        };
+        let quoted = match &self.value {
+            Some(value) => format!("“{value}”"),
+            None => value.to_owned(),
+        };
         match &self.detail {
             Detail::Required if zh => format!("{field} 缺失（必填）"),
             Detail::Required => format!("{field} is required but missing"),
@@ -262,34 +286,38 @@ impl Issue {
                 let ty = self.field.map(|f| &protocol.fields[f].ty);
                 let wanted = ty.map_or_else(String::new, |ty| describe_type(ty, zh));
                 if zh {
-                    format!("{field} 的值 “{value}” 不是{wanted}")
+                    format!("{field} 的值 {quoted} 不是{wanted}")
                 } else {
-                    format!("{field} “{value}” is not {wanted}")
+                    format!("{field} {quoted} is not {wanted}")
                 }
             }
             Detail::Pattern { pattern } if zh => {
-                format!("{field} 的值 “{value}” 不符合格式 {pattern}")
+                format!("{field} 的值 {quoted} 不符合格式 {pattern}")
             }
             Detail::Pattern { pattern } => {
-                format!("{field} “{value}” does not match the pattern {pattern}")
+                format!("{field} {quoted} does not match the pattern {pattern}")
             }
             Detail::AmbiguousDate if zh => {
-                format!("{field} “{value}” 无法区分日和月，请写成 YYYY-MM-DD")
+                format!("{field} {quoted} 无法区分日和月，请写成 YYYY-MM-DD")
             }
             Detail::AmbiguousDate => format!(
-                "{field} “{value}” is ambiguous: day and month cannot be told apart (write YYYY-MM-DD)"
+                "{field} {quoted} is ambiguous: day and month cannot be told apart (write YYYY-MM-DD)"
             ),
             Detail::TooShort { min, length } if zh => {
-                format!("{field} 只有 {length} 个字符，至少需要 {min} 个")
+                let unit = self.length_unit(protocol, zh);
+                format!("{field} 只有 {length} {unit}，至少需要 {min} 个")
             }
             Detail::TooShort { min, length } => {
-                format!("{field} has {length} characters, fewer than the minimum {min}")
+                let unit = self.length_unit(protocol, zh);
+                format!("{field} has {length} {unit}, fewer than the minimum {min}")
             }
             Detail::TooLong { max, length } if zh => {
-                format!("{field} 有 {length} 个字符，超过上限 {max}")
+                let unit = self.length_unit(protocol, zh);
+                format!("{field} 有 {length} {unit}，超过上限 {max}")
             }
             Detail::TooLong { max, length } => {
-                format!("{field} has {length} characters, more than the maximum {max}")
+                let unit = self.length_unit(protocol, zh);
+                format!("{field} has {length} {unit}, more than the maximum {max}")
             }
             Detail::OutOfRange { low, high } => out_of_range(field, value, low, high, zh),
             Detail::TooEarly(bound) => date_bound(field, value, bound, true, zh),
@@ -301,9 +329,9 @@ impl Issue {
                     .map(|list| list.join(", "))
                     .unwrap_or_default();
                 if zh {
-                    format!("{field} 的值 “{value}” 不在允许的取值中（{allowed}）")
+                    format!("{field} 的值 {quoted} 不在允许的取值中（{allowed}）")
                 } else {
-                    format!("{field} “{value}” is not one of the allowed values ({allowed})")
+                    format!("{field} {quoted} is not one of the allowed values ({allowed})")
                 }
             }
             Detail::Implausible {
@@ -368,8 +396,8 @@ impl Issue {
             Detail::Hidden => format!("{field} has a value but its branching logic hides it"),
             Detail::Assert { description } => match (description, zh) {
                 (Some(d), _) => d.clone(),
-                (None, true) => "记录不满足协议的规则".into(),
-                (None, false) => "the record breaks a rule of the protocol".into(),
+                (None, true) => format!("记录不满足协议的规则 {}", self.code),
+                (None, false) => format!("the record breaks the protocol's rule {}", self.code),
             },
             Detail::BlankRow if zh => "该行是空的（没有任何值）".into(),
             Detail::BlankRow => "the row is blank: it has no value at all".into(),
@@ -390,9 +418,9 @@ impl Issue {
                     .unwrap_or(if zh { "本表" } else { "this table" });
                 let names = reference.join(", ");
                 if zh {
-                    format!("值 “{value}” 在 {table} 的 {names} 中不存在")
+                    format!("值 {quoted} 在 {table} 的 {names} 中不存在")
                 } else {
-                    format!("“{value}” is not a value of {names} in {table}")
+                    format!("{quoted} is not a value of {names} in {table}")
                 }
             }
             Detail::MissingLabel if zh => format!("表头中没有字段 {field} 的列"),
@@ -506,6 +534,16 @@ fn redcap_date(order: crate::types::redcap::DateOrder) -> &'static str {
     }
 }
 
+/// How a REDCap time is written.
+fn redcap_clock(clock: crate::types::redcap::Clock) -> &'static str {
+    use crate::types::redcap::Clock;
+    match clock {
+        Clock::HoursMinutes => "H:MM (0:00 to 23:59)",
+        Clock::HoursMinutesSeconds => "H:MM:SS",
+        Clock::MinutesSeconds => "MM:SS (00:00 to 59:59)",
+    }
+}
+
 /// What a value of the type looks like, for "… is not …" messages.
 fn describe_type(ty: &Type, zh: bool) -> String {
     use crate::types::{DateFormat, StringFormat, TimeFormat};
@@ -543,6 +581,18 @@ fn describe_type(ty: &Type, zh: bool) -> String {
         (Type::String(_) | Type::Any, true) => "文本".into(),
         (Type::Integer { .. }, false) => "a whole number".into(),
         (Type::Integer { .. }, true) => "有效的整数".into(),
+        (
+            Type::Number {
+                lexical: Some(p), ..
+            },
+            false,
+        ) => format!("a number written {}", p.source),
+        (
+            Type::Number {
+                lexical: Some(p), ..
+            },
+            true,
+        ) => format!("写法为 {} 的数字", p.source),
         (Type::Number { .. }, false) => "a number".into(),
         (Type::Number { .. }, true) => "有效的数字".into(),
         (
@@ -587,6 +637,12 @@ fn describe_type(ty: &Type, zh: bool) -> String {
         }
         (Type::Time(TimeFormat::Pattern(p)), false) => format!("a time in the form {}", pattern(p)),
         (Type::Time(TimeFormat::Pattern(p)), true) => format!("格式为 {} 的时间", pattern(p)),
+        (Type::Time(TimeFormat::RedcapClock(clock, _)), false) => {
+            format!("a time written {}", redcap_clock(*clock))
+        }
+        (Type::Time(TimeFormat::RedcapClock(clock, _)), true) => {
+            format!("有效的时间（{}）", redcap_clock(*clock))
+        }
         (Type::Time(_), false) => "a time hh:mm:ss".into(),
         (Type::Time(_), true) => "有效的时间（hh:mm:ss）".into(),
         (Type::DateTime(TimeFormat::Pattern(p)), false) => {
@@ -594,6 +650,15 @@ fn describe_type(ty: &Type, zh: bool) -> String {
         }
         (Type::DateTime(TimeFormat::Pattern(p)), true) => {
             format!("格式为 {} 的日期时间", pattern(p))
+        }
+        (Type::DateTime(TimeFormat::RedcapDateTime { order, seconds, .. }), zh) => {
+            let clock = if *seconds { "H:MM:SS" } else { "H:MM" };
+            let date = redcap_date(*order);
+            if zh {
+                format!("有效的日期时间（{date}，空格，{clock}）")
+            } else {
+                format!("a date and time written {date}, a space and {clock}")
+            }
         }
         (Type::DateTime(_), false) => "a date and time YYYY-MM-DDThh:mm:ss".into(),
         (Type::DateTime(_), true) => "有效的日期时间（YYYY-MM-DDThh:mm:ss）".into(),

@@ -345,6 +345,17 @@ impl Validator {
             }
         }
         drop(next_cell);
+        // A calculated field without a given value holds what it computed.
+        for &(f, computed) in &calculated {
+            if let (Some(n), Some(slot @ Value::Missing)) = (computed, values.get_mut(f))
+                && !failed[f]
+                && !hidden.contains(&f)
+                && active.as_ref().is_none_or(|active| active[f])
+            {
+                *slot = calculated_value(&protocol.fields[f].ty, n);
+                ok[f] = true;
+            }
+        }
         if let (Some(logic), Some(texts)) = (logic, &texts) {
             for assert in &logic.asserts {
                 // Only over fields that are valid (or empty): a broken
@@ -665,6 +676,17 @@ fn boolean_as_digit<'a>(ty: &Type, text: Cow<'a, str>) -> Cow<'a, str> {
         Cow::Borrowed("0")
     } else {
         text
+    }
+}
+
+/// A calculated number as a value of its field's type: text for a
+/// string field, an integer field's whole numbers as integers, else a
+/// number.
+fn calculated_value(ty: &Type, n: f64) -> Value<'static> {
+    match ty {
+        Type::String(_) => Value::Text(Cow::Owned(crate::value::number_text(n))),
+        Type::Integer { .. } if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::Integer(n as i64),
+        _ => Value::Number(n),
     }
 }
 

@@ -25,10 +25,25 @@ fn root() -> PathBuf {
 const COMPACT: &str = "wasm/pkg/clinval_bg.wasm";
 const FULL: &str = "wasm/pkg/clinval_full_bg.wasm";
 
-/// Whether only the full module runs the protocol (the Table Schema
-/// fixture uses strptime, geo and JSON types).
+/// Whether only the full module runs the protocol: of the fixtures' own
+/// protocols only `labs` runs in the compact one (the Table Schema fixture
+/// uses strptime, geo and JSON types; the others logic).
 fn needs_full(protocol: Option<&Path>) -> bool {
-    protocol.is_some_and(|p| p.ends_with("table-schema.protocol.json"))
+    protocol.is_some_and(|p| !p.ends_with("labs.protocol.json"))
+}
+
+/// The REDCap fixture's protocol, as `redcap.dictionary.csv` imports.
+const REDCAP: &str = "tests/fixtures/parity/redcap.protocol.json";
+
+/// The real vignette dictionary of `../shared/data/redcap/`, imported
+/// into the test's temporary directory.
+fn vignette_protocol() -> PathBuf {
+    let dictionary = root().join("../shared/data/redcap/redcapr-vignette-repeating/dictionary.csv");
+    let bytes = std::fs::read(dictionary).expect("the shared vignette dictionary");
+    let import = clinval_core::redcap::import(&bytes, "vignette").expect("it imports");
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vignette.protocol.json");
+    std::fs::write(&path, import.protocol).expect("write the imported protocol");
+    path
 }
 
 fn inputs() -> Vec<(PathBuf, &'static str, Option<PathBuf>)> {
@@ -56,7 +71,37 @@ fn inputs() -> Vec<(PathBuf, &'static str, Option<PathBuf>)> {
             "json",
             Some(parity.join("table-schema.protocol.json")),
         ),
+        (
+            parity.join("logic.csv"),
+            "csv",
+            Some(parity.join("logic.protocol.json")),
+        ),
+        (
+            parity.join("logic.json"),
+            "json",
+            Some(parity.join("logic.protocol.json")),
+        ),
+        (parity.join("redcap.csv"), "csv", Some(root().join(REDCAP))),
+        (
+            shared.join("redcap/redcapr-vignette-repeating/data.csv"),
+            "csv",
+            Some(vignette_protocol()),
+        ),
     ]
+}
+
+/// The committed REDCap fixture protocol is what its dictionary imports as.
+#[test]
+fn the_redcap_fixture_protocol_is_its_dictionarys_import() {
+    let dictionary = std::fs::read(root().join("tests/fixtures/parity/redcap.dictionary.csv"))
+        .expect("dictionary");
+    let import = clinval_core::redcap::import(&dictionary, "redcap").expect("it imports");
+    let committed = std::fs::read_to_string(root().join(REDCAP)).expect("protocol");
+    assert_eq!(
+        committed.trim_end(),
+        import.protocol.trim_end(),
+        "regenerate: clinval protocol import tests/fixtures/parity/redcap.dictionary.csv --name redcap > {REDCAP}"
+    );
 }
 
 /// The report the native engine gives, in the shape both wasm faces print.

@@ -839,6 +839,14 @@ fn read_as(ty: &Type, scalar: Scalar<'_>) -> Option<Value<'static>> {
             syntax: NumberSyntax::default(),
             lexical: None,
         },
+        // `typePattern` is the data's lexical form, not a bound's.
+        Type::Number {
+            syntax,
+            lexical: Some(_),
+        } => Type::Number {
+            syntax: syntax.clone(),
+            lexical: None,
+        },
         _ => return None,
     };
     default.parse(scalar).ok().map(Value::into_owned)

@@ -482,6 +482,10 @@ d,,70,175,99,x
 e,,,175,,
 ";
         let seen = run(CALCS, csv);
+        // Their columns are allowed, never expected.
+        let strict = CALCS.replacen('{', r#"{"fieldsMatch": "equal","#, 1);
+        let without = run(&strict, "id,weight,height,advice\na,70,175,\n");
+        assert_eq!(codes(&without), vec![]);
         // c: band 2 shows advice, so it is required; d: the exported BMI
         // is replaced by the calculated one, so advice is hidden.
         assert_eq!(
@@ -515,6 +519,16 @@ e,,,175,,
             lean["calculated"],
             serde_json::json!({"bmi": 22.9, "band": 0})
         );
+        // A calculated field with no given value holds what it computed
+        // (an integer field as an integer); a given one is kept as given.
+        assert_eq!(lean["record"]["bmi"], 22.9, "{lean}");
+        assert_eq!(lean["record"]["band"], 0);
+        let given = verdict(
+            &mut validator,
+            r#"{"id": "a", "weight": 70, "height": 175, "bmi": "23"}"#,
+        );
+        assert_eq!(given["record"]["bmi"], "23");
+        assert_eq!(given["calculated"]["bmi"], 22.9);
         let heavy = verdict(
             &mut validator,
             r#"{"id": "b", "weight": 95, "height": 175}"#,

@@ -174,7 +174,10 @@ pub(super) fn read_header(
     }
     let mut missing = Vec::new();
     for (f, field) in fields.iter().enumerate() {
+        // A calculated field's column is allowed, never expected.
+        let calculated = protocol.logic.as_ref().is_some_and(|l| l.is_calculated(f));
         let wanted = !protocol.absent_columns_empty
+            && !calculated
             && match mode {
                 FieldsMatch::Exact | FieldsMatch::Equal | FieldsMatch::Subset => true,
                 FieldsMatch::Superset | FieldsMatch::Partial => field.required,
