@@ -275,10 +275,7 @@ impl Issue {
             (None, false) => "(value withheld)",
             (None, true) => "（值已隐去）",
         };
-        let quoted = match &self.value {
-            Some(value) => format!("“{value}”"),
-            None => value.to_owned(),
-        };
+        let quoted = Quoted(self.value.as_deref(), value);
         match &self.detail {
             Detail::Required if zh => format!("{field} 缺失（必填）"),
             Detail::Required => format!("{field} is required but missing"),
@@ -531,6 +528,18 @@ fn redcap_date(order: crate::types::redcap::DateOrder) -> &'static str {
         DateOrder::Ymd => "YYYY-MM-DD",
         DateOrder::Mdy => "MM-DD-YYYY (or YYYY-MM-DD)",
         DateOrder::Dmy => "DD-MM-YYYY (or YYYY-MM-DD)",
+    }
+}
+
+/// A value in quotes (`“7”`), or, withheld, the text saying so.
+struct Quoted<'a>(Option<&'a str>, &'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(value) => write!(f, "“{value}”"),
+            None => f.write_str(self.1),
+        }
     }
 }
 

@@ -324,7 +324,7 @@ pub fn import(bytes: &[u8], name: &str) -> Result<Import, DictionaryError> {
     }
     let protocol = json!({
         "name": name,
-        "title": format!("REDCap data dictionary {name}"),
+        "title": format!("{name} (a REDCap data dictionary)"),
         "fieldsMatch": "partial",
         "absentColumns": "empty",
         "systemColumns": system,

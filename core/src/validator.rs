@@ -565,7 +565,7 @@ impl RepeatingForms {
 
 /// The choice cells of field `f` when it is a multi-select written one
 /// column per choice and the record has its columns (each choice's cell,
-/// `None` where its column is absent).
+/// `None` where its column is absent). `choices` is sorted by field.
 fn choice_cells<'a>(
     field: &Field,
     f: usize,
@@ -576,10 +576,12 @@ fn choice_cells<'a>(
     };
     let mut cells = vec![None; select.choices.len()];
     let mut any = false;
-    for &(field, choice, cell) in choices {
-        if field == f
-            && let Some(slot) = cells.get_mut(choice)
-        {
+    let first = choices.partition_point(|&(field, ..)| field < f);
+    for &(_, choice, cell) in choices[first..]
+        .iter()
+        .take_while(|&&(field, ..)| field == f)
+    {
+        if let Some(slot) = cells.get_mut(choice) {
             *slot = Some(cell);
             any = true;
         }

@@ -11,19 +11,18 @@
 //! also counts the time the hypervisor gave our vCPU to someone else, which
 //! made single runs range from 44% to 86%.
 //!
-//! The wasm side is what docs/abi.md asks of a host: wasmtime with its
-//! default configuration (no epoch interruption, no fuel: the server adds
-//! those for its CPU bound), every import a trap, 256 KiB chunks copied into
-//! guest memory, each result copied out. The native side is the same
-//! `clinval_wasm::engine` code producing the same Events JSON.
+//! The wasm side is what docs/abi.md asks of a host (`through_abi`; the
+//! server adds epoch interruption and fuel for its CPU bound). The native
+//! side is the same `clinval_wasm::engine` code producing the same Events
+//! JSON.
 
 mod synth;
+mod through_abi;
 
 use std::time::Duration;
 
-use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, TypedFunc};
+use through_abi::{Wasm, native_events};
 
-const CHUNK: usize = 256 * 1024;
 const OPTIONS: &str = r#"{"asOf": "2025-06-30"}"#;
 
 fn main() {
@@ -38,8 +37,9 @@ fn main() {
     let mut ratios = Vec::new();
     let (mut best_native, mut best_wasm) = (Duration::MAX, Duration::MAX);
     for round in 1..=rounds {
-        let native = native_events(&bytes);
-        let (wasm_time, wasm_records) = wasm.run(&bytes);
+        let native = native_events("patient", OPTIONS, "csv", &bytes);
+        let (wasm_time, summary) = wasm.run("patient", OPTIONS, "csv", &bytes);
+        let wasm_records = summary["records"].as_u64().unwrap_or(0);
         best_native = best_native.min(native);
         best_wasm = best_wasm.min(wasm_time);
         assert_eq!(wasm_records, records, "the module read every record");
@@ -67,159 +67,6 @@ fn main() {
         records as f64 / best_wasm.as_secs_f64(),
         best_native.as_secs_f64() / best_wasm.as_secs_f64() * 100.0
     );
-}
-
-/// The engine layer natively: what the module's C ABI does per chunk
-/// (issues rendered as Events JSON). Not inlined, so that a profiler or
-/// `valgrind --tool=callgrind --toggle-collect='abi::native_events'` can
-/// count it alone (docs/benchmarks.md).
-#[inline(never)]
-fn native_events(bytes: &[u8]) -> Duration {
-    use clinval_wasm::engine::{Engine, OptionsDoc};
-    let options = OptionsDoc::from_json(OPTIONS.as_bytes()).expect("options");
-    let engine = Engine::new("patient", options, None).expect("engine");
-    let start = cpu_time();
-    let mut batch = engine.batch("csv").expect("batch");
-    let mut out = Vec::new();
-    for chunk in bytes.chunks(CHUNK) {
-        out.clear();
-        serde_json::to_writer(&mut out, &batch.feed(chunk).expect("valid input")).expect("json");
-    }
-    serde_json::to_writer(&mut out, &batch.finish().expect("valid input")).expect("json");
-    cpu_time() - start
-}
-
-/// The module, compiled once, run in a fresh instance per round.
-struct Wasm {
-    engine: Engine,
-    module: Module,
-}
-
-/// The exports a batch needs.
-struct Exports {
-    memory: Memory,
-    alloc: TypedFunc<u32, u32>,
-    result_ptr: TypedFunc<(), u32>,
-    result_len: TypedFunc<(), u32>,
-    validator_new: TypedFunc<(u32, u32, u32, u32), i32>,
-    batch_new: TypedFunc<(i32, u32, u32), i32>,
-    batch_feed: TypedFunc<(i32, u32, u32), i32>,
-    batch_finish: TypedFunc<i32, i32>,
-}
-
-impl Wasm {
-    fn new(bytes: &[u8]) -> Wasm {
-        let engine = Engine::default();
-        let module = Module::new(&engine, bytes).expect("compile the module");
-        Wasm { engine, module }
-    }
-
-    /// Validates `bytes` as CSV through the C ABI; returns the time from
-    /// the first chunk to the summary, and the records the summary counts.
-    /// Not inlined, for the same reason as `native_events`.
-    #[inline(never)]
-    fn run(&self, bytes: &[u8]) -> (Duration, u64) {
-        let mut store = Store::new(&self.engine, ());
-        let mut linker = Linker::new(&self.engine);
-        linker
-            .define_unknown_imports_as_traps(&self.module)
-            .expect("stub imports");
-        let instance = linker
-            .instantiate(&mut store, &self.module)
-            .expect("instantiate");
-        let x = Exports::of(&instance, &mut store);
-        let put = |store: &mut Store<()>, ptr: u32, data: &[u8]| {
-            x.memory
-                .write(&mut *store, ptr as usize, data)
-                .expect("write guest memory");
-        };
-        let take = |store: &mut Store<()>| -> Vec<u8> {
-            let ptr = x.result_ptr.call(&mut *store, ()).expect("result_ptr") as usize;
-            let len = x.result_len.call(&mut *store, ()).expect("result_len") as usize;
-            x.memory.data(&*store)[ptr..ptr + len].to_vec()
-        };
-        let buffer = x.alloc.call(&mut store, CHUNK as u32).expect("alloc");
-
-        // The protocol's name, the options and the format, side by side.
-        let (protocol, format) = ("patient", "csv");
-        put(
-            &mut store,
-            buffer,
-            [protocol, OPTIONS, format].concat().as_bytes(),
-        );
-        let (p, o) = (protocol.len() as u32, OPTIONS.len() as u32);
-        let validator = x
-            .validator_new
-            .call(&mut store, (buffer, p, buffer + p, o))
-            .expect("validator_new");
-        assert!(
-            validator > 0,
-            "{}",
-            String::from_utf8_lossy(&take(&mut store))
-        );
-        let batch = x
-            .batch_new
-            .call(&mut store, (validator, buffer + p + o, format.len() as u32))
-            .expect("batch_new");
-        assert!(batch > 0, "{}", String::from_utf8_lossy(&take(&mut store)));
-
-        let start = cpu_time();
-        for chunk in bytes.chunks(CHUNK) {
-            put(&mut store, buffer, chunk);
-            let status = x
-                .batch_feed
-                .call(&mut store, (batch, buffer, chunk.len() as u32))
-                .expect("batch_feed");
-            let events = take(&mut store);
-            assert_eq!(status, 0, "{}", String::from_utf8_lossy(&events));
-        }
-        let status = x
-            .batch_finish
-            .call(&mut store, batch)
-            .expect("batch_finish");
-        let end = take(&mut store);
-        let elapsed = cpu_time() - start;
-        assert_eq!(status, 0, "{}", String::from_utf8_lossy(&end));
-        let end: serde_json::Value = serde_json::from_slice(&end).expect("Events JSON");
-        (elapsed, end["summary"]["records"].as_u64().unwrap_or(0))
-    }
-}
-
-impl Exports {
-    fn of(instance: &Instance, store: &mut Store<()>) -> Exports {
-        let mut store = store;
-        macro_rules! func {
-            ($name:literal) => {
-                instance
-                    .get_typed_func(&mut store, $name)
-                    .expect(concat!("export ", $name))
-            };
-        }
-        Exports {
-            memory: instance
-                .get_memory(&mut store, "memory")
-                .expect("export memory"),
-            alloc: func!("clinval_alloc"),
-            result_ptr: func!("clinval_result_ptr"),
-            result_len: func!("clinval_result_len"),
-            validator_new: func!("clinval_validator_new"),
-            batch_new: func!("clinval_batch_new"),
-            batch_feed: func!("clinval_batch_feed"),
-            batch_finish: func!("clinval_batch_finish"),
-        }
-    }
-}
-
-/// CPU time this thread has used.
-fn cpu_time() -> Duration {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes only the timespec it is given.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
-    assert_eq!(status, 0, "clock_gettime");
-    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 /// `--rounds R` (default 7).

@@ -461,15 +461,15 @@ fn dispatch(
     for (i, slot) in header.slots.iter().enumerate().take(count) {
         match slot {
             Slot::Field(f) => input.cells[*f] = Cell::text(cell(i)),
-            Slot::Choice(f, choice) => {
-                input.cells[*f] = Cell::Null;
-                input.choices.push((*f, *choice, cell(i)));
-            }
+            Slot::Choice(f) => input.cells[*f] = Cell::Null,
             Slot::Extra(e) => input.extras.push((
                 Cow::Borrowed(header.extra_names[*e].as_str()),
                 Cow::Borrowed(cell(i)),
             )),
         }
+    }
+    for &(f, choice, i) in header.choice_columns.iter().filter(|c| c.2 < count) {
+        input.choices.push((f, choice, cell(i)));
     }
     emit.record(input);
     Ok(())

@@ -16,9 +16,9 @@ use crate::protocol::{FieldsMatch, Protocol};
 pub(super) enum Slot {
     /// To the field of this index.
     Field(usize),
-    /// To choice `.1` of the multi-select field `.0` (a `field___code`
-    /// column).
-    Choice(usize, usize),
+    /// To a choice of this multi-select field (a `field___code` column:
+    /// which choice, `Header::choice_columns` says).
+    Choice(usize),
     /// Carried as the extra column of this index.
     Extra(usize),
 }
@@ -35,6 +35,9 @@ pub(super) struct Header {
     pub allowed_extras: Vec<String>,
     /// Problems of the header.
     pub issues: Vec<TableIssue>,
+    /// `(field, choice, column)` of every multi-select choice column, by
+    /// field then choice (so a record's choice cells come in that order).
+    pub choice_columns: Vec<(usize, usize, usize)>,
 }
 
 impl Header {
@@ -48,6 +51,7 @@ impl Header {
             present: vec![true; count],
             allowed_extras: Vec::new(),
             issues: Vec::new(),
+            choice_columns: Vec::new(),
         }
     }
 }
@@ -66,6 +70,7 @@ pub(super) fn read_header(
         present: vec![false; fields.len()],
         allowed_extras: Vec::new(),
         issues: Vec::new(),
+        choice_columns: Vec::new(),
     };
     let mut first_column: Vec<Option<usize>> = vec![None; fields.len()];
     let issue =
@@ -96,7 +101,13 @@ pub(super) fn read_header(
             && let Some((f, choice)) = protocol.choice_column(cell)
         {
             header.present[f] = true;
-            header.slots.push(Slot::Choice(f, choice));
+            let at = header
+                .choice_columns
+                .partition_point(|&(g, c, _)| (g, c) < (f, choice));
+            header
+                .choice_columns
+                .insert(at, (f, choice, header.slots.len()));
+            header.slots.push(Slot::Choice(f));
             continue;
         }
         if matched.is_none() && protocol.is_system_column(&name) {

@@ -51,6 +51,7 @@ pub struct RecordInput<'a> {
     pub extra_cells: Option<(usize, usize)>,
     /// The cells of multi-selects written one `0`/`1` column per choice
     /// (REDCap's `field___code`): `(field, choice, cell)`; the field's own
-    /// cell is then [`Cell::Null`]. Empty for every other protocol.
+    /// cell is then [`Cell::Null`]. By field, then choice. Empty for every
+    /// other protocol.
     pub choices: Vec<(usize, usize, &'a str)>,
 }
