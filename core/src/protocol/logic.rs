@@ -366,6 +366,26 @@ i,yes,2,,2,0,0,
     }
 
     #[test]
+    fn nested_branches_hide_what_depends_on_a_hidden_field() {
+        let protocol = r#"{"fields": [
+            {"name": "id"},
+            {"name": "smoker", "constraints": {"enum": ["yes", "no"]}},
+            {"name": "packs", "type": "integer", "showIf": "[smoker] = 'yes'"},
+            {"name": "quit", "showIf": "[packs] > 20", "constraints": {"required": true}}]}"#;
+        let seen = run(
+            protocol,
+            "id,smoker,packs,quit\n1,no,,\n2,yes,5,\n3,yes,30,\n4,yes,30,soon\n5,no,,soon\n",
+        );
+        assert_eq!(
+            codes(&seen),
+            vec![
+                (4, vec![("quit", "required")]),
+                (6, vec![("quit", "hidden_has_value")]),
+            ]
+        );
+    }
+
+    #[test]
     fn multiselect_in_one_cell_and_in_json() {
         let protocol = r#"{"fields": [
             {"name": "id"},
