@@ -72,6 +72,7 @@ pub struct Import {
 enum Column {
     Name,
     Form,
+    Section,
     Type,
     Label,
     Choices,
@@ -90,6 +91,8 @@ const HEADERS: &[(&str, Column)] = &[
     ("field_name", Column::Name),
     ("formname", Column::Form),
     ("form_name", Column::Form),
+    ("sectionheader", Column::Section),
+    ("section_header", Column::Section),
     ("fieldtype", Column::Type),
     ("field_type", Column::Type),
     ("fieldlabel", Column::Label),
@@ -437,6 +440,10 @@ fn field(
     let form = row.trimmed(Column::Form);
     if !form.is_empty() {
         f.insert("form".into(), json!(form));
+    }
+    let section = strip_markup(row.get(Column::Section));
+    if !section.is_empty() {
+        f.insert("section".into(), json!(section));
     }
     if row.trimmed(Column::Identifier).eq_ignore_ascii_case("y") {
         f.insert("identifier".into(), json!(true));

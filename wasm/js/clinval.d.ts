@@ -35,6 +35,10 @@ export interface FieldInfo {
   /** Labels of the `enum` values (Table Schema's `categories`): value → label. */
   labels?: Record<string, string>;
   example?: unknown;
+  /** The form (REDCap instrument) the field belongs to. */
+  form?: string;
+  /** The heading of the section the field starts (REDCap's section header). */
+  section?: string;
   /** The title in other languages, by language tag ("zh-CN"). */
   titles?: Record<string, string>;
   /** Labels of the `enum` values in other languages: tag → value → label. */

@@ -59,6 +59,7 @@ const FIELD_KEYS: &[&str] = &[
     "unsupportedLogic",
     "identifier",
     "form",
+    "section",
     "calc",
 ];
 
@@ -261,6 +262,7 @@ pub(super) fn compile_field(
         unique: c.flag("unique")?.unwrap_or(false),
         identifier: f.flag("identifier")?.unwrap_or(false),
         form: f.text("form")?,
+        section: f.text("section")?,
         codes,
     };
     let expression = |key: &str| -> Result<Option<(String, String)>> {

@@ -369,6 +369,12 @@ pub struct FieldInfo {
     /// An example value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub example: Option<Box<RawJson>>,
+    /// The form (instrument) it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+    /// The heading of the section it starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
 }
 
 impl Field {
@@ -404,6 +410,8 @@ impl Field {
             allowed: self.allowed_text(),
             labels: self.labels.clone(),
             example: self.example.clone(),
+            form: self.form.clone(),
+            section: self.section.clone(),
         }
     }
 
@@ -467,6 +475,8 @@ pub struct Field {
     pub identifier: bool,
     /// The form (instrument) it belongs to.
     pub form: Option<String>,
+    /// The heading of the section it starts (REDCap's section header).
+    pub section: Option<String>,
     /// Issue codes of this field's checks.
     pub codes: FieldCodes,
 }

@@ -236,3 +236,15 @@ odd,f,calc,Odd,[nowhere] * 2,\n";
     );
     assert!(log.0.is_empty(), "{:?}", log.0);
 }
+
+#[test]
+fn forms_and_section_headers_reach_form_builders() {
+    let dictionary = "\"Variable / Field Name\",\"Form Name\",\"Section Header\",\"Field Type\",\"Field Label\"\n\
+id,screening,,text,Id\n\
+sbp,screening,\"<h3>Vital <b>signs</b></h3>\",text,Systolic\n";
+    let protocol = imported(dictionary);
+    let fields = protocol.describe();
+    assert_eq!(fields[1].form.as_deref(), Some("screening"));
+    assert_eq!(fields[1].section.as_deref(), Some("Vital signs"));
+    assert_eq!(fields[0].section, None);
+}
