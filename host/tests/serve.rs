@@ -412,6 +412,7 @@ fn a_full_queue_answers_503_with_retry_after() {
     let busy = post(&server.url(&path), "text/csv", &demo_csv());
     assert_error(&busy, 503, "overloaded");
     assert_eq!(busy.1["retry-after"], "3");
+    assert!(busy.2.contains("the queue is full"), "{}", busy.2);
     assert!(server.metric("clinval_pool_rejected_total") >= 1.0);
     // Requests that need no instance still answer.
     assert_eq!(get(&server.url("/healthz")).0, 200);
@@ -424,6 +425,23 @@ fn a_full_queue_answers_503_with_retry_after() {
     );
     server.wait_for_metric("clinval_pool_busy", 0.0);
     assert_eq!(post(&server.url(&path), "text/csv", &demo_csv()).0, 200);
+}
+
+#[test]
+fn a_request_that_waited_too_long_is_told_so() {
+    let server = Server::start(&["--workers", "1", "--queue", "4", "--queue-timeout", "1"]);
+    let path = format!("/api/v1/batches?as_of={AS_OF}");
+    let mut slow = Upload::start(&server.address, &path);
+    slow.send(&first_chunk()).unwrap();
+    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let waited = post(&server.url(&path), "text/csv", &demo_csv());
+    assert_error(&waited, 503, "overloaded");
+    assert!(
+        waited.2.contains("within 1 s of waiting in the queue") && !waited.2.contains("full"),
+        "{}",
+        waited.2
+    );
+    assert_eq!(slow.finish().0, 200);
 }
 
 #[test]
@@ -863,4 +881,66 @@ fn protocols_from_a_directory_are_served_and_bad_ones_stop_the_start() {
         stderr.contains("broken.json") && stderr.contains("fields[0].type"),
         "{stderr}"
     );
+}
+
+/// `GET path` over a raw connection with `Host: host`; the status and body.
+fn get_as_host(address: &str, path: &str, host: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+/// F6: a page on a rebound name (DNS rebinding) reaches 127.0.0.1 with its
+/// own Host header; it gets 421 and no demo token, while localhost, IP
+/// addresses and the configured names are answered.
+#[test]
+fn only_allowed_hosts_are_answered_and_the_demo_token_stays_home() {
+    let demo = Server::start(&["--demo"]);
+    let (status, body) = get_as_host(&demo.address, "/demo.json", "rebind.evil.example");
+    assert_eq!(status, 421, "{body}");
+    assert!(
+        body.contains("host_not_allowed") && !body.contains("clv_"),
+        "{body}"
+    );
+    for host in ["localhost:8080", &demo.address, "[::1]"] {
+        let (status, body) = get_as_host(&demo.address, "/demo.json", host);
+        assert_eq!(status, 200, "{host}: {body}");
+    }
+    drop(demo);
+
+    let named = Server::start(&["--allowed-hosts", "clinval.example.org"]);
+    assert_eq!(
+        get_as_host(&named.address, "/healthz", "clinval.example.org").0,
+        200
+    );
+    assert_eq!(
+        get_as_host(&named.address, "/healthz", "other.example.org").0,
+        421
+    );
+    drop(named);
+
+    let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args([
+            "serve",
+            "--demo",
+            "--allowed-hosts",
+            "*",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("allowed_hosts"));
 }

@@ -701,3 +701,42 @@ fn a_redcap_defined_trial_takes_submissions() {
     );
     assert!(!server.logs().contains("1850-01-01"));
 }
+
+/// Each `--demo` start revokes the demo token of the one before, so demo
+/// tokens do not pile up in a data dir, each still valid.
+#[test]
+fn a_demo_restart_revokes_the_earlier_demo_token() {
+    let data = tempfile::tempdir().unwrap();
+    let first = Server::start_with(&["--demo"], &[], Some(data.path()));
+    let old = first.demo_token.clone().unwrap();
+    assert_eq!(
+        call("GET", &first.url("/api/v1/projects"), Some(&old), &[], None).0,
+        200
+    );
+    drop(first);
+    let second = Server::start_with(&["--demo"], &[], Some(data.path()));
+    let new = second.demo_token.clone().unwrap();
+    assert_ne!(old, new);
+    assert_eq!(
+        call(
+            "GET",
+            &second.url("/api/v1/projects"),
+            Some(&new),
+            &[],
+            None
+        )
+        .0,
+        200
+    );
+    assert_error(
+        &call(
+            "GET",
+            &second.url("/api/v1/projects"),
+            Some(&old),
+            &[],
+            None,
+        ),
+        401,
+        "unauthorized",
+    );
+}

@@ -177,7 +177,7 @@ pub async fn check_record(
         .pool
         .acquire(protocol.build)
         .await
-        .map_err(|_| ApiError::busy(app.config.retry_after))?;
+        .map_err(|busy| ApiError::busy(busy, app.config.retry_after))?;
     let key = validator_key(protocol, &options);
     let verdict = lease.run_inline(|worker| {
         let validator = worker.validator(&key, &protocol.source, &options)?;
@@ -291,7 +291,7 @@ pub async fn batches(
         .pool
         .acquire(run.protocol.build)
         .await
-        .map_err(|_| ApiError::busy(app.config.retry_after))?;
+        .map_err(|busy| ApiError::busy(busy, app.config.retry_after))?;
     let batch = Batch {
         key: validator_key(&run.protocol, &options),
         protocol: run.protocol.source.clone(),

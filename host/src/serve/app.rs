@@ -1,5 +1,6 @@
 //! The application: its shared state, its routes, and the layers every
-//! request passes through (request id, access log and metrics, panics).
+//! request passes through (request id, access log and metrics, the `Host`
+//! check, panics).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -130,6 +131,7 @@ pub fn with_layers(routes: Router<Arc<App>>, app: Arc<App>) -> Router {
     routes
         // Inner: a panic becomes a 500 that the access log still sees.
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), check_host))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), observe))
         .with_state(app)
 }
@@ -174,6 +176,35 @@ async fn observe(State(app): State<Arc<App>>, mut request: Request, next: Next) 
         );
     });
     response
+}
+
+/// Answers only requests for an allowed host (`allowed_hosts`): a page on
+/// another name that resolves to this server (DNS rebinding) gets 421 and
+/// no data, the demo token included.
+async fn check_host(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()));
+    match host {
+        Some(host) if app.config.allowed_hosts.allow(host) => next.run(request).await,
+        Some(_) => {
+            tracing::warn!(
+                code = "host_not_allowed",
+                "request for another host refused"
+            );
+            ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "host_not_allowed",
+                "this server does not answer for that host name (see allowed_hosts)",
+            )
+            .into_response()
+        }
+        None => {
+            ApiError::bad_request("host_missing", "the request has no Host header").into_response()
+        }
+    }
 }
 
 /// The client's X-Request-Id if it is a sane token, else a new UUID.

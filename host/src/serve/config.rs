@@ -123,6 +123,19 @@ pub struct Settings {
     /// Log format [default: json].
     #[arg(long, env = "CLINVAL_LOG_FORMAT", value_name = "json|text")]
     pub log_format: Option<LogFormat>,
+
+    /// Host names the server answers to, besides `localhost` and IP
+    /// addresses (comma-separated; `.example.org` also takes its
+    /// subdomains); `*` answers any (not with `--demo`). Other `Host`
+    /// headers get 421, so that a web page on another name cannot reach
+    /// the server through DNS rebinding [default: none].
+    #[arg(
+        long,
+        env = "CLINVAL_ALLOWED_HOSTS",
+        value_name = "NAMES",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// How log lines are written.
@@ -133,6 +146,51 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines.
     Text,
+}
+
+/// The `Host` headers the server answers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedHosts {
+    /// Any (`allowed_hosts = ["*"]`).
+    Any,
+    /// `localhost` (and `*.localhost`), IP addresses, and these names
+    /// (lower-case; one starting with `.` also takes its subdomains).
+    Names(Vec<String>),
+}
+
+impl AllowedHosts {
+    /// Whether a request whose `Host` header is `host` (with or without
+    /// a port) is answered.
+    pub fn allow(&self, host: &str) -> bool {
+        let names = match self {
+            AllowedHosts::Any => return true,
+            AllowedHosts::Names(names) => names,
+        };
+        let name = host_name(host).to_ascii_lowercase();
+        let name = name.strip_suffix('.').unwrap_or(&name);
+        name == "localhost"
+            || name.ends_with(".localhost")
+            || name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+            || names.iter().any(|allowed| match allowed.strip_prefix('.') {
+                Some(domain) => name == domain || name.ends_with(allowed.as_str()),
+                None => name == allowed,
+            })
+    }
+}
+
+/// A `Host` header without its port: `[::1]:8080` → `[::1]`.
+fn host_name(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |end| &host[..=end]);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
 }
 
 /// The settings resolved to values.
@@ -182,6 +240,8 @@ pub struct Config {
     pub protect_validation: bool,
     /// How long a checked token is trusted.
     pub token_cache_ttl: Duration,
+    /// The `Host` headers answered.
+    pub allowed_hosts: AllowedHosts,
 }
 
 impl Settings {
@@ -217,6 +277,7 @@ impl Settings {
             retry_base_ms: self.retry_base_ms.or(lower.retry_base_ms),
             protect_validation: self.protect_validation.or(lower.protect_validation),
             token_cache_ttl: self.token_cache_ttl.or(lower.token_cache_ttl),
+            allowed_hosts: self.allowed_hosts.or(lower.allowed_hosts),
         }
     }
 
@@ -261,8 +322,31 @@ impl Settings {
             retry_base: Duration::from_millis(self.retry_base_ms.unwrap_or(1000)),
             protect_validation: self.protect_validation.unwrap_or(false),
             token_cache_ttl: secs(self.token_cache_ttl, 30),
+            allowed_hosts: allowed_hosts(self.allowed_hosts.unwrap_or_default())?,
         })
     }
+}
+
+/// `allowed_hosts` as given: `*` alone, or host names.
+fn allowed_hosts(given: Vec<String>) -> Result<AllowedHosts> {
+    let names: Vec<String> = given
+        .iter()
+        .map(|n| n.trim().to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.iter().any(|n| n == "*") {
+        if names.len() > 1 {
+            bail!("allowed_hosts: `*` (any host) stands alone");
+        }
+        return Ok(AllowedHosts::Any);
+    }
+    if let Some(bad) = names.iter().find(|n| {
+        !n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
+    }) {
+        bail!("allowed_hosts: `{bad}` is not a host name");
+    }
+    Ok(AllowedHosts::Names(names))
 }
 
 /// `$XDG_CACHE_HOME/clinval`, else `~/.cache/clinval`.
@@ -301,6 +385,40 @@ pub fn parse_size(text: &str) -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_are_localhost_ip_addresses_and_the_names_given() {
+        let hosts = allowed_hosts(vec!["clinval.example.org".into(), ".trial.org".into()]).unwrap();
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "LOCALHOST.",
+            "app.localhost",
+            "127.0.0.1:8080",
+            "10.0.0.7",
+            "[::1]:8080",
+            "clinval.example.org",
+            "Clinval.Example.org:443",
+            "trial.org",
+            "site1.trial.org",
+        ] {
+            assert!(hosts.allow(host), "{host}");
+        }
+        for host in [
+            "rebind.evil.example",
+            "rebind.evil.example:8080",
+            "localhost.evil.example",
+            "example.org",
+            "eviltrial.org",
+            "",
+        ] {
+            assert!(!hosts.allow(host), "{host}");
+        }
+        assert_eq!(allowed_hosts(vec!["*".into()]).unwrap(), AllowedHosts::Any);
+        assert!(AllowedHosts::Any.allow("anything.example"));
+        assert!(allowed_hosts(vec!["*".into(), "a.org".into()]).is_err());
+        assert!(allowed_hosts(vec!["a.org/x".into()]).is_err());
+    }
 
     #[test]
     fn sizes_take_binary_and_decimal_units() {

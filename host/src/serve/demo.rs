@@ -23,7 +23,12 @@ const TRIALS: [(&str, &str, &str, &str); 2] = [
     ),
 ];
 
-/// Seeds an empty store and prints a new demo token on stdout.
+/// The label of the demo's token.
+const DEMO_LABEL: &str = "demo";
+
+/// Seeds an empty store and prints a new demo token on stdout, revoking
+/// the one an earlier `--demo` start made (so demo tokens do not pile up
+/// in a data dir, each one still valid).
 pub async fn seed(app: &App) -> Result<()> {
     if app.store.is_empty().await? {
         for (id, name, status, start) in TRIALS {
@@ -41,8 +46,26 @@ pub async fn seed(app: &App) -> Result<()> {
         }
         tracing::info!(projects = TRIALS.len(), "demo data seeded");
     }
-    let token =
-        crate::auth::create(app.store.as_ref(), vec![Scope::Submit, Scope::Read], "demo").await?;
+    let earlier: Vec<i64> = app
+        .store
+        .tokens()
+        .await?
+        .into_iter()
+        .filter(|t| t.label == DEMO_LABEL && t.revoked_at.is_none())
+        .map(|t| t.id)
+        .collect();
+    for id in &earlier {
+        app.store.revoke_token(*id).await?;
+    }
+    if !earlier.is_empty() {
+        tracing::info!(revoked = earlier.len(), "the earlier demo token revoked");
+    }
+    let token = crate::auth::create(
+        app.store.as_ref(),
+        vec![Scope::Submit, Scope::Read],
+        DEMO_LABEL,
+    )
+    .await?;
     println!("demo token (submit, read): {token}");
     let _ = app.demo_token.set(token);
     Ok(())

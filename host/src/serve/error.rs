@@ -8,6 +8,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::wasm_host::CallError;
 
+use super::pool::Busy;
+
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
@@ -63,15 +65,20 @@ impl ApiError {
         )
     }
 
-    /// 503 with Retry-After: every instance busy and the queue full.
-    pub fn busy(retry_after: Duration) -> ApiError {
+    /// 503 with Retry-After: no instance could be had, saying why.
+    pub fn busy(busy: Busy, retry_after: Duration) -> ApiError {
+        let message = match busy {
+            Busy::QueueFull => {
+                "every validation worker is busy and the queue is full; retry later".to_owned()
+            }
+            Busy::WaitedTooLong(waited) => format!(
+                "no validation worker came free within {} s of waiting in the queue; retry later",
+                waited.as_secs()
+            ),
+        };
         ApiError {
             retry_after: Some(retry_after),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                "every validation worker is busy and the queue is full; retry later",
-            )
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", message)
         }
     }
 

@@ -106,7 +106,12 @@ fn resolve(args: Args) -> Result<Config> {
         // A person is watching a demo: readable lines, unless asked otherwise.
         settings.log_format = Some(LogFormat::Text);
     }
-    settings.resolve()
+    let config = settings.resolve()?;
+    if args.demo && config.allowed_hosts == config::AllowedHosts::Any {
+        // The demo serves its token to the page: a rebound name must not get it.
+        anyhow::bail!("--demo answers only allowed hosts: allowed_hosts `*` is refused with it");
+    }
+    Ok(config)
 }
 
 fn init_logging(format: LogFormat) {

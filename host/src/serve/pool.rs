@@ -27,9 +27,15 @@ const VALIDATORS_KEPT: usize = 32;
 /// holding an async thread for the full bound.
 const INLINE_CALL_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// No instance was free and the queue was full (or the wait too long).
-#[derive(Debug, Clone, Copy)]
-pub struct Busy;
+/// Why no instance could be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// Every instance was busy and the queue was full.
+    QueueFull,
+    /// The request waited in the queue for `queue_timeout` and no
+    /// instance came free.
+    WaitedTooLong(Duration),
+}
 
 /// The pool.
 pub struct Pool {
@@ -113,14 +119,14 @@ impl Pool {
         let place = QueuePlace::take(&self.metrics, self.max_queue);
         let Some(_place) = place else {
             self.metrics.rejected.inc();
-            return Err(Busy);
+            return Err(Busy::QueueFull);
         };
         let wait = Arc::clone(&self.permits).acquire_owned();
         match tokio::time::timeout(self.queue_timeout, wait).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => {
                 self.metrics.rejected.inc();
-                Err(Busy)
+                Err(Busy::WaitedTooLong(self.queue_timeout))
             }
         }
     }

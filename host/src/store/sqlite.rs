@@ -52,6 +52,43 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// Patients' answers and token hashes are readable by this user only: the
+/// data dir 0700, the database 0600 (created so before SQLite opens it;
+/// SQLite gives its `-wal` and `-shm` files the database's mode).
+fn owner_only(dir: &Path, path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let fail = |what: &Path, e: std::io::Error| {
+            StoreError::Database(format!(
+                "cannot restrict {} to its owner: {e}",
+                what.display()
+            ))
+        };
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| fail(dir, e))?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| fail(path, e))?;
+        for file in [
+            path.to_owned(),
+            path.with_extension("db-wal"),
+            path.with_extension("db-shm"),
+        ] {
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| fail(&file, e))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (dir, path);
+    Ok(())
+}
+
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
@@ -71,6 +108,7 @@ impl SqliteStore {
             StoreError::Database(format!("cannot create data dir {}: {e}", dir.display()))
         })?;
         let path = dir.join(DB_FILE);
+        owner_only(dir, &path)?;
         let mut conn = connect(&path)?;
         migrations::migrate(&mut conn)?;
         // One process owns an SQLite data dir: its claims died with it.

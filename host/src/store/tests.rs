@@ -254,3 +254,26 @@ async fn a_revoked_token_is_not_found_but_stays_listed() {
     assert_eq!(listed[1].scopes, [Scope::Read]);
     assert!(listed[0].revoked_at.is_none() && listed[1].revoked_at.is_some());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_dir_and_database_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let db = data.join(super::sqlite::DB_FILE);
+    {
+        let _store = store(&data).await;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&db), 0o600);
+    }
+    // An existing database made readable by others is tightened again.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _store = store(&data).await;
+    assert_eq!(mode(&db), 0o600);
+    let wal = db.with_extension("db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+}
