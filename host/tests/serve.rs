@@ -944,3 +944,29 @@ fn only_allowed_hosts_are_answered_and_the_demo_token_stays_home() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("allowed_hosts"));
 }
+
+/// F2: bytes that are not valid in the encoding read are refused with
+/// their line, never read wholesale as another encoding ("Zoë" would
+/// become "Zo毛", and both records come back valid).
+#[test]
+fn bytes_invalid_in_the_encoding_are_refused_not_silently_changed() {
+    let protocol = r#"{"fields": [{"name": "id"}, {"name": "name"}], "fieldsMatch": "equal"}"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("names.json"), protocol).unwrap();
+    let server = Server::start(&["--protocols-dir", dir.path().to_str().unwrap()]);
+    let url = server.url(&format!("/api/v1/batches?protocol=names&as_of={AS_OF}"));
+    for (csv, line) in [
+        (&b"id,name\n1,Zo\xC3\xAB\n2,Zo\xFF\xFE\n"[..], "line 3"),
+        (&b"id,name\n1,Jos\xE9 M\xFCller\n"[..], "line 2"),
+    ] {
+        let answer = post(&url, "text/csv", csv);
+        assert_error(&answer, 422, "invalid_input");
+        assert!(
+            answer.2.contains(line) && answer.2.contains("not valid"),
+            "{}",
+            answer.2
+        );
+    }
+    let good = post(&url, "text/csv", "id,name\n1,Zoë\n".as_bytes());
+    assert_eq!(good.0, 200, "{}", good.2);
+}

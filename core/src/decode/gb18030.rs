@@ -75,6 +75,10 @@ pub struct Gb18030 {
     first: u8,
     second: u8,
     third: u8,
+    /// Sequences decoded as U+FFFD because they are not GB18030.
+    pub invalid: u64,
+    /// Where in the last `decode` call's input the first of them was seen.
+    pub invalid_at: Option<usize>,
 }
 
 /// Bytes handed back to the front of the stream (at most four at once).
@@ -106,6 +110,7 @@ impl Gb18030 {
     /// Decodes `input` onto `out`; `last` ends the stream (an unfinished
     /// sequence becomes U+FFFD).
     pub fn decode(&mut self, input: &[u8], last: bool, out: &mut String) {
+        self.invalid_at = None;
         let mut front = Front::default();
         let mut i = 0;
         loop {
@@ -127,11 +132,17 @@ impl Gb18030 {
                 }
                 None => break,
             };
+            let before = self.invalid;
             self.step(byte, &mut front, out);
+            if self.invalid != before && self.invalid_at.is_none() {
+                // The byte that showed the sequence bad (or the one after).
+                self.invalid_at = Some(i.saturating_sub(1));
+            }
         }
         if last && self.first != 0 {
-            *self = Gb18030::default();
-            out.push(REPLACEMENT);
+            self.reset();
+            self.bad(out);
+            self.invalid_at.get_or_insert(input.len());
         }
     }
 
@@ -139,17 +150,20 @@ impl Gb18030 {
         let digit = (0x30..=0x39).contains(&byte);
         if self.third != 0 {
             let (first, second, third) = (self.first, self.second, self.third);
-            *self = Gb18030::default();
+            self.reset();
             if !digit {
                 front.prepend(&[second, third, byte]);
-                out.push(REPLACEMENT);
+                self.bad(out);
                 return;
             }
             let pointer = u32::from(first - 0x81) * 12600
                 + u32::from(second - 0x30) * 1260
                 + u32::from(third - 0x81) * 10
                 + u32::from(byte - 0x30);
-            out.push(four_byte(pointer).unwrap_or(REPLACEMENT));
+            match four_byte(pointer) {
+                Some(c) => out.push(c),
+                None => self.bad(out),
+            }
             return;
         }
         if self.second != 0 {
@@ -158,9 +172,9 @@ impl Gb18030 {
                 return;
             }
             let second = self.second;
-            *self = Gb18030::default();
+            self.reset();
             front.prepend(&[second, byte]);
-            out.push(REPLACEMENT);
+            self.bad(out);
             return;
         }
         if self.first != 0 {
@@ -180,15 +194,26 @@ impl Gb18030 {
             if byte < 0x80 {
                 front.prepend(&[byte]);
             }
-            out.push(REPLACEMENT);
+            self.bad(out);
             return;
         }
         match byte {
             0x00..=0x7F => out.push(char::from(byte)),
             0x80 => out.push('\u{20AC}'),
             0x81..=0xFE => self.first = byte,
-            0xFF => out.push(REPLACEMENT),
+            0xFF => self.bad(out),
         }
+    }
+
+    /// Clears an unfinished sequence (keeping the count).
+    fn reset(&mut self) {
+        (self.first, self.second, self.third) = (0, 0, 0);
+    }
+
+    /// An invalid sequence: U+FFFD, counted.
+    fn bad(&mut self, out: &mut String) {
+        self.invalid += 1;
+        out.push(REPLACEMENT);
     }
 }
 

@@ -11,6 +11,8 @@ pub struct Utf16 {
     little_endian: bool,
     odd_byte: Option<u8>,
     high_surrogate: Option<u16>,
+    /// Units decoded as U+FFFD because they are not UTF-16.
+    pub invalid: u64,
 }
 
 impl Utf16 {
@@ -20,6 +22,7 @@ impl Utf16 {
             little_endian,
             odd_byte: None,
             high_surrogate: None,
+            invalid: 0,
         }
     }
 
@@ -47,7 +50,7 @@ impl Utf16 {
         }
         // An unfinished unit or pair at the end is one error, not two.
         if last && (self.high_surrogate.take().is_some() | self.odd_byte.take().is_some()) {
-            out.push(REPLACEMENT);
+            self.bad(out);
         }
     }
 
@@ -58,18 +61,30 @@ impl Utf16 {
             if is_low {
                 let code =
                     0x10000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
-                out.push(char::from_u32(code).unwrap_or(REPLACEMENT));
+                match char::from_u32(code) {
+                    Some(c) => out.push(c),
+                    None => self.bad(out),
+                }
                 return;
             }
-            out.push(REPLACEMENT);
+            self.bad(out);
         }
         if is_high {
             self.high_surrogate = Some(unit);
         } else if is_low {
-            out.push(REPLACEMENT);
+            self.bad(out);
         } else {
-            out.push(char::from_u32(u32::from(unit)).unwrap_or(REPLACEMENT));
+            match char::from_u32(u32::from(unit)) {
+                Some(c) => out.push(c),
+                None => self.bad(out),
+            }
         }
+    }
+
+    /// An invalid unit: U+FFFD, counted.
+    fn bad(&mut self, out: &mut String) {
+        self.invalid += 1;
+        out.push(REPLACEMENT);
     }
 }
 
