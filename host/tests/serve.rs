@@ -970,3 +970,54 @@ fn bytes_invalid_in_the_encoding_are_refused_not_silently_changed() {
     let good = post(&url, "text/csv", "id,name\n1,Zoë\n".as_bytes());
     assert_eq!(good.0, 200, "{}", good.2);
 }
+
+/// F1: an upload that sends a first chunk and then a few bytes now and
+/// then (never pausing past `body_timeout`) is cut off once its average
+/// pace falls below `body_min_rate`, and its instance comes back; a
+/// trickled `/validate` body is cut off the same way.
+#[test]
+fn a_trickling_body_is_cut_off_and_holds_no_worker() {
+    let server = Server::start(&[
+        "--workers",
+        "1",
+        "--body-timeout",
+        "1",
+        "--body-min-rate",
+        "512KiB",
+    ]);
+    let path = format!("/api/v1/batches?as_of={AS_OF}");
+    let mut trickle = Upload::start(&server.address, &path);
+    trickle.send(&first_chunk()).unwrap();
+    server.wait_for_metric("clinval_pool_busy", 1.0);
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(300));
+        if trickle.send(b"P9,A,30,2024-01-01,120/80\n").is_err() {
+            break; // answered and closed
+        }
+    }
+    let (status, body) = trickle.answer();
+    assert_eq!(status, 408, "{body}");
+    assert!(
+        body.contains("body_too_slow") && body.contains("body_min_rate"),
+        "{body}"
+    );
+    server.wait_for_metric("clinval_pool_busy", 0.0);
+    assert_eq!(post(&server.url(&path), "text/csv", &demo_csv()).0, 200);
+
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+    )
+    .unwrap();
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(300));
+        if stream.write_all(b"     ").is_err() {
+            break;
+        }
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_too_slow"), "{answer}");
+}

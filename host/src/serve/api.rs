@@ -149,7 +149,7 @@ pub async fn validate(
         return Err(unsupported("application/json", &headers));
     }
     let limit = RECORD_LIMIT.min(app.config.body_limit);
-    let record = BodyReader::new(body, &headers, limit, app.config.body_timeout)?
+    let record = BodyReader::new(body, &headers, limit, app.config.body_pace)?
         .collect()
         .await?;
     let parsed: serde_json::Value = serde_json::from_slice(&record).map_err(|e| {
@@ -274,12 +274,7 @@ pub async fn batches(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains(NDJSON));
-    let reader = BodyReader::new(
-        body,
-        &headers,
-        app.config.body_limit,
-        app.config.body_timeout,
-    )?;
+    let reader = BodyReader::new(body, &headers, app.config.body_limit, app.config.body_pace)?;
     // The first chunk before an instance: a slow start holds no worker.
     let mut upload = Upload::new(reader);
     upload.fill().await?;

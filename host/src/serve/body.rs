@@ -1,13 +1,16 @@
 //! Request bodies read as a stream: never whole, never past the body limit,
-//! and never waiting on a stalled client longer than the body timeout.
+//! never waiting on a stalled client longer than the body timeout, and
+//! never at a trickle (a client sending a byte now and then would hold a
+//! worker for as long as it liked).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 
+use super::config::BodyPace;
 use super::error::ApiError;
 
 /// Reads a request body frame by frame.
@@ -15,7 +18,10 @@ pub struct BodyReader {
     body: Body,
     limit: u64,
     read: u64,
-    timeout: Duration,
+    pace: BodyPace,
+    /// Time spent waiting for the client's bytes (not the server's own
+    /// time, in the queue or validating: only the client's pace counts).
+    waited: Duration,
 }
 
 impl BodyReader {
@@ -24,7 +30,7 @@ impl BodyReader {
         body: Body,
         headers: &HeaderMap,
         limit: u64,
-        timeout: Duration,
+        pace: BodyPace,
     ) -> Result<BodyReader, ApiError> {
         let declared = headers
             .get(header::CONTENT_LENGTH)
@@ -37,21 +43,25 @@ impl BodyReader {
             body,
             limit,
             read: 0,
-            timeout,
+            pace,
+            waited: Duration::ZERO,
         })
     }
 
     /// The next piece of data, or `None` at the end.
     pub async fn next(&mut self) -> Result<Option<Bytes>, ApiError> {
         loop {
-            let frame = match tokio::time::timeout(self.timeout, self.body.frame()).await {
+            let asked = Instant::now();
+            let frame = tokio::time::timeout(self.pace.pause, self.body.frame()).await;
+            self.waited += asked.elapsed();
+            let frame = match frame {
                 Err(_) => {
                     return Err(ApiError::new(
                         StatusCode::REQUEST_TIMEOUT,
                         "body_timeout",
                         format!(
                             "the request body stalled for {} s after {} bytes",
-                            self.timeout.as_secs(),
+                            self.pace.pause.as_secs(),
                             self.read
                         ),
                     ));
@@ -72,8 +82,31 @@ impl BodyReader {
             if self.read > self.limit {
                 return Err(too_large(self.limit));
             }
+            self.check_rate()?;
             return Ok(Some(data));
         }
+    }
+
+    /// 408 if, once the client has been waited for `pause` in all, its
+    /// bytes came slower than `min_rate` on average.
+    fn check_rate(&self) -> Result<(), ApiError> {
+        let elapsed = self.waited;
+        let min_rate = self.pace.min_rate;
+        if min_rate == 0 || elapsed <= self.pace.pause {
+            return Ok(());
+        }
+        let expected = (min_rate as f64 * elapsed.as_secs_f64()) as u64;
+        if self.read >= expected {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_too_slow",
+            format!(
+                "the request body arrived at {} bytes/s on average, slower than the {min_rate} bytes/s allowed (body_min_rate)",
+                (self.read as f64 / elapsed.as_secs_f64()) as u64
+            ),
+        ))
     }
 
     /// The whole body (for small bodies: one record).
@@ -107,7 +140,7 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     body: Body,
     headers: &HeaderMap,
     limit: u64,
-    timeout: Duration,
+    pace: BodyPace,
 ) -> Result<T, ApiError> {
     let media = media_type(headers);
     if media.as_deref() != Some("application/json") {
@@ -117,7 +150,7 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
             "send Content-Type: application/json",
         ));
     }
-    let bytes = BodyReader::new(body, headers, limit, timeout)?
+    let bytes = BodyReader::new(body, headers, limit, pace)?
         .collect()
         .await?;
     serde_json::from_slice(&bytes).map_err(|e| {

@@ -84,6 +84,13 @@ pub struct Settings {
     #[arg(long, env = "CLINVAL_BODY_TIMEOUT", value_name = "SECS")]
     pub body_timeout: Option<u64>,
 
+    /// Slowest average a request body may arrive at once `body_timeout`
+    /// has passed since it began, per second, e.g. `16KiB`; slower bodies
+    /// are dropped with 408, so that a client trickling bytes cannot hold
+    /// a worker; 0 turns the check off [default: 16KiB].
+    #[arg(long, env = "CLINVAL_BODY_MIN_RATE", value_name = "SIZE")]
+    pub body_min_rate: Option<String>,
+
     /// On SIGTERM/SIGINT, how long in-flight requests may finish, in
     /// seconds [default: 30].
     #[arg(long, env = "CLINVAL_SHUTDOWN_GRACE", value_name = "SECS")]
@@ -146,6 +153,16 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines.
     Text,
+}
+
+/// How slowly a request body may arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyPace {
+    /// Longest pause between two pieces (`body_timeout`).
+    pub pause: Duration,
+    /// Slowest average, bytes a second, once `pause` has passed since the
+    /// body began (`body_min_rate`; 0: not checked).
+    pub min_rate: u64,
 }
 
 /// The `Host` headers the server answers to.
@@ -222,8 +239,8 @@ pub struct Config {
     pub call_timeout: Duration,
     /// Header read timeout.
     pub header_timeout: Duration,
-    /// Longest pause in a body.
-    pub body_timeout: Duration,
+    /// How slowly a body may arrive.
+    pub body_pace: BodyPace,
     /// Shutdown grace period.
     pub shutdown_grace: Duration,
     /// Log format.
@@ -269,6 +286,7 @@ impl Settings {
             call_timeout_ms: self.call_timeout_ms.or(lower.call_timeout_ms),
             header_timeout: self.header_timeout.or(lower.header_timeout),
             body_timeout: self.body_timeout.or(lower.body_timeout),
+            body_min_rate: self.body_min_rate.or(lower.body_min_rate),
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
             log_format: self.log_format.or(lower.log_format),
             data_dir: self.data_dir.or(lower.data_dir),
@@ -311,7 +329,11 @@ impl Settings {
                 .context("instance_memory is too large")?,
             call_timeout: Duration::from_millis(self.call_timeout_ms.unwrap_or(10_000).max(1)),
             header_timeout: secs(self.header_timeout, 10),
-            body_timeout: secs(self.body_timeout, 30),
+            body_pace: BodyPace {
+                pause: secs(self.body_timeout, 30),
+                min_rate: parse_size(self.body_min_rate.as_deref().unwrap_or("16KiB"))
+                    .context("body_min_rate")?,
+            },
             shutdown_grace: secs(self.shutdown_grace, 30),
             log_format: self.log_format.unwrap_or(LogFormat::Json),
             data_dir: self

@@ -44,7 +44,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     app.authorize(&headers, Scope::Admin).await?;
     let project: NewProject =
-        read_json(body, &headers, PROJECT_LIMIT, app.config.body_timeout).await?;
+        read_json(body, &headers, PROJECT_LIMIT, app.config.body_pace).await?;
     check_id(&project.id)?;
     check_fields(
         &app,
@@ -83,7 +83,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     app.authorize(&headers, Scope::Admin).await?;
     let patch: ProjectPatch =
-        read_json(body, &headers, PROJECT_LIMIT, app.config.body_timeout).await?;
+        read_json(body, &headers, PROJECT_LIMIT, app.config.body_pace).await?;
     check_fields(
         &app,
         patch.name.as_deref(),

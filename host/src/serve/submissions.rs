@@ -49,7 +49,7 @@ pub async fn submit(
     let token = app.authorize(&headers, Scope::Submit).await?;
     let key = idempotency_key(&headers)?;
     let doc: SubmissionDoc =
-        read_json(body, &headers, SUBMISSION_LIMIT, app.config.body_timeout).await?;
+        read_json(body, &headers, SUBMISSION_LIMIT, app.config.body_pace).await?;
     let patient_ok = (1..=64).contains(&doc.patient_id.len())
         && doc
             .patient_id
