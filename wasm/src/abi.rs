@@ -174,11 +174,18 @@ impl State {
         self.settle(0, verdict)
     }
 
-    /// Checks one record given as a JSON object.
+    /// Checks one record given as a JSON object (UTF-8, as JSON is).
     pub fn check_record(&mut self, handle: i32, object: &[u8]) -> i32 {
-        let verdict = self
-            .engine(handle)
-            .map(|engine| engine.check_record(object));
+        let verdict = (|| {
+            let engine = self.engine(handle)?;
+            std::str::from_utf8(object).map_err(|e| {
+                EngineError::Argument(format!(
+                    "the record is not UTF-8 (bad bytes at byte {})",
+                    e.valid_up_to()
+                ))
+            })?;
+            Ok(engine.check_record(object))
+        })();
         self.settle(0, verdict)
     }
 
@@ -524,6 +531,15 @@ mod tests {
         assert_eq!(s.validator_free(0), ERR_ARGUMENT);
         let v = s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#);
         assert_eq!(s.check_field(v, b"age", b"not json"), ERR_ARGUMENT);
+        assert_eq!(
+            s.check_record(v, b"{\"id\": \"P\xff1\"}"),
+            ERR_ARGUMENT,
+            "bytes that are not UTF-8 are refused, not read as five missing fields"
+        );
+        assert_eq!(
+            result(&s)["error"]["message"],
+            "the record is not UTF-8 (bad bytes at byte 9)"
+        );
         assert_eq!(s.batch_new(v, b"xlsx"), ERR_ARGUMENT);
         let b = s.batch_new(v, b"csv");
         assert_eq!(s.batch_feed(b, b"id\0"), 0, "still sniffing the encoding");

@@ -76,7 +76,8 @@ impl CsvReader {
         CsvReader {
             protocol,
             reader,
-            out: vec![0; 4096],
+            // Never more than the limit, so a limit under 4 KiB holds too.
+            out: vec![0; 4096.min(max_record_bytes.max(1))],
             ends: vec![0; 64],
             out_len: 0,
             ends_len: 0,

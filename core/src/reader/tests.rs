@@ -274,6 +274,18 @@ fn oversized_records_stop_with_their_line() {
             limit: 1024
         }
     );
+    // A limit under 4 KiB is the limit too, for a quoted record as well.
+    options.max_record_bytes = 100;
+    let quoted = format!("{HEADER}P1,\"{}\",30,2024-01-01,120/80\n", "x".repeat(150));
+    let error = run_with(Format::Csv, quoted.as_bytes(), 7, &options).unwrap_err();
+    assert_eq!(
+        error,
+        InputError::RecordTooLarge {
+            line: 2,
+            limit: 100
+        }
+    );
+    options.max_record_bytes = 1024;
     let ndjson = format!("{{\"name\": \"{}\"}}\n", "x".repeat(5000));
     let error = run_with(Format::Ndjson, ndjson.as_bytes(), 100, &options).unwrap_err();
     assert_eq!(
