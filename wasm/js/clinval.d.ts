@@ -174,7 +174,14 @@ export interface ModuleInfo {
 
 /** An error of the engine. `code` is stable: "argument", "protocol", "needs_full_module", "input", ... */
 export class ClinvalError extends Error {
+  /** `argument`, `protocol`, `needs_full_module` or `input`. */
   code: string;
+  /** An input error's kind: `empty`, `no_records`, `binary`, `invalid_encoding`, `read_failed`, `missing_columns`, `header`, `duplicate_column`, `record_too_large` or `json`. */
+  kind?: string;
+  /** The 1-based line an input error is at, where it has one. */
+  line?: number;
+  /** Its column, where it has one. */
+  column?: number;
 }
 
 /** Where the module is: a URL or path, a Response, its bytes, or a compiled module. */

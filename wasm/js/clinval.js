@@ -20,10 +20,14 @@ const leaks = new FinalizationRegistry(({ module, free, handle }) => module.expo
 
 /** An error of the engine; `code` is stable (docs/abi.md). */
 export class ClinvalError extends Error {
-  constructor(code, message) {
+  constructor(code, message, detail) {
     super(`${code}: ${message}`);
     this.name = 'ClinvalError';
     this.code = code;
+    // An input error's kind, line and column, where it has them.
+    if (detail?.kind !== undefined) this.kind = detail.kind;
+    if (detail?.line !== undefined) this.line = detail.line;
+    if (detail?.column !== undefined) this.column = detail.column;
   }
 }
 
@@ -46,7 +50,7 @@ class Module {
   checked(status) {
     if (status < 0) {
       const { error } = this.result();
-      throw new ClinvalError(error.code, error.message);
+      throw new ClinvalError(error.code, error.message, error);
     }
     return status;
   }

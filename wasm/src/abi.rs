@@ -63,6 +63,13 @@ struct ErrorBody<'a> {
 struct ErrorDetail<'a> {
     code: &'a str,
     message: String,
+    /// An input error's kind (`InputError::kind`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<u64>,
 }
 
 /// Index of a handle (handles are 1-based so 0 is never valid).
@@ -103,10 +110,17 @@ impl State {
             EngineError::Protocol(_) => ERR_PROTOCOL,
             EngineError::Input(_) => ERR_INPUT,
         };
+        let (kind, (line, column)) = match &error {
+            EngineError::Input(input) => (Some(input.kind()), input.position()),
+            _ => (None, (None, None)),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: error.code(),
                 message: error.message(),
+                kind,
+                line,
+                column,
             },
         };
         self.answer(status, &body)
@@ -545,6 +559,15 @@ mod tests {
         assert_eq!(s.batch_feed(b, b"id\0"), 0, "still sniffing the encoding");
         assert_eq!(s.batch_finish(b), ERR_INPUT);
         assert_eq!(result(&s)["error"]["code"], "input");
+        assert_eq!(result(&s)["error"]["kind"], "binary");
+        let b = s.batch_new(v, b"csv");
+        assert_eq!(s.batch_feed(b, b"id,name\nP1,A\n"), 0);
+        assert_eq!(s.batch_finish(b), ERR_INPUT);
+        let error = &result(&s)["error"];
+        assert_eq!(
+            (&error["kind"], &error["line"]),
+            (&"missing_columns".into(), &1.into())
+        );
     }
 
     #[test]

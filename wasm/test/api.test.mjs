@@ -96,6 +96,10 @@ test('bad protocols, options and inputs are errors, not crashes', () => {
   assert.throws(() => new Validator('patient', { asof: asOf }), /options: unknown field `asof`/);
   const v = new Validator('patient', { asOf });
   assert.throws(() => v.validateText('id,name\n1,2\n', 'csv'), /input: line 1: the header lacks column/);
+  assert.throws(
+    () => v.validateText('id,name\n1,2\n', 'csv'),
+    (error) => error.code === 'input' && error.kind === 'missing_columns' && error.line === 1,
+  );
   assert.throws(() => v.startBatch('xlsx'), /unknown format `xlsx`/);
   // The validator still works after errors.
   assert.equal(v.validateField('age', '40').valid, true);

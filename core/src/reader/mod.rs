@@ -170,6 +170,42 @@ pub enum InputError {
     },
 }
 
+impl InputError {
+    /// A stable, machine-readable kind: `empty`, `no_records`, `binary`,
+    /// `invalid_encoding`, `read_failed`, `missing_columns`, `header`,
+    /// `duplicate_column`, `record_too_large`, `json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InputError::Empty => "empty",
+            InputError::NoRecords(_) => "no_records",
+            InputError::Decode(DecodeError::Binary { .. }) => "binary",
+            InputError::Decode(DecodeError::Invalid { .. }) => "invalid_encoding",
+            InputError::Read(_) => "read_failed",
+            InputError::MissingColumns { .. } => "missing_columns",
+            InputError::Header { .. } => "header",
+            InputError::DuplicateColumn { .. } => "duplicate_column",
+            InputError::RecordTooLarge { .. } => "record_too_large",
+            InputError::Json { .. } => "json",
+        }
+    }
+
+    /// The 1-based line, and column, it is at, where it has one.
+    pub fn position(&self) -> (Option<u64>, Option<u64>) {
+        match self {
+            InputError::Decode(DecodeError::Invalid { line, .. })
+            | InputError::MissingColumns { line, .. }
+            | InputError::Header { line, .. }
+            | InputError::RecordTooLarge { line, .. } => (Some(*line), None),
+            InputError::DuplicateColumn { line, second, .. } => (Some(*line), Some(*second as u64)),
+            InputError::Json { line, column, .. } => (Some(*line), Some(*column)),
+            InputError::Empty
+            | InputError::NoRecords(_)
+            | InputError::Decode(DecodeError::Binary { .. })
+            | InputError::Read(_) => (None, None),
+        }
+    }
+}
+
 /// Something worth telling about a whole input that is not a record issue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
