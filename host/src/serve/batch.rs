@@ -8,7 +8,6 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -124,12 +123,15 @@ impl Upload {
         let options = Options::new(chrono::NaiveDate::MIN);
         let mut session = Some(Session::new(Arc::clone(protocol), format, &options));
         let mut file = BufWriter::new(tempfile::tempfile().map_err(ApiError::spool)?);
+        // The reading is the engine's CPU work: off the async threads.
         let feed = |session: &mut Option<Session>, bytes: &[u8], collector: &mut FormCollector| {
-            if let Some(reading) = session
-                && reading.feed(bytes, collector).is_err()
-            {
-                *session = None; // the module will say why
-            }
+            tokio::task::block_in_place(|| {
+                if let Some(reading) = session
+                    && reading.feed(bytes, collector).is_err()
+                {
+                    *session = None; // the module will say why
+                }
+            });
         };
         feed(&mut session, &self.pending, &mut collector);
         file.write_all(&self.pending).map_err(ApiError::spool)?;
