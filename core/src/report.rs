@@ -209,15 +209,7 @@ impl RecordVerdict {
             record: valid
                 .then(|| RecordJson { protocol, outcome }.to_raw())
                 .flatten(),
-            scores: (valid && !protocol.scores.is_empty())
-                .then(|| {
-                    let scores = ScoresJson {
-                        scores: &protocol.scores,
-                        values: &outcome.values,
-                    };
-                    serde_json::value::to_raw_value(&scores).ok()
-                })
-                .flatten(),
+            scores: scores_json(protocol, outcome),
             hidden: protocol.logic.as_ref().map(|_| {
                 outcome
                     .hidden
@@ -284,4 +276,20 @@ impl Serialize for RecordJson<'_, '_> {
         }
         map.end()
     }
+}
+
+/// The protocol's scores of a valid record, `{"name": number | null}`;
+/// `None` for an invalid record or a protocol without scores.
+pub fn scores_json(
+    protocol: &Protocol,
+    outcome: &Outcome<'_>,
+) -> Option<Box<serde_json::value::RawValue>> {
+    if !outcome.is_valid() || protocol.scores.is_empty() {
+        return None;
+    }
+    let scores = ScoresJson {
+        scores: &protocol.scores,
+        values: &outcome.values,
+    };
+    serde_json::value::to_raw_value(&scores).ok()
 }

@@ -147,6 +147,8 @@ export interface Warning {
 export interface BatchEvents {
   issues: IssueRow[];
   records: Record<string, unknown>[];
+  /** With `includeValid` and a protocol with scores: each valid record's scores. */
+  scores?: { row: number; scores: Record<string, number | null> }[];
   warnings: Warning[];
   records_read: number;
   bytes_read: number;

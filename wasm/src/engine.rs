@@ -418,6 +418,10 @@ pub struct Events {
     pub issues: Vec<Box<RawJson>>,
     /// Cleaned valid records (only with `includeValid`), in row order.
     pub records: Vec<Box<RawJson>>,
+    /// With `includeValid` and a protocol with scores: each valid record's
+    /// scores, `{"row", "scores": {"name": number | null}}`, in row order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scores: Vec<RowScores>,
     /// Notes about the input.
     pub warnings: Vec<Warning>,
     /// Records read so far.
@@ -429,6 +433,15 @@ pub struct Events {
     /// A finished key batch: how many distinct keys it read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keys: Option<usize>,
+}
+
+/// One valid record's scores in a batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowScores {
+    /// The record's row.
+    pub row: u64,
+    /// `{"name": number | null}`.
+    pub scores: Box<RawJson>,
 }
 
 struct Collect {
@@ -446,6 +459,12 @@ impl Sink for Collect {
                 && let Some(record) = (RecordJson { protocol, outcome }).to_raw()
             {
                 self.events.records.push(record);
+                if let Some(scores) = clinval_core::scores_json(protocol, outcome) {
+                    self.events.scores.push(RowScores {
+                        row: outcome.row,
+                        scores,
+                    });
+                }
             }
             return;
         }
@@ -545,11 +564,16 @@ mod tests {
     use super::*;
 
     fn engine() -> Engine {
+        engine_with("patient", false)
+    }
+
+    fn engine_with(protocol: &str, include_valid: bool) -> Engine {
         let options = OptionsDoc {
             as_of: Some("2025-06-30".into()),
+            include_valid,
             ..OptionsDoc::default()
         };
-        Engine::new("patient", options, None).unwrap()
+        Engine::new(protocol, options, None).unwrap()
     }
 
     #[test]
@@ -589,6 +613,27 @@ mod tests {
                 .get()
                 .contains(r#""bloodPressure":"120/80""#)
         );
+    }
+
+    #[test]
+    fn batches_give_valid_records_their_scores() {
+        let protocol = r#"{"fields": [{"name": "id"}, {"name": "a", "type": "integer"}],
+            "scores": [{"name": "double", "terms": [{"field": "a", "weight": 2}]}]}"#;
+        let engine = engine_with(protocol, true);
+        let mut batch = engine.batch("csv").unwrap();
+        batch.feed(b"id,a\nx,4\ny,nope\nz,\n").unwrap();
+        let end = serde_json::to_value(batch.finish().unwrap()).unwrap();
+        assert_eq!(
+            end["scores"],
+            serde_json::json!([{"row": 1, "scores": {"double": 8.0}}, {"row": 3, "scores": {"double": null}}])
+        );
+        // Without scores in the protocol, no `scores` member.
+        let mut plain = engine_with("patient", true).batch("csv").unwrap();
+        plain
+            .feed(b"id,name,age,visitDate,bp\nP1,A,30,2024-01-01,120/80\n")
+            .unwrap();
+        let end = serde_json::to_value(plain.finish().unwrap()).unwrap();
+        assert!(end.get("scores").is_none(), "{end}");
     }
 
     #[test]
