@@ -27,7 +27,7 @@ const OPTIONS: &str = r#"{"asOf": "2025-06-30"}"#;
 
 fn main() {
     let synth::Inputs { records, big, .. } = synth::inputs();
-    let rounds = rounds_arg();
+    let rounds = through_abi::count_arg("--rounds", 7);
     let bytes = std::fs::read(&big).expect("read data file");
     let module_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../wasm/pkg/clinval_bg.wasm");
     let module = std::fs::read(module_path)
@@ -67,14 +67,4 @@ fn main() {
         records as f64 / best_wasm.as_secs_f64(),
         best_native.as_secs_f64() / best_wasm.as_secs_f64() * 100.0
     );
-}
-
-/// `--rounds R` (default 7).
-fn rounds_arg() -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w[0] == "--rounds")
-        .and_then(|w| w[1].parse().ok())
-        .filter(|&r| r > 0)
-        .unwrap_or(7)
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::Value;
-use through_abi::{Wasm, native_events};
+use through_abi::{Wasm, count_arg, native_events};
 
 const OPTIONS: &str = r#"{"asOf": "2026-12-01"}"#;
 
@@ -31,8 +31,8 @@ fn main() {
         .expect("it imports")
         .protocol;
     let export = std::fs::read_to_string(shared.join("data.csv")).expect("the shared export");
-    let records = arg("--records", 100_000);
-    let rounds = arg("--rounds", 3);
+    let records = count_arg("--records", 100_000);
+    let rounds = count_arg("--rounds", 3);
     let bytes = scaled(&export, records);
     println!(
         "input: the vignette export repeated to {records} rows ({:.1} MB); protocol {} fields",
@@ -122,14 +122,4 @@ fn strip(protocol: &str, keys: &[&str]) -> String {
         }
     }
     doc.to_string()
-}
-
-/// `name N`, or `default`.
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w[0] == name)
-        .and_then(|w| w[1].parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(default)
 }

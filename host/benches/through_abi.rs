@@ -14,6 +14,16 @@ use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, TypedFunc};
 /// Bytes fed at a time.
 pub const CHUNK: usize = 256 * 1024;
 
+/// `name N` from the command line (a positive number), or `default`.
+pub fn count_arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .find(|w| w[0] == name)
+        .and_then(|w| w[1].parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
+}
+
 /// The engine layer natively: what the module's C ABI does per chunk
 /// (issues rendered as Events JSON), for `protocol` with `options`. Not
 /// inlined, so that a profiler can count it alone (docs/benchmarks.md).

@@ -357,6 +357,15 @@ fn raw_chunked(address: &str, path: &str, body: &[u8]) -> (u16, String) {
     upload.finish()
 }
 
+/// An upload that has sent its first chunk and so holds an instance
+/// (the pool says so) until it is finished.
+fn hold_the_instance(server: &Server, path: &str) -> Upload {
+    let mut upload = Upload::start(&server.address, path);
+    upload.send(&first_chunk()).unwrap();
+    server.wait_for_metric("clinval_pool_busy", 1.0);
+    upload
+}
+
 /// A chunked CSV upload over a raw connection, sent piece by piece.
 struct Upload {
     stream: TcpStream,
@@ -405,9 +414,7 @@ impl Upload {
 fn a_full_queue_answers_503_with_retry_after() {
     let server = Server::start(&["--workers", "1", "--queue", "0", "--retry-after", "3"]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
-    let mut slow = Upload::start(&server.address, &path);
-    slow.send(&first_chunk()).unwrap();
-    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let slow = hold_the_instance(&server, &path);
 
     let busy = post(&server.url(&path), "text/csv", &demo_csv());
     assert_error(&busy, 503, "overloaded");
@@ -431,9 +438,7 @@ fn a_full_queue_answers_503_with_retry_after() {
 fn a_request_that_waited_too_long_is_told_so() {
     let server = Server::start(&["--workers", "1", "--queue", "4", "--queue-timeout", "1"]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
-    let mut slow = Upload::start(&server.address, &path);
-    slow.send(&first_chunk()).unwrap();
-    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let slow = hold_the_instance(&server, &path);
     let waited = post(&server.url(&path), "text/csv", &demo_csv());
     assert_error(&waited, 503, "overloaded");
     assert!(
@@ -448,9 +453,7 @@ fn a_request_that_waited_too_long_is_told_so() {
 fn a_queued_request_is_served_when_an_instance_frees() {
     let server = Server::start(&["--workers", "1", "--queue", "4"]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
-    let mut slow = Upload::start(&server.address, &path);
-    slow.send(&first_chunk()).unwrap();
-    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let slow = hold_the_instance(&server, &path);
     let url = server.url(&path);
     let waiting = std::thread::spawn(move || post(&url, "text/csv", &demo_csv()));
     server.wait_for_metric("clinval_pool_queued", 1.0);
@@ -624,9 +627,7 @@ fn request_ids_are_kept_or_made_and_logs_hold_no_patient_data() {
 fn sigterm_lets_in_flight_work_finish_then_exits() {
     let mut server = Server::start(&[]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
-    let mut slow = Upload::start(&server.address, &path);
-    slow.send(&first_chunk()).unwrap();
-    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let mut slow = hold_the_instance(&server, &path);
     let pid = server.child.id().to_string();
     assert!(
         Command::new("kill")
@@ -986,9 +987,7 @@ fn a_trickling_body_is_cut_off_and_holds_no_worker() {
         "512KiB",
     ]);
     let path = format!("/api/v1/batches?as_of={AS_OF}");
-    let mut trickle = Upload::start(&server.address, &path);
-    trickle.send(&first_chunk()).unwrap();
-    server.wait_for_metric("clinval_pool_busy", 1.0);
+    let mut trickle = hold_the_instance(&server, &path);
     for _ in 0..40 {
         std::thread::sleep(Duration::from_millis(300));
         if trickle.send(b"P9,A,30,2024-01-01,120/80\n").is_err() {
