@@ -19,6 +19,7 @@ use serde_json::value::RawValue as RawJson;
 use std::sync::Arc;
 
 use crate::engine::{Batch, Engine, EngineError, OptionsDoc, module_info};
+use crate::handles::{Kind, MAX_OPEN, Table};
 
 /// Version of this ABI. Incremented on any incompatible change; additions
 /// (new exports, new keys in results) keep it.
@@ -43,11 +44,20 @@ struct BatchSlot {
 }
 
 /// The module's state behind the exports.
-#[derive(Default)]
 pub struct State {
-    engines: Vec<Option<Engine>>,
-    batches: Vec<Option<BatchSlot>>,
+    engines: Table<Engine>,
+    batches: Table<BatchSlot>,
     result: Vec<u8>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            engines: Table::new(Kind::Validator),
+            batches: Table::new(Kind::Batch),
+            result: Vec::new(),
+        }
+    }
 }
 
 /// An empty result, `{}`.
@@ -70,11 +80,6 @@ struct ErrorDetail<'a> {
     line: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     column: Option<u64>,
-}
-
-/// Index of a handle (handles are 1-based so 0 is never valid).
-fn slot(handle: i32) -> Option<usize> {
-    usize::try_from(handle).ok()?.checked_sub(1)
 }
 
 fn text(bytes: &[u8], what: &str) -> Result<String, EngineError> {
@@ -134,18 +139,16 @@ impl State {
     }
 
     fn engine(&self, handle: i32) -> Result<&Engine, EngineError> {
-        slot(handle)
-            .and_then(|i| self.engines.get(i))
-            .and_then(Option::as_ref)
-            .ok_or_else(|| EngineError::Argument(format!("no validator with handle {handle}")))
+        self.engines
+            .get(handle)
+            .ok_or_else(|| no_such(Kind::Validator, handle))
     }
 
     fn batch(&mut self, handle: i32) -> Result<&mut Batch, EngineError> {
-        slot(handle)
-            .and_then(|i| self.batches.get_mut(i))
-            .and_then(Option::as_mut)
+        self.batches
+            .get_mut(handle)
             .map(|slot| &mut slot.batch)
-            .ok_or_else(|| EngineError::Argument(format!("no batch with handle {handle}")))
+            .ok_or_else(|| no_such(Kind::Batch, handle))
     }
 
     /// Module facts: `{"engine", "abi", "protocols"}`.
@@ -160,20 +163,24 @@ impl State {
             let protocol = text(protocol, "protocol")?;
             Engine::new(&protocol, OptionsDoc::from_json(options)?, None)
         })();
+        let created = created.and_then(|engine| {
+            let info = engine.protocol_info();
+            let handle = self
+                .engines
+                .insert(engine)
+                .ok_or_else(|| too_many(Kind::Validator))?;
+            Ok((handle, info))
+        });
         match created {
-            Ok(engine) => {
-                let info = engine.protocol_info();
-                let handle = insert(&mut self.engines, engine);
-                self.answer(handle, &info)
-            }
+            Ok((handle, info)) => self.answer(handle, &info),
             Err(error) => self.fail(error),
         }
     }
 
     /// Frees a validator (its batches live on).
     pub fn validator_free(&mut self, handle: i32) -> i32 {
-        let freed = remove(&mut self.engines, handle, "validator");
-        self.settle(0, freed)
+        let freed = self.engines.take(handle).map(|_| Empty {});
+        self.settle(0, freed.ok_or_else(|| no_such(Kind::Validator, handle)))
     }
 
     /// Checks one field value (`value` is JSON: a string, number or null).
@@ -206,19 +213,10 @@ impl State {
     /// Starts a batch of `format` (`csv`, `json`, `ndjson`); returns its handle.
     pub fn batch_new(&mut self, handle: i32, format: &[u8]) -> i32 {
         let batch = (|| self.engine(handle)?.batch(&text(format, "format")?))();
-        match batch {
-            Ok(batch) => {
-                let handle = insert(
-                    &mut self.batches,
-                    BatchSlot {
-                        batch,
-                        keys_for: None,
-                    },
-                );
-                self.answer(handle, &Empty {})
-            }
-            Err(error) => self.fail(error),
-        }
+        self.open_batch(batch.map(|batch| BatchSlot {
+            batch,
+            keys_for: None,
+        }))
     }
 
     /// Feeds a chunk; the result holds what it completed.
@@ -244,14 +242,23 @@ impl State {
             let batch = self
                 .engine(validator)?
                 .key_batch(fk, source, &text(format, "format")?)?;
-            Ok((batch, fk))
+            Ok(BatchSlot {
+                batch,
+                keys_for: Some((validator, fk)),
+            })
         })();
-        match batch {
-            Ok((batch, fk)) => {
-                let keys_for = Some((validator, fk));
-                let handle = insert(&mut self.batches, BatchSlot { batch, keys_for });
-                self.answer(handle, &Empty {})
-            }
+        self.open_batch(batch)
+    }
+
+    /// Stores a new batch; its handle as the status, or the error.
+    fn open_batch(&mut self, batch: Result<BatchSlot, EngineError>) -> i32 {
+        let opened = batch.and_then(|slot| {
+            self.batches
+                .insert(slot)
+                .ok_or_else(|| too_many(Kind::Batch))
+        });
+        match opened {
+            Ok(handle) => self.answer(handle, &Empty {}),
             Err(error) => self.fail(error),
         }
     }
@@ -259,26 +266,16 @@ impl State {
     /// Ends the input and frees the batch; the result holds the rest and
     /// the summary (and for a key batch, `keys`: how many it gave).
     pub fn batch_finish(&mut self, handle: i32) -> i32 {
-        let taken = slot(handle)
-            .and_then(|i| self.batches.get_mut(i))
-            .and_then(Option::take);
-        let Some(mut entry) = taken else {
-            return self.fail(EngineError::Argument(format!(
-                "no batch with handle {handle}"
-            )));
+        let Some(mut entry) = self.batches.take(handle) else {
+            return self.fail(no_such(Kind::Batch, handle));
         };
         let mut events = entry.batch.finish();
         if let (Ok(_), Some((validator, fk)), Some(keys)) =
             (&events, entry.keys_for, entry.batch.take_keys())
         {
-            let given = match slot(validator)
-                .and_then(|i| self.engines.get_mut(i))
-                .and_then(Option::as_mut)
-            {
+            let given = match self.engines.get_mut(validator) {
                 Some(engine) => engine.set_referenced_keys(fk, Arc::new(keys)),
-                None => Err(EngineError::Argument(format!(
-                    "no validator with handle {validator}"
-                ))),
+                None => Err(no_such(Kind::Validator, validator)),
             };
             if let Err(error) = given {
                 events = Err(error);
@@ -289,33 +286,23 @@ impl State {
 
     /// Frees a batch without finishing it.
     pub fn batch_free(&mut self, handle: i32) -> i32 {
-        let freed = remove(&mut self.batches, handle, "batch");
-        self.settle(0, freed)
+        let freed = self.batches.take(handle).map(|_| Empty {});
+        self.settle(0, freed.ok_or_else(|| no_such(Kind::Batch, handle)))
     }
 }
 
-/// Empties the slot of `handle`; the result is `{}`, or an error naming `what`.
-fn remove<T>(table: &mut [Option<T>], handle: i32, what: &str) -> Result<Empty, EngineError> {
-    slot(handle)
-        .and_then(|i| table.get_mut(i))
-        .and_then(Option::take)
-        .map(|_| Empty {})
-        .ok_or_else(|| EngineError::Argument(format!("no {what} with handle {handle}")))
+/// The error for a handle that names no open object of `kind`: never
+/// issued, freed, or one of the other kind.
+fn no_such(kind: Kind, handle: i32) -> EngineError {
+    EngineError::Argument(format!("no open {} with handle {handle}", kind.name()))
 }
 
-/// Puts `value` in the first free slot; returns its 1-based handle.
-fn insert<T>(table: &mut Vec<Option<T>>, value: T) -> i32 {
-    let index = match table.iter().position(Option::is_none) {
-        Some(i) => {
-            table[i] = Some(value);
-            i
-        }
-        None => {
-            table.push(Some(value));
-            table.len() - 1
-        }
-    };
-    i32::try_from(index + 1).unwrap_or(i32::MAX)
+/// The error when [`MAX_OPEN`] objects of `kind` are open.
+fn too_many(kind: Kind) -> EngineError {
+    EngineError::Argument(format!(
+        "{MAX_OPEN} {}s are open; free one first",
+        kind.name()
+    ))
 }
 
 /// The exports. wasm32 only: natively these names could clash with libc.
@@ -501,14 +488,14 @@ mod tests {
             b"patient",
             br#"{"asOf": "2025-06-30", "includeValid": true}"#,
         );
-        assert_eq!(v, 1);
+        assert!(v > 0);
         assert_eq!(result(&s)["fields"][2]["name"], "age");
         assert_eq!(s.check_field(v, b"age", b"\"17\""), 0);
         assert_eq!(result(&s)["issue"]["code"], "out_of_range");
         assert_eq!(s.check_record(v, b"[1]"), 0);
         assert_eq!(result(&s)["issues"][0]["code"], "malformed_row");
         let b = s.batch_new(v, b"ndjson");
-        assert_eq!(b, 1);
+        assert!(b > 0 && b != v);
         assert_eq!(s.batch_feed(b, b"{\"id\":\"P1\",\"name\":\"A\",\"age\":30,\"visitDate\":\"2024-01-01\",\"bp\":\"120/80\"}\n"), 0);
         assert_eq!(
             result(&s)["records_read"],
@@ -608,12 +595,26 @@ mod tests {
     }
 
     #[test]
-    fn freed_handles_are_reused() {
+    fn a_stale_or_wrong_kind_handle_is_refused() {
         let mut s = State::default();
-        let a = s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#);
-        let b = s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#);
-        assert_eq!((a, b), (1, 2));
-        s.validator_free(a);
-        assert_eq!(s.validator_new(b"patient", br#"{"asOf":"2025-01-01"}"#), 1);
+        let options = br#"{"asOf":"2025-01-01"}"#;
+        let a = s.validator_new(b"patient", options);
+        assert_eq!(s.validator_free(a), 0);
+        let b = s.validator_new(b"patient", options);
+        assert_ne!(a, b, "a freed handle is not given out again at once");
+        assert_eq!(s.check_field(a, b"age", b"30"), ERR_ARGUMENT);
+        assert_eq!(
+            result(&s)["error"]["message"],
+            format!("no open validator with handle {a}")
+        );
+        assert_eq!(s.validator_free(a), ERR_ARGUMENT);
+        let batch = s.batch_new(b, b"csv");
+        assert!(batch > 0);
+        assert_eq!(s.check_field(batch, b"age", b"30"), ERR_ARGUMENT);
+        assert_eq!(s.batch_feed(b, b"id\n"), ERR_ARGUMENT);
+        assert_eq!(s.batch_free(b), ERR_ARGUMENT);
+        assert_eq!(s.batch_finish(batch), ERR_INPUT, "empty, but finished");
+        assert_eq!(s.batch_feed(batch, b"id\n"), ERR_ARGUMENT);
+        assert_eq!(s.check_field(b, b"age", b"30"), 0);
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod abi;
 pub mod engine;
+mod handles;
 
 /// The module's allocator: Talc instead of Rust's default dlmalloc for
 /// wasm32, smaller and faster on the allocation pattern of a batch (a few
