@@ -225,8 +225,8 @@ fn submission_error_paths() {
             br#"{"patientId": "P-1", "trialId": "CT001", "reportData": {}, "extra": 1}"#,
             None,
         ),
-        400,
-        "malformed_body",
+        422,
+        "invalid_submission",
     );
     assert_error(
         &submit(

@@ -135,8 +135,11 @@ pub fn media_type(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A small JSON body (`Content-Type: application/json`, at most `limit`
-/// bytes) read whole and parsed into `T`.
+/// bytes) read whole and parsed into `T`. Text that is not JSON is 400
+/// `malformed_body`; JSON whose members do not fit `T` (a missing or
+/// unknown member, a wrong type) is 422 `invalid`, the endpoint's code.
 pub async fn read_json<T: serde::de::DeserializeOwned>(
+    invalid: &'static str,
     body: Body,
     headers: &HeaderMap,
     limit: u64,
@@ -153,7 +156,12 @@ pub async fn read_json<T: serde::de::DeserializeOwned>(
     let bytes = BodyReader::new(body, headers, limit, pace)?
         .collect()
         .await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request("malformed_body", format!("the body cannot be used: {e}"))
+    serde_json::from_slice(&bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            invalid,
+            format!("the body cannot be used: {e}"),
+        ),
+        _ => ApiError::bad_request("malformed_body", format!("the body is not JSON: {e}")),
     })
 }

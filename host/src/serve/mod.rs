@@ -20,6 +20,7 @@ mod protocols;
 mod submissions;
 #[cfg(test)]
 mod tests;
+mod transport;
 mod web;
 
 use std::path::PathBuf;
@@ -249,7 +250,8 @@ async fn serve_on(
                     }
                 };
                 let service = TowerToHyperService::new(router.clone());
-                let connection = http.serve_connection(TokioIo::new(stream), service);
+                let stream = TokioIo::new(transport::JsonErrors::new(stream));
+                let connection = http.serve_connection(stream, service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(error) = watched.await {

@@ -43,8 +43,14 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&headers, Scope::Admin).await?;
-    let project: NewProject =
-        read_json(body, &headers, PROJECT_LIMIT, app.config.body_pace).await?;
+    let project: NewProject = read_json(
+        "invalid_project",
+        body,
+        &headers,
+        PROJECT_LIMIT,
+        app.config.body_pace,
+    )
+    .await?;
     check_id(&project.id)?;
     check_fields(
         &app,
@@ -82,8 +88,14 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&headers, Scope::Admin).await?;
-    let patch: ProjectPatch =
-        read_json(body, &headers, PROJECT_LIMIT, app.config.body_pace).await?;
+    let patch: ProjectPatch = read_json(
+        "invalid_project",
+        body,
+        &headers,
+        PROJECT_LIMIT,
+        app.config.body_pace,
+    )
+    .await?;
     check_fields(
         &app,
         patch.name.as_deref(),

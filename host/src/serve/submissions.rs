@@ -48,8 +48,14 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let token = app.authorize(&headers, Scope::Submit).await?;
     let key = idempotency_key(&headers)?;
-    let doc: SubmissionDoc =
-        read_json(body, &headers, SUBMISSION_LIMIT, app.config.body_pace).await?;
+    let doc: SubmissionDoc = read_json(
+        "invalid_submission",
+        body,
+        &headers,
+        SUBMISSION_LIMIT,
+        app.config.body_pace,
+    )
+    .await?;
     let patient_ok = (1..=64).contains(&doc.patient_id.len())
         && doc
             .patient_id
