@@ -47,9 +47,15 @@ impl Hasher for PassThrough {
 }
 
 /// Keys seen so far, each with the row that first had it.
+///
+/// The index grows by doubling; where memory is bounded (a wasm instance)
+/// a growth that cannot be had marks the index full instead of aborting,
+/// and the session fails the input with a clear error
+/// ([`crate::InputError::DuplicateIndexFull`]).
 #[derive(Debug, Default)]
 pub(crate) struct KeyIndex {
     seen: HashMap<Fingerprint, u32, BuildHasherDefault<PassThrough>>,
+    full: bool,
 }
 
 impl std::fmt::Debug for Fingerprint {
@@ -88,6 +94,12 @@ impl KeyIndex {
         self.seen.len()
     }
 
+    /// Whether a key could not be recorded for want of memory (from then
+    /// on, new keys are not recorded).
+    pub(crate) fn is_full(&self) -> bool {
+        self.full
+    }
+
     /// Records the key made of `parts` for `row`; returns the row that had
     /// it first if an earlier record had it. Rows past `u32::MAX` are kept
     /// as `u32::MAX`.
@@ -98,6 +110,12 @@ impl KeyIndex {
     ) -> Option<u64> {
         let fingerprint = Self::fingerprint(parts);
         let row = u32::try_from(row).unwrap_or(u32::MAX);
+        // `entry` grows the table infallibly (an abort, a trap in wasm,
+        // when memory is out): grow it fallibly first.
+        if self.seen.len() == self.seen.capacity() && self.seen.try_reserve(1).is_err() {
+            self.full = true;
+            return self.seen.get(&fingerprint).map(|&first| u64::from(first));
+        }
         match self.seen.entry(fingerprint) {
             std::collections::hash_map::Entry::Occupied(first) => Some(u64::from(*first.get())),
             std::collections::hash_map::Entry::Vacant(slot) => {

@@ -11,9 +11,10 @@
 //! say what they expected in their own words.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// An object's entries in document order (repeated keys kept), keys
@@ -40,7 +41,41 @@ pub enum Shape<'a> {
 
 /// The shape of the JSON text `bytes` (a syntax error otherwise).
 pub fn shape(bytes: &[u8]) -> Result<Shape<'_>, serde_json::Error> {
-    serde_json::from_slice(bytes)
+    read(bytes, usize::MAX, &Cell::new(false))
+}
+
+/// Why [`shape_within`] gave no shape.
+#[derive(Debug)]
+pub enum ShapeError {
+    /// The object has more members than the limit.
+    TooManyMembers,
+    /// The text is not JSON.
+    Json(serde_json::Error),
+}
+
+/// The shape of the JSON text `bytes`, refusing an object of more than
+/// `max_members` members: members past the limit are skipped as they are
+/// read, so a huge object costs one pass over its text and no more memory
+/// than the limit.
+pub fn shape_within(bytes: &[u8], max_members: usize) -> Result<Shape<'_>, ShapeError> {
+    let over = Cell::new(false);
+    let shape = read(bytes, max_members, &over);
+    if over.get() {
+        return Err(ShapeError::TooManyMembers);
+    }
+    shape.map_err(ShapeError::Json)
+}
+
+/// One reading path for both (one copy of serde_json's parser in wasm).
+fn read<'a>(
+    bytes: &'a [u8],
+    max_members: usize,
+    over: &Cell<bool>,
+) -> serde_json::Result<Shape<'a>> {
+    let mut reader = serde_json::Deserializer::from_slice(bytes);
+    let shape = ShapeVisitor { max_members, over }.deserialize(&mut reader)?;
+    reader.end()?;
+    Ok(shape)
 }
 
 /// The string a JSON text holds, if it is one string.
@@ -73,15 +108,22 @@ pub fn json_kind(text: &str) -> &'static str {
     }
 }
 
-impl<'de> Deserialize<'de> for Shape<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ShapeVisitor)
+/// Reads one value's shape; an object of more than `max_members` members
+/// sets `over` (and keeps only the first ones).
+#[derive(Clone, Copy)]
+struct ShapeVisitor<'f> {
+    max_members: usize,
+    over: &'f Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for ShapeVisitor<'_> {
+    type Value = Shape<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Shape<'de>, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct ShapeVisitor;
-
-impl<'de> Visitor<'de> for ShapeVisitor {
+impl<'de> Visitor<'de> for ShapeVisitor<'_> {
     type Value = Shape<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
@@ -120,7 +162,11 @@ impl<'de> Visitor<'de> for ShapeVisitor {
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Shape<'de>, M::Error> {
         let mut entries = Vec::new();
         while let Some((key, value)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-            entries.push((key.0, value));
+            if entries.len() == self.max_members {
+                self.over.set(true);
+            } else {
+                entries.push((key.0, value));
+            }
         }
         Ok(Shape::Object(entries))
     }
@@ -151,6 +197,28 @@ impl<'de> Deserialize<'de> for Key<'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limit_on_members_stops_reading_at_the_first_too_many() {
+        assert!(
+            matches!(shape_within(br#"{"a": 1, "b": [1, 2, 3]}"#, 2), Ok(Shape::Object(e)) if e.len() == 2)
+        );
+        assert!(matches!(
+            shape_within(br#"{"a": 1, "b": 2, "c": 3}"#, 2),
+            Err(ShapeError::TooManyMembers)
+        ));
+        // The limit is on the object read, not on those inside it.
+        assert!(shape_within(br#"{"a": {"x": 1, "y": 2, "z": 3}}"#, 2).is_ok());
+        assert!(matches!(
+            shape_within(br#"{"a": 1"#, 2),
+            Err(ShapeError::Json(_))
+        ));
+        assert!(matches!(
+            shape_within(br#"{"a": 1} x"#, 2),
+            Err(ShapeError::Json(_))
+        ));
+        assert!(matches!(shape_within(b"[1, 2, 3]", 2), Ok(Shape::Array(_))));
+    }
 
     #[test]
     fn reads_one_level() {

@@ -14,8 +14,8 @@ use crate::decode::{Decoder, TextEncoding};
 use crate::issue::TableIssue;
 use crate::protocol::Protocol;
 use crate::reader::{
-    Cell, CsvReader, DEFAULT_MAX_RECORD_BYTES, Dialect, Emit, Format, InputError, JsonArrayReader,
-    NdjsonReader, RecordInput, Warning,
+    Cell, CsvReader, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_CELLS, Dialect, Emit, Format,
+    InputError, JsonArrayReader, Limits, NdjsonReader, RecordInput, Warning,
 };
 use crate::report::Summary;
 use crate::validator::{Outcome, Validator};
@@ -27,6 +27,8 @@ pub struct Options {
     pub as_of: NaiveDate,
     /// Largest record accepted, in bytes.
     pub max_record_bytes: usize,
+    /// Most cells (CSV) or keys (a JSON object) a record may have.
+    pub max_record_cells: usize,
     /// How CSV input separates and quotes cells.
     pub dialect: Dialect,
 }
@@ -37,6 +39,7 @@ impl Options {
         Options {
             as_of,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            max_record_cells: DEFAULT_MAX_RECORD_CELLS,
             dialect: Dialect::default(),
         }
     }
@@ -72,12 +75,24 @@ struct Pipeline<'s> {
     validator: &'s mut Validator,
     summary: &'s mut Summary,
     sink: &'s mut dyn Sink,
+    /// Set when a record could not be checked whole (the duplicate check
+    /// is full); later records are dropped and the input fails.
+    stopped: Option<InputError>,
 }
 
 impl Emit for Pipeline<'_> {
     fn record(&mut self, input: RecordInput<'_>) {
+        if self.stopped.is_some() {
+            return;
+        }
         let row = self.summary.records + 1;
+        let line = input.line;
         let outcome = self.validator.validate(row, input);
+        if let Some(keys) = self.validator.full_index() {
+            self.validator.recycle(outcome);
+            self.stopped = Some(InputError::DuplicateIndexFull { line, keys });
+            return;
+        }
         self.summary.add(&outcome);
         self.sink.record(&outcome);
         self.validator.recycle(outcome);
@@ -102,15 +117,18 @@ impl Emit for Pipeline<'_> {
 impl Session {
     /// A session for one input of `format` under `protocol`.
     pub fn new(protocol: Arc<Protocol>, format: Format, options: &Options) -> Session {
-        let limit = options.max_record_bytes;
+        let limits = Limits {
+            bytes: options.max_record_bytes,
+            cells: options.max_record_cells,
+        };
         let reader = match format {
             Format::Csv => Reader::Csv(Box::new(CsvReader::new(
                 Arc::clone(&protocol),
-                limit,
+                limits,
                 &options.dialect,
             ))),
-            Format::Json => Reader::Json(JsonArrayReader::new(Arc::clone(&protocol), limit)),
-            Format::Ndjson => Reader::Ndjson(NdjsonReader::new(Arc::clone(&protocol), limit)),
+            Format::Json => Reader::Json(JsonArrayReader::new(Arc::clone(&protocol), limits)),
+            Format::Ndjson => Reader::Ndjson(NdjsonReader::new(Arc::clone(&protocol), limits)),
         };
         Session {
             decoder: Decoder::new(),
@@ -218,6 +236,7 @@ impl Session {
             validator,
             summary,
             sink,
+            stopped: None,
         };
         let mut feed = |text: &str| -> Result<(), InputError> {
             match reader {
@@ -233,6 +252,9 @@ impl Session {
                 Reader::Json(r) => r.finish(&mut pipeline),
                 Reader::Ndjson(r) => r.finish(&mut pipeline),
             };
+        }
+        if let Some(stopped) = pipeline.stopped {
+            result = Err(stopped);
         }
         result.map_err(|e| self.fail(e))
     }

@@ -14,7 +14,7 @@ use crate::expr::Record;
 use crate::issue::{Detail, Issue, codes};
 use crate::key_index::KeyIndex;
 use crate::protocol::{Branch, Code, Field, Protocol, Repeat, Texts};
-use crate::reader::{Cell, KeyResolver, RecordInput, json_record};
+use crate::reader::{Cell, InputError, KeyResolver, RecordInput, json_record};
 use crate::types::{Scalar, Type};
 use crate::value::Value;
 
@@ -100,6 +100,8 @@ impl ReferencedKeys {
 pub struct KeyCollector {
     fields: Vec<usize>,
     keys: ReferencedKeys,
+    /// The line of the record whose key could not be kept (memory).
+    full_at: Option<u64>,
 }
 
 impl KeyCollector {
@@ -114,6 +116,7 @@ impl KeyCollector {
         Ok(KeyCollector {
             fields: indexes,
             keys: ReferencedKeys::default(),
+            full_at: None,
         })
     }
 
@@ -125,6 +128,15 @@ impl KeyCollector {
     /// Whether none were.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// The error if a key could not be kept for want of memory: the keys
+    /// are then incomplete and must not be used.
+    pub fn overflow(&self) -> Option<InputError> {
+        self.full_at.map(|line| InputError::DuplicateIndexFull {
+            line,
+            keys: self.keys.len(),
+        })
     }
 
     /// The keys collected so far (the collector starts afresh).
@@ -140,6 +152,9 @@ impl crate::Sink for KeyCollector {
         if self.fields.iter().all(present) {
             let key = self.fields.iter().map(|&f| &values[f]);
             self.keys.0.first_row_or_insert(key, outcome.row);
+            if self.keys.0.is_full() && self.full_at.is_none() {
+                self.full_at = Some(outcome.line);
+            }
         }
     }
 
@@ -187,6 +202,17 @@ impl Validator {
         &self.protocol
     }
 
+    /// If a duplicate check (a `unique` field or a key) could not record a
+    /// key for want of memory: how many keys it holds. The run cannot go
+    /// on (see [`crate::InputError::DuplicateIndexFull`]).
+    pub fn full_index(&self) -> Option<usize> {
+        self.keys_seen
+            .iter()
+            .chain(&self.values_seen)
+            .find(|index| index.is_full())
+            .map(KeyIndex::len)
+    }
+
     /// The as-of date of the run.
     pub fn as_of(&self) -> NaiveDate {
         self.as_of
@@ -210,14 +236,20 @@ impl Validator {
     /// Validates one JSON object (as bytes) as the record numbered `row`:
     /// keys are matched to fields by name or alias, like CSV headers. A key
     /// the protocol does not allow is an issue of the record.
-    pub fn validate_json<'a>(&mut self, row: u64, object: &'a [u8]) -> Outcome<'a> {
-        let mut keys = KeyResolver::new(Arc::clone(&self.protocol));
-        let input = json_record(object, 1, &mut keys);
+    /// An object with more than `max_keys` keys is an error.
+    pub fn validate_json<'a>(
+        &mut self,
+        row: u64,
+        object: &'a [u8],
+        max_keys: usize,
+    ) -> Result<Outcome<'a>, InputError> {
+        let mut keys = KeyResolver::new(Arc::clone(&self.protocol), max_keys);
+        let input = json_record(object, 1, &mut keys)?;
         let mut outcome = self.validate(row, input);
         outcome
             .issues
             .extend(keys.take_issues().into_iter().map(|t| t.issue));
-        outcome
+        Ok(outcome)
     }
 
     /// Takes back a record's vectors once its outcome has been reported.

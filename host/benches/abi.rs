@@ -38,7 +38,11 @@ fn main() {
     let (mut best_native, mut best_wasm) = (Duration::MAX, Duration::MAX);
     for round in 1..=rounds {
         let native = native_events("patient", OPTIONS, "csv", &bytes);
-        let (wasm_time, summary) = wasm.run("patient", OPTIONS, "csv", &bytes);
+        let through_abi::Run {
+            cpu: wasm_time,
+            summary,
+            ..
+        } = wasm.run("patient", OPTIONS, "csv", &bytes);
         let wasm_records = summary["records"].as_u64().unwrap_or(0);
         best_native = best_native.min(native);
         best_wasm = best_wasm.min(wasm_time);

@@ -71,7 +71,9 @@ fn main() {
         let mut issues = 0;
         for _ in 0..rounds {
             native = native.min(native_events(protocol, OPTIONS, "csv", &bytes));
-            let (time, summary) = wasm.run(protocol, OPTIONS, "csv", &bytes);
+            let through_abi::Run {
+                cpu: time, summary, ..
+            } = wasm.run(protocol, OPTIONS, "csv", &bytes);
             assert_eq!(summary["records"], records, "the module read every record");
             issues = summary["issues"].as_u64().unwrap_or(0);
             module = module.min(time);

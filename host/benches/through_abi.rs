@@ -7,6 +7,8 @@
 //! on a shared VM, wall time also counts the time the hypervisor gave our
 //! vCPU to someone else.
 
+#![allow(dead_code, reason = "each benchmark uses part of this")]
+
 use std::time::Duration;
 
 use wasmtime::{Engine, Instance, Linker, Memory, Module, Store, TypedFunc};
@@ -43,6 +45,17 @@ pub fn native_events(protocol: &str, options: &str, format: &str, bytes: &[u8]) 
     cpu_time() - start
 }
 
+/// One run of the module over an input.
+pub struct Run {
+    /// CPU time from the first chunk to the summary.
+    pub cpu: Duration,
+    /// The summary.
+    pub summary: serde_json::Value,
+    /// The instance's linear memory at the end, in bytes: its peak, as
+    /// wasm memory never shrinks.
+    pub memory: usize,
+}
+
 /// The module, compiled once, run in a fresh instance per round.
 pub struct Wasm {
     engine: Engine,
@@ -70,17 +83,10 @@ impl Wasm {
     }
 
     /// Validates `bytes` (in `format`) against `protocol` with `options`
-    /// through the C ABI; returns the time from the first chunk to the
-    /// summary, and the summary. Not inlined, so that
-    /// a profiler can count it alone (docs/benchmarks.md).
+    /// through the C ABI. Not inlined, so that a profiler can count it
+    /// alone (docs/benchmarks.md).
     #[inline(never)]
-    pub fn run(
-        &self,
-        protocol: &str,
-        options: &str,
-        format: &str,
-        bytes: &[u8],
-    ) -> (Duration, serde_json::Value) {
+    pub fn run(&self, protocol: &str, options: &str, format: &str, bytes: &[u8]) -> Run {
         let mut store = Store::new(&self.engine, ());
         let mut linker = Linker::new(&self.engine);
         linker
@@ -140,7 +146,11 @@ impl Wasm {
         let elapsed = cpu_time() - start;
         assert_eq!(status, 0, "{}", String::from_utf8_lossy(&end));
         let end: serde_json::Value = serde_json::from_slice(&end).expect("Events JSON");
-        (elapsed, end["summary"].clone())
+        Run {
+            cpu: elapsed,
+            summary: end["summary"].clone(),
+            memory: x.memory.data_size(&store),
+        }
     }
 }
 

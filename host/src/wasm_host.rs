@@ -24,8 +24,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module, OptLevel,
-    PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, TypedFunc, WasmParams,
-    WasmResults,
+    PoolingAllocationConfig, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
+    WasmParams, WasmResults,
 };
 
 /// A build of the module.
@@ -144,7 +144,7 @@ pub struct WasmHost {
 
 /// One compiled module.
 struct Loaded {
-    pre: InstancePre<StoreLimits>,
+    pre: InstancePre<MemoryCap>,
     sha256: String,
 }
 
@@ -223,12 +223,16 @@ impl WasmHost {
         let loaded = self.modules[build as usize]
             .as_ref()
             .with_context(|| format!("this host has no {}", build.file()))?;
-        let store_limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_bytes)
-            .trap_on_grow_failure(false)
-            .build();
-        let mut store = Store::new(&self.engine, store_limits);
-        store.limiter(|limits| limits);
+        let cap = MemoryCap {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.memory_bytes)
+                .trap_on_grow_failure(false)
+                .build(),
+            bytes: self.limits.memory_bytes,
+            refused: false,
+        };
+        let mut store = Store::new(&self.engine, cap);
+        store.limiter(|cap| cap);
         let ticks = ticks(self.limits.call_timeout);
         let instance = loaded.pre.instantiate(&mut store)?;
         let memory = instance
@@ -365,6 +369,8 @@ pub enum CallError {
         code: String,
         /// For people.
         message: String,
+        /// An input error's kind (`record_too_large`, `too_many_cells`, ...).
+        kind: Option<String>,
     },
     /// The call trapped or ran out of time; drop this client.
     #[error("the module failed: {0}")]
@@ -382,6 +388,16 @@ impl CallError {
         matches!(self, CallError::Refused { code, .. } if code == "needs_full_module")
     }
 
+    /// The instance's memory limit, if the call trapped after its memory
+    /// could not grow (an input that needs more memory than an instance
+    /// has, not a bug in the module).
+    pub fn out_of_memory(&self) -> Option<usize> {
+        match self {
+            CallError::Trap(error) => error.downcast_ref::<OutOfMemory>().map(|o| o.bytes),
+            CallError::Refused { .. } | CallError::Report(_) => None,
+        }
+    }
+
     /// The call was interrupted at its CPU bound (not a bug in the module).
     pub fn is_timeout(&self) -> bool {
         match self {
@@ -393,11 +409,50 @@ impl CallError {
     }
 }
 
+/// A store's memory limit (wasmtime's [`StoreLimits`]) that remembers
+/// whether it refused a growth during the current call, so that a trap
+/// after it can be told apart from a bug.
+struct MemoryCap {
+    limits: StoreLimits,
+    /// The limit, for messages.
+    bytes: usize,
+    refused: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+}
+
+/// A call trapped after the instance's memory (`bytes`) was full.
+#[derive(Debug, thiserror::Error)]
+#[error("the instance's memory ({bytes} bytes) is full")]
+struct OutOfMemory {
+    bytes: usize,
+}
+
 /// One instance and its store, speaking the C ABI.
 pub struct Client {
     /// The module it is an instance of.
     pub build: Build,
-    store: Store<StoreLimits>,
+    store: Store<MemoryCap>,
     /// The CPU bound of each call, in epoch ticks.
     ticks: u64,
     /// The host's bound, restored by `set_call_timeout(None)`.
@@ -428,6 +483,8 @@ struct ErrorBody {
 struct ErrorDetail {
     code: String,
     message: String,
+    #[serde(default)]
+    kind: Option<String>,
 }
 
 impl Client {
@@ -444,8 +501,16 @@ impl Client {
         params: P,
     ) -> Result<R> {
         self.store.set_epoch_deadline(self.ticks);
-        func.call(&mut self.store, params)
-            .map_err(anyhow::Error::from)
+        self.store.data_mut().refused = false;
+        func.call(&mut self.store, params).map_err(|error| {
+            let cap = self.store.data();
+            if cap.refused {
+                // Most likely the trap of an allocation that failed.
+                anyhow::Error::from(OutOfMemory { bytes: cap.bytes }).context(error)
+            } else {
+                anyhow::Error::from(error)
+            }
+        })
     }
 
     /// Copies `bytes` into the reusable guest buffer; returns its address.
@@ -488,6 +553,7 @@ impl Client {
             status,
             code: body.error.code,
             message: body.error.message,
+            kind: body.error.kind,
         })
     }
 

@@ -326,6 +326,117 @@ fn batch_error_paths() {
     assert_eq!(get(&server.url("/healthz")).0, 200);
 }
 
+#[test]
+fn records_over_a_limit_are_413_with_the_limit_named_and_logged() {
+    let server = Server::start(&["--instance-memory", "32MiB"]);
+    // F4: one object of a million keys (12 MB) to /validate is refused as
+    // over the cells limit, not run until the CPU bound.
+    let members: Vec<String> = (0..1_000_000).map(|i| format!("\"{i}\":0")).collect();
+    let object = format!("{{{}}}", members.join(","));
+    let (status, _, body) = post(
+        &server.url(&format!("/api/v1/validate?as_of={AS_OF}")),
+        "application/json",
+        object.as_bytes(),
+    );
+    assert_eq!(status, 413, "{body}");
+    let error = &json(&body)["error"];
+    assert_eq!(error["code"], "too_many_cells");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("more than 65536 cells or keys"),
+        "{message}"
+    );
+    // The same in a batch, by line.
+    let wide = format!("{{{}}}", members[..70_000].join(","));
+    let (status, _, body) = post(
+        &server.url(&format!("/api/v1/batches?as_of={AS_OF}")),
+        "application/x-ndjson",
+        format!("{{\"id\": \"P1\"}}\n{wide}\n").as_bytes(),
+    );
+    assert_eq!(status, 413, "{body}");
+    let message = json(&body)["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("line 2:"), "{message}");
+
+    // F5: more distinct ids than the duplicate check of a 32 MiB instance
+    // can hold is 413 duplicate_index_full, not a trap.
+    let mut csv = b"id,name,age,visit_date,bp\n".to_vec();
+    for i in 0..1_000_000 {
+        csv.extend_from_slice(format!("P{i},A,30,2024-01-01,120/80\n").as_bytes());
+    }
+    let (status, _, body) = post(
+        &server.url(&format!("/api/v1/batches?as_of={AS_OF}")),
+        "text/csv",
+        &csv,
+    );
+    assert_eq!(status, 413, "{body}");
+    let error = &json(&body)["error"];
+    assert_eq!(error["code"], "duplicate_index_full");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("instance_memory")
+    );
+    // A record the instance has no memory for (within maxRecordBytes,
+    // but a 15 MiB name is copied on its way): 413 naming the setting.
+    let long = format!(
+        "{{\"id\": \"P1\", \"name\": \"{}\"}}\n",
+        "x".repeat(15 << 20)
+    );
+    let (status, _, body) = post(
+        &server.url(&format!("/api/v1/batches?as_of={AS_OF}")),
+        "application/x-ndjson",
+        long.as_bytes(),
+    );
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(json(&body)["error"]["code"], "instance_memory_exceeded");
+    // The server goes on, and the log says why, without values.
+    assert_eq!(get(&server.url("/healthz")).0, 200);
+    let logs = server.logs();
+    assert!(
+        logs.contains("too_many_cells") && logs.contains("duplicate_index_full"),
+        "{logs}"
+    );
+    assert!(!logs.contains("P99"), "{logs}");
+}
+
+#[test]
+fn requests_hyper_cannot_parse_get_the_json_error_body() {
+    let server = Server::start(&[]);
+    let many_headers: String = (0..200).map(|i| format!("X-{i}: 1\r\n")).collect();
+    for (request, status, code) in [
+        (
+            "GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n".to_owned(),
+            400,
+            "malformed_request",
+        ),
+        (
+            format!(
+                "GET /{} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                "a".repeat(70_000)
+            ),
+            414,
+            "uri_too_long",
+        ),
+        (
+            format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n{many_headers}\r\n"),
+            431,
+            "headers_too_large",
+        ),
+    ] {
+        let mut stream = TcpStream::connect(&server.address).unwrap();
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with(&format!("HTTP/1.1 {status} ")), "{head}");
+        assert!(head.contains("content-type: application/json"), "{head}");
+        assert_eq!(json(body)["error"]["code"], code, "{body}");
+    }
+    // A good request on a kept-alive connection is untouched.
+    assert_eq!(get(&server.url("/healthz")).0, 200);
+}
+
 /// Rows in [`first_chunk`].
 const FIRST_ROWS: usize = 10_000;
 

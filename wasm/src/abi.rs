@@ -205,7 +205,7 @@ impl State {
                     e.valid_up_to()
                 ))
             })?;
-            Ok(engine.check_record(object))
+            engine.check_record(object)
         })();
         self.settle(0, verdict)
     }

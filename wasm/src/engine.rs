@@ -62,6 +62,8 @@ pub struct OptionsDoc {
     pub include_valid: bool,
     /// Largest record accepted, in bytes.
     pub max_record_bytes: Option<usize>,
+    /// Most cells (CSV) or keys (JSON) a record may have.
+    pub max_record_cells: Option<usize>,
     /// The forms that repeat in the inputs (a protocol with `repeat`: the
     /// host's first reading tells them; without, they are learned as rows
     /// go).
@@ -69,11 +71,12 @@ pub struct OptionsDoc {
 }
 
 /// The keys of the options object.
-const OPTION_KEYS: [&str; 5] = [
+const OPTION_KEYS: [&str; 6] = [
     "asOf",
     "lang",
     "includeValid",
     "maxRecordBytes",
+    "maxRecordCells",
     "repeatingForms",
 ];
 
@@ -121,6 +124,13 @@ impl OptionsDoc {
                         .parse()
                         .map_err(|_| wrong("a whole number of bytes"))?;
                     options.max_record_bytes = Some(bytes);
+                }
+                ("maxRecordCells", _) => {
+                    let cells = value
+                        .get()
+                        .parse()
+                        .map_err(|_| wrong("a whole number of cells"))?;
+                    options.max_record_cells = Some(cells);
                 }
                 ("repeatingForms", Ok(Shape::Array(items))) => {
                     let mut forms = Vec::with_capacity(items.len());
@@ -261,6 +271,9 @@ impl Engine {
         if let Some(limit) = options.max_record_bytes {
             run.max_record_bytes = limit;
         }
+        if let Some(limit) = options.max_record_cells {
+            run.max_record_cells = limit;
+        }
         Ok(Engine {
             references: vec![None; protocol.foreign_keys.len()],
             protocol: Arc::new(protocol),
@@ -374,15 +387,18 @@ impl Engine {
     }
 
     /// Checks one record given as a JSON object.
-    pub fn check_record(&self, object: &[u8]) -> RecordVerdict {
+    /// An object over the `maxRecordCells` limit is an input error.
+    pub fn check_record(&self, object: &[u8]) -> Result<RecordVerdict, EngineError> {
         let mut validator = Validator::new(Arc::clone(&self.protocol), self.options.as_of);
         for (fk, keys) in self.references.iter().enumerate() {
             if let Some(keys) = keys {
                 validator.set_referenced_keys(fk, Arc::clone(keys));
             }
         }
-        let outcome = validator.validate_json(1, object);
-        RecordVerdict::new(&outcome, &self.protocol, self.lang)
+        let outcome = validator
+            .validate_json(1, object, self.options.max_record_cells)
+            .map_err(EngineError::Input)?;
+        Ok(RecordVerdict::new(&outcome, &self.protocol, self.lang))
     }
 
     /// Starts validating an input of `format`, to be fed in chunks.
@@ -547,7 +563,11 @@ impl Batch {
     }
 
     fn take(&mut self, result: Result<Option<Summary>, InputError>) -> Result<Events, EngineError> {
-        let summary = result.map_err(EngineError::Input)?;
+        let overflow = match &self.sink {
+            BatchSink::Keys(collector) => collector.overflow(),
+            BatchSink::Report(_) => None,
+        };
+        let summary = overflow.map_or(result, Err).map_err(EngineError::Input)?;
         let mut events = match &mut self.sink {
             BatchSink::Report(collect) => std::mem::take(&mut collect.events),
             BatchSink::Keys(_) => Events::default(),
@@ -602,9 +622,11 @@ mod tests {
         let bad = e.check_field("年龄", Cell::text("17")).unwrap();
         assert_eq!(bad.issue.unwrap().code, "out_of_range");
         assert!(e.check_field("weight", Cell::Null).is_err());
-        let verdict = e.check_record(
-            br#"{"id":"P1","name":"A","age":30,"visitDate":"2024-01-01","bp":"120/80"}"#,
-        );
+        let verdict = e
+            .check_record(
+                br#"{"id":"P1","name":"A","age":30,"visitDate":"2024-01-01","bp":"120/80"}"#,
+            )
+            .unwrap();
         assert!(verdict.valid);
         assert!(
             verdict
@@ -612,6 +634,34 @@ mod tests {
                 .unwrap()
                 .get()
                 .contains(r#""bloodPressure":"120/80""#)
+        );
+    }
+
+    #[test]
+    fn a_record_over_max_record_cells_is_an_input_error() {
+        let options = OptionsDoc::from_json(br#"{"asOf": "2025-06-30", "maxRecordCells": 3}"#);
+        let e = Engine::new("patient", options.unwrap(), None).unwrap();
+        assert!(e.check_record(br#"{"id": "P1", "b": 1, "c": 2}"#).is_ok());
+        let error = e
+            .check_record(br#"{"id": "P1", "b": 1, "c": 2, "d": 3}"#)
+            .unwrap_err();
+        let EngineError::Input(input) = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(input.kind(), "too_many_cells");
+        assert!(
+            error.message().contains("more than 3 cells or keys"),
+            "{}",
+            error.message()
+        );
+        let mut batch = e.batch("csv").unwrap();
+        batch.feed(b"id,name,age,x\nP1,A,30,1\n").unwrap();
+        let error = batch.finish().unwrap_err();
+        assert_eq!(error.code(), "input");
+        assert!(
+            error.message().starts_with("line 1:"),
+            "{}",
+            error.message()
         );
     }
 

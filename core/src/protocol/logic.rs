@@ -526,7 +526,9 @@ e,,,175,,
         let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let mut validator = Validator::new(Arc::clone(&protocol), as_of);
         let verdict = |validator: &mut Validator, record: &str| {
-            let outcome = validator.validate_json(1, record.as_bytes());
+            let outcome = validator
+                .validate_json(1, record.as_bytes(), usize::MAX)
+                .unwrap();
             serde_json::to_value(RecordVerdict::new(&outcome, &protocol, Lang::En)).unwrap()
         };
         let lean = verdict(

@@ -479,7 +479,9 @@ mod scores {
         let protocol = Arc::new(Protocol::from_json(protocol.source()).unwrap());
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let mut validator = Validator::new(Arc::clone(&protocol), as_of);
-        let outcome = validator.validate_json(1, record.as_bytes());
+        let outcome = validator
+            .validate_json(1, record.as_bytes(), usize::MAX)
+            .unwrap();
         let verdict = RecordVerdict::new(&outcome, &protocol, Lang::En);
         serde_json::to_value(&verdict).unwrap()
     }

@@ -19,13 +19,10 @@ use std::sync::Arc;
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 
 use super::header::{Header, Slot, read_header};
-use super::{Cell, Dialect, Emit, InputError, RecordInput, count_newlines};
+use super::{Cell, Dialect, Emit, InputError, Limits, RecordInput, count_newlines};
 use crate::clean::clean;
 use crate::issue::Detail;
 use crate::protocol::Protocol;
-
-/// Most cells one record may have.
-const MAX_CELLS: usize = 65_536;
 
 /// Reads CSV text into records.
 pub(crate) struct CsvReader {
@@ -56,15 +53,11 @@ pub(crate) struct CsvReader {
     crlf_tail: bool,
     record_line: u64,
     header: Option<Header>,
-    max_record_bytes: usize,
+    limits: Limits,
 }
 
 impl CsvReader {
-    pub(crate) fn new(
-        protocol: Arc<Protocol>,
-        max_record_bytes: usize,
-        dialect: &Dialect,
-    ) -> CsvReader {
+    pub(crate) fn new(protocol: Arc<Protocol>, limits: Limits, dialect: &Dialect) -> CsvReader {
         let reader = ReaderBuilder::new()
             .delimiter(dialect.delimiter)
             .quote(dialect.quote)
@@ -77,7 +70,7 @@ impl CsvReader {
             protocol,
             reader,
             // Never more than the limit, so a limit under 4 KiB holds too.
-            out: vec![0; 4096.min(max_record_bytes.max(1))],
+            out: vec![0; 4096.min(limits.bytes.max(1))],
             ends: vec![0; 64],
             out_len: 0,
             ends_len: 0,
@@ -92,7 +85,7 @@ impl CsvReader {
             crlf_tail: false,
             record_line: 1,
             header,
-            max_record_bytes,
+            limits,
         }
     }
 
@@ -176,10 +169,16 @@ impl CsvReader {
         }
         // No line end in the chunk (the line goes on in the next one), a
         // quote or too many cells: csv-core's.
-        let Some(end) = split_plain(bytes, self.delimiter, self.quote, &mut self.plain_ends) else {
+        let Some(end) = split_plain(
+            bytes,
+            self.delimiter,
+            self.quote,
+            self.limits.cells,
+            &mut self.plain_ends,
+        ) else {
             return Ok(None);
         };
-        if end > self.max_record_bytes || self.plain_ends.len() >= MAX_CELLS {
+        if end > self.limits.bytes {
             return Ok(None);
         }
         self.plain_ends.push(end);
@@ -253,23 +252,24 @@ impl CsvReader {
         self.ends_len += ends;
         match result {
             ReadRecordResult::OutputFull => {
-                if self.out.len() >= self.max_record_bytes {
+                if self.out.len() >= self.limits.bytes {
                     return Err(InputError::RecordTooLarge {
                         line: self.record_line,
-                        limit: self.max_record_bytes,
+                        limit: self.limits.bytes,
                     });
                 }
-                let grown = (self.out.len() * 2).min(self.max_record_bytes);
+                let grown = (self.out.len() * 2).min(self.limits.bytes);
                 self.out.resize(grown, 0);
             }
             ReadRecordResult::OutputEndsFull => {
-                if self.ends.len() >= MAX_CELLS {
-                    return Err(InputError::RecordTooLarge {
+                if self.ends.len() >= self.limits.cells {
+                    return Err(InputError::TooManyCells {
                         line: self.record_line,
-                        limit: self.max_record_bytes,
+                        limit: self.limits.cells,
                     });
                 }
-                self.ends.resize(self.ends.len() * 2, 0);
+                let grown = (self.ends.len() * 2).min(self.limits.cells);
+                self.ends.resize(grown, 0);
             }
             _ => {}
         }
@@ -277,6 +277,12 @@ impl CsvReader {
     }
 
     fn complete(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
+        if self.ends_len > self.limits.cells {
+            return Err(InputError::TooManyCells {
+                line: self.record_line,
+                limit: self.limits.cells,
+            });
+        }
         let data = &self.out[..self.out_len];
         // Validate the record's UTF-8 once. It is always valid (the decoder
         // hands out UTF-8 and cells are cut at ASCII delimiters); should it
@@ -306,15 +312,21 @@ impl CsvReader {
 
 /// Where the line `bytes` starts with ends (its first `\n` or `\r`),
 /// with the positions of its `delimiter`s in `ends`; `None` if it holds a
-/// `quote` or has no end. Two ways to one answer (the tests hold them
+/// `quote`, more than `max_cells` cells, or has no end. Two ways to one answer (the tests hold them
 /// together): memchr's searches in wasm, where vector searches beat
 /// Cranelift's code for a byte loop, and a byte loop natively, where
 /// LLVM's loop beats seven short searches a line.
-fn split_plain(bytes: &[u8], delimiter: u8, quote: u8, ends: &mut Vec<usize>) -> Option<usize> {
+fn split_plain(
+    bytes: &[u8],
+    delimiter: u8,
+    quote: u8,
+    max_cells: usize,
+    ends: &mut Vec<usize>,
+) -> Option<usize> {
     #[cfg(target_arch = "wasm32")]
-    return split_plain_searching(bytes, delimiter, quote, ends);
+    return split_plain_searching(bytes, delimiter, quote, max_cells, ends);
     #[cfg(not(target_arch = "wasm32"))]
-    split_plain_looping(bytes, delimiter, quote, ends)
+    split_plain_looping(bytes, delimiter, quote, max_cells, ends)
 }
 
 #[cfg(any(test, target_arch = "wasm32"))]
@@ -322,13 +334,14 @@ pub(super) fn split_plain_searching(
     bytes: &[u8],
     delimiter: u8,
     quote: u8,
+    max_cells: usize,
     ends: &mut Vec<usize>,
 ) -> Option<usize> {
     let end = memchr::memchr2(b'\n', b'\r', bytes)?;
     let line = &bytes[..end];
     ends.clear();
     for at in memchr::memchr2_iter(delimiter, quote, line) {
-        if line[at] == quote || ends.len() == MAX_CELLS {
+        if line[at] == quote || ends.len() + 1 >= max_cells {
             return None;
         }
         ends.push(at);
@@ -341,12 +354,13 @@ pub(super) fn split_plain_looping(
     bytes: &[u8],
     delimiter: u8,
     quote: u8,
+    max_cells: usize,
     ends: &mut Vec<usize>,
 ) -> Option<usize> {
     ends.clear();
     for (at, &b) in bytes.iter().enumerate() {
         if b == delimiter {
-            if ends.len() == MAX_CELLS {
+            if ends.len() + 1 >= max_cells {
                 return None;
             }
             ends.push(at);

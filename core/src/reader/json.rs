@@ -10,10 +10,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{Cell, Emit, InputError, RecordInput};
+use super::{Cell, Emit, InputError, Limits, RecordInput};
 use crate::issue::{Detail, Issue, TableIssue, codes};
 use crate::protocol::{FieldsMatch, Protocol};
-use crate::raw_json::{Shape, json_kind, shape};
+use crate::raw_json::{Shape, ShapeError, json_kind, shape_within};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -46,9 +46,9 @@ pub(crate) struct JsonArrayReader {
 }
 
 impl JsonArrayReader {
-    pub(crate) fn new(protocol: Arc<Protocol>, max_record_bytes: usize) -> JsonArrayReader {
+    pub(crate) fn new(protocol: Arc<Protocol>, limits: Limits) -> JsonArrayReader {
         JsonArrayReader {
-            keys: KeyResolver::new(protocol),
+            keys: KeyResolver::new(protocol, limits.cells),
             state: State::Start,
             element: Vec::new(),
             element_line: 1,
@@ -57,7 +57,7 @@ impl JsonArrayReader {
             escaped: false,
             line: 1,
             column: 0,
-            max_record_bytes,
+            max_record_bytes: limits.bytes,
         }
     }
 
@@ -76,7 +76,7 @@ impl JsonArrayReader {
 
     pub(crate) fn finish(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
         if self.state == State::Element && self.depth == 0 && !self.in_string {
-            self.complete(emit); // a bare scalar right at the end
+            self.complete(emit)?; // a bare scalar right at the end
             self.state = State::After;
         }
         match self.state {
@@ -132,7 +132,7 @@ impl JsonArrayReader {
         if self.depth == 0 && !self.in_string {
             // A bare scalar (number, literal, finished string) ends here.
             if space || b == b',' || b == b']' {
-                self.complete(emit);
+                self.complete(emit)?;
                 self.state = State::After;
                 return self.byte(b, emit);
             }
@@ -155,7 +155,7 @@ impl JsonArrayReader {
             b'}' | b']' => {
                 self.depth -= 1;
                 if self.depth == 0 {
-                    self.complete(emit);
+                    self.complete(emit)?;
                     self.state = State::After;
                 }
             }
@@ -175,10 +175,11 @@ impl JsonArrayReader {
         Ok(())
     }
 
-    fn complete(&mut self, emit: &mut dyn Emit) {
-        let input = json_record(&self.element, self.element_line, &mut self.keys);
+    fn complete(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
+        let input = json_record(&self.element, self.element_line, &mut self.keys)?;
         self.keys.report_issues(emit);
         emit.record(input);
+        Ok(())
     }
 
     fn error(&self, message: &str) -> InputError {
@@ -195,6 +196,8 @@ impl JsonArrayReader {
 /// allows no extra fields, the once-per-key `extra_label` issue).
 pub(crate) struct KeyResolver {
     protocol: Arc<Protocol>,
+    /// Most keys an object may have.
+    max_keys: usize,
     cache: HashMap<String, Option<usize>>,
     unknown: Vec<String>,
     /// Issues found since the last report.
@@ -202,9 +205,10 @@ pub(crate) struct KeyResolver {
 }
 
 impl KeyResolver {
-    pub(crate) fn new(protocol: Arc<Protocol>) -> KeyResolver {
+    pub(crate) fn new(protocol: Arc<Protocol>, max_keys: usize) -> KeyResolver {
         KeyResolver {
             protocol,
+            max_keys,
             cache: HashMap::new(),
             unknown: Vec::new(),
             issues: Vec::new(),
@@ -263,30 +267,37 @@ impl KeyResolver {
     }
 }
 
-/// Builds the record for one JSON element (an object, we hope).
+/// Builds the record for one JSON element (an object, we hope); an object
+/// with more keys than the limit is an error of the input.
 pub(crate) fn json_record<'a>(
     bytes: &'a [u8],
     line: u64,
     keys: &mut KeyResolver,
-) -> RecordInput<'a> {
+) -> Result<RecordInput<'a>, InputError> {
     let mut input = RecordInput {
         line,
         ..RecordInput::default()
     };
-    let entries = match shape(bytes) {
+    let entries = match shape_within(bytes, keys.max_keys) {
+        Err(ShapeError::TooManyMembers) => {
+            return Err(InputError::TooManyCells {
+                line,
+                limit: keys.max_keys,
+            });
+        }
         Ok(Shape::Object(entries)) => entries,
         Ok(_) => {
             let text = String::from_utf8_lossy(bytes);
             input.malformed = Some(Detail::NotObject {
                 found: json_kind(&text),
             });
-            return input;
+            return Ok(input);
         }
-        Err(e) => {
+        Err(ShapeError::Json(e)) => {
             input.malformed = Some(Detail::BadJson {
                 message: e.to_string(),
             });
-            return input;
+            return Ok(input);
         }
     };
     input.cells = vec![Cell::Null; keys.protocol.fields.len()];
@@ -297,7 +308,7 @@ pub(crate) fn json_record<'a>(
                 input.malformed = Some(Detail::RepeatedField { field: f });
                 input.cells.clear();
                 input.extras.clear();
-                return input;
+                return Ok(input);
             }
             Some(f) => {
                 given[f] = true;
@@ -313,5 +324,5 @@ pub(crate) fn json_record<'a>(
             }
         }
     }
-    input
+    Ok(input)
 }

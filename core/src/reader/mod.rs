@@ -57,6 +57,18 @@ impl Default for Dialect {
 /// Default limit on one record's size (a CSV record, a JSON object, an NDJSON line).
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
+/// Default limit on one record's cells (CSV) or keys (a JSON object).
+pub const DEFAULT_MAX_RECORD_CELLS: usize = 65_536;
+
+/// The size limits of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    /// Largest record, in bytes.
+    pub(crate) bytes: usize,
+    /// Most cells (CSV) or keys (JSON) a record may have.
+    pub(crate) cells: usize,
+}
+
 /// Input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -158,6 +170,27 @@ pub enum InputError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// One record has more cells (CSV) or keys (JSON) than the limit.
+    #[error("line {line}: record has more than {limit} cells or keys (the maxRecordCells limit)")]
+    TooManyCells {
+        /// Line where the record starts.
+        line: u64,
+        /// The limit.
+        limit: usize,
+    },
+    /// The duplicate check (a `unique` field or key) cannot hold more
+    /// keys: the memory it may use is full. Only a host that bounds memory
+    /// (a wasm instance) ever sees it.
+    #[error(
+        "line {line}: the duplicate check already holds {keys} keys, as many as this \
+         instance's memory allows; validate the input in parts or give the instance more memory"
+    )]
+    DuplicateIndexFull {
+        /// Line of the record that found it full.
+        line: u64,
+        /// Keys it holds.
+        keys: usize,
+    },
     /// The JSON structure around the records is broken.
     #[error("line {line}, column {column}: {message}")]
     Json {
@@ -173,7 +206,8 @@ pub enum InputError {
 impl InputError {
     /// A stable, machine-readable kind: `empty`, `no_records`, `binary`,
     /// `invalid_encoding`, `read_failed`, `missing_columns`, `header`,
-    /// `duplicate_column`, `record_too_large`, `json`.
+    /// `duplicate_column`, `record_too_large`, `too_many_cells`,
+    /// `duplicate_index_full`, `json`.
     pub fn kind(&self) -> &'static str {
         match self {
             InputError::Empty => "empty",
@@ -185,6 +219,8 @@ impl InputError {
             InputError::Header { .. } => "header",
             InputError::DuplicateColumn { .. } => "duplicate_column",
             InputError::RecordTooLarge { .. } => "record_too_large",
+            InputError::TooManyCells { .. } => "too_many_cells",
+            InputError::DuplicateIndexFull { .. } => "duplicate_index_full",
             InputError::Json { .. } => "json",
         }
     }
@@ -195,7 +231,9 @@ impl InputError {
             InputError::Decode(DecodeError::Invalid { line, .. })
             | InputError::MissingColumns { line, .. }
             | InputError::Header { line, .. }
-            | InputError::RecordTooLarge { line, .. } => (Some(*line), None),
+            | InputError::RecordTooLarge { line, .. }
+            | InputError::TooManyCells { line, .. }
+            | InputError::DuplicateIndexFull { line, .. } => (Some(*line), None),
             InputError::DuplicateColumn { line, second, .. } => (Some(*line), Some(*second as u64)),
             InputError::Json { line, column, .. } => (Some(*line), Some(*column)),
             InputError::Empty

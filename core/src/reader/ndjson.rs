@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::json::{KeyResolver, json_record};
-use super::{Emit, InputError};
+use super::{Emit, InputError, Limits};
 use crate::protocol::Protocol;
 
 /// Reads NDJSON text into records.
@@ -20,13 +20,13 @@ pub(crate) struct NdjsonReader {
 }
 
 impl NdjsonReader {
-    pub(crate) fn new(protocol: Arc<Protocol>, max_record_bytes: usize) -> NdjsonReader {
+    pub(crate) fn new(protocol: Arc<Protocol>, limits: Limits) -> NdjsonReader {
         NdjsonReader {
-            keys: KeyResolver::new(protocol),
+            keys: KeyResolver::new(protocol, limits.cells),
             partial: Vec::new(),
             line: 1,
             seen_text: false,
-            max_record_bytes,
+            max_record_bytes: limits.bytes,
         }
     }
 
@@ -37,12 +37,12 @@ impl NdjsonReader {
             rest = &rest[at + 1..];
             if self.partial.is_empty() {
                 self.check_size(piece.len())?;
-                self.line_done(piece, emit);
+                self.line_done(piece, emit)?;
             } else {
                 self.check_size(self.partial.len() + piece.len())?;
                 let mut whole = std::mem::take(&mut self.partial);
                 whole.extend_from_slice(piece);
-                self.line_done(&whole, emit);
+                self.line_done(&whole, emit)?;
                 whole.clear();
                 self.partial = whole;
             }
@@ -54,7 +54,7 @@ impl NdjsonReader {
 
     pub(crate) fn finish(&mut self, emit: &mut dyn Emit) -> Result<(), InputError> {
         let last = std::mem::take(&mut self.partial);
-        self.line_done(&last, emit);
+        self.line_done(&last, emit)?;
         if !self.seen_text {
             return Err(InputError::Empty);
         }
@@ -72,15 +72,16 @@ impl NdjsonReader {
         Ok(())
     }
 
-    fn line_done(&mut self, line: &[u8], emit: &mut dyn Emit) {
+    fn line_done(&mut self, line: &[u8], emit: &mut dyn Emit) -> Result<(), InputError> {
         let line_no = self.line;
         self.line += 1;
         if line.iter().all(u8::is_ascii_whitespace) {
-            return; // an empty line is not a record
+            return Ok(()); // an empty line is not a record
         }
         self.seen_text = true;
-        let input = json_record(line, line_no, &mut self.keys);
+        let input = json_record(line, line_no, &mut self.keys)?;
         self.keys.report_issues(emit);
         emit.record(input);
+        Ok(())
     }
 }

@@ -262,6 +262,49 @@ fn header_problems_reject_the_whole_file() {
 }
 
 #[test]
+fn records_with_too_many_cells_stop_with_their_line_exactly_at_the_limit() {
+    let mut options = options();
+    options.max_record_cells = 5;
+    // The header's five cells are within the limit; six are not, in the
+    // plain-line path, the quoted path and a long record past 64 cells.
+    let csv = format!("{HEADER}P1,A,30,2024-01-01,120/80\n");
+    assert!(run_with(Format::Csv, csv.as_bytes(), 100, &options).is_ok());
+    let too_many = InputError::TooManyCells { line: 3, limit: 5 };
+    for (row, chunk) in [
+        ("P1,A,30,2024-01-01,120/80,x", 100),
+        ("P1,\"A\",30,2024-01-01,120/80,x", 3),
+    ] {
+        let csv = format!("{HEADER}P1,A,30,2024-01-01,120/80\n{row}\n");
+        assert_eq!(
+            run_with(Format::Csv, csv.as_bytes(), chunk, &options).err(),
+            Some(too_many.clone())
+        );
+    }
+    options.max_record_cells = 100;
+    let wide = format!("{HEADER}P1,\"A\",30,2024-01-01,120/80{}\n", ",x".repeat(96));
+    let error = run_with(Format::Csv, wide.as_bytes(), 100, &options).unwrap_err();
+    assert_eq!(
+        error,
+        InputError::TooManyCells {
+            line: 2,
+            limit: 100
+        }
+    );
+    assert_eq!(error.kind(), "too_many_cells");
+    options.max_record_cells = 2;
+    let ndjson = "{\"id\": \"P1\", \"name\": \"A\"}\n{\"id\": \"P2\", \"a\": 1, \"b\": 2}\n";
+    assert_eq!(
+        run_with(Format::Ndjson, ndjson.as_bytes(), 100, &options).err(),
+        Some(InputError::TooManyCells { line: 2, limit: 2 })
+    );
+    let json = "[{\"id\": \"P1\"},\n {\"id\": \"P2\", \"a\": 1, \"b\": 2}]";
+    assert_eq!(
+        run_with(Format::Json, json.as_bytes(), 5, &options).err(),
+        Some(InputError::TooManyCells { line: 2, limit: 2 })
+    );
+}
+
+#[test]
 fn oversized_records_stop_with_their_line() {
     let mut options = options();
     options.max_record_bytes = 1024;
@@ -466,8 +509,8 @@ fn plain_lines_split_alike_by_search_and_by_loop() {
             .map(|i| alphabet[((seed >> (i % 60)) as usize + i * 7) % alphabet.len()])
             .collect();
         for (delimiter, quote) in [(b',', b'"'), (b';', b'\'')] {
-            let a = split_plain_searching(&line, delimiter, quote, &mut searched);
-            let b = split_plain_looping(&line, delimiter, quote, &mut looped);
+            let a = split_plain_searching(&line, delimiter, quote, usize::MAX, &mut searched);
+            let b = split_plain_looping(&line, delimiter, quote, usize::MAX, &mut looped);
             assert_eq!(a, b, "{line:?}");
             if a.is_some() {
                 assert_eq!(searched, looped, "{line:?}");

@@ -152,10 +152,12 @@ pub async fn validate(
     let record = BodyReader::new(body, &headers, limit, app.config.body_pace)?
         .collect()
         .await?;
-    let parsed: serde_json::Value = serde_json::from_slice(&record).map_err(|e| {
+    // Checked, not built: a huge object costs no tree here (its size is
+    // the module's to judge, with its limits).
+    serde_json::from_slice::<serde::de::IgnoredAny>(&record).map_err(|e| {
         ApiError::bad_request("malformed_body", format!("the body is not JSON: {e}"))
     })?;
-    if !parsed.is_object() {
+    if record.trim_ascii_start().first() != Some(&b'{') {
         return Err(ApiError::bad_request(
             "malformed_body",
             "the body must be one JSON object (a record)",
@@ -300,8 +302,12 @@ pub async fn batches(
         let app = Arc::clone(&app);
         tokio::spawn(
             async move {
-                let (lines, result) = batch::run(&mut lease, batch, upload, Lines::new(tx)).await;
+                let (lines, result) =
+                    batch::run(&mut lease, batch, &mut upload, Lines::new(tx)).await;
                 drop(lease);
+                if result.is_err() {
+                    upload.drain().await;
+                }
                 let last = match result {
                     Ok(summary) => {
                         app.metrics.count_summary(&summary);
@@ -326,8 +332,11 @@ pub async fn batches(
     }
 
     let spool = Spool::new().map_err(ApiError::spool)?;
-    let (spool, result) = batch::run(&mut lease, batch, upload, spool).await;
+    let (spool, result) = batch::run(&mut lease, batch, &mut upload, spool).await;
     drop(lease);
+    if result.is_err() {
+        upload.drain().await;
+    }
     let summary = result?;
     app.metrics.count_summary(&summary);
     let rx = spool

@@ -99,6 +99,18 @@ impl Upload {
         Ok(())
     }
 
+    /// Reads the rest of the body and drops it, so that a client still
+    /// sending when its upload was refused can read the answer (a server
+    /// that closes on an unread body makes many clients lose it). Hold no
+    /// instance meanwhile; the body's limit and pace still apply.
+    pub async fn drain(&mut self) {
+        if let Source::Body(body) = &mut self.source {
+            while let Ok(Some(_)) = body.next().await {}
+        }
+        self.ended = true;
+        self.pending.clear();
+    }
+
     /// For a protocol with REDCap repeating forms: reads the whole body
     /// (before any instance is leased) into a temporary file, finding on
     /// the way which forms repeat in it, and returns them; the module then
@@ -159,11 +171,12 @@ impl Upload {
 
 /// Runs `batch` on `lease` over `upload` (already filled once), writing
 /// to `sink`; returns the summary and the sink. On any error the instance
-/// is discarded (its batch is left half-done).
+/// is discarded (its batch is left half-done); the rest of the upload is
+/// left for [`Upload::drain`].
 pub async fn run<S: Sink>(
     lease: &mut Lease,
     batch: Batch,
-    mut upload: Upload,
+    upload: &mut Upload,
     sink: S,
 ) -> (S, Result<Summary, ApiError>) {
     let Batch {

@@ -96,27 +96,83 @@ impl ApiError {
                 "report_failed",
                 "the server could not write the report; the request was not completed",
             ),
-            CallError::Refused { code, message, .. } => match code.as_str() {
-                "input" => {
+            CallError::Refused {
+                code,
+                message,
+                kind,
+                ..
+            } => match (code.as_str(), kind.as_deref()) {
+                ("input", Some(kind @ ("record_too_large" | "too_many_cells"))) => {
+                    tracing::warn!(kind, "input over a record limit refused");
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        if kind == "record_too_large" {
+                            "record_too_large"
+                        } else {
+                            "too_many_cells"
+                        },
+                        format!(
+                            "{message}; this server takes records of at most 16 MiB and \
+                             65,536 cells or keys: split the record's data"
+                        ),
+                    )
+                }
+                ("input", Some("duplicate_index_full")) => {
+                    tracing::warn!(
+                        kind = "duplicate_index_full",
+                        "input over the memory of an instance refused"
+                    );
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "duplicate_index_full",
+                        format!(
+                            "{message} (the server's instance_memory setting: a million \
+                             distinct keys need about 72 MB)"
+                        ),
+                    )
+                }
+                ("input", _) => {
                     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", message)
                 }
-                "protocol" => ApiError::new(
+                ("protocol", _) => ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid_protocol",
                     message,
                 ),
                 _ => ApiError::bad_request("bad_argument", message),
             },
-            error if error.is_timeout() => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "engine_timeout",
-                "validation ran past its CPU bound and was stopped",
-            ),
-            _ => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "engine_failed",
-                "the validation module failed; the request was not completed",
-            ),
+            error if error.out_of_memory().is_some() => {
+                let mib = error.out_of_memory().unwrap_or_default() >> 20;
+                tracing::warn!(
+                    instance_memory_mib = mib,
+                    "input over the memory of an instance refused"
+                );
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "instance_memory_exceeded",
+                    format!(
+                        "validating this input needs more than the {mib} MiB of memory a \
+                         validation instance has (the server's instance_memory setting); \
+                         send it in parts or raise the setting"
+                    ),
+                )
+            }
+            error if error.is_timeout() => {
+                tracing::error!("a module call ran past its CPU bound");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "engine_timeout",
+                    "validation ran past its CPU bound and was stopped",
+                )
+            }
+            error => {
+                tracing::error!(error = %error, "a module call failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "engine_failed",
+                    "the validation module failed; the request was not completed",
+                )
+            }
         }
     }
 
