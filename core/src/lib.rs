@@ -51,6 +51,8 @@ pub use decode::{DecodeError, SNIFF_BYTES, TextEncoding};
 pub use issue::{Detail, Issue, Lang, TableIssue, UnknownLang, codes};
 pub use protocol::{Protocol, ProtocolError, ProtocolWarning};
 pub use reader::{Cell, Dialect, Format, InputError, UnknownFormat, Warning};
+#[cfg(feature = "schema")]
+pub use report::Scores;
 pub use report::{FieldIssue, IssueLine, RecordJson, RecordVerdict, Summary, scores_json};
 pub use session::{Options, READ_CHUNK, Session, Sink, validate_bytes, validate_read};
 pub use types::{Scalar, parse_iso_date};

@@ -12,8 +12,14 @@ use crate::reader::Warning;
 use crate::validator::Outcome;
 use crate::value::Value;
 
+/// Numbers by name, `null` where one cannot be computed (scores and
+/// calculated fields, as results carry them).
+#[cfg(feature = "schema")]
+pub type Scores = BTreeMap<String, Option<f64>>;
+
 /// Counts over one input (or several, merged).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     /// Records read (blank lines are not records).
@@ -91,6 +97,7 @@ impl Summary {
 /// One line of the error log: `{"row","line","field","code","message","value"}`
 /// (and `column` for an issue of the header).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IssueLine<'a> {
     /// 1-based record index; `null` for an issue of the input as a whole.
     pub row: Option<u64>,
@@ -147,6 +154,7 @@ impl<'a> IssueLine<'a> {
 /// An issue of a single record or value (no row or line): what forms and
 /// the one-record API show.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldIssue {
     /// Field output key; `null` for a row issue.
     pub field: Option<String>,
@@ -173,16 +181,22 @@ impl FieldIssue {
 /// The verdict on one record: `{"valid", "issues", "record"}`, the same
 /// answer in the browser, the server and a partner's host.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordVerdict {
     /// No issue.
     pub valid: bool,
     /// Every issue.
     pub issues: Vec<FieldIssue>,
     /// The cleaned record when valid, else `null`.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")
+    )]
     pub record: Option<Box<serde_json::value::RawValue>>,
     /// The protocol's scores of a valid record (absent when the protocol
     /// defines none): `{"name": number | null}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::report::Scores>"))]
     pub scores: Option<Box<serde_json::value::RawValue>>,
     /// The fields branching hides in this record, by output key (absent
     /// when the protocol has no logic): a form does not show them.
@@ -191,6 +205,7 @@ pub struct RecordVerdict {
     /// The calculated fields' values, valid or not (absent when the
     /// protocol has none): `{"name": number | null}`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::report::Scores>"))]
     pub calculated: Option<Box<serde_json::value::RawValue>>,
 }
 

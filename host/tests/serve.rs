@@ -50,6 +50,18 @@ fn health_version_and_protocols() {
     let (status, _, body) = get(&server.url("/readyz"));
     assert_eq!(status, 200, "{body}");
 
+    // The OpenAPI document (schemathesis holds the server to it in the
+    // test command): this binary's, with the protocols it serves.
+    let (status, _, body) = get(&server.url("/api/v1/openapi.json"));
+    assert_eq!(status, 200);
+    let openapi = json(&body);
+    assert_eq!(openapi["openapi"], "3.1.0");
+    assert_eq!(openapi["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(openapi["paths"]["/api/v1/validate"]["post"].is_object());
+    let protocols =
+        &openapi["components"]["schemas"]["NewProject"]["properties"]["protocol"]["enum"];
+    assert_eq!(protocols, &serde_json::json!(["epro-daily", "patient"]));
+
     let (status, _, body) = get(&server.url("/api/v1/version"));
     assert_eq!(status, 200);
     let version = json(&body);

@@ -10,152 +10,20 @@ export interface ValidatorOptions {
   includeValid?: boolean;
   /** Largest record accepted, in bytes (default 16 MiB). */
   maxRecordBytes?: number;
+  /** Most cells (CSV) or keys (JSON) a record may have (default 65,536). */
+  maxRecordCells?: number;
 }
 
-/** A field as a form builder sees it. */
-export interface FieldInfo {
-  name: string;
-  title: string;
-  description?: string;
-  type:
-    | "string" | "integer" | "number" | "boolean" | "date" | "time" | "datetime"
-    | "year" | "yearmonth" | "duration" | "geopoint" | "geojson" | "object"
-    | "array" | "list" | "any" | "bloodPressure";
-  /** The type's format when not the default ("email", "%d/%m/%Y", "any"). */
-  format?: string;
-  required: boolean;
-  minimum?: number | string;
-  maximum?: number | string;
-  exclusiveMinimum?: number | string;
-  exclusiveMaximum?: number | string;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  enum?: string[];
-  /** Labels of the `enum` values (Table Schema's `categories`): value → label. */
-  labels?: Record<string, string>;
-  example?: unknown;
-  /** The form (REDCap instrument) the field belongs to. */
-  form?: string;
-  /** The heading of the section the field starts (REDCap's section header). */
-  section?: string;
-  /** The title in other languages, by language tag ("zh-CN"). */
-  titles?: Record<string, string>;
-  /** Labels of the `enum` values in other languages: tag → value → label. */
-  enumTitles?: Record<string, Record<string, string>>;
-}
+// The result shapes (FieldInfo, ProtocolInfo, RecordVerdict, Events,
+// Summary, IssueLine, ...) are generated from the Rust types that make
+// them: clinval-results.d.ts (and clinval.schema.json).
+import type { Events, FieldVerdict, IssueLine, ModuleInfo, ProtocolInfo, RecordVerdict, Summary, Warning } from "./clinval-results.js";
+export type * from "./clinval-results.js";
 
-/** The protocol a validator runs. */
-export interface ProtocolInfo {
-  name: string;
-  title: string | null;
-  version: string | null;
-  fields: FieldInfo[];
-  /** Scores computed for valid records (absent when none). */
-  scores?: ScoreInfo[];
-  /** Foreign keys (absent when none): give each its keys with a key batch first. */
-  foreignKeys?: ForeignKeyInfo[];
-  /** What loading the protocol noticed but did not refuse (absent when nothing). */
-  warnings?: ProtocolWarning[];
-}
-
-/** A foreign key of the protocol. */
-export interface ForeignKeyInfo {
-  fields: string[];
-  /** The resource it refers to (null: this table). */
-  resource: string | null;
-  referenceFields: string[];
-}
-
-/** A protocol key kept but not understood, or a value no record can have. */
-export interface ProtocolWarning {
-  path: string;
-  message: string;
-}
-
-/** A score the protocol computes from valid records. */
-export interface ScoreInfo {
-  name: string;
-  title: string;
-  titles?: Record<string, string>;
-  description?: string;
-}
-
-/** An issue of one value or record. `code` is the stable contract. */
-export interface FieldIssue {
-  field: string | null;
-  code: string;
-  message: string;
-  value: string | null;
-}
-
-/** The verdict on one typed value. */
-export interface FieldVerdict {
-  valid: boolean;
-  /** The cleaned value when valid (null when missing and allowed). */
-  value: string | number | boolean | null;
-  issue: FieldIssue | null;
-}
-
-/** The verdict on one record. */
-export interface RecordVerdict {
-  valid: boolean;
-  issues: FieldIssue[];
-  record: Record<string, unknown> | null;
-  /** The protocol's scores of a valid record (null: not computable). */
-  scores?: Record<string, number | null>;
-  /**
-   * The fields branching (`showIf`) hides given the record's answers; a
-   * form does not show them. Present when the protocol has logic.
-   */
-  hidden?: string[];
-  /**
-   * The calculated fields' values (`calc`), valid record or not (null:
-   * not computable from the answers). Present when the protocol has any.
-   */
-  calculated?: Record<string, number | null>;
-}
-
-/** One error-log line. A table issue (a header problem) has `row` null and its `column` (1-based). */
-export interface IssueRow {
-  row: number | null;
-  line: number;
-  column?: number;
-  field: string | null;
-  code: string;
-  message: string;
-  value: string | null;
-}
-
-/** Counts over an input. */
-export interface Summary {
-  records: number;
-  valid: number;
-  invalid: number;
-  issues: number;
-  byCode: Record<string, number>;
-  warnings?: Warning[];
-}
-
-/** A note about a whole input. */
-export interface Warning {
-  code: "unknown_columns";
-  columns: string[];
-}
-
-/** What a batch found since the last call. */
-export interface BatchEvents {
-  issues: IssueRow[];
-  records: Record<string, unknown>[];
-  /** With `includeValid` and a protocol with scores: each valid record's scores. */
-  scores?: { row: number; scores: Record<string, number | null> }[];
-  warnings: Warning[];
-  records_read: number;
-  bytes_read: number;
-  summary: Summary | null;
-  /** A key batch's distinct keys, when it finished. */
-  keys?: number;
-}
+/** One error-log line (the name this API has used). */
+export type IssueRow = IssueLine;
+/** What a batch found since the last call (the name this API has used). */
+export type BatchEvents = Events;
 
 /** A whole input's report. */
 export interface Report {
@@ -165,20 +33,11 @@ export interface Report {
   warnings: Warning[];
 }
 
-/** Facts about the module. */
-export interface ModuleInfo {
-  engine: string;
-  abi: number;
-  protocols: string[];
-  /** `"compact"` (clinval_bg.wasm) or `"full"` (clinval_full_bg.wasm). */
-  build: "compact" | "full";
-}
-
 /** An error of the engine. `code` is stable: "argument", "protocol", "needs_full_module", "input", ... */
 export class ClinvalError extends Error {
   /** `argument`, `protocol`, `needs_full_module` or `input`. */
   code: string;
-  /** An input error's kind: `empty`, `no_records`, `binary`, `invalid_encoding`, `read_failed`, `missing_columns`, `header`, `duplicate_column`, `record_too_large` or `json`. */
+  /** An input error's kind: `empty`, `no_records`, `binary`, `invalid_encoding`, `read_failed`, `missing_columns`, `header`, `duplicate_column`, `record_too_large`, `too_many_cells`, `duplicate_index_full` or `json`. */
   kind?: string;
   /** The 1-based line an input error is at, where it has one. */
   line?: number;

@@ -65,11 +65,13 @@ impl Default for State {
 struct Empty {}
 
 #[derive(Serialize)]
-struct ErrorBody<'a> {
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct ErrorDetail<'a> {
     code: &'a str,
     message: String,

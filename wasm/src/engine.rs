@@ -153,6 +153,7 @@ impl OptionsDoc {
 
 /// Facts about the module, for `version()` / `clinval_info`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ModuleInfo {
     /// Engine (crate) version.
@@ -182,6 +183,7 @@ pub fn module_info() -> ModuleInfo {
 
 /// The protocol an engine runs, as hosts describe it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProtocolInfo {
     /// Name.
     pub name: String,
@@ -206,10 +208,12 @@ pub struct ProtocolInfo {
 
 /// The verdict on one value typed into a form.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct FieldVerdict {
     /// No issue.
     pub valid: bool,
     /// The cleaned value when valid (`null` if missing and allowed).
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub value: Option<Box<RawJson>>,
     /// The issue when not.
     pub issue: Option<FieldIssue>,
@@ -230,6 +234,7 @@ pub struct Engine {
 
 /// A foreign key as hosts see it: which keys to give it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ForeignKeyInfo {
     /// Its fields.
@@ -429,10 +434,16 @@ impl Engine {
 
 /// What a batch found since the last call.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Events {
     /// Error-log lines (IssueLine JSON, written once), in row order.
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<IssueLine<'static>>"))]
     pub issues: Vec<Box<RawJson>>,
     /// Cleaned valid records (only with `includeValid`), in row order.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")
+    )]
     pub records: Vec<Box<RawJson>>,
     /// With `includeValid` and a protocol with scores: each valid record's
     /// scores, `{"row", "scores": {"name": number | null}}`, in row order.
@@ -453,10 +464,12 @@ pub struct Events {
 
 /// One valid record's scores in a batch.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RowScores {
     /// The record's row.
     pub row: u64,
     /// `{"name": number | null}`.
+    #[cfg_attr(feature = "schema", schemars(with = "clinval_core::Scores"))]
     pub scores: Box<RawJson>,
 }
 

@@ -9,6 +9,8 @@
 pub mod abi;
 pub mod engine;
 mod handles;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 /// The module's allocator: Talc instead of Rust's default dlmalloc for
 /// wasm32, smaller and faster on the allocation pattern of a batch (a few

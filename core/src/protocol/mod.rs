@@ -77,6 +77,7 @@ pub fn builtin_names() -> Vec<&'static str> {
 /// Something about a protocol that does not stop it loading: a key kept
 /// but not understood, a value no record can have.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProtocolWarning {
     /// Where: a path such as `fields[2].unit`.
     pub path: String,
@@ -316,6 +317,7 @@ impl Cleaning {
 
 /// A field as a form builder sees it: label, type and limits.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FieldInfo {
     /// Output key.
@@ -341,15 +343,19 @@ pub struct FieldInfo {
     pub required: bool,
     /// Lower bound (a value of the field's type, or `$asOf`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub minimum: Option<Box<RawJson>>,
     /// Upper bound.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub maximum: Option<Box<RawJson>>,
     /// Exclusive lower bound.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub exclusive_minimum: Option<Box<RawJson>>,
     /// Exclusive upper bound.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub exclusive_maximum: Option<Box<RawJson>>,
     /// Shortest value.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -368,6 +374,7 @@ pub struct FieldInfo {
     pub labels: Titles,
     /// An example value.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub example: Option<Box<RawJson>>,
     /// The form (instrument) it belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]

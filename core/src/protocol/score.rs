@@ -38,6 +38,7 @@ struct Term {
 
 /// A score's description for forms: `{"name", "title", "description"?}`.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScoreInfo {
     /// Output key.
     pub name: String,

@@ -246,6 +246,7 @@ impl InputError {
 
 /// Something worth telling about a whole input that is not a record issue.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Warning {
     /// Columns or keys the protocol does not know; carried to the output as strings.

@@ -351,6 +351,11 @@ pub async fn batches(
         .into_response())
 }
 
+/// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of this API.
+pub async fn openapi(State(app): State<Arc<App>>) -> Response {
+    json_response(StatusCode::OK, app.openapi.to_vec())
+}
+
 /// `GET /api/v1/protocols`: every protocol's name, title, version, sha256.
 pub async fn protocols(State(app): State<Arc<App>>) -> Response {
     axum::Json(serde_json::json!({ "protocols": app.protocols.summaries() })).into_response()

@@ -71,6 +71,8 @@ pub struct App {
     pub module_bytes: [Option<bytes::Bytes>; 2],
     /// The demo token, under `--demo` (served to the web demo).
     pub demo_token: std::sync::OnceLock<String>,
+    /// The OpenAPI document, serialized once.
+    pub openapi: bytes::Bytes,
 }
 
 impl App {
@@ -108,6 +110,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/v1/protocols", get(api::protocols))
         .route("/api/v1/protocols/{name}", get(api::protocol))
         .route("/api/v1/version", get(api::version))
+        .route("/api/v1/openapi.json", get(api::openapi))
         .route(
             "/api/v1/projects",
             get(projects::list).post(projects::create),

@@ -13,6 +13,7 @@ mod config;
 mod demo;
 mod error;
 mod metrics;
+mod openapi;
 mod pool;
 mod processor;
 mod projects;
@@ -173,6 +174,7 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         Arc::clone(&metrics),
     ));
     let token_cache_ttl = config.token_cache_ttl;
+    let openapi = openapi::document(env!("CARGO_PKG_VERSION"), &protocols.names())?;
     Ok(Arc::new(App {
         config,
         pool,
@@ -186,6 +188,7 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         work: Notify::new(),
         module_bytes: Build::ALL.map(|build| bytes.get(build).map(bytes::Bytes::copy_from_slice)),
         demo_token: std::sync::OnceLock::new(),
+        openapi: serde_json::to_vec(&openapi)?.into(),
     }))
 }
 

@@ -27,12 +27,28 @@ use super::projects::{storage, unknown_project};
 const SUBMISSION_LIMIT: u64 = 256 * 1024;
 
 /// The body of `POST /api/v1/submissions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(example = example_submission())]
 pub struct SubmissionDoc {
+    /// 1–64 letters, digits, `-`, `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
     patient_id: String,
+    /// The trial (a project id).
     trial_id: String,
+    /// The questionnaire's answers, keyed by field names.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     report_data: Box<RawValue>,
+}
+
+/// A diary for the demo's trial, as the OpenAPI document's example.
+fn example_submission() -> serde_json::Value {
+    serde_json::json!({
+        "patientId": "P-001",
+        "trialId": "CT001",
+        "reportData": {"pain": 3, "fatigue": 4, "sleepQuality": "good", "nausea": "no",
+                       "symptoms": ["headache"], "completedAt": "2026-01-10 08:30"}
+    })
 }
 
 fn unprocessable(code: &'static str, message: String) -> ApiError {

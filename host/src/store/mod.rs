@@ -131,16 +131,19 @@ pub struct Trial {
 }
 
 /// A new project.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewProject {
-    /// Its id, e.g. `CT001`.
+    /// Its id, e.g. `CT001`: 1–64 letters, digits, `-`, `_`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
     pub id: String,
     /// Its name.
     pub name: String,
     /// One of [`PROJECT_STATUSES`].
+    #[schemars(extend("enum" = PROJECT_STATUSES))]
     pub status: String,
     /// `YYYY-MM-DD`.
+    #[schemars(extend("format" = "date"))]
     pub start_date: Option<String>,
     /// The ePRO questionnaire protocol its submissions are checked with.
     pub protocol: String,
@@ -149,14 +152,16 @@ pub struct NewProject {
 }
 
 /// Changes to a project (absent keys stay as they are).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectPatch {
     /// New name.
     pub name: Option<String>,
     /// New status.
+    #[schemars(extend("enum" = PROJECT_STATUSES))]
     pub status: Option<String>,
     /// New start date.
+    #[schemars(extend("format" = "date"))]
     pub start_date: Option<String>,
     /// New protocol.
     pub protocol: Option<String>,
@@ -165,7 +170,7 @@ pub struct ProjectPatch {
 }
 
 /// Submissions of a project by status.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct StatusCounts {
     /// Stored, not yet processed.
     pub accepted: u64,
@@ -178,7 +183,7 @@ pub struct StatusCounts {
 }
 
 /// A project as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// Id.
@@ -230,7 +235,7 @@ pub struct Accepted {
 }
 
 /// A submission as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Submission {
     /// Its id.

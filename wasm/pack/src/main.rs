@@ -17,7 +17,11 @@
 //!    size budget (the build fails above it).
 //!
 //! Then copies the JavaScript API (`wasm/js/clinval.js`, `clinval.d.ts`),
-//! writes `package.json` and the partner README, and prints the sizes.
+//! writes the JSON Schema of every result shape (`clinval.schema.json`)
+//! and its TypeScript declarations (`clinval-results.d.ts`, which
+//! `clinval.d.ts` imports), both generated from the Rust types that make
+//! the results, writes `package.json` and the partner README, and prints
+//! the sizes.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -26,6 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, ensure};
+
+mod typescript;
 
 /// The C ABI exports docs/abi.md promises.
 const ABI_EXPORTS: [&str; 15] = [
@@ -89,6 +95,15 @@ fn main() -> Result<()> {
         fs::copy(wasm_dir.join("js").join(file), pkg.join(file))
             .with_context(|| format!("cannot copy wasm/js/{file}"))?;
     }
+    let schema = clinval_wasm::schema::results_document();
+    fs::write(
+        pkg.join("clinval.schema.json"),
+        serde_json::to_string_pretty(&schema)? + "\n",
+    )?;
+    fs::write(
+        pkg.join("clinval-results.d.ts"),
+        typescript::declarations(&schema)?,
+    )?;
     let version = env!("CARGO_PKG_VERSION");
     fs::write(pkg.join("package.json"), package_json(version))?;
     fs::copy(wasm_dir.join("PARTNERS.md"), pkg.join("README.md")).context("partner README")?;
@@ -224,7 +239,7 @@ fn package_json(version: &str) -> String {
         "type": "module",
         "main": "clinval.js",
         "types": "clinval.d.ts",
-        "files": ["clinval_bg.wasm", "clinval_full_bg.wasm", "clinval.js", "clinval.d.ts", "README.md"],
+        "files": ["clinval_bg.wasm", "clinval_full_bg.wasm", "clinval.js", "clinval.d.ts", "clinval-results.d.ts", "clinval.schema.json", "README.md"],
         "sideEffects": false
     });
     format!(
