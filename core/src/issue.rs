@@ -30,6 +30,9 @@ pub mod codes {
     pub const DUPLICATE_LABEL: &str = "duplicate_label";
     /// No column names a field.
     pub const UNMATCHED_HEADER: &str = "unmatched_header";
+    /// A value holds bytes not valid in the input's encoding (or a U+FFFD
+    /// an earlier conversion left).
+    pub const ENCODING: &str = "encoding";
 }
 
 /// A problem with one field of a record, or with the record as a whole.
@@ -135,6 +138,15 @@ pub enum Detail {
     NotObject {
         /// What it is instead.
         found: &'static str,
+    },
+    /// Bytes of the value (or of the record's other cells, for a row
+    /// issue) are not valid in the encoding the input is read with.
+    Encoding {
+        /// The encoding.
+        encoding: crate::TextEncoding,
+        /// Byte offset of the first bad bytes in the input; `None` for a
+        /// U+FFFD the input itself holds.
+        offset: Option<u64>,
     },
     /// A JSON record that does not parse.
     BadJson {
@@ -380,6 +392,29 @@ impl Issue {
             Detail::NotObject { found } if zh => format!("记录应为 JSON 对象，实际是 {found}"),
             Detail::NotObject { found } => {
                 format!("record must be a JSON object, found {found}")
+            }
+            Detail::Encoding { encoding, offset } => {
+                let what = if field.is_empty() {
+                    if zh {
+                        "该行另一列"
+                    } else {
+                        "a cell of the record"
+                    }
+                } else {
+                    field
+                };
+                match (offset, zh) {
+                    (Some(at), false) => format!(
+                        "{what}: the bytes at byte {at} are not valid {encoding}, the encoding this input is read with, so the value cannot be read (re-export the file as UTF-8)"
+                    ),
+                    (Some(at), true) => format!(
+                        "{what}：第 {at} 字节处的字节不是有效的 {encoding}（本文件按此编码读取），无法读取该值（请以 UTF-8 重新导出文件）"
+                    ),
+                    (None, false) => format!(
+                        "{what} holds U+FFFD, the mark of a character lost in an earlier conversion of the file"
+                    ),
+                    (None, true) => format!("{what} 含有 U+FFFD：文件在先前的转换中丢失了字符"),
+                }
             }
             Detail::BadJson { message } if zh => format!("记录不是有效的 JSON：{message}"),
             Detail::BadJson { message } => format!("record is not valid JSON: {message}"),

@@ -38,6 +38,10 @@ pub struct Summary {
     /// Notes about the input.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// The encoding the input was read with (`UTF-8`, `GB18030`,
+    /// `UTF-16`); merged over several inputs, the first one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<crate::TextEncoding>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -91,6 +95,7 @@ impl Summary {
             *self.by_code.entry(code.clone()).or_default() += n;
         }
         self.warnings.extend(other.warnings.iter().cloned());
+        self.encoding = self.encoding.or(other.encoding);
     }
 }
 

@@ -10,14 +10,18 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::decode::{Decoder, TextEncoding};
+use std::collections::VecDeque;
+
+use crate::decode::{Damage, Decoder, TextEncoding};
 use crate::issue::TableIssue;
+use crate::issue::{Detail, Issue, codes};
 use crate::protocol::Protocol;
 use crate::reader::{
     Cell, CsvReader, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_CELLS, Dialect, Emit, Format,
     InputError, JsonArrayReader, Limits, NdjsonReader, RecordInput, Warning,
 };
 use crate::report::Summary;
+use crate::types::Scalar;
 use crate::validator::{Outcome, Validator};
 
 /// Settings of one run.
@@ -29,6 +33,9 @@ pub struct Options {
     pub max_record_bytes: usize,
     /// Most cells (CSV) or keys (a JSON object) a record may have.
     pub max_record_cells: usize,
+    /// The input's encoding, when given (over the protocol's `encoding`);
+    /// `None`: the protocol's, or detected from the first bytes.
+    pub encoding: Option<TextEncoding>,
     /// How CSV input separates and quotes cells.
     pub dialect: Dialect,
 }
@@ -40,6 +47,7 @@ impl Options {
             as_of,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             max_record_cells: DEFAULT_MAX_RECORD_CELLS,
+            encoding: None,
             dialect: Dialect::default(),
         }
     }
@@ -69,6 +77,8 @@ pub struct Session {
     summary: Summary,
     failed: Option<InputError>,
     bytes: u64,
+    damage: VecDeque<Damage>,
+    damaged: bool,
 }
 
 struct Pipeline<'s> {
@@ -78,6 +88,11 @@ struct Pipeline<'s> {
     /// Set when a record could not be checked whole (the duplicate check
     /// is full); later records are dropped and the input fails.
     stopped: Option<InputError>,
+    /// Damage the decoder found and no record has claimed yet.
+    damage: &'s mut VecDeque<Damage>,
+    /// Whether the input had any damage so far: from then on each record
+    /// is looked at for it.
+    damaged: &'s mut bool,
 }
 
 impl Emit for Pipeline<'_> {
@@ -87,7 +102,15 @@ impl Emit for Pipeline<'_> {
         }
         let row = self.summary.records + 1;
         let line = input.line;
-        let outcome = self.validator.validate(row, input);
+        let marks = if *self.damaged {
+            damaged_cells(&input)
+        } else {
+            Vec::new()
+        };
+        let mut outcome = self.validator.validate(row, input);
+        if !marks.is_empty() {
+            mark_damage(&mut outcome.issues, &marks, line, self.damage);
+        }
         if let Some(keys) = self.validator.full_index() {
             self.validator.recycle(outcome);
             self.stopped = Some(InputError::DuplicateIndexFull { line, keys });
@@ -121,6 +144,7 @@ impl Session {
             bytes: options.max_record_bytes,
             cells: options.max_record_cells,
         };
+        let encoding = options.encoding.or(protocol.encoding);
         let reader = match format {
             Format::Csv => Reader::Csv(Box::new(CsvReader::new(
                 Arc::clone(&protocol),
@@ -131,12 +155,14 @@ impl Session {
             Format::Ndjson => Reader::Ndjson(NdjsonReader::new(Arc::clone(&protocol), limits)),
         };
         Session {
-            decoder: Decoder::new(),
+            decoder: Decoder::with_encoding(encoding),
             reader,
             validator: Validator::new(protocol, options.as_of),
             summary: Summary::default(),
             failed: None,
             bytes: 0,
+            damage: VecDeque::new(),
+            damaged: false,
         }
     }
 
@@ -182,6 +208,7 @@ impl Session {
     /// Ends the input: flushes the last record and returns the summary.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<Summary, InputError> {
         self.run(&[], true, sink)?;
+        self.summary.encoding = self.decoder.encoding();
         let protocol = Arc::clone(self.validator.protocol());
         if let Some(logic) = &protocol.logic
             && !logic.unsupported.is_empty()
@@ -230,6 +257,8 @@ impl Session {
             reader,
             validator,
             summary,
+            damage,
+            damaged,
             ..
         } = self;
         let mut pipeline = Pipeline {
@@ -237,8 +266,14 @@ impl Session {
             summary,
             sink,
             stopped: None,
+            damage,
+            damaged,
         };
-        let mut feed = |text: &str| -> Result<(), InputError> {
+        let mut feed = |text: &str, found: &[Damage]| -> Result<(), InputError> {
+            if !found.is_empty() {
+                *pipeline.damaged = true;
+                pipeline.damage.extend(found);
+            }
             match reader {
                 Reader::Csv(r) => r.feed(text, &mut pipeline),
                 Reader::Json(r) => r.feed(text, &mut pipeline),
@@ -304,4 +339,74 @@ pub fn validate_read(
         progress(n);
     }
     session.finish(sink)
+}
+
+/// The cells of `input` that hold U+FFFD (the decoder's mark of bytes it
+/// could not read, or one the input had): the field, or `None` for a
+/// column the protocol does not know. Only looked for once the input had
+/// damage, so clean inputs pay nothing.
+fn damaged_cells(input: &RecordInput<'_>) -> Vec<Option<usize>> {
+    const MARK: char = '\u{FFFD}';
+    let mut marks = Vec::new();
+    for (f, cell) in input.cells.iter().enumerate() {
+        if let Cell::Value(Scalar::Text(text)) = cell
+            && text.contains(MARK)
+        {
+            marks.push(Some(f));
+        }
+    }
+    for &(f, _, text) in &input.choices {
+        if text.contains(MARK) && !marks.contains(&Some(f)) {
+            marks.push(Some(f));
+        }
+    }
+    if input
+        .extras
+        .iter()
+        .any(|(key, value)| key.contains(MARK) || value.contains(MARK))
+    {
+        marks.push(None);
+    }
+    marks
+}
+
+/// Gives each damaged cell (`marks`) of the record at `line` an `encoding`
+/// issue in place of whatever else its value was found to have (that was
+/// a verdict on text the input does not hold), with the offset of the
+/// first damage not yet claimed on or after `line`.
+fn mark_damage(
+    issues: &mut Vec<Issue>,
+    marks: &[Option<usize>],
+    line: u64,
+    damage: &mut VecDeque<Damage>,
+) {
+    while damage.front().is_some_and(|d| d.line < line) {
+        damage.pop_front(); // of an earlier record, or of the header
+    }
+    let first = damage.front().copied();
+    let detail = Detail::Encoding {
+        encoding: first.map_or(TextEncoding::Utf8, |d| d.encoding),
+        offset: first.filter(|d| d.replaced).map(|d| d.offset),
+    };
+    for &field in marks {
+        let issue = Issue {
+            field,
+            code: codes::ENCODING.into(),
+            detail: detail.clone(),
+            value: None,
+        };
+        let Some(f) = field else {
+            issues.push(issue);
+            continue;
+        };
+        // In place of the field's other issues, keeping field issues in
+        // field order before row issues (no sort: a sort costs the wasm
+        // module kilobytes).
+        issues.retain(|issue| issue.field != Some(f));
+        let at = issues
+            .iter()
+            .position(|issue| issue.field.is_none_or(|g| g > f))
+            .unwrap_or(issues.len());
+        issues.insert(at, issue);
+    }
 }

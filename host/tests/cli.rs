@@ -866,3 +866,56 @@ age,f,,text,Age,,,integer,0,120,,[event-name][record_id] = '1',y\n",
         .collect();
     assert_eq!(codes, [(2.into(), "out_of_range".into())]);
 }
+
+/// `--encoding` gives the inputs' encoding, with either engine: GBK read
+/// as UTF-8 is an `encoding` issue on the name (never a silent change), as
+/// GB18030 it is valid.
+#[test]
+fn encoding_can_be_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gbk = HEADER.as_bytes().to_vec();
+    gbk.extend_from_slice(b"P1,");
+    gbk.extend_from_slice(&[0xC0, 0xEE, 0xC4, 0xC8]); // 李娜
+    gbk.extend_from_slice(b",30,2024-01-01,120/80\n");
+    let input = write(dir.path(), "gbk.csv", &gbk);
+    for engine in ["native", "wasm"] {
+        let errors = dir.path().join(format!("errors-{engine}.jsonl"));
+        let run = |encoding: &str| {
+            clinval(&[
+                "validate",
+                path(&input),
+                "--as-of",
+                "2025-06-30",
+                "--engine",
+                engine,
+                "--encoding",
+                encoding,
+                "--errors",
+                path(&errors),
+            ])
+        };
+        assert_eq!(run("gb18030").status.code(), Some(0), "{engine}");
+        assert_eq!(run("auto").status.code(), Some(0), "{engine}");
+        let output = run("utf-8");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{engine}: {}",
+            stderr(&output)
+        );
+        let issue = &json_lines(&errors)[0];
+        assert_eq!(
+            (issue["field"].as_str(), issue["code"].as_str()),
+            (Some("name"), Some("encoding"))
+        );
+        assert!(
+            issue["message"]
+                .as_str()
+                .unwrap()
+                .contains("not valid UTF-8"),
+            "{issue}"
+        );
+    }
+    let output = clinval(&["validate", path(&input), "--encoding", "latin-1"]);
+    assert_eq!(output.status.code(), Some(2));
+}

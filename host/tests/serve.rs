@@ -1069,30 +1069,86 @@ fn only_allowed_hosts_are_answered_and_the_demo_token_stays_home() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("allowed_hosts"));
 }
 
-/// F2: bytes that are not valid in the encoding read are refused with
-/// their line, never read wholesale as another encoding ("Zoë" would
-/// become "Zo毛", and both records come back valid).
+/// F2: bytes that are not valid in the encoding read are an `encoding`
+/// issue of their record, with the byte offset, never read wholesale as
+/// another encoding ("Zoë" would become "Zo毛", and both records come back
+/// valid) nor replaced silently; the report says how the file was read,
+/// and the encoding can be given.
 #[test]
-fn bytes_invalid_in_the_encoding_are_refused_not_silently_changed() {
+fn bytes_invalid_in_the_encoding_are_an_issue_of_their_record_never_a_silent_change() {
     let protocol = r#"{"fields": [{"name": "id"}, {"name": "name"}], "fieldsMatch": "equal"}"#;
+    let gbk =
+        r#"{"name": "gbk", "encoding": "gb18030", "fields": [{"name": "id"}, {"name": "name"}]}"#;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("names.json"), protocol).unwrap();
+    std::fs::write(dir.path().join("gbk.json"), gbk).unwrap();
     let server = Server::start(&["--protocols-dir", dir.path().to_str().unwrap()]);
-    let url = server.url(&format!("/api/v1/batches?protocol=names&as_of={AS_OF}"));
-    for (csv, line) in [
-        (&b"id,name\n1,Zo\xC3\xAB\n2,Zo\xFF\xFE\n"[..], "line 3"),
-        (&b"id,name\n1,Jos\xE9 M\xFCller\n"[..], "line 2"),
-    ] {
-        let answer = post(&url, "text/csv", csv);
-        assert_error(&answer, 422, "invalid_input");
-        assert!(
-            answer.2.contains(line) && answer.2.contains("not valid"),
-            "{}",
-            answer.2
-        );
-    }
-    let good = post(&url, "text/csv", "id,name\n1,Zoë\n".as_bytes());
-    assert_eq!(good.0, 200, "{}", good.2);
+    let url = |query: &str| server.url(&format!("/api/v1/batches?as_of={AS_OF}&{query}"));
+    let report = |query: &str, csv: &[u8]| {
+        let (status, _, body) = post(&url(query), "text/csv", csv);
+        assert_eq!(status, 200, "{body}");
+        json(&body)
+    };
+    let zoe = report("protocol=names", b"id,name\n1,Zo\xC3\xAB\n2,Zo\xFF\xFE\n");
+    assert_eq!(zoe["summary"]["valid"], 1);
+    assert_eq!(zoe["summary"]["encoding"], "UTF-8");
+    let issue = &zoe["issues"][0];
+    assert_eq!(
+        (
+            issue["row"].clone(),
+            issue["field"].clone(),
+            issue["code"].clone()
+        ),
+        (2.into(), "name".into(), "encoding".into())
+    );
+    assert!(
+        issue["message"]
+            .as_str()
+            .unwrap()
+            .contains("at byte 19 are not valid UTF-8"),
+        "{issue}"
+    );
+    assert_eq!(
+        issue["value"],
+        Value::Null,
+        "the garbled text is not echoed"
+    );
+    // Latin-1: neither encoding, read as the one it breaks less, flagged.
+    let latin1 = report("protocol=names", b"id,name\n1,Jos\xE9 M\xFCller\n");
+    assert_eq!(
+        (
+            latin1["summary"]["invalid"].clone(),
+            latin1["issues"][0]["code"].clone()
+        ),
+        (1.into(), "encoding".into())
+    );
+    // Given: the query parameter, or the protocol's key.
+    let gb = gbk_names();
+    let detected_wrong = report("protocol=names&encoding=utf-8", &gb);
+    assert_eq!(detected_wrong["summary"]["invalid"], 1);
+    let given = report("protocol=names&encoding=gb18030", &gb);
+    assert_eq!(
+        (
+            given["summary"]["valid"].clone(),
+            given["summary"]["encoding"].clone()
+        ),
+        (1.into(), "GB18030".into())
+    );
+    let by_protocol = report("protocol=gbk", &gb);
+    assert_eq!(by_protocol["summary"]["encoding"], "GB18030");
+    assert_error(
+        &post(&url("encoding=latin-1"), "text/csv", b"id\n"),
+        400,
+        "bad_query",
+    );
+}
+
+/// `id,name\n1,李娜\n` in GBK.
+fn gbk_names() -> Vec<u8> {
+    let mut bytes = b"id,name\n1,".to_vec();
+    bytes.extend_from_slice(&[0xC0, 0xEE, 0xC4, 0xC8]);
+    bytes.push(b'\n');
+    bytes
 }
 
 /// F1: an upload that sends a first chunk and then a few bytes now and

@@ -64,6 +64,9 @@ pub struct OptionsDoc {
     pub max_record_bytes: Option<usize>,
     /// Most cells (CSV) or keys (JSON) a record may have.
     pub max_record_cells: Option<usize>,
+    /// The inputs' encoding (`utf-8`, `gb18030`; `auto` or absent: the
+    /// protocol's, or detected).
+    pub encoding: Option<clinval_core::TextEncoding>,
     /// The forms that repeat in the inputs (a protocol with `repeat`: the
     /// host's first reading tells them; without, they are learned as rows
     /// go).
@@ -71,12 +74,13 @@ pub struct OptionsDoc {
 }
 
 /// The keys of the options object.
-const OPTION_KEYS: [&str; 6] = [
+const OPTION_KEYS: [&str; 7] = [
     "asOf",
     "lang",
     "includeValid",
     "maxRecordBytes",
     "maxRecordCells",
+    "encoding",
     "repeatingForms",
 ];
 
@@ -124,6 +128,15 @@ impl OptionsDoc {
                         .parse()
                         .map_err(|_| wrong("a whole number of bytes"))?;
                     options.max_record_bytes = Some(bytes);
+                }
+                ("encoding", Ok(Shape::Text(name))) if name == "auto" => options.encoding = None,
+                ("encoding", Ok(Shape::Text(name))) => {
+                    options.encoding =
+                        Some(clinval_core::TextEncoding::from_name(&name).ok_or_else(|| {
+                            refuse(format!(
+                                "`encoding` `{name}` is not one of auto, utf-8, gb18030"
+                            ))
+                        })?);
                 }
                 ("maxRecordCells", _) => {
                     let cells = value
@@ -279,6 +292,7 @@ impl Engine {
         if let Some(limit) = options.max_record_cells {
             run.max_record_cells = limit;
         }
+        run.encoding = options.encoding;
         Ok(Engine {
             references: vec![None; protocol.foreign_keys.len()],
             protocol: Arc::new(protocol),

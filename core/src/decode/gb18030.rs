@@ -77,8 +77,8 @@ pub struct Gb18030 {
     third: u8,
     /// Sequences decoded as U+FFFD because they are not GB18030.
     pub invalid: u64,
-    /// Where in the last `decode` call's input the first of them was seen.
-    pub invalid_at: Option<usize>,
+    /// Where in the last `decode` call's input each of them was seen.
+    pub invalid_at: Vec<usize>,
 }
 
 /// Bytes handed back to the front of the stream (at most four at once).
@@ -110,7 +110,7 @@ impl Gb18030 {
     /// Decodes `input` onto `out`; `last` ends the stream (an unfinished
     /// sequence becomes U+FFFD).
     pub fn decode(&mut self, input: &[u8], last: bool, out: &mut String) {
-        self.invalid_at = None;
+        self.invalid_at.clear();
         let mut front = Front::default();
         let mut i = 0;
         loop {
@@ -134,15 +134,15 @@ impl Gb18030 {
             };
             let before = self.invalid;
             self.step(byte, &mut front, out);
-            if self.invalid != before && self.invalid_at.is_none() {
+            for _ in before..self.invalid {
                 // The byte that showed the sequence bad (or the one after).
-                self.invalid_at = Some(i.saturating_sub(1));
+                self.invalid_at.push(i.saturating_sub(1));
             }
         }
         if last && self.first != 0 {
             self.reset();
             self.bad(out);
-            self.invalid_at.get_or_insert(input.len());
+            self.invalid_at.push(input.len());
         }
     }
 

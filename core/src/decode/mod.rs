@@ -9,11 +9,17 @@
 //! GBK whose first Chinese text came late: the rest is decoded as GB18030.
 //! A UTF-16 BOM (Excel's "Unicode text") is honoured too.
 //!
-//! Bytes that are not valid in the encoding chosen are never replaced
-//! silently (a name would change) nor make the decoder switch a stream
-//! that was already read as UTF-8 text: they are a [`DecodeError::Invalid`]
-//! naming the byte offset and line. Input is handed on as `&str` pieces; in
-//! the UTF-8 case without copying.
+//! Bytes that are not valid in the encoding chosen never make the decoder
+//! switch a stream that was already read as UTF-8 text, and are never
+//! replaced silently (a name would change): each bad sequence becomes
+//! U+FFFD in the text *and* a [`Damage`] handed on with the piece (its
+//! byte offset and line), from which the session gives the record that
+//! holds it an `encoding` issue. A U+FFFD already in the input (the mark
+//! of an earlier, lossy conversion) is handed on as damage too. Input is
+//! handed on as `&str` pieces; in the UTF-8 case without copying.
+//!
+//! The encoding can also be given ([`Decoder::with_encoding`]): then the
+//! first bytes decide nothing (a byte-order mark is still skipped).
 
 mod gb18030;
 mod utf16;
@@ -33,30 +39,49 @@ pub enum DecodeError {
         /// Byte offset of the NUL in the input.
         offset: u64,
     },
-    /// Bytes that are not valid in the encoding the input is read with.
-    #[error(
-        "line {line}: the bytes near byte {offset} are not valid {encoding}, the encoding this input is read with; re-export it as UTF-8 (a Latin-1 or Windows-1252 export is not read)"
-    )]
-    Invalid {
-        /// The encoding.
-        encoding: TextEncoding,
-        /// Byte offset in the input, of the bad bytes (or of the piece
-        /// they are in).
-        offset: u64,
-        /// 1-based line of the text they are on.
-        line: u64,
-    },
+}
+
+/// A place where the text handed on is not what the input's bytes say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damage {
+    /// Byte offset in the input of the bad bytes (for UTF-16, of the piece
+    /// they were in).
+    pub offset: u64,
+    /// 1-based line of the text they are on.
+    pub line: u64,
+    /// True for bytes not valid in the encoding (decoded as U+FFFD), false
+    /// for a U+FFFD the input itself holds.
+    pub replaced: bool,
+    /// The encoding the input is read with.
+    pub encoding: TextEncoding,
 }
 
 /// The encoding a stream was read with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum TextEncoding {
     /// UTF-8.
+    #[serde(rename = "UTF-8")]
     Utf8,
     /// GB18030 (a superset of GBK and GB2312).
+    #[serde(rename = "GB18030")]
     Gb18030,
     /// UTF-16, little or big endian, by BOM.
+    #[serde(rename = "UTF-16")]
     Utf16,
+}
+
+impl TextEncoding {
+    /// The encoding a name gives (`utf-8`, `gb18030`, `gbk`; any case),
+    /// as `--encoding`, the `encoding` option and protocol key take it.
+    /// UTF-16 is read only by its byte-order mark, never forced.
+    pub fn from_name(name: &str) -> Option<TextEncoding> {
+        match name.to_ascii_lowercase().as_str() {
+            "utf-8" | "utf8" => Some(TextEncoding::Utf8),
+            "gb18030" | "gbk" | "gb2312" => Some(TextEncoding::Gb18030),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for TextEncoding {
@@ -80,6 +105,8 @@ enum Mode {
 pub struct Decoder {
     mode: Mode,
     encoding: Option<TextEncoding>,
+    /// The encoding to read with, when given rather than detected.
+    forced: Option<TextEncoding>,
     /// Bytes of text handed on so far (for the NUL check's offset).
     offset: u64,
     /// Bytes of input taken in before the current piece.
@@ -92,7 +119,12 @@ pub struct Decoder {
     /// bytes were valid UTF-8; not when they were neither).
     switchable: bool,
     out: String,
+    /// The damage in the piece being handed on.
+    damage: Vec<Damage>,
 }
+
+/// What receives the decoded text: each piece with the damage in it.
+pub type Emit<'e, E> = dyn FnMut(&str, &[Damage]) -> Result<(), E> + 'e;
 
 impl Default for Decoder {
     fn default() -> Self {
@@ -103,15 +135,22 @@ impl Default for Decoder {
 impl Decoder {
     /// A decoder that has not seen any input yet.
     pub fn new() -> Decoder {
+        Decoder::with_encoding(None)
+    }
+
+    /// A decoder that reads with `encoding` (`None`: detect it).
+    pub fn with_encoding(encoding: Option<TextEncoding>) -> Decoder {
         Decoder {
             mode: Mode::Sniffing(Vec::new()),
             encoding: None,
+            forced: encoding,
             offset: 0,
             consumed: 0,
             lines: 0,
             ascii: true,
             switchable: true,
             out: String::new(),
+            damage: Vec::new(),
         }
     }
 
@@ -126,7 +165,7 @@ impl Decoder {
         &mut self,
         bytes: &[u8],
         last: bool,
-        emit: &mut dyn FnMut(&str) -> Result<(), E>,
+        emit: &mut Emit<'_, E>,
     ) -> Result<(), E> {
         if let Mode::Sniffing(buffer) = &mut self.mode {
             buffer.extend_from_slice(bytes);
@@ -163,36 +202,31 @@ impl Decoder {
             // A character cut at the end of the sniffed bytes is fine.
             Err(e) => e.error_len().is_none() && !last,
         };
-        // Neither UTF-8 nor GB18030: read as the one it breaks less, which
-        // reports its first bad bytes.
-        if utf8 || gb18030_errors(head, last) >= utf8_errors(head) {
-            self.switchable = utf8;
+        let gb18030 = match self.forced {
+            Some(forced) => forced == TextEncoding::Gb18030,
+            // Neither UTF-8 nor GB18030: read as the one it breaks less.
+            None => !utf8 && gb18030_errors(head, last) < utf8_errors(head),
+        };
+        if gb18030 {
+            self.switch_to_gb18030();
+        } else {
+            self.switchable = utf8 && self.forced.is_none();
             self.encoding = Some(TextEncoding::Utf8);
             self.mode = Mode::Utf8 {
                 pending: Vec::new(),
             };
-        } else {
-            self.switch_to_gb18030();
         }
         0
     }
 
-    /// The error for bad bytes at `offset` of the current piece of input
-    /// `piece`, on the line after `text` (the good text before them):
-    /// binary data if the piece holds a NUL (in UTF-8 and GB18030 a NUL
+    /// Binary data if `piece` holds a NUL (in UTF-8 and GB18030 a NUL
     /// byte is a NUL character).
-    fn invalid(&self, piece: &[u8], offset: usize, text: &str) -> DecodeError {
-        if self.encoding != Some(TextEncoding::Utf16)
-            && let Some(at) = memchr::memchr(0, piece)
-        {
-            return DecodeError::Binary {
+    fn binary(&self, piece: &[u8]) -> Result<(), DecodeError> {
+        match memchr::memchr(0, piece) {
+            Some(at) if self.encoding != Some(TextEncoding::Utf16) => Err(DecodeError::Binary {
                 offset: self.consumed + at as u64,
-            };
-        }
-        DecodeError::Invalid {
-            encoding: self.encoding.unwrap_or(TextEncoding::Utf8),
-            offset: self.consumed + offset as u64,
-            line: self.lines + memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64 + 1,
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -205,10 +239,10 @@ impl Decoder {
         &mut self,
         bytes: &[u8],
         last: bool,
-        emit: &mut dyn FnMut(&str) -> Result<(), E>,
+        emit: &mut Emit<'_, E>,
     ) -> Result<(), E> {
         let Mode::Utf8 { pending } = &mut self.mode else {
-            return self.decode(bytes, last, emit);
+            return self.decode(bytes, self.consumed, last, emit);
         };
         let mut input = bytes;
         let mut skipped = 0;
@@ -237,59 +271,165 @@ impl Decoder {
         if self.ascii && !valid.is_ascii() {
             self.ascii = false;
         }
-        let lines_before = self.lines;
-        self.lines += memchr::memchr_iter(b'\n', valid.as_bytes()).count() as u64;
-        emit_checked(&mut self.offset, valid, emit)?;
-        if rest.is_empty() {
-            return Ok(());
-        }
-        let incomplete = std::str::from_utf8(rest).is_err_and(|e| e.error_len().is_none());
-        if incomplete && !last {
+        if rest.is_empty()
+            || std::str::from_utf8(rest).is_err_and(|e| e.error_len().is_none()) && !last
+        {
+            // All of it good (bar a character cut at the end, kept for
+            // the next piece): handed on as it is.
+            self.hand_on(valid, emit)?;
             if let Mode::Utf8 { pending } = &mut self.mode {
                 pending.extend_from_slice(rest);
             }
             return Ok(());
         }
-        if !(self.switchable && ascii_before && valid.is_ascii()) {
-            // Text already read as UTF-8: these bytes are an error, not a
-            // reason to read the rest differently.
-            let at = skipped + valid.len() - carried.min(skipped + valid.len());
-            self.lines = lines_before;
-            return Err(self.invalid(bytes, at, valid).into());
+        if self.switchable && ascii_before && valid.is_ascii() {
+            // ASCII so far, then bytes that are not UTF-8: GBK whose first
+            // Chinese text came late. The rest is read as GB18030.
+            self.hand_on(valid, emit)?;
+            self.switch_to_gb18030();
+            let base =
+                (self.consumed + (skipped + valid.len()) as u64).saturating_sub(carried as u64);
+            return self.decode(rest, base, last, emit);
         }
-        self.switch_to_gb18030();
-        self.decode(rest, last, emit)
+        // Text already read as UTF-8: the bad bytes are damage, not a
+        // reason to read the rest differently.
+        self.binary(bytes)?;
+        let base = (self.consumed + skipped as u64).saturating_sub(carried as u64);
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let mut at = 0;
+        let mut rest = input;
+        loop {
+            match std::str::from_utf8(rest) {
+                Ok(text) => {
+                    out.push_str(text);
+                    break;
+                }
+                Err(e) => {
+                    let good = e.valid_up_to();
+                    out.push_str(std::str::from_utf8(&rest[..good]).unwrap_or_default());
+                    match e.error_len() {
+                        Some(len) => {
+                            self.damage.push(Damage {
+                                offset: base + (at + good) as u64,
+                                line: 0, // set by hand_on
+                                replaced: true,
+                                encoding: TextEncoding::Utf8,
+                            });
+                            out.push('\u{FFFD}');
+                            at += good + len;
+                            rest = &rest[good + len..];
+                        }
+                        None if last => {
+                            self.damage.push(Damage {
+                                offset: base + (at + good) as u64,
+                                line: 0,
+                                replaced: true,
+                                encoding: TextEncoding::Utf8,
+                            });
+                            out.push('\u{FFFD}');
+                            break;
+                        }
+                        None => {
+                            if let Mode::Utf8 { pending } = &mut self.mode {
+                                pending.extend_from_slice(&rest[good..]);
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let result = self.hand_on(&out, emit);
+        self.out = out;
+        result
     }
 
+    /// Decodes `bytes`, which start at byte `base` of the input, in a mode
+    /// other than UTF-8.
     fn decode<E: From<DecodeError>>(
         &mut self,
         bytes: &[u8],
+        base: u64,
         last: bool,
-        emit: &mut dyn FnMut(&str) -> Result<(), E>,
+        emit: &mut Emit<'_, E>,
     ) -> Result<(), E> {
-        self.out.clear();
-        // Where the first bad sequence is in `bytes`, if there is one.
-        let invalid = match &mut self.mode {
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        match &mut self.mode {
             Mode::Gb18030(decoder) => {
-                decoder.decode(bytes, last, &mut self.out);
-                decoder.invalid_at
+                decoder.decode(bytes, last, &mut out);
+                for &at in &decoder.invalid_at {
+                    self.damage.push(Damage {
+                        offset: base + at as u64,
+                        line: 0,
+                        replaced: true,
+                        encoding: TextEncoding::Gb18030,
+                    });
+                }
             }
             Mode::Utf16(decoder) => {
                 let before = decoder.invalid;
-                decoder.decode(bytes, last, &mut self.out);
-                (decoder.invalid > before).then_some(0)
+                decoder.decode(bytes, last, &mut out);
+                for _ in before..decoder.invalid {
+                    self.damage.push(Damage {
+                        offset: base,
+                        line: 0,
+                        replaced: true,
+                        encoding: TextEncoding::Utf16,
+                    });
+                }
             }
-            Mode::Sniffing(_) | Mode::Utf8 { .. } => return Ok(()),
-        };
-        if let Some(at) = invalid {
-            // The good text before the first bad sequence says its line.
-            let good = self.out.split('\u{FFFD}').next().unwrap_or_default();
-            return Err(self.invalid(bytes, at, good).into());
+            Mode::Sniffing(_) | Mode::Utf8 { .. } => {}
         }
-        let out = std::mem::take(&mut self.out);
-        self.lines += memchr::memchr_iter(b'\n', out.as_bytes()).count() as u64;
-        let result = emit_checked(&mut self.offset, &out, emit);
+        if !self.damage.is_empty() {
+            self.binary(bytes)?;
+        }
+        let result = self.hand_on(&out, emit);
         self.out = out;
+        result
+    }
+
+    /// Hands `text` on with the damage found in it (each given its line,
+    /// in order: the first U+FFFD not yet accounted for is the first damage,
+    /// and a U+FFFD with no damage left was in the input); advances the
+    /// offset and line count. Text holding a NUL is binary.
+    fn hand_on<E: From<DecodeError>>(
+        &mut self,
+        text: &str,
+        emit: &mut Emit<'_, E>,
+    ) -> Result<(), E> {
+        if let Some(at) = memchr::memchr(0, text.as_bytes()) {
+            return Err(DecodeError::Binary {
+                offset: self.offset + at as u64,
+            }
+            .into());
+        }
+        let mut replaced = std::mem::take(&mut self.damage).into_iter();
+        let mut line = self.lines + 1;
+        let mut counted = 0;
+        for (at, _) in text.match_indices('\u{FFFD}') {
+            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..at]).count() as u64;
+            counted = at;
+            let damage = match replaced.next() {
+                Some(damage) => Damage { line, ..damage },
+                None => Damage {
+                    offset: self.offset + at as u64,
+                    line,
+                    replaced: false,
+                    encoding: self.encoding.unwrap_or(TextEncoding::Utf8),
+                },
+            };
+            self.damage.push(damage);
+        }
+        self.lines += memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
+        self.offset += text.len() as u64;
+        let result = if text.is_empty() {
+            Ok(())
+        } else {
+            emit(text, &self.damage)
+        };
+        self.damage.clear();
         result
     }
 }
@@ -314,25 +454,6 @@ fn utf8_errors(head: &[u8]) -> u64 {
     errors
 }
 
-/// Hands `text` on unless it holds a NUL; advances `offset`.
-fn emit_checked<E: From<DecodeError>>(
-    offset: &mut u64,
-    text: &str,
-    emit: &mut dyn FnMut(&str) -> Result<(), E>,
-) -> Result<(), E> {
-    if let Some(at) = memchr::memchr(0, text.as_bytes()) {
-        return Err(DecodeError::Binary {
-            offset: *offset + at as u64,
-        }
-        .into());
-    }
-    *offset += text.len() as u64;
-    if text.is_empty() {
-        return Ok(());
-    }
-    emit(text)
-}
-
 /// A deterministic byte-stream generator for the decoders' tests.
 #[cfg(test)]
 fn xorshift(seed: u64) -> impl FnMut() -> u64 {
@@ -349,17 +470,29 @@ fn xorshift(seed: u64) -> impl FnMut() -> u64 {
 mod tests {
     use super::*;
 
-    fn decode_chunks(chunks: &[&[u8]]) -> Result<(String, Option<TextEncoding>), DecodeError> {
-        let mut d = Decoder::new();
+    /// The text, encoding and damage of `chunks` read with `forced`.
+    fn decode_with(
+        forced: Option<TextEncoding>,
+        chunks: &[&[u8]],
+    ) -> Result<(String, Option<TextEncoding>, Vec<Damage>), DecodeError> {
+        let mut d = Decoder::with_encoding(forced);
         let mut text = String::new();
-        let mut push = |s: &str| -> Result<(), DecodeError> {
+        let mut damage = Vec::new();
+        let mut push = |s: &str, found: &[Damage]| -> Result<(), DecodeError> {
             text.push_str(s);
+            damage.extend_from_slice(found);
             Ok(())
         };
         for (i, chunk) in chunks.iter().enumerate() {
             d.feed(chunk, i + 1 == chunks.len(), &mut push)?;
         }
-        Ok((text, d.encoding()))
+        Ok((text, d.encoding(), damage))
+    }
+
+    fn decode_chunks(chunks: &[&[u8]]) -> Result<(String, Option<TextEncoding>), DecodeError> {
+        let (text, encoding, damage) = decode_with(None, chunks)?;
+        assert!(damage.is_empty(), "{damage:?}");
+        Ok((text, encoding))
     }
 
     #[test]
@@ -401,39 +534,82 @@ mod tests {
     }
 
     #[test]
-    fn bytes_invalid_in_the_encoding_are_an_error_never_a_silent_change() {
-        let invalid = |chunks: &[&[u8]]| match decode_chunks(chunks) {
-            Err(DecodeError::Invalid {
-                encoding,
-                offset,
-                line,
-            }) => (encoding, offset, line),
-            other => panic!("{other:?}"),
+    fn bytes_invalid_in_the_encoding_are_damage_never_a_silent_change() {
+        // (encoding, [(offset, line)]) of the replaced bytes, and the text.
+        let damaged = |forced, chunks: &[&[u8]]| {
+            let (text, encoding, damage) = decode_with(forced, chunks).unwrap();
+            assert!(
+                damage
+                    .iter()
+                    .all(|d| d.replaced && Some(d.encoding) == encoding)
+            );
+            let at: Vec<(u64, u64)> = damage.iter().map(|d| (d.offset, d.line)).collect();
+            (encoding.unwrap(), at, text)
         };
         // F2: UTF-8 with two bytes that are neither UTF-8 nor GB18030 is
-        // not read wholesale as GB18030 ("Zoë" would become "Zo毛").
+        // not read wholesale as GB18030 ("Zoë" would become "Zo毛"): the
+        // bad bytes are marked, the rest is read as written.
         let zoe = b"id,name\n1,Zo\xC3\xAB\n2,Zo\xFF\xFE\n";
-        assert_eq!(invalid(&[zoe]), (TextEncoding::Utf8, 19, 3));
-        // Latin-1 ("José Müller") is not misread either.
-        // Latin-1 ("José Müller") is not misread either: as neither
-        // encoding, it is an error of the one it breaks less (GB18030).
+        let (encoding, at, text) = damaged(None, &[zoe]);
+        assert_eq!((encoding, at), (TextEncoding::Utf8, vec![(19, 3), (20, 3)]));
+        assert_eq!(text, "id,name\n1,Zoë\n2,Zo\u{FFFD}\u{FFFD}\n");
+        // Latin-1 ("José Müller") as neither encoding: read as the one it
+        // breaks less (GB18030), its bad bytes marked.
         let latin1 = b"id,name\n1,Jos\xE9 M\xFCller\n";
-        assert_eq!(invalid(&[latin1]), (TextEncoding::Gb18030, 14, 2));
+        let (encoding, at, _) = damaged(None, &[latin1]);
+        assert_eq!((encoding, at[0]), (TextEncoding::Gb18030, (14, 2)));
         // A UTF-8 stream with a bad byte past the sniffed bytes stays
-        // UTF-8: an error, not GB18030 from there.
+        // UTF-8, in whatever chunks it comes.
         let mut late = format!("id,name\n1,Zoë\n{}\n", "a".repeat(SNIFF_BYTES)).into_bytes();
-        let at = late.len() as u64;
+        let bad = late.len() as u64 + 2;
         late.extend_from_slice(b"2,\xC3(\n");
-        let (encoding, offset, line) = invalid(&[&late[..SNIFF_BYTES], &late[SNIFF_BYTES..]]);
-        assert_eq!((encoding, offset, line), (TextEncoding::Utf8, at + 2, 4));
+        for cut in [SNIFF_BYTES, late.len() - 3, late.len() - 4] {
+            let (encoding, at, text) = damaged(None, &[&late[..cut], &late[cut..]]);
+            assert_eq!(
+                (encoding, at),
+                (TextEncoding::Utf8, vec![(bad, 4)]),
+                "cut at {cut}"
+            );
+            assert!(text.ends_with("2,\u{FFFD}(\n"));
+        }
         // GB18030 with a byte it has no character for.
         let (mut gbk, _, _) = encoding_rs::GB18030.encode("患者编号,姓名\nP1,李娜\n");
         let at = gbk.len() as u64;
         gbk.to_mut().extend_from_slice(b"P2,\xFF\n");
-        assert_eq!(invalid(&[&gbk]), (TextEncoding::Gb18030, at + 3, 3));
+        assert_eq!(damaged(None, &[&gbk]).1, vec![(at + 3, 3)]);
         // UTF-16 with an unpaired surrogate.
         let bytes = [0xFF, 0xFE, b'a', 0, 0x00, 0xDC];
-        assert_eq!(invalid(&[&bytes]).0, TextEncoding::Utf16);
+        assert_eq!(damaged(None, &[&bytes]).0, TextEncoding::Utf16);
+    }
+
+    #[test]
+    fn a_replacement_character_in_the_input_is_damage_too() {
+        let (_, _, damage) = decode_with(None, &["id\nZo\u{FFFD}\n".as_bytes()]).unwrap();
+        assert_eq!(
+            damage,
+            vec![Damage {
+                offset: 5,
+                line: 2,
+                replaced: false,
+                encoding: TextEncoding::Utf8
+            }]
+        );
+    }
+
+    #[test]
+    fn a_given_encoding_is_used_whatever_the_bytes() {
+        let (gbk, _, _) = encoding_rs::GB18030.encode("id,姓名\n");
+        // Given as UTF-8, GBK bytes are damage, not a reason to switch.
+        let (_, encoding, damage) = decode_with(Some(TextEncoding::Utf8), &[&gbk]).unwrap();
+        assert_eq!((encoding, damage.len()), (Some(TextEncoding::Utf8), 4));
+        // Short GBK names that happen to be valid UTF-8 are read as GB18030
+        // when the protocol says so ("瑗" in UTF-8 is GBK's "鑾" ...).
+        let (text, encoding, _) =
+            decode_with(Some(TextEncoding::Gb18030), &["id\n李\n".as_bytes()]).unwrap();
+        assert_eq!(encoding, Some(TextEncoding::Gb18030));
+        assert_ne!(text, "id\n李\n");
+        let (text, _, _) = decode_with(Some(TextEncoding::Gb18030), &[&gbk]).unwrap();
+        assert_eq!(text, "id,姓名\n");
     }
 
     #[test]

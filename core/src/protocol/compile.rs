@@ -43,6 +43,7 @@ const DOCUMENT_KEYS: &[&str] = &[
     "absentColumns",
     "systemColumns",
     "repeat",
+    "encoding",
 ];
 
 const CLEANING_KEYS: &[&str] = &[
@@ -83,6 +84,15 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
                 format!("`{other}` is not one of exact, equal, subset, superset, partial"),
             ));
         }
+    };
+    let encoding = match doc.text("encoding")?.as_deref() {
+        None | Some("auto") => None,
+        Some(name) => Some(crate::TextEncoding::from_name(name).ok_or_else(|| {
+            key_error(
+                "encoding",
+                format!("`{name}` is not one of auto, utf-8, gb18030"),
+            )
+        })?),
     };
     if !doc.has("fields") {
         return Err(key_error("fields", "this key is required"));
@@ -223,6 +233,7 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         malformed_code: table_code("malformedRow", "malformed_row"),
         fields,
         fields_match,
+        encoding,
         cleaning,
         keys,
         foreign_keys,

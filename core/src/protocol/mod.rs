@@ -163,6 +163,9 @@ pub struct Protocol {
     pub fields: Vec<Field>,
     /// How a header maps to the fields.
     pub fields_match: FieldsMatch,
+    /// The encoding its inputs are in (`encoding`: `utf-8`, `gb18030`);
+    /// `None` (`auto`): detected from each input's first bytes.
+    pub encoding: Option<crate::TextEncoding>,
     /// clinval's cleaning choices.
     pub cleaning: Cleaning,
     /// Uniqueness checks over several fields (`primaryKey`, `uniqueKeys`).

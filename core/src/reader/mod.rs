@@ -205,7 +205,7 @@ pub enum InputError {
 
 impl InputError {
     /// A stable, machine-readable kind: `empty`, `no_records`, `binary`,
-    /// `invalid_encoding`, `read_failed`, `missing_columns`, `header`,
+    /// `read_failed`, `missing_columns`, `header`,
     /// `duplicate_column`, `record_too_large`, `too_many_cells`,
     /// `duplicate_index_full`, `json`.
     pub fn kind(&self) -> &'static str {
@@ -213,7 +213,6 @@ impl InputError {
             InputError::Empty => "empty",
             InputError::NoRecords(_) => "no_records",
             InputError::Decode(DecodeError::Binary { .. }) => "binary",
-            InputError::Decode(DecodeError::Invalid { .. }) => "invalid_encoding",
             InputError::Read(_) => "read_failed",
             InputError::MissingColumns { .. } => "missing_columns",
             InputError::Header { .. } => "header",
@@ -228,8 +227,7 @@ impl InputError {
     /// The 1-based line, and column, it is at, where it has one.
     pub fn position(&self) -> (Option<u64>, Option<u64>) {
         match self {
-            InputError::Decode(DecodeError::Invalid { line, .. })
-            | InputError::MissingColumns { line, .. }
+            InputError::MissingColumns { line, .. }
             | InputError::Header { line, .. }
             | InputError::RecordTooLarge { line, .. }
             | InputError::TooManyCells { line, .. }

@@ -533,3 +533,98 @@ fn a_warning_code_is_the_one_it_serializes_with() {
         assert_eq!(json["code"], warning.code());
     }
 }
+
+/// One record's issues: `(field, code, message)`.
+type Messages = Vec<(Option<String>, String, String)>;
+
+/// Each record's issues, and the summary.
+fn issues_and_summary(
+    protocol: &str,
+    format: Format,
+    input: &[u8],
+    chunk: usize,
+    options: &Options,
+) -> (Vec<Messages>, crate::Summary) {
+    struct Each(Arc<Protocol>, Vec<Messages>);
+    impl Sink for Each {
+        fn record(&mut self, outcome: &Outcome<'_>) {
+            let protocol = &self.0;
+            let lang = crate::Lang::En;
+            self.1.push(
+                outcome
+                    .issues
+                    .iter()
+                    .map(|i| {
+                        let field = i.field_name(protocol).map(str::to_owned);
+                        (field, i.code.to_string(), i.message(protocol, lang))
+                    })
+                    .collect(),
+            );
+        }
+        fn table_issue(&mut self, _: &crate::TableIssue) {}
+    }
+    let protocol = Arc::new(Protocol::builtin(protocol).unwrap());
+    let mut sink = Each(Arc::clone(&protocol), Vec::new());
+    let mut session = Session::new(protocol, format, options);
+    for piece in input.chunks(chunk) {
+        session.feed(piece, &mut sink).unwrap();
+    }
+    let summary = session.finish(&mut sink).unwrap();
+    (sink.1, summary)
+}
+
+#[test]
+fn bytes_invalid_in_the_encoding_are_an_issue_of_their_record() {
+    // F2: the second record's name has bytes that are not UTF-8. The first
+    // record stays valid and as written; the second gets `encoding` on
+    // its name (not whatever else a garbled name would break), with the
+    // byte offset; the summary says how the file was read.
+    let csv = b"id,name,age,visit_date,bp\nP1,Zo\xC3\xAB,30,2024-01-01,120/80\nP2,Zo\xFF\xFE,30,2024-01-01,120/80\n";
+    for chunk in [csv.len(), 7, 1] {
+        let (records, summary) = issues_and_summary("patient", Format::Csv, csv, chunk, &options());
+        assert_eq!(records[0], vec![]);
+        let [(field, code, message)] = records[1].as_slice() else {
+            panic!("{records:?}")
+        };
+        assert_eq!(
+            (field.as_deref(), code.as_str()),
+            (Some("name"), "encoding")
+        );
+        assert!(
+            message.contains("at byte 60 are not valid UTF-8"),
+            "{message}"
+        );
+        assert_eq!((summary.valid, summary.invalid), (1, 1));
+        assert_eq!(summary.by_code["encoding"], 1);
+        assert_eq!(summary.encoding, Some(crate::TextEncoding::Utf8));
+    }
+    // The same in NDJSON, and in a column the protocol does not know (a
+    // row issue).
+    let ndjson = b"{\"id\": \"P1\", \"name\": \"A\", \"age\": 30, \"visitDate\": \"2024-01-01\", \"bp\": \"120/80\", \"site\": \"Z\xFF\"}\n";
+    let (records, _) = issues_and_summary("patient", Format::Ndjson, ndjson, 5, &options());
+    assert_eq!(records[0].len(), 1, "{records:?}");
+    assert_eq!(
+        (records[0][0].0.as_deref(), records[0][0].1.as_str()),
+        (None, "encoding")
+    );
+    // A U+FFFD the file already holds is flagged, without an offset.
+    let lost = "id,name,age,visit_date,bp\nP1,Zo\u{FFFD},30,2024-01-01,120/80\n";
+    let (records, _) = issues_and_summary("patient", Format::Csv, lost.as_bytes(), 64, &options());
+    assert!(records[0][0].2.contains("holds U+FFFD"), "{records:?}");
+}
+
+#[test]
+fn a_given_encoding_overrides_detection() {
+    let (gbk, _, _) =
+        encoding_rs::GB18030.encode("id,name,age,visit_date,bp\nP1,李娜,30,2024-01-01,120/80\n");
+    let (records, summary) = issues_and_summary("patient", Format::Csv, &gbk, 100, &options());
+    assert_eq!(
+        (records[0].len(), summary.encoding),
+        (0, Some(crate::TextEncoding::Gb18030))
+    );
+    let mut utf8 = options();
+    utf8.encoding = Some(crate::TextEncoding::Utf8);
+    let (records, summary) = issues_and_summary("patient", Format::Csv, &gbk, 100, &utf8);
+    assert_eq!(records[0][0].1, "encoding");
+    assert_eq!(summary.encoding, Some(crate::TextEncoding::Utf8));
+}

@@ -43,6 +43,7 @@ pub struct BatchQuery {
     as_of: Option<String>,
     lang: Option<String>,
     include: Option<String>,
+    encoding: Option<String>,
 }
 
 /// A request's protocol and module options, checked.
@@ -254,6 +255,15 @@ pub async fn batches(
             ));
         }
     };
+    if let Some(name) = query.encoding.as_deref()
+        && name != "auto"
+        && clinval_core::TextEncoding::from_name(name).is_none()
+    {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("encoding `{name}` is not one of auto, utf-8, gb18030"),
+        ));
+    }
     let run = Run::new(
         &app,
         query.protocol.as_deref(),
@@ -281,6 +291,9 @@ pub async fn batches(
     let mut upload = Upload::new(reader);
     upload.fill().await?;
     let mut options = run.options.clone();
+    if let Some(name) = &query.encoding {
+        options["encoding"] = name.as_str().into();
+    }
     if let Some(protocol) = &run.protocol.repeating {
         options["repeatingForms"] = upload.repeating_forms(protocol, format).await?.into();
     }

@@ -55,6 +55,12 @@ pub struct Args {
     #[arg(long, value_name = "CHAR")]
     delimiter: Option<char>,
 
+    /// The inputs' text encoding: `utf-8` or `gb18030` (also `gbk`);
+    /// `auto` (default): the protocol's `encoding`, else detected from
+    /// each file's first 64 KiB (UTF-16 by its byte-order mark).
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    encoding: EncodingArg,
+
     /// Input format; by default from each file's extension.
     #[arg(long, value_name = "csv|json|ndjson")]
     format: Option<Format>,
@@ -105,6 +111,19 @@ pub enum Engine {
     Wasm,
 }
 
+/// `--encoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EncodingArg {
+    /// The protocol's `encoding`, else detected.
+    Auto,
+    /// UTF-8.
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// GB18030 (GBK, GB2312).
+    #[value(alias = "gbk")]
+    Gb18030,
+}
+
 /// Runs the command; prints errors itself and returns the exit status.
 pub fn run(args: Args) -> ExitCode {
     match execute(args) {
@@ -121,6 +140,11 @@ fn execute(args: Args) -> Result<ExitCode> {
         .as_of
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut options = Options::new(as_of);
+    options.encoding = match args.encoding {
+        EncodingArg::Auto => None,
+        EncodingArg::Utf8 => Some(clinval_core::TextEncoding::Utf8),
+        EncodingArg::Gb18030 => Some(clinval_core::TextEncoding::Gb18030),
+    };
     if let Some(delimiter) = args.delimiter {
         options.dialect.delimiter = u8::try_from(delimiter)
             .ok()

@@ -100,6 +100,7 @@ impl Job<'_> {
             "lang": self.lang.tag(),
             "includeValid": self.want_records,
             "repeatingForms": repeating_forms(input)?,
+            "encoding": input.options.encoding.map_or("auto", encoding_name),
         });
         // The same message the native engine gives (without the code).
         let fail = |e: CallError| match e {
@@ -279,4 +280,12 @@ fn repeating_forms(input: &Input) -> Result<Option<Vec<String>>, String> {
     })?;
     session.finish(&mut collector).map_err(|e| e.to_string())?;
     Ok(Some(collector.into_forms()))
+}
+
+/// The module's `encoding` option for `encoding`.
+fn encoding_name(encoding: clinval_core::TextEncoding) -> &'static str {
+    match encoding {
+        clinval_core::TextEncoding::Gb18030 => "gb18030",
+        _ => "utf-8",
+    }
 }
