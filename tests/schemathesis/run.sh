@@ -25,10 +25,12 @@ done
 token=$("$binary" token create --scope admin --label schemathesis --data-dir "$data/store" | grep -o 'clv_[0-9a-f]*')
 # One worker: hypothesis's lambda descriptions crash CPython 3.11's AST
 # parser when several threads build strategies at once (the coverage phase).
-target/st/bin/schemathesis --no-color run "http://127.0.0.1:$port/api/v1/openapi.json" \
+# From the temporary directory: schemathesis keeps a cache where it runs.
+st="$PWD/target/st/bin/schemathesis"
+(cd "$data" && "$st" --no-color run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-  --max-examples "$examples" --workers 1 --seed 1
+  --max-examples "$examples" --workers 1 --seed 1)
 # Nothing the fuzzer sent may reach the log as a value.
 if grep -q '"level":"ERROR"' "$log"; then
   echo "the server logged an error during the run:" >&2

@@ -56,6 +56,9 @@ fn inputs() -> Vec<(PathBuf, &'static str, Option<PathBuf>)> {
         (parity.join("every-code.csv"), "csv", None),
         (parity.join("every-code.json"), "json", None),
         (parity.join("every-code.ndjson"), "ndjson", None),
+        // Bytes not valid UTF-8 in a name, an unknown column, Latin-1, and
+        // a U+FFFD the file holds: `encoding` issues with their offsets.
+        (parity.join("damaged.csv"), "csv", None),
         (
             parity.join("labs.csv"),
             "csv",
