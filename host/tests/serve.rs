@@ -358,6 +358,25 @@ fn records_over_a_limit_are_413_with_the_limit_named_and_logged() {
         message.contains("more than 65536 cells or keys"),
         "{message}"
     );
+    // Nesting deeper than the reader's limit: 413 naming it, not a
+    // parse error.
+    let deep = format!("{{\"id\": {}1{}}}", "[".repeat(200), "]".repeat(200));
+    let (status, _, body) = post(
+        &server.url(&format!("/api/v1/validate?as_of={AS_OF}")),
+        "application/json",
+        deep.as_bytes(),
+    );
+    assert_eq!(
+        (status, json(&body)["error"]["code"].clone()),
+        (413, "nesting_too_deep".into()),
+        "{body}"
+    );
+    let (status, _, body) = post(
+        &server.url(&format!("/api/v1/validate?as_of={AS_OF}")),
+        "application/json",
+        br#"{"id": "[[[[ not nesting \" [[[["}"#,
+    );
+    assert_eq!(status, 200, "brackets in strings do not count: {body}");
     // The same in a batch, by line.
     let wide = format!("{{{}}}", members[..70_000].join(","));
     let (status, _, body) = post(

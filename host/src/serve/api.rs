@@ -154,7 +154,18 @@ pub async fn validate(
         .collect()
         .await?;
     // Checked, not built: a huge object costs no tree here (its size is
-    // the module's to judge, with its limits).
+    // the module's to judge, with its limits). Nesting first, so that it is
+    // told apart from broken JSON.
+    if nesting_deeper_than(&record, MAX_NESTING) {
+        tracing::warn!(kind = "nesting_too_deep", "record over a limit refused");
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "nesting_too_deep",
+            format!(
+                "the record nests arrays or objects deeper than {MAX_NESTING} levels, the most this server reads"
+            ),
+        ));
+    }
     serde_json::from_slice::<serde::de::IgnoredAny>(&record).map_err(|e| {
         ApiError::bad_request("malformed_body", format!("the body is not JSON: {e}"))
     })?;
@@ -167,6 +178,39 @@ pub async fn validate(
     let verdict = check_record(&app, &run.protocol, run.options, &record).await?;
     Verdict::parse(&verdict)?.count(&app);
     Ok(json_response(StatusCode::OK, verdict))
+}
+
+/// Deepest nesting of arrays and objects a record may have (serde_json's
+/// own limit, which the module's reader has too).
+const MAX_NESTING: usize = 127;
+
+/// Whether the JSON text `bytes` nests arrays and objects deeper than
+/// `limit` (brackets inside strings do not count). One pass, no tree.
+fn nesting_deeper_than(bytes: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Checks one record (JSON object) with the module: its RecordVerdict JSON.
