@@ -49,13 +49,12 @@ impl Hasher for PassThrough {
 /// Keys seen so far, each with the row that first had it.
 ///
 /// The index grows by doubling; where memory is bounded (a wasm instance)
-/// a growth that cannot be had marks the index full instead of aborting,
-/// and the session fails the input with a clear error
+/// a growth that cannot be had sets the caller's `full` flag instead of
+/// aborting, and the session fails the input with a clear error
 /// ([`crate::InputError::DuplicateIndexFull`]).
 #[derive(Debug, Default)]
 pub(crate) struct KeyIndex {
     seen: HashMap<Fingerprint, u32, BuildHasherDefault<PassThrough>>,
-    full: bool,
 }
 
 impl std::fmt::Debug for Fingerprint {
@@ -94,26 +93,22 @@ impl KeyIndex {
         self.seen.len()
     }
 
-    /// Whether a key could not be recorded for want of memory (from then
-    /// on, new keys are not recorded).
-    pub(crate) fn is_full(&self) -> bool {
-        self.full
-    }
-
     /// Records the key made of `parts` for `row`; returns the row that had
     /// it first if an earlier record had it. Rows past `u32::MAX` are kept
-    /// as `u32::MAX`.
+    /// as `u32::MAX`. When there is no memory to record it, sets `full`
+    /// (the key is then only looked up).
     pub(crate) fn first_row_or_insert<'v, 'a: 'v>(
         &mut self,
         parts: impl Iterator<Item = &'v Value<'a>>,
         row: u64,
+        full: &mut bool,
     ) -> Option<u64> {
         let fingerprint = Self::fingerprint(parts);
         let row = u32::try_from(row).unwrap_or(u32::MAX);
         // `entry` grows the table infallibly (an abort, a trap in wasm,
         // when memory is out): grow it fallibly first.
         if self.seen.len() == self.seen.capacity() && self.seen.try_reserve(1).is_err() {
-            self.full = true;
+            *full = true;
             return self.seen.get(&fingerprint).map(|&first| u64::from(first));
         }
         match self.seen.entry(fingerprint) {
@@ -238,9 +233,9 @@ mod tests {
         let date = Value::Date(chrono::NaiveDate::from_ymd_opt(2024, 1, 5).unwrap());
         let a = [Value::Text(Cow::Borrowed("P1")), date.clone()];
         let b = [Value::Text(Cow::Owned("P1".into())), date.clone()];
-        assert_eq!(index.first_row_or_insert(a.iter(), 1), None);
-        assert_eq!(index.first_row_or_insert(b.iter(), 2), Some(1));
-        assert_eq!(index.first_row_or_insert(b.iter(), 3), Some(1));
+        assert_eq!(index.first_row_or_insert(a.iter(), 1, &mut false), None);
+        assert_eq!(index.first_row_or_insert(b.iter(), 2, &mut false), Some(1));
+        assert_eq!(index.first_row_or_insert(b.iter(), 3, &mut false), Some(1));
     }
 
     #[test]
@@ -254,8 +249,8 @@ mod tests {
             Value::Text(Cow::Borrowed("a")),
             Value::Text(Cow::Borrowed("bc")),
         ];
-        assert_eq!(index.first_row_or_insert(ab.iter(), 1), None);
-        assert_eq!(index.first_row_or_insert(a_bc.iter(), 2), None);
+        assert_eq!(index.first_row_or_insert(ab.iter(), 1, &mut false), None);
+        assert_eq!(index.first_row_or_insert(a_bc.iter(), 2, &mut false), None);
     }
 
     #[test]
@@ -263,7 +258,7 @@ mod tests {
         let mut index = KeyIndex::default();
         for n in 0..200_000i64 {
             assert_eq!(
-                index.first_row_or_insert([Value::Integer(n)].iter(), n as u64 + 1),
+                index.first_row_or_insert([Value::Integer(n)].iter(), n as u64 + 1, &mut false),
                 None
             );
         }

@@ -52,6 +52,8 @@ pub struct Validator {
     as_of: NaiveDate,
     /// Per `protocol.keys` entry: the keys seen.
     keys_seen: Vec<KeyIndex>,
+    /// A duplicate check could not record a key for want of memory.
+    index_full: bool,
     /// Per field (empty unless the field is `unique`).
     values_seen: Vec<KeyIndex>,
     /// Per field of the current record: it holds a valid, present value.
@@ -151,8 +153,9 @@ impl crate::Sink for KeyCollector {
         let present = |&f: &usize| values.get(f).is_some_and(|v| !matches!(v, Value::Missing));
         if self.fields.iter().all(present) {
             let key = self.fields.iter().map(|&f| &values[f]);
-            self.keys.0.first_row_or_insert(key, outcome.row);
-            if self.keys.0.is_full() && self.full_at.is_none() {
+            let mut full = false;
+            self.keys.0.first_row_or_insert(key, outcome.row, &mut full);
+            if full && self.full_at.is_none() {
                 self.full_at = Some(outcome.line);
             }
         }
@@ -166,6 +169,7 @@ impl Validator {
     pub fn new(protocol: Arc<Protocol>, as_of: NaiveDate) -> Validator {
         Validator {
             keys_seen: protocol.keys.iter().map(|_| KeyIndex::default()).collect(),
+            index_full: false,
             values_seen: protocol
                 .fields
                 .iter()
@@ -206,11 +210,14 @@ impl Validator {
     /// key for want of memory: how many keys it holds. The run cannot go
     /// on (see [`crate::InputError::DuplicateIndexFull`]).
     pub fn full_index(&self) -> Option<usize> {
+        if !self.index_full {
+            return None;
+        }
         self.keys_seen
             .iter()
             .chain(&self.values_seen)
-            .find(|index| index.is_full())
             .map(KeyIndex::len)
+            .max()
     }
 
     /// The as-of date of the run.
@@ -432,8 +439,11 @@ impl Validator {
         for (f, field) in protocol.fields.iter().enumerate() {
             if field.unique
                 && ok[f]
-                && let Some(first_row) =
-                    self.values_seen[f].first_row_or_insert([&values[f]].into_iter(), row)
+                && let Some(first_row) = self.values_seen[f].first_row_or_insert(
+                    [&values[f]].into_iter(),
+                    row,
+                    &mut self.index_full,
+                )
             {
                 issues.push(Issue {
                     field: Some(f),
@@ -448,8 +458,11 @@ impl Validator {
         }
         for (k, key) in protocol.keys.iter().enumerate() {
             if key.fields.iter().all(|&f| ok[f])
-                && let Some(first_row) = self.keys_seen[k]
-                    .first_row_or_insert(key.fields.iter().map(|&f| &values[f]), row)
+                && let Some(first_row) = self.keys_seen[k].first_row_or_insert(
+                    key.fields.iter().map(|&f| &values[f]),
+                    row,
+                    &mut self.index_full,
+                )
             {
                 issues.push(Issue {
                     field: None,

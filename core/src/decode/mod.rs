@@ -405,10 +405,18 @@ impl Decoder {
             }
             .into());
         }
+        // Clean text (the common case) is looked at once, by a vector
+        // search for U+FFFD's first byte (memchr is in the module already;
+        // its substring search would add kilobytes).
+        let bytes = text.as_bytes();
+        let marked = !self.damage.is_empty()
+            || memchr::memchr_iter(0xEF, bytes)
+                .any(|at| bytes[at + 1..].starts_with(&[0xBF, 0xBD]));
         let mut replaced = std::mem::take(&mut self.damage).into_iter();
         let mut line = self.lines + 1;
         let mut counted = 0;
-        for (at, _) in text.match_indices('\u{FFFD}') {
+        let marks = if marked { text } else { "" };
+        for (at, _) in marks.match_indices('\u{FFFD}') {
             line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted..at]).count() as u64;
             counted = at;
             let damage = match replaced.next() {
