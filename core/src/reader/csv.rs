@@ -312,10 +312,11 @@ impl CsvReader {
 
 /// Where the line `bytes` starts with ends (its first `\n` or `\r`),
 /// with the positions of its `delimiter`s in `ends`; `None` if it holds a
-/// `quote`, more than `max_cells` cells, or has no end. Two ways to one answer (the tests hold them
-/// together): memchr's searches in wasm, where vector searches beat
-/// Cranelift's code for a byte loop, and a byte loop natively, where
-/// LLVM's loop beats seven short searches a line.
+/// `quote`, more than `max_cells` cells, or has no end. Two ways to one
+/// answer (the tests hold them together): memchr's searches in wasm,
+/// where vector searches beat Cranelift's code for a byte loop, and a
+/// byte loop natively, where LLVM's loop beats seven short searches a
+/// line.
 fn split_plain(
     bytes: &[u8],
     delimiter: u8,

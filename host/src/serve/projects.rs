@@ -43,14 +43,7 @@ pub async fn create(
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&headers, Scope::Admin).await?;
-    let project: NewProject = read_json(
-        "invalid_project",
-        body,
-        &headers,
-        PROJECT_LIMIT,
-        app.config.body_pace,
-    )
-    .await?;
+    let project: NewProject = project_body(&app, &headers, body).await?;
     check_id(&project.id)?;
     check_fields(
         &app,
@@ -88,14 +81,7 @@ pub async fn update(
     body: Body,
 ) -> Result<Response, ApiError> {
     app.authorize(&headers, Scope::Admin).await?;
-    let patch: ProjectPatch = read_json(
-        "invalid_project",
-        body,
-        &headers,
-        PROJECT_LIMIT,
-        app.config.body_pace,
-    )
-    .await?;
+    let patch: ProjectPatch = project_body(&app, &headers, body).await?;
     check_fields(
         &app,
         patch.name.as_deref(),
@@ -109,6 +95,22 @@ pub async fn update(
         .await
         .map_err(storage)?;
     Ok(axum::Json(project.ok_or_else(|| unknown_project(&id))?).into_response())
+}
+
+/// A project body (a new project or a patch), read as [`read_json`] does.
+async fn project_body<T: serde::de::DeserializeOwned>(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, ApiError> {
+    read_json(
+        "invalid_project",
+        body,
+        headers,
+        PROJECT_LIMIT,
+        app.config.body_pace,
+    )
+    .await
 }
 
 fn invalid(message: String) -> ApiError {
