@@ -277,14 +277,16 @@ pub fn import(bytes: &[u8], name: &str) -> Result<Import, DictionaryError> {
         .collect();
 
     // Names and checkbox choices first: branching logic may name any field.
-    let mut seen: HashMap<&str, u64> = HashMap::new();
+    // By lowercase name: REDCap's names are lowercase, and the protocol
+    // matches columns without regard to case, so `Arm` and `arm` are one.
+    let mut seen: HashMap<String, (u64, &str)> = HashMap::new();
     let mut choices: Vec<Option<Vec<(String, String)>>> = Vec::with_capacity(rows.len());
     for row in &rows {
         let name = row.trimmed(Column::Name);
-        if let Some(first) = seen.insert(name, row.line) {
+        if let Some((first, as_written)) = seen.insert(name.to_lowercase(), (row.line, name)) {
             return Err(field_error(
                 row,
-                format!("defined twice (first on line {first})"),
+                format!("defined twice (first on line {first}, as `{as_written}`)"),
             ));
         }
         let kind = row.trimmed(Column::Type).to_ascii_lowercase();

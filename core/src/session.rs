@@ -5,16 +5,14 @@
 //! every host (CLI, server, browser, partner runtime) drives the engine the
 //! same way, in chunks of any size.
 
+use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use std::collections::VecDeque;
-
 use crate::decode::{Damage, Decoder, TextEncoding};
-use crate::issue::TableIssue;
-use crate::issue::{Detail, Issue, codes};
+use crate::issue::{Detail, Issue, TableIssue, codes};
 use crate::protocol::Protocol;
 use crate::reader::{
     Cell, CsvReader, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_CELLS, Dialect, Emit, Format,

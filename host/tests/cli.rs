@@ -799,7 +799,7 @@ fn unusable_redcap_dictionaries_exit_2_naming_the_line_and_field() {
     for (row, expected) in [
         (
             "record_id,f,,text,Again,,,,,,,,",
-            "line 3, field `record_id`: defined twice (first on line 2)",
+            "line 3, field `record_id`: defined twice (first on line 2, as `record_id`)",
         ),
         (
             "sex,f,,radio,Sex,\"1, M | 1, F\",,,,,,,",

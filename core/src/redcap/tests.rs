@@ -186,7 +186,13 @@ fn bad_dictionaries_name_the_field_and_line() {
     for (rows, message) in [
         (
             "a,f,text,A,\na,f,text,A,\n",
-            "line 3, field `a`: defined twice (first on line 2)",
+            "line 3, field `a`: defined twice (first on line 2, as `a`)",
+        ),
+        // Found by the `protocol` fuzz target: names differing only in
+        // case are one column to the protocol, so one field.
+        (
+            "Arm,f,text,A,\narm,f,text,A,\n",
+            "line 3, field `arm`: defined twice (first on line 2, as `Arm`)",
         ),
         (
             "a,f,radio,A,\", x | 2, y\"\n",
