@@ -12,6 +12,8 @@ export interface ValidatorOptions {
   maxRecordBytes?: number;
   /** Most cells (CSV) or keys (JSON) a record may have (default 65,536). */
   maxRecordCells?: number;
+  /** The inputs' text encoding (default "auto": the protocol's, else detected). */
+  encoding?: "auto" | "utf-8" | "gb18030";
 }
 
 // The result shapes (FieldInfo, ProtocolInfo, RecordVerdict, Events,
@@ -37,7 +39,7 @@ export interface Report {
 export class ClinvalError extends Error {
   /** `argument`, `protocol`, `needs_full_module` or `input`. */
   code: string;
-  /** An input error's kind: `empty`, `no_records`, `binary`, `invalid_encoding`, `read_failed`, `missing_columns`, `header`, `duplicate_column`, `record_too_large`, `too_many_cells`, `duplicate_index_full` or `json`. */
+  /** An input error's kind: `empty`, `no_records`, `binary`, `read_failed`, `missing_columns`, `header`, `duplicate_column`, `record_too_large`, `too_many_cells`, `duplicate_index_full` or `json`. */
   kind?: string;
   /** The 1-based line an input error is at, where it has one. */
   line?: number;

@@ -6,7 +6,7 @@ import init, { ClinvalError, Validator, moduleInfo, type FieldInfo, type RecordV
 export async function check(): Promise<string[]> {
   await init();
   const build: string = moduleInfo().build;
-  const validator = new Validator("patient", { asOf: "2025-06-30", maxRecordCells: 100 });
+  const validator = new Validator("patient", { asOf: "2025-06-30", maxRecordCells: 100, encoding: "auto" });
   const fields: FieldInfo[] = validator.protocol().fields;
   const verdict: RecordVerdict = validator.validateRecord({ id: "P1", age: 17 });
   const codes = verdict.issues.map((issue) => issue.code);
