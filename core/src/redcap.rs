@@ -37,6 +37,9 @@ pub enum DictionaryError {
         /// The column it lacks.
         missing: &'static str,
     },
+    /// The protocol the dictionary reads as is refused, not for one field.
+    #[error("the protocol this dictionary reads as is refused: {0}")]
+    Protocol(crate::ProtocolError),
     /// A field cannot be read.
     #[error("line {line}, field `{field}`: {message}")]
     Field {
@@ -337,10 +340,29 @@ pub fn import(bytes: &[u8], name: &str) -> Result<Import, DictionaryError> {
         "cleaning": {"trim": true, "headers": "caseless", "blankRows": "ignore"},
         "fields": fields,
     });
-    Ok(Import {
-        protocol: serde_json::to_string_pretty(&protocol).unwrap_or_default(),
-        notes,
-    })
+    let protocol = serde_json::to_string_pretty(&protocol).unwrap_or_default();
+    // What the protocol loader refuses (a calculation that reads itself, a
+    // bound of the wrong kind) is refused here, on the field's own line:
+    // an import is a protocol that loads. The fields are the rows, in order.
+    match crate::Protocol::from_json(&protocol) {
+        Err(crate::ProtocolError::Key { path, message }) => {
+            let row = path
+                .strip_prefix("fields[")
+                .and_then(|rest| rest.split(']').next())
+                .and_then(|index| index.parse::<usize>().ok())
+                .and_then(|index| rows.get(index));
+            return Err(match row {
+                Some(row) => field_error(row, message),
+                None => DictionaryError::Protocol(crate::ProtocolError::Key { path, message }),
+            });
+        }
+        Err(error @ crate::ProtocolError::Syntax { .. }) => {
+            return Err(DictionaryError::Protocol(error));
+        }
+        // A build without logic says so when the protocol is loaded.
+        Ok(_) | Err(_) => {}
+    }
+    Ok(Import { protocol, notes })
 }
 
 fn field_error(row: &Row, message: impl Into<String>) -> DictionaryError {

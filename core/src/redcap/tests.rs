@@ -194,6 +194,12 @@ fn bad_dictionaries_name_the_field_and_line() {
             "Arm,f,text,A,\narm,f,text,A,\n",
             "line 3, field `arm`: defined twice (first on line 2, as `Arm`)",
         ),
+        // Found by the fuzz target too: what the protocol loader would
+        // refuse is refused at import, on the field's line.
+        (
+            "a,f,text,A,\nh,f,calc,H,\"[h] * 2\"\n",
+            "line 3, field `h`: the calculated fields h cannot be ordered: their calculations read each other in a cycle",
+        ),
         (
             "a,f,radio,A,\", x | 2, y\"\n",
             "line 2, field `a`: the choice `, x` has no code before its comma",
