@@ -47,7 +47,7 @@ mod types;
 mod validator;
 mod value;
 
-pub use decode::{DecodeError, SNIFF_BYTES, TextEncoding};
+pub use decode::{DecodeError, SNIFF_BYTES, TextEncoding, UnknownEncoding};
 pub use issue::{Detail, Issue, Lang, TableIssue, UnknownLang, codes};
 pub use protocol::{Protocol, ProtocolError, ProtocolWarning};
 pub use reader::{Cell, Dialect, Format, InputError, UnknownFormat, Warning};

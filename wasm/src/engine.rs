@@ -117,33 +117,23 @@ impl OptionsDoc {
                     json_kind(value.get())
                 ))
             };
+            let whole = |what: &str| -> Result<usize, EngineError> {
+                value.get().parse().map_err(|_| wrong(what))
+            };
             match (key, shape(value.get().as_bytes())) {
                 (_, Ok(Shape::Null)) => {}
                 ("asOf", Ok(Shape::Text(text))) => options.as_of = Some(text.into_owned()),
                 ("lang", Ok(Shape::Text(text))) => options.lang = Some(text.into_owned()),
                 ("includeValid", Ok(Shape::Bool(on))) => options.include_valid = on,
                 ("maxRecordBytes", _) => {
-                    let bytes = value
-                        .get()
-                        .parse()
-                        .map_err(|_| wrong("a whole number of bytes"))?;
-                    options.max_record_bytes = Some(bytes);
-                }
-                ("encoding", Ok(Shape::Text(name))) if name == "auto" => options.encoding = None,
-                ("encoding", Ok(Shape::Text(name))) => {
-                    options.encoding =
-                        Some(clinval_core::TextEncoding::from_name(&name).ok_or_else(|| {
-                            refuse(format!(
-                                "`encoding` `{name}` is not one of auto, utf-8, gb18030"
-                            ))
-                        })?);
+                    options.max_record_bytes = Some(whole("a whole number of bytes")?)
                 }
                 ("maxRecordCells", _) => {
-                    let cells = value
-                        .get()
-                        .parse()
-                        .map_err(|_| wrong("a whole number of cells"))?;
-                    options.max_record_cells = Some(cells);
+                    options.max_record_cells = Some(whole("a whole number of cells")?)
+                }
+                ("encoding", Ok(Shape::Text(name))) => {
+                    options.encoding = clinval_core::TextEncoding::from_setting(&name)
+                        .map_err(|e| refuse(format!("`encoding` {e}")))?;
                 }
                 ("repeatingForms", Ok(Shape::Array(items))) => {
                     let mut forms = Vec::with_capacity(items.len());

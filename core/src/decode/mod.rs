@@ -72,17 +72,24 @@ pub enum TextEncoding {
 }
 
 impl TextEncoding {
-    /// The encoding a name gives (`utf-8`, `gb18030`, `gbk`; any case),
-    /// as `--encoding`, the `encoding` option and protocol key take it.
+    /// An `encoding` setting, as the module option, the protocol key and
+    /// the server's parameter take it: `auto` (`None`: detect it), or
+    /// `utf-8` or `gb18030` (also `utf8`, `gbk`, `gb2312`; any case).
     /// UTF-16 is read only by its byte-order mark, never forced.
-    pub fn from_name(name: &str) -> Option<TextEncoding> {
+    pub fn from_setting(name: &str) -> Result<Option<TextEncoding>, UnknownEncoding> {
         match name.to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => Some(TextEncoding::Utf8),
-            "gb18030" | "gbk" | "gb2312" => Some(TextEncoding::Gb18030),
-            _ => None,
+            "auto" => Ok(None),
+            "utf-8" | "utf8" => Ok(Some(TextEncoding::Utf8)),
+            "gb18030" | "gbk" | "gb2312" => Ok(Some(TextEncoding::Gb18030)),
+            _ => Err(UnknownEncoding(name.to_owned())),
         }
     }
 }
+
+/// An `encoding` setting that names no encoding clinval reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not one of auto, utf-8, gb18030")]
+pub struct UnknownEncoding(pub String);
 
 impl std::fmt::Display for TextEncoding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -219,17 +226,6 @@ impl Decoder {
         0
     }
 
-    /// Binary data if `piece` holds a NUL (in UTF-8 and GB18030 a NUL
-    /// byte is a NUL character).
-    fn binary(&self, piece: &[u8]) -> Result<(), DecodeError> {
-        match memchr::memchr(0, piece) {
-            Some(at) if self.encoding != Some(TextEncoding::Utf16) => Err(DecodeError::Binary {
-                offset: self.consumed + at as u64,
-            }),
-            _ => Ok(()),
-        }
-    }
-
     fn switch_to_gb18030(&mut self) {
         self.encoding = Some(TextEncoding::Gb18030);
         self.mode = Mode::Gb18030(Gb18030::default());
@@ -293,7 +289,6 @@ impl Decoder {
         }
         // Text already read as UTF-8: the bad bytes are damage, not a
         // reason to read the rest differently.
-        self.binary(bytes)?;
         let base = (self.consumed + skipped as u64).saturating_sub(carried as u64);
         let mut out = std::mem::take(&mut self.out);
         out.clear();
@@ -308,35 +303,26 @@ impl Decoder {
                 Err(e) => {
                     let good = e.valid_up_to();
                     out.push_str(std::str::from_utf8(&rest[..good]).unwrap_or_default());
-                    match e.error_len() {
-                        Some(len) => {
-                            self.damage.push(Damage {
-                                offset: base + (at + good) as u64,
-                                line: 0, // set by hand_on
-                                replaced: true,
-                                encoding: TextEncoding::Utf8,
-                            });
-                            out.push('\u{FFFD}');
-                            at += good + len;
-                            rest = &rest[good + len..];
-                        }
-                        None if last => {
-                            self.damage.push(Damage {
-                                offset: base + (at + good) as u64,
-                                line: 0,
-                                replaced: true,
-                                encoding: TextEncoding::Utf8,
-                            });
-                            out.push('\u{FFFD}');
-                            break;
-                        }
+                    // A bad sequence, or a character cut at the very end.
+                    let len = match e.error_len() {
+                        Some(len) => len,
+                        None if last => rest.len() - good,
                         None => {
                             if let Mode::Utf8 { pending } = &mut self.mode {
                                 pending.extend_from_slice(&rest[good..]);
                             }
                             break;
                         }
-                    }
+                    };
+                    self.damage.push(Damage {
+                        offset: base + (at + good) as u64,
+                        line: 0, // set by hand_on
+                        replaced: true,
+                        encoding: TextEncoding::Utf8,
+                    });
+                    out.push('\u{FFFD}');
+                    at += good + len;
+                    rest = &rest[good + len..];
                 }
             }
         }
@@ -381,9 +367,6 @@ impl Decoder {
                 }
             }
             Mode::Sniffing(_) | Mode::Utf8 { .. } => {}
-        }
-        if !self.damage.is_empty() {
-            self.binary(bytes)?;
         }
         let result = self.hand_on(&out, emit);
         self.out = out;

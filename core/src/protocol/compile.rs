@@ -86,13 +86,9 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         }
     };
     let encoding = match doc.text("encoding")?.as_deref() {
-        None | Some("auto") => None,
-        Some(name) => Some(crate::TextEncoding::from_name(name).ok_or_else(|| {
-            key_error(
-                "encoding",
-                format!("`{name}` is not one of auto, utf-8, gb18030"),
-            )
-        })?),
+        None => None,
+        Some(name) => crate::TextEncoding::from_setting(name)
+            .map_err(|e| key_error("encoding", e.to_string()))?,
     };
     if !doc.has("fields") {
         return Err(key_error("fields", "this key is required"));

@@ -299,14 +299,9 @@ pub async fn batches(
             ));
         }
     };
-    if let Some(name) = query.encoding.as_deref()
-        && name != "auto"
-        && clinval_core::TextEncoding::from_name(name).is_none()
-    {
-        return Err(ApiError::bad_request(
-            "bad_query",
-            format!("encoding `{name}` is not one of auto, utf-8, gb18030"),
-        ));
+    if let Some(name) = query.encoding.as_deref() {
+        clinval_core::TextEncoding::from_setting(name)
+            .map_err(|e| ApiError::bad_request("bad_query", format!("encoding {e}")))?;
     }
     let run = Run::new(
         &app,
