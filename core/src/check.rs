@@ -43,6 +43,16 @@ pub fn check_field<'a>(
                 None,
             ));
         }
+        #[cfg(feature = "workbook")]
+        Cell::SheetError(error) => {
+            return Err(issue(
+                &Code::from(codes::CELL_ERROR),
+                Detail::CellError {
+                    error: error.to_owned(),
+                },
+                None,
+            ));
+        }
         Cell::Null => None,
         Cell::Value(Scalar::Text(text)) => Some(Scalar::Text(cleaning.cell(text))),
         Cell::Value(scalar @ (Scalar::Number(_) | Scalar::Bool(_)))

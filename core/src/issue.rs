@@ -33,6 +33,8 @@ pub mod codes {
     /// A value holds bytes not valid in the input's encoding (or a U+FFFD
     /// an earlier conversion left).
     pub const ENCODING: &str = "encoding";
+    /// A spreadsheet cell holds an error value (`#N/A`, `#DIV/0!`, ...).
+    pub const CELL_ERROR: &str = "cell_error";
 }
 
 /// A problem with one field of a record, or with the record as a whole.
@@ -148,6 +150,13 @@ pub enum Detail {
         /// U+FFFD the input itself holds.
         offset: Option<u64>,
     },
+    /// A spreadsheet cell holds an error value: its formula failed.
+    #[cfg(feature = "workbook")]
+    CellError {
+        /// The error as the spreadsheet writes it: `#N/A`, `#DIV/0!`,
+        /// `#VALUE!`, ... (LibreOffice also `Err:502`, ...).
+        error: String,
+    },
     /// A JSON record that does not parse.
     BadJson {
         /// The parser's message.
@@ -215,6 +224,9 @@ pub struct TableIssue {
     pub line: u64,
     /// The column (1-based), when one is concerned.
     pub column: Option<usize>,
+    /// In a workbook: the cell (`patients!C1`), or the header row
+    /// (`patients!1:1`).
+    pub cell: Option<String>,
     /// The issue (its field, when a field is concerned).
     pub issue: Issue,
 }
@@ -438,6 +450,14 @@ impl Issue {
             }
             Detail::ExtraCells { expected, found } => {
                 format!("record has {found} cells, more than the {expected} of the header")
+            }
+            #[cfg(feature = "workbook")]
+            Detail::CellError { error } => {
+                if zh {
+                    format!("{field} 的单元格是错误值 {error}（其公式未能算出结果）")
+                } else {
+                    format!("{field} holds the spreadsheet error {error}: its formula has no value")
+                }
             }
             Detail::MissingCell if zh => format!("该行在 {field} 所在的列之前就结束了"),
             Detail::MissingCell => format!("record ends before the column of {field}"),

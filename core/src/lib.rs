@@ -2,7 +2,8 @@
 //!
 //! One engine, pure and deterministic, compiled natively for the CLI and to
 //! WebAssembly for the browser, the server and partners' runtimes. It reads
-//! CSV, JSON and NDJSON in UTF-8 or GB18030, checks each record against a
+//! CSV, JSON and NDJSON in UTF-8 or GB18030 (and, with the `workbook`
+//! feature, xlsx, xls and ods workbooks), checks each record against a
 //! [`Protocol`] (rules as data, not code: a Frictionless Table Schema with
 //! the spec's semantics, plus clinval's keys such as its cleaning), and
 //! reports issues with stable codes and their positions. No I/O beyond the bytes it
@@ -50,14 +51,21 @@ mod value;
 pub use decode::{DecodeError, SNIFF_BYTES, TextEncoding, UnknownEncoding};
 pub use issue::{Detail, Issue, Lang, TableIssue, UnknownLang, codes};
 pub use protocol::{Protocol, ProtocolError, ProtocolWarning};
-pub use reader::{Cell, Dialect, Format, InputError, UnknownFormat, Warning};
+pub use reader::{
+    Cell, DEFAULT_MAX_WORKBOOK_BYTES, Dialect, Format, InputError, SheetChoice, SheetColumns,
+    UnknownFormat, Warning, WorkbookError, WorkbookFacts,
+};
 #[cfg(feature = "schema")]
 pub use report::Scores;
 pub use report::{FieldIssue, IssueLine, RecordJson, RecordVerdict, Summary, scores_json};
 pub use session::{Options, READ_CHUNK, Session, Sink, validate_bytes, validate_read};
-pub use types::{Scalar, parse_iso_date};
+pub use types::{Moment, Scalar, parse_iso_date};
 pub use validator::{FormCollector, KeyCollector, Outcome, ReferencedKeys, Validator};
 pub use value::Value;
+
+/// Whether this build reads workbooks (xlsx, xls, ods: the `workbook`
+/// feature; the full wasm module has it, the compact one not).
+pub const READS_WORKBOOKS: bool = cfg!(feature = "workbook");
 
 /// The engine's version (the crate version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -42,6 +42,9 @@ pub struct Summary {
     /// `UTF-16`); merged over several inputs, the first one's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<crate::TextEncoding>,
+    /// For a workbook: its format and the sheet read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workbook: Option<crate::WorkbookFacts>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -96,6 +99,7 @@ impl Summary {
         }
         self.warnings.extend(other.warnings.iter().cloned());
         self.encoding = self.encoding.or(other.encoding);
+        self.workbook = self.workbook.take().or_else(|| other.workbook.clone());
     }
 }
 
@@ -111,6 +115,10 @@ pub struct IssueLine<'a> {
     /// The header column concerned (1-based), for header issues.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<usize>,
+    /// In a workbook: the sheet and cell (`patients!C17`), or the row
+    /// (`patients!17:17`) for a row issue; `line` is the sheet's row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
     /// Field output key; `null` for a row issue.
     pub field: Option<&'a str>,
     /// Stable issue code.
@@ -133,6 +141,7 @@ impl<'a> IssueLine<'a> {
             row: Some(outcome.row),
             line: outcome.line,
             column: None,
+            cell: outcome.cell(issue.field),
             field: issue.field_name(protocol),
             code: &issue.code,
             message: issue.message(protocol, lang),
@@ -148,6 +157,7 @@ impl<'a> IssueLine<'a> {
             row: None,
             line: issue.line,
             column: issue.column,
+            cell: issue.cell.clone(),
             field: issue.issue.field_name(protocol),
             code: &issue.issue.code,
             message: issue.issue.message(protocol, lang),

@@ -15,8 +15,9 @@ use crate::decode::{Damage, Decoder, TextEncoding};
 use crate::issue::{Detail, Issue, TableIssue, codes};
 use crate::protocol::Protocol;
 use crate::reader::{
-    Cell, CsvReader, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_CELLS, Dialect, Emit, Format,
-    InputError, JsonArrayReader, Limits, NdjsonReader, RecordInput, Warning,
+    Cell, CsvReader, DEFAULT_MAX_RECORD_BYTES, DEFAULT_MAX_RECORD_CELLS,
+    DEFAULT_MAX_WORKBOOK_BYTES, Dialect, Emit, Format, InputError, JsonArrayReader, Limits,
+    NdjsonReader, RecordInput, SheetChoice, Warning, WorkbookReader,
 };
 use crate::report::Summary;
 use crate::types::Scalar;
@@ -36,6 +37,10 @@ pub struct Options {
     pub encoding: Option<TextEncoding>,
     /// How CSV input separates and quotes cells.
     pub dialect: Dialect,
+    /// The sheet of a workbook to read; `None`: the first with data.
+    pub sheet: Option<SheetChoice>,
+    /// Largest workbook accepted, in bytes (a workbook is held whole).
+    pub max_workbook_bytes: usize,
 }
 
 impl Options {
@@ -47,6 +52,8 @@ impl Options {
             max_record_cells: DEFAULT_MAX_RECORD_CELLS,
             encoding: None,
             dialect: Dialect::default(),
+            sheet: None,
+            max_workbook_bytes: DEFAULT_MAX_WORKBOOK_BYTES,
         }
     }
 }
@@ -65,6 +72,7 @@ enum Reader {
     Csv(Box<CsvReader>),
     Json(JsonArrayReader),
     Ndjson(NdjsonReader),
+    Workbook(WorkbookReader),
 }
 
 /// Validates one input, fed in chunks.
@@ -151,6 +159,12 @@ impl Session {
             ))),
             Format::Json => Reader::Json(JsonArrayReader::new(Arc::clone(&protocol), limits)),
             Format::Ndjson => Reader::Ndjson(NdjsonReader::new(Arc::clone(&protocol), limits)),
+            Format::Workbook => Reader::Workbook(WorkbookReader::new(
+                Arc::clone(&protocol),
+                limits,
+                options.sheet.clone(),
+                options.max_workbook_bytes,
+            )),
         };
         Session {
             decoder: Decoder::with_encoding(encoding),
@@ -206,7 +220,9 @@ impl Session {
     /// Ends the input: flushes the last record and returns the summary.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Result<Summary, InputError> {
         self.run(&[], true, sink)?;
-        self.summary.encoding = self.decoder.encoding();
+        if !matches!(self.reader, Reader::Workbook(_)) {
+            self.summary.encoding = self.decoder.encoding();
+        }
         let protocol = Arc::clone(self.validator.protocol());
         if let Some(logic) = &protocol.logic
             && !logic.unsupported.is_empty()
@@ -240,6 +256,7 @@ impl Session {
                 Reader::Csv(_) => "a header but no data rows",
                 Reader::Json(_) => "an empty JSON array",
                 Reader::Ndjson(_) => "no JSON lines",
+                Reader::Workbook(_) => "a header row but no data rows",
             };
             return Err(self.fail(InputError::NoRecords(why)));
         }
@@ -267,6 +284,23 @@ impl Session {
             damage,
             damaged,
         };
+        if let Reader::Workbook(r) = reader {
+            // Bytes, not text: gathered, and read at the end.
+            let mut result = r.feed(chunk);
+            if result.is_ok() && last {
+                result = r.finish(&mut pipeline).map(|(facts, warning)| {
+                    if let Some(warning) = warning {
+                        pipeline.sink.warning(&warning);
+                        pipeline.summary.warnings.push(warning);
+                    }
+                    pipeline.summary.workbook = Some(facts);
+                });
+            }
+            if let Some(stopped) = pipeline.stopped {
+                result = Err(stopped);
+            }
+            return result.map_err(|e| self.fail(e));
+        }
         let mut feed = |text: &str, found: &[Damage]| -> Result<(), InputError> {
             if !found.is_empty() {
                 *pipeline.damaged = true;
@@ -276,6 +310,7 @@ impl Session {
                 Reader::Csv(r) => r.feed(text, &mut pipeline),
                 Reader::Json(r) => r.feed(text, &mut pipeline),
                 Reader::Ndjson(r) => r.feed(text, &mut pipeline),
+                Reader::Workbook(_) => Ok(()),
             }
         };
         let mut result = decoder.feed(chunk, last, &mut feed);
@@ -284,6 +319,7 @@ impl Session {
                 Reader::Csv(r) => r.finish(&mut pipeline),
                 Reader::Json(r) => r.finish(&mut pipeline),
                 Reader::Ndjson(r) => r.finish(&mut pipeline),
+                Reader::Workbook(_) => Ok(()),
             };
         }
         if let Some(stopped) = pipeline.stopped {

@@ -36,12 +36,22 @@ pub struct Outcome<'a> {
     pub hidden: Vec<usize>,
     /// The calculated fields' values (`calc`), by field index, in order.
     pub calculated: Vec<(usize, Option<f64>)>,
+    /// For a workbook's record: its sheet and the fields' columns (see
+    /// [`Outcome::cell`]).
+    pub sheet: Option<Arc<crate::reader::SheetColumns>>,
 }
 
 impl Outcome<'_> {
     /// A record is valid when it has no issue.
     pub fn is_valid(&self) -> bool {
         self.issues.is_empty()
+    }
+
+    /// For a workbook's record: the cell of `field` (`patients!C17`), or
+    /// the record's row for a row issue (`patients!17:17`).
+    pub fn cell(&self, field: Option<usize>) -> Option<String> {
+        let sheet = self.sheet.as_ref()?;
+        Some(sheet.reference(field, self.line))
     }
 }
 
@@ -288,6 +298,7 @@ impl Validator {
             malformed,
             extra_cells,
             choices,
+            sheet,
         } = input;
         if let Some(detail) = malformed {
             let code = match detail {
@@ -308,6 +319,7 @@ impl Validator {
                 issues: vec![issue],
                 hidden: Vec::new(),
                 calculated: Vec::new(),
+                sheet,
             };
         }
         let protocol = &*self.protocol;
@@ -507,6 +519,7 @@ impl Validator {
             issues,
             hidden,
             calculated,
+            sheet,
         }
     }
 

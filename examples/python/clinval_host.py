@@ -173,7 +173,8 @@ class Validator:
 
 def _format_of(path):
     ext = path.rsplit(".", 1)[-1].lower()
-    return {"csv": "csv", "json": "json", "ndjson": "ndjson", "jsonl": "ndjson"}.get(ext)
+    workbooks = {ext: "workbook" for ext in ("xlsx", "xlsm", "xlsb", "xls", "ods")}
+    return {"csv": "csv", "json": "json", "ndjson": "ndjson", "jsonl": "ndjson", **workbooks}.get(ext)
 
 
 def main(argv=None):
@@ -182,7 +183,8 @@ def main(argv=None):
     parser.add_argument("--wasm", required=True)
     parser.add_argument("--as-of", required=True)
     parser.add_argument("--protocol", default="patient", help="built-in name or protocol JSON file")
-    parser.add_argument("--format", choices=["csv", "json", "ndjson"])
+    parser.add_argument("--format", choices=["csv", "json", "ndjson", "workbook"])
+    parser.add_argument("--sheet", help="a workbook's sheet: its name or 1-based position")
     parser.add_argument("--lang", default="en")
     parser.add_argument("--report", action="store_true", help="print the whole report (with valid records) as one JSON document")
     parser.add_argument("--chunk", type=int, default=CHUNK)
@@ -196,6 +198,8 @@ def main(argv=None):
         with open(protocol, encoding="utf-8") as f:
             protocol = f.read()
     options = {"asOf": args.as_of, "lang": args.lang, "includeValid": args.report}
+    if args.sheet is not None:
+        options["sheet"] = args.sheet
     try:
         with Clinval(args.wasm) as clinval, clinval.validator(protocol, options) as v:
             if args.report:

@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate CSV, JSON or NDJSON files: valid records to --out, every
+    /// Validate CSV, JSON, NDJSON and workbook (xlsx, xls, ods) files:
+    /// valid records to --out, every
     /// issue to --errors, a summary on stderr.
     ///
     /// Exit status: 0 when every record is valid, 1 when some are invalid,

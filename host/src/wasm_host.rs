@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use clinval_core::Format;
 use sha2::{Digest, Sha256};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Memory, Module, OptLevel,
@@ -28,8 +29,9 @@ use wasmtime::{
     WasmParams, WasmResults,
 };
 
-/// A build of the module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+/// A build of the module; the full one can run whatever the compact one can
+/// (so it orders after it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Build {
     /// `clinval_bg.wasm`: what pages load.
@@ -42,6 +44,15 @@ pub enum Build {
 impl Build {
     /// Both, compact first (the one a protocol is tried in first).
     pub const ALL: [Build; 2] = [Build::Compact, Build::Full];
+
+    /// The build an input of `format` is first tried in: workbooks are read
+    /// by the full one only.
+    pub fn reading(format: Format) -> Build {
+        match format {
+            Format::Workbook => Build::Full,
+            Format::Csv | Format::Json | Format::Ndjson => Build::Compact,
+        }
+    }
 
     /// Its file in `wasm/pkg`.
     pub fn file(self) -> &'static str {
@@ -273,7 +284,8 @@ impl WasmHost {
         Ok(client)
     }
 
-    /// Which build runs `protocol`: the compact one unless it refuses the
+    /// Which build runs `protocol` on inputs of `format`: the compact one
+    /// unless the input is a workbook or the compact one refuses the
     /// protocol as needing the full one (and the host has that). Returns a
     /// fresh instance of it with the protocol's validator, and the
     /// validator's description.
@@ -281,11 +293,17 @@ impl WasmHost {
         &self,
         protocol: &str,
         options: &serde_json::Value,
+        format: Format,
     ) -> Result<(Client, i32, Vec<u8>), CallError> {
-        let mut client = self.client(Build::Compact)?;
+        let first = Build::reading(format);
+        let mut client = self.client(first)?;
         match client.validator(protocol, options) {
             Ok((handle, info)) => Ok((client, handle, info)),
-            Err(error) if error.needs_full_module() && self.sha256(Build::Full).is_some() => {
+            Err(error)
+                if first == Build::Compact
+                    && error.needs_full_module()
+                    && self.sha256(Build::Full).is_some() =>
+            {
                 let mut client = self.client(Build::Full)?;
                 let (handle, info) = client.validator(protocol, options)?;
                 Ok((client, handle, info))

@@ -25,11 +25,12 @@ fn root() -> PathBuf {
 const COMPACT: &str = "wasm/pkg/clinval_bg.wasm";
 const FULL: &str = "wasm/pkg/clinval_full_bg.wasm";
 
-/// Whether only the full module runs the protocol: of the fixtures' own
-/// protocols only `labs` runs in the compact one (the Table Schema fixture
-/// uses strptime, geo and JSON types; the others logic).
-fn needs_full(protocol: Option<&Path>) -> bool {
-    protocol.is_some_and(|p| !p.ends_with("labs.protocol.json"))
+/// Whether only the full module runs the input: a workbook (the compact
+/// module has no workbook reader), or a protocol of the fixtures' own but
+/// `labs` (the Table Schema fixture uses strptime, geo and JSON types; the
+/// others logic).
+fn needs_full(format: &str, protocol: Option<&Path>) -> bool {
+    format == "workbook" || protocol.is_some_and(|p| !p.ends_with("labs.protocol.json"))
 }
 
 /// The REDCap fixture's protocol, as `redcap.dictionary.csv` imports.
@@ -49,7 +50,18 @@ fn vignette_protocol() -> PathBuf {
 fn inputs() -> Vec<(PathBuf, &'static str, Option<PathBuf>)> {
     let shared = root().join("../shared/data");
     let parity = root().join("tests/fixtures/parity");
+    let workbooks = root().join("tests/fixtures/workbooks");
+    let types = || Some(workbooks.join("types.protocol.json"));
     vec![
+        // Workbooks made by openpyxl and LibreOffice (make.py there): the
+        // shared sample (also from its GB18030 file, Chinese headers) in
+        // each format, and every cell type, merged cells, error cells.
+        (workbooks.join("patients.xlsx"), "workbook", None),
+        (workbooks.join("patients.xls"), "workbook", None),
+        (workbooks.join("patients-zh.ods"), "workbook", None),
+        (workbooks.join("types.xlsx"), "workbook", types()),
+        (workbooks.join("types.xls"), "workbook", types()),
+        (workbooks.join("types.ods"), "workbook", types()),
         (shared.join("patients-sample.csv"), "csv", None),
         (shared.join("patients-sample-gbk.csv"), "csv", None),
         (root().join("tests/fixtures/demo/patients.csv"), "csv", None),
@@ -221,7 +233,7 @@ fn native_c_abi_and_javascript_give_identical_reports() {
             expected["summary"]["records"].as_u64().unwrap_or(0) > 0,
             "{name}"
         );
-        let modules: &[&str] = if needs_full(protocol.as_deref()) {
+        let modules: &[&str] = if needs_full(format, protocol.as_deref()) {
             &[FULL]
         } else {
             &[COMPACT, FULL]
@@ -246,7 +258,7 @@ fn native_c_abi_and_javascript_give_identical_reports() {
 #[test]
 fn the_compact_module_names_what_needs_the_full_one() {
     for (input, format, protocol) in inputs() {
-        if !needs_full(protocol.as_deref()) {
+        if !needs_full(format, protocol.as_deref()) {
             continue;
         }
         let output = python_host(COMPACT, &input, format, protocol.as_deref())
@@ -289,10 +301,46 @@ fn the_fixtures_cover_every_issue_code() {
         "missing_cell",
         "extra_cell",
         "blank_row",
+        "cell_error",
     ] {
         assert!(
             codes.contains(code),
             "no fixture gives `{code}`; codes seen: {codes:?}"
         );
+    }
+}
+
+/// A report without what only says where an issue is (`line`: the CSV's
+/// physical line, the workbook's sheet row; `cell`: the workbook's cell)
+/// or what was read (`workbook`, `encoding`): the verdicts.
+fn verdicts(mut report: Value) -> Value {
+    for issue in report["issues"].as_array_mut().expect("issues") {
+        let issue = issue.as_object_mut().expect("issue");
+        issue.remove("line");
+        issue.remove("cell");
+    }
+    let summary = report["summary"].as_object_mut().expect("summary");
+    summary.remove("workbook");
+    summary.remove("encoding");
+    report
+}
+
+/// A workbook and its CSV export (LibreOffice's, as a user makes it) get
+/// the same verdicts: every issue with its message, every cleaned record.
+#[test]
+fn workbooks_and_their_csv_exports_get_the_same_verdicts() {
+    let dir = root().join("tests/fixtures/workbooks");
+    for name in ["patients", "patients-zh"] {
+        let csv = verdicts(native(&dir.join(format!("{name}.csv")), "csv", None));
+        assert!(
+            csv["summary"]["invalid"].as_u64().unwrap_or(0) > 0,
+            "{name}"
+        );
+        for ext in ["xlsx", "xls", "ods"] {
+            let workbook = dir.join(format!("{name}.{ext}"));
+            let report = native(&workbook, "workbook", None);
+            assert_eq!(report["summary"]["workbook"]["format"], ext, "{name}.{ext}");
+            assert_eq!(verdicts(report), csv, "{name}.{ext} and {name}.csv differ");
+        }
     }
 }

@@ -14,7 +14,14 @@ export interface ValidatorOptions {
   maxRecordCells?: number;
   /** The inputs' text encoding (default "auto": the protocol's, else detected). */
   encoding?: "auto" | "utf-8" | "gb18030";
+  /** A workbook's sheet: its name, or its 1-based position (default: the first sheet with data). */
+  sheet?: string | number;
+  /** Largest workbook accepted, in bytes (default 104857600; a workbook is held whole). */
+  maxWorkbookBytes?: number;
 }
+
+/** An input format: CSV, a JSON array, NDJSON, or a workbook (xlsx, xlsm, xlsb, xls, ods; full module only). */
+export type Format = "csv" | "json" | "ndjson" | "workbook";
 
 // The result shapes (FieldInfo, ProtocolInfo, RecordVerdict, Events,
 // Summary, IssueLine, ...) are generated from the Rust types that make
@@ -37,9 +44,9 @@ export interface Report {
 
 /** An error of the engine. `code` is stable: "argument", "protocol", "needs_full_module", "input", ... */
 export class ClinvalError extends Error {
-  /** `argument`, `protocol`, `needs_full_module` or `input`. */
+  /** `argument`, `protocol`, `needs_full_module` (a protocol or a workbook the compact module cannot read) or `input`. */
   code: string;
-  /** An input error's kind: `empty`, `no_records`, `binary`, `read_failed`, `missing_columns`, `header`, `duplicate_column`, `record_too_large`, `too_many_cells`, `duplicate_index_full` or `json`. */
+  /** An input error's kind: `empty`, `no_records`, `binary`, `read_failed`, `missing_columns`, `header`, `duplicate_column`, `record_too_large`, `too_many_cells`, `duplicate_index_full`, `json`, or a workbook's: `workbook_too_large`, `not_a_workbook`, `workbook_encrypted`, `workbook_unreadable`, `no_sheets`, `no_such_sheet`, `empty_sheet`, `no_data`. */
   kind?: string;
   /** The 1-based line an input error is at, where it has one. */
   line?: number;
@@ -75,6 +82,8 @@ export class Validator {
   constructor(protocol: string, options?: ValidatorOptions);
   /** A validator, instantiating the compact module, and the full one only if the protocol needs it. */
   static load(protocol: string, options?: ValidatorOptions, modules?: { compact?: ModuleSource; full?: ModuleSource }): Promise<Validator>;
+  /** A validator in the full module, which reads workbooks (instantiated if it is not yet). */
+  static forWorkbooks(protocol: string, options?: ValidatorOptions, modules?: { full?: ModuleSource }): Promise<Validator>;
   /** Which module it runs in. */
   readonly build: "compact" | "full";
   /** The protocol: name, title, version and fields (to build a form). */
@@ -83,10 +92,10 @@ export class Validator {
   validateField(field: string, value: string | number | boolean | null | undefined): FieldVerdict;
   /** Checks one record (an object keyed by field names or aliases). */
   validateRecord(record: Record<string, unknown>): RecordVerdict;
-  /** Validates a whole CSV, JSON or NDJSON input at once. */
-  validateText(input: string | Uint8Array, format: "csv" | "json" | "ndjson", onProgress?: (done: number, total: number) => void): Report;
-  /** Starts an incremental validation: feed pieces of any size, then finish. */
-  startBatch(format: "csv" | "json" | "ndjson"): BatchSession;
+  /** Validates a whole input at once (a workbook: its bytes). */
+  validateText(input: string | Uint8Array, format: Format, onProgress?: (done: number, total: number) => void): Report;
+  /** Starts an incremental validation: feed pieces of any size, then finish (a workbook is read at the finish). */
+  startBatch(format: Format): BatchSession;
   /** Starts a key batch: a table of `source`'s protocol read for the keys foreign key `foreignKey` refers to (given to it when the batch finishes). */
   startKeyBatch(foreignKey: number, source: Validator, format: "csv" | "json" | "ndjson"): BatchSession;
   /** Reads a whole referenced table for foreign key `foreignKey`; returns how many keys it gave. */

@@ -162,8 +162,9 @@ export class Validator {
    * module; a protocol only the full module can run goes there if it is
    * instantiated, else this throws a `ClinvalError` with code
    * `needs_full_module` (`Validator.load` fetches it instead).
+   * `module` is for `forWorkbooks` (the module to run in).
    */
-  constructor(protocol, options) {
+  constructor(protocol, options, module) {
     const given = options ?? {};
     const settings = JSON.stringify({ ...given, asOf: given.asOf ?? today() });
     const open = (module) => {
@@ -171,7 +172,7 @@ export class Validator {
       this.handle = module.withBytes([protocol, settings], (x, p, pl, o, ol) => x.clinval_validator_new(p, pl, o, ol));
     };
     try {
-      open(first());
+      open(module ?? first());
     } catch (error) {
       if (error.code !== 'needs_full_module' || !loaded.full || this.module === loaded.full) throw error;
       open(loaded.full);
@@ -194,6 +195,16 @@ export class Validator {
       await initFull(modules?.full);
       return new Validator(protocol, options);
     }
+  }
+
+  /**
+   * A validator in the full module, the one that reads workbooks (xlsx,
+   * xls, ods), instantiating it first if needed: a page loads it only
+   * when a workbook is dropped. `modules.full` says where it is.
+   */
+  static async forWorkbooks(protocol, options, modules) {
+    await initFull(modules?.full);
+    return new Validator(protocol, options, loaded.full);
   }
 
   /** Which module the validator runs in: `"compact"` or `"full"`. */
@@ -220,7 +231,8 @@ export class Validator {
   }
 
   /**
-   * Validates a whole CSV, JSON or NDJSON input (text or bytes) at once;
+   * Validates a whole CSV, JSON or NDJSON input (text or bytes), or a
+   * workbook's bytes (`"workbook"`, full module), at once;
    * `onProgress(bytesDone, bytesTotal)` is called as it goes.
    */
   validateText(input, format, onProgress) {

@@ -114,7 +114,7 @@ impl State {
     fn fail(&mut self, error: EngineError) -> i32 {
         let status = match error {
             EngineError::Argument(_) => ERR_ARGUMENT,
-            EngineError::Protocol(_) => ERR_PROTOCOL,
+            EngineError::Protocol(_) | EngineError::Workbook => ERR_PROTOCOL,
             EngineError::Input(_) => ERR_INPUT,
         };
         let (kind, (line, column)) = match &error {

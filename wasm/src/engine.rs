@@ -23,6 +23,9 @@ use serde_json::value::RawValue as RawJson;
 pub enum EngineError {
     /// Options or arguments that cannot be used.
     Argument(String),
+    /// A workbook given to the compact module, which has no workbook
+    /// reader (the full one has).
+    Workbook,
     /// The protocol was refused.
     Protocol(ProtocolError),
     /// The input cannot be validated at all.
@@ -31,11 +34,13 @@ pub enum EngineError {
 
 impl EngineError {
     /// Stable code: `argument`, `protocol`, `needs_full_module` (a protocol
-    /// the compact module cannot run; the full one can) or `input`.
+    /// or a workbook the compact module cannot read; the full one can) or
+    /// `input`.
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::Argument(_) => "argument",
-            EngineError::Protocol(ProtocolError::NeedsFullModule { .. }) => "needs_full_module",
+            EngineError::Protocol(ProtocolError::NeedsFullModule { .. })
+            | EngineError::Workbook => "needs_full_module",
             EngineError::Protocol(_) => "protocol",
             EngineError::Input(_) => "input",
         }
@@ -45,6 +50,7 @@ impl EngineError {
     pub fn message(&self) -> String {
         match self {
             EngineError::Argument(m) => m.clone(),
+            EngineError::Workbook => clinval_core::WorkbookError::NotBuiltIn.to_string(),
             EngineError::Protocol(e) => e.to_string(),
             EngineError::Input(e) => e.to_string(),
         }
@@ -67,6 +73,10 @@ pub struct OptionsDoc {
     /// The inputs' encoding (`utf-8`, `gb18030`; `auto` or absent: the
     /// protocol's, or detected).
     pub encoding: Option<clinval_core::TextEncoding>,
+    /// A workbook's sheet: its name, or its 1-based position.
+    pub sheet: Option<String>,
+    /// Largest workbook accepted, in bytes.
+    pub max_workbook_bytes: Option<usize>,
     /// The forms that repeat in the inputs (a protocol with `repeat`: the
     /// host's first reading tells them; without, they are learned as rows
     /// go).
@@ -74,13 +84,15 @@ pub struct OptionsDoc {
 }
 
 /// The keys of the options object.
-const OPTION_KEYS: [&str; 7] = [
+const OPTION_KEYS: [&str; 9] = [
     "asOf",
     "lang",
     "includeValid",
     "maxRecordBytes",
     "maxRecordCells",
     "encoding",
+    "sheet",
+    "maxWorkbookBytes",
     "repeatingForms",
 ];
 
@@ -130,6 +142,11 @@ impl OptionsDoc {
                 }
                 ("maxRecordCells", _) => {
                     options.max_record_cells = Some(whole("a whole number of cells")?)
+                }
+                ("sheet", Ok(Shape::Text(name))) => options.sheet = Some(name.into_owned()),
+                ("sheet", Ok(Shape::Number(_))) => options.sheet = Some(value.get().to_owned()),
+                ("maxWorkbookBytes", _) => {
+                    options.max_workbook_bytes = Some(whole("a whole number of bytes")?)
                 }
                 ("encoding", Ok(Shape::Text(name))) => {
                     options.encoding = clinval_core::TextEncoding::from_setting(&name)
@@ -283,6 +300,10 @@ impl Engine {
             run.max_record_cells = limit;
         }
         run.encoding = options.encoding;
+        run.sheet = options.sheet.clone().map(clinval_core::SheetChoice);
+        if let Some(limit) = options.max_workbook_bytes {
+            run.max_workbook_bytes = limit;
+        }
         Ok(Engine {
             references: vec![None; protocol.foreign_keys.len()],
             protocol: Arc::new(protocol),
@@ -415,6 +436,9 @@ impl Engine {
         let format: Format = format
             .parse()
             .map_err(|e: UnknownFormat| EngineError::Argument(e.to_string()))?;
+        if format == Format::Workbook && !clinval_core::READS_WORKBOOKS {
+            return Err(EngineError::Workbook);
+        }
         let mut session = Session::new(Arc::clone(&self.protocol), format, &self.options);
         for (fk, keys) in self.references.iter().enumerate() {
             if let Some(keys) = keys {
@@ -426,12 +450,12 @@ impl Engine {
         }
         Ok(Batch {
             session,
-            sink: BatchSink::Report(Collect {
+            sink: BatchSink::Report(Box::new(Collect {
                 protocol: Arc::clone(&self.protocol),
                 lang: self.lang,
                 include_valid: self.include_valid,
                 events: Events::default(),
-            }),
+            })),
         })
     }
 }
@@ -529,7 +553,8 @@ pub struct Batch {
 }
 
 enum BatchSink {
-    Report(Collect),
+    /// Boxed: a report's events hold a whole summary.
+    Report(Box<Collect>),
     Keys(KeyCollector),
 }
 

@@ -13,12 +13,11 @@
 //! step of a batch in the wasm build. Quoted lines, the header, and lines
 //! cut by a chunk's end go to csv-core.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
 
-use super::header::{Header, Slot, read_header};
+use super::header::{Header, read_header, record};
 use super::{Cell, Dialect, Emit, InputError, Limits, RecordInput, count_newlines};
 use crate::clean::clean;
 use crate::issue::Detail;
@@ -410,7 +409,6 @@ fn dispatch(
 ) -> Result<(), InputError> {
     let cell = |i: usize| cells.get(i);
     let count = cells.len();
-    let cleaning = &protocol.cleaning;
     let Some(header) = header else {
         if count == 1 && clean(cell(0)).is_empty() {
             return Ok(()); // blank lines before the header
@@ -426,67 +424,14 @@ fn dispatch(
         *header = Some(read);
         return Ok(());
     };
-    let mut input = RecordInput {
+    record(
+        protocol,
+        header,
         line,
-        ..RecordInput::default()
-    };
-    if cleaning.skip_empty_rows {
-        if (0..count).all(|i| cleaning.cell(Cow::Borrowed(cell(i))).is_empty()) {
-            return Ok(()); // a row of empty cells is not a record
-        }
-    } else if cleaning.skip_blank_rows {
-        if count == 1 && cleaning.cell(Cow::Borrowed(cell(0))).is_empty() {
-            return Ok(()); // a blank line is not a record
-        }
-    } else if (0..count).all(|i| {
-        let text = cleaning.cell(Cow::Borrowed(cell(i)));
-        match header.slots.get(i) {
-            Some(Slot::Field(f)) => protocol.fields[*f]
-                .missing_values
-                .iter()
-                .any(|m| *m == *text),
-            _ => text.is_empty(),
-        }
-    }) {
-        // Every cell missing: a blank row, as frictionless counts one.
-        input.malformed = Some(Detail::BlankRow);
-        emit.record(input);
-        return Ok(());
-    }
-    let columns = header.slots.len();
-    if count != columns && cleaning.malformed_rows {
-        input.malformed = Some(Detail::CellCount {
-            expected: columns,
-            found: count,
-        });
-        emit.record(input);
-        return Ok(());
-    }
-    if count > columns {
-        input.extra_cells = Some((columns, count));
-    }
-    input.cells = emit.cell_buffer();
-    let absent_empty = protocol.absent_columns_empty;
-    input
-        .cells
-        .extend(header.present.iter().map(|&present| match present {
-            true => Cell::Short,
-            false if absent_empty => Cell::Null,
-            false => Cell::Absent,
-        }));
-    for (i, slot) in header.slots.iter().enumerate().take(count) {
-        match slot {
-            Slot::Field(f) => input.cells[*f] = Cell::text(cell(i)),
-            Slot::Choice(f) => input.cells[*f] = Cell::Null,
-            Slot::Extra(e) => input.extras.push((
-                Cow::Borrowed(header.extra_names[*e].as_str()),
-                Cow::Borrowed(cell(i)),
-            )),
-        }
-    }
-    for &(f, choice, i) in header.choice_columns.iter().filter(|c| c.2 < count) {
-        input.choices.push((f, choice, cell(i)));
-    }
-    emit.record(input);
+        count,
+        cell,
+        |i, _| Cell::text(cell(i)),
+        emit,
+    );
     Ok(())
 }

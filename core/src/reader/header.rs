@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::InputError;
+use super::{Cell, Emit, InputError, RecordInput};
 use crate::issue::{Detail, Issue, TableIssue, codes};
 use crate::protocol::{FieldsMatch, Protocol};
 
@@ -77,6 +77,7 @@ pub(super) fn read_header(
         |column: Option<usize>, field: Option<usize>, code: &str, detail: Detail| TableIssue {
             line,
             column,
+            cell: None,
             issue: Issue {
                 field,
                 code: Arc::from(code),
@@ -263,4 +264,83 @@ fn rejection(
         line,
         problems: problems.join("; "),
     }
+}
+
+/// Hands one record of a table read with `header` to `emit`: its `count`
+/// cells, cell `i` as text `text(i)` (for the blank-row checks) and as the
+/// cell of field `f` `cell(i, f)` (a CSV cell is its text; a workbook's
+/// keeps its type). Blank rows, cell counts, extra columns and
+/// multi-select choice columns are read here, for every tabular format.
+pub(super) fn record<'t>(
+    protocol: &Protocol,
+    header: &Header,
+    line: u64,
+    count: usize,
+    text: impl Fn(usize) -> &'t str,
+    cell: impl Fn(usize, usize) -> Cell<'t>,
+    emit: &mut dyn Emit,
+) {
+    let cleaning = &protocol.cleaning;
+    let mut input = RecordInput {
+        line,
+        ..RecordInput::default()
+    };
+    if cleaning.skip_empty_rows {
+        if (0..count).all(|i| cleaning.cell(Cow::Borrowed(text(i))).is_empty()) {
+            return; // a row of empty cells is not a record
+        }
+    } else if cleaning.skip_blank_rows {
+        if count == 1 && cleaning.cell(Cow::Borrowed(text(0))).is_empty() {
+            return; // a blank line is not a record
+        }
+    } else if (0..count).all(|i| {
+        let text = cleaning.cell(Cow::Borrowed(text(i)));
+        match header.slots.get(i) {
+            Some(Slot::Field(f)) => protocol.fields[*f]
+                .missing_values
+                .iter()
+                .any(|m| *m == *text),
+            _ => text.is_empty(),
+        }
+    }) {
+        // Every cell missing: a blank row, as frictionless counts one.
+        input.malformed = Some(Detail::BlankRow);
+        emit.record(input);
+        return;
+    }
+    let columns = header.slots.len();
+    if count != columns && cleaning.malformed_rows {
+        input.malformed = Some(Detail::CellCount {
+            expected: columns,
+            found: count,
+        });
+        emit.record(input);
+        return;
+    }
+    if count > columns {
+        input.extra_cells = Some((columns, count));
+    }
+    input.cells = emit.cell_buffer();
+    let absent_empty = protocol.absent_columns_empty;
+    input
+        .cells
+        .extend(header.present.iter().map(|&present| match present {
+            true => Cell::Short,
+            false if absent_empty => Cell::Null,
+            false => Cell::Absent,
+        }));
+    for (i, slot) in header.slots.iter().enumerate().take(count) {
+        match slot {
+            Slot::Field(f) => input.cells[*f] = cell(i, *f),
+            Slot::Choice(f) => input.cells[*f] = Cell::Null,
+            Slot::Extra(e) => input.extras.push((
+                Cow::Borrowed(header.extra_names[*e].as_str()),
+                Cow::Borrowed(text(i)),
+            )),
+        }
+    }
+    for &(f, choice, i) in header.choice_columns.iter().filter(|c| c.2 < count) {
+        input.choices.push((f, choice, text(i)));
+    }
+    emit.record(input);
 }

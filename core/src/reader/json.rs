@@ -231,6 +231,7 @@ impl KeyResolver {
                 self.issues.push(TableIssue {
                     line,
                     column: None,
+                    cell: None,
                     issue: Issue {
                         field: None,
                         code: Arc::from(codes::EXTRA_LABEL),

@@ -1,4 +1,6 @@
-//! Push-based readers: CSV (RFC 4180), JSON arrays and NDJSON.
+//! Push-based readers: CSV (RFC 4180), JSON arrays and NDJSON; and
+//! workbooks (xlsx, xls, ods), which cannot be read in pieces: their
+//! bytes are gathered (up to a limit) and read at the end.
 //!
 //! Readers take decoded text in pieces of any size and hand out each record
 //! with the line it starts on, as soon as it is complete. Being push-based
@@ -11,6 +13,7 @@ mod header;
 mod json;
 mod ndjson;
 mod record;
+mod workbook;
 
 use std::str::FromStr;
 
@@ -23,6 +26,10 @@ pub(crate) use self::csv::CsvReader;
 pub(crate) use self::json::{JsonArrayReader, KeyResolver, json_record};
 pub(crate) use self::ndjson::NdjsonReader;
 pub use self::record::{Cell, RecordInput};
+pub(crate) use self::workbook::WorkbookReader;
+pub use self::workbook::{
+    DEFAULT_MAX_WORKBOOK_BYTES, SheetChoice, SheetColumns, WorkbookError, WorkbookFacts,
+};
 
 /// A CSV dialect (Table Dialect): what separates and quotes cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +85,10 @@ pub enum Format {
     Json,
     /// One JSON object per line (JSON Lines).
     Ndjson,
+    /// A spreadsheet workbook: xlsx, xlsm, xlsb, xls or ods (which one is
+    /// told by its bytes). Read by modules built with workbooks (the
+    /// `workbook` feature).
+    Workbook,
 }
 
 impl Format {
@@ -88,23 +99,44 @@ impl Format {
             "csv" | "txt" => Some(Format::Csv),
             "json" => Some(Format::Json),
             "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Some(Format::Workbook),
             _ => None,
         }
     }
 
-    /// The format's name (`csv`, `json`, `ndjson`).
+    /// The format's name (`csv`, `json`, `ndjson`, `workbook`).
     pub fn name(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Json => "json",
             Format::Ndjson => "ndjson",
+            Format::Workbook => "workbook",
+        }
+    }
+
+    /// The format of a media type (its parameters ignored), if clinval
+    /// reads it: `text/csv`, `application/json`, `application/x-ndjson`
+    /// (or `application/jsonl`), and the xlsx, xlsm, xlsb, xls and ods
+    /// types.
+    pub fn from_media_type(media_type: &str) -> Option<Format> {
+        let essence = media_type.split(';').next().unwrap_or_default().trim();
+        match essence.to_ascii_lowercase().as_str() {
+            "text/csv" => Some(Format::Csv),
+            "application/json" => Some(Format::Json),
+            "application/x-ndjson" | "application/jsonl" => Some(Format::Ndjson),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            | "application/vnd.ms-excel.sheet.macroenabled.12"
+            | "application/vnd.ms-excel.sheet.binary.macroenabled.12"
+            | "application/vnd.ms-excel"
+            | "application/vnd.oasis.opendocument.spreadsheet" => Some(Format::Workbook),
+            _ => None,
         }
     }
 }
 
 /// A format name clinval does not read.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-#[error("unknown format `{0}` (expected csv, json or ndjson)")]
+#[error("unknown format `{0}` (expected csv, json, ndjson or a workbook: xlsx, xls, ods)")]
 pub struct UnknownFormat(pub String);
 
 impl FromStr for Format {
@@ -114,6 +146,7 @@ impl FromStr for Format {
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
             "ndjson" | "jsonl" | "jsonlines" => Ok(Format::Ndjson),
+            "workbook" | "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Ok(Format::Workbook),
             _ => Err(UnknownFormat(name.to_owned())),
         }
     }
@@ -191,6 +224,9 @@ pub enum InputError {
         /// Keys it holds.
         keys: usize,
     },
+    /// A workbook that cannot be read, or has no sheet to read.
+    #[error(transparent)]
+    Workbook(#[from] WorkbookError),
     /// The JSON structure around the records is broken.
     #[error("line {line}, column {column}: {message}")]
     Json {
@@ -207,7 +243,8 @@ impl InputError {
     /// A stable, machine-readable kind: `empty`, `no_records`, `binary`,
     /// `read_failed`, `missing_columns`, `header`,
     /// `duplicate_column`, `record_too_large`, `too_many_cells`,
-    /// `duplicate_index_full`, `json`.
+    /// `duplicate_index_full`, `json`, and the workbook kinds of
+    /// [`WorkbookError::kind`].
     pub fn kind(&self) -> &'static str {
         match self {
             InputError::Empty => "empty",
@@ -221,6 +258,7 @@ impl InputError {
             InputError::TooManyCells { .. } => "too_many_cells",
             InputError::DuplicateIndexFull { .. } => "duplicate_index_full",
             InputError::Json { .. } => "json",
+            InputError::Workbook(e) => e.kind(),
         }
     }
 
@@ -237,7 +275,8 @@ impl InputError {
             InputError::Empty
             | InputError::NoRecords(_)
             | InputError::Decode(DecodeError::Binary { .. })
-            | InputError::Read(_) => (None, None),
+            | InputError::Read(_)
+            | InputError::Workbook(_) => (None, None),
         }
     }
 }
@@ -266,16 +305,27 @@ pub enum Warning {
         /// The fields' names.
         fields: Vec<String>,
     },
+    /// The workbook has more sheets with data than the one read (none
+    /// was named): which was read, and the others.
+    #[cfg(feature = "workbook")]
+    OtherSheets {
+        /// The sheet read.
+        read: String,
+        /// The other sheets with data, in workbook order.
+        others: Vec<String>,
+    },
 }
 
 impl Warning {
     /// Its stable code (`unknown_columns`, `foreign_key_not_checked`,
-    /// `unsupported_logic`), as serialized.
+    /// `unsupported_logic`, `other_sheets`), as serialized.
     pub fn code(&self) -> &'static str {
         match self {
             Warning::UnknownColumns { .. } => "unknown_columns",
             Warning::ForeignKeyNotChecked { .. } => "foreign_key_not_checked",
             Warning::UnsupportedLogic { .. } => "unsupported_logic",
+            #[cfg(feature = "workbook")]
+            Warning::OtherSheets { .. } => "other_sheets",
         }
     }
 
@@ -294,6 +344,15 @@ impl Warning {
             Warning::UnsupportedLogic { fields } => format!(
                 "the branching logic of {} is not evaluated: not checked for hidden values or requirement",
                 fields.join(", ")
+            ),
+            #[cfg(feature = "workbook")]
+            Warning::OtherSheets { read, others } => format!(
+                "read sheet `{read}`; the workbook also has data in {} (name one with --sheet)",
+                others
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }

@@ -18,6 +18,10 @@ pub enum Cell<'a> {
     Null,
     /// A value as written.
     Value(Scalar<'a>),
+    /// A spreadsheet's error value (`#N/A`, `#DIV/0!`, ...), as Excel
+    /// writes it: the formula behind the cell failed (`cell_error`).
+    #[cfg(feature = "workbook")]
+    SheetError(&'a str),
 }
 
 impl<'a> Cell<'a> {
@@ -54,4 +58,7 @@ pub struct RecordInput<'a> {
     /// cell is then [`Cell::Null`]. By field, then choice. Empty for every
     /// other protocol.
     pub choices: Vec<(usize, usize, &'a str)>,
+    /// For a workbook's record: its sheet and each field's column, so
+    /// issues can name their cells.
+    pub sheet: Option<std::sync::Arc<super::SheetColumns>>,
 }

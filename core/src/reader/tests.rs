@@ -444,9 +444,36 @@ fn formats_by_name_and_extension() {
     assert_eq!(Format::from_path("a/b.CSV"), Some(Format::Csv));
     assert_eq!(Format::from_path("x.jsonl"), Some(Format::Ndjson));
     assert_eq!(Format::from_path("x.json"), Some(Format::Json));
-    assert_eq!(Format::from_path("x.xlsx"), None);
+    for workbook in ["x.xlsx", "x.XLSM", "x.xlsb", "x.xls", "x.ods"] {
+        assert_eq!(
+            Format::from_path(workbook),
+            Some(Format::Workbook),
+            "{workbook}"
+        );
+    }
+    assert_eq!(Format::from_path("x.numbers"), None);
     assert_eq!("NDJSON".parse::<Format>(), Ok(Format::Ndjson));
+    assert_eq!("xlsx".parse::<Format>(), Ok(Format::Workbook));
     assert!("xml".parse::<Format>().is_err());
+}
+
+#[test]
+fn formats_by_media_type() {
+    let of = Format::from_media_type;
+    assert_eq!(of("text/csv; charset=utf-8"), Some(Format::Csv));
+    assert_eq!(of("Application/JSON"), Some(Format::Json));
+    assert_eq!(of("application/x-ndjson"), Some(Format::Ndjson));
+    assert_eq!(
+        of("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        Some(Format::Workbook)
+    );
+    assert_eq!(of("application/vnd.ms-excel"), Some(Format::Workbook));
+    assert_eq!(
+        of("application/vnd.oasis.opendocument.spreadsheet"),
+        Some(Format::Workbook)
+    );
+    assert_eq!(of("text/plain"), None);
+    assert_eq!(of("application/octet-stream"), None);
 }
 
 /// Plain lines (no quote) are split by the reader itself when whole in a

@@ -78,8 +78,38 @@ impl Strptime {
     }
 }
 
+/// A date, a time or both, as a spreadsheet cell holds it (a typed value,
+/// not a text: a workbook's date cell is a date whatever a field's format
+/// says dates are written as).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// A day (a serial with no time of day).
+    Date(chrono::NaiveDate),
+    /// A day and a time of day.
+    DateTime(chrono::NaiveDateTime),
+    /// A time of day (a serial below one day).
+    Time(chrono::NaiveTime),
+}
+
+impl Moment {
+    /// ISO 8601 text: `2024-05-01`, `2024-05-01T08:30:00`, `08:30:00`
+    /// (fractions of a second only where there are some).
+    pub fn iso(&self) -> String {
+        let value = match *self {
+            Moment::Date(date) => Value::Date(date),
+            Moment::DateTime(datetime) => Value::DateTime {
+                datetime,
+                offset: None,
+            },
+            Moment::Time(time) => Value::Time { time, offset: None },
+        };
+        value.canonical()
+    }
+}
+
 /// A field value as written, before it is typed: a text (a CSV cell, a
-/// JSON string), or a native JSON number, boolean, object or array.
+/// JSON string), a native JSON number, boolean, object or array, or a
+/// spreadsheet's date cell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scalar<'a> {
     /// Text.
@@ -90,6 +120,10 @@ pub enum Scalar<'a> {
     Bool(bool),
     /// A JSON object or array, as written.
     Json(&'a str),
+    /// A spreadsheet's date, time or date-time cell (only workbooks
+    /// have them, so only builds that read workbooks).
+    #[cfg(feature = "workbook")]
+    Moment(Moment),
 }
 
 impl<'a> Scalar<'a> {
@@ -118,6 +152,8 @@ impl<'a> Scalar<'a> {
             Scalar::Number(t) => Scalar::Number(t),
             Scalar::Json(t) => Scalar::Json(t),
             Scalar::Bool(b) => Scalar::Bool(*b),
+            #[cfg(feature = "workbook")]
+            Scalar::Moment(m) => Scalar::Moment(*m),
         })
     }
 
@@ -127,6 +163,8 @@ impl<'a> Scalar<'a> {
             Scalar::Text(t) => Cow::Borrowed(t.as_ref()),
             Scalar::Number(t) | Scalar::Json(t) => Cow::Borrowed(t),
             Scalar::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            #[cfg(feature = "workbook")]
+            Scalar::Moment(m) => Cow::Owned(m.iso()),
         }
     }
 }
@@ -403,6 +441,8 @@ impl Type {
                     .ok_or(TypeError::Invalid)
             }
             (Type::Boolean { .. }, Scalar::Bool(b)) => Ok(Value::Boolean(b)),
+            #[cfg(feature = "workbook")]
+            (_, Scalar::Moment(moment)) => self.parse_moment(moment),
             (
                 Type::Boolean {
                     true_values,
@@ -448,6 +488,29 @@ impl Type {
             (Type::List { item, .. }, Scalar::Json(raw)) => list_of_json(item, raw),
             (_, Scalar::Text(text)) => self.parse_text(text),
             _ => invalid,
+        }
+    }
+
+    /// Reads a spreadsheet's date cell: a date, time or date-time field
+    /// takes it as it is (a date cell's day at midnight for a date-time),
+    /// whatever format the field writes dates in; other types read its
+    /// ISO 8601 text, as they would the cell's CSV export.
+    #[cfg(feature = "workbook")]
+    fn parse_moment<'a>(&self, moment: Moment) -> Typed<'a> {
+        match (self, moment) {
+            (Type::Date(_), Moment::Date(date)) => Ok(Value::Date(date)),
+            (Type::DateTime(_), Moment::Date(date)) => Ok(Value::DateTime {
+                datetime: date.and_time(chrono::NaiveTime::MIN),
+                offset: None,
+            }),
+            (Type::DateTime(_), Moment::DateTime(datetime)) => Ok(Value::DateTime {
+                datetime,
+                offset: None,
+            }),
+            (Type::Time(_), Moment::Time(time)) => Ok(Value::Time { time, offset: None }),
+            (Type::Date(_) | Type::DateTime(_) | Type::Time(_), _) => Err(TypeError::Invalid),
+            (Type::Any, _) => Ok(Value::Text(Cow::Owned(moment.iso()))),
+            _ => self.parse_text(Cow::Owned(moment.iso())),
         }
     }
 

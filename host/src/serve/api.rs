@@ -21,6 +21,7 @@ use super::batch::{self, Batch, Lines, RESPONSE_AHEAD, Spool, Upload};
 use super::body::{BodyReader, media_type};
 use super::error::ApiError;
 use super::protocols::Entry;
+use crate::wasm_host::Build;
 
 /// The largest record `/api/v1/validate` takes (the module's own default).
 const RECORD_LIMIT: u64 = 16 << 20;
@@ -44,6 +45,7 @@ pub struct BatchQuery {
     lang: Option<String>,
     include: Option<String>,
     encoding: Option<String>,
+    sheet: Option<String>,
 }
 
 /// A request's protocol and module options, checked.
@@ -310,17 +312,16 @@ pub async fn batches(
         query.lang.as_deref(),
         include_valid,
     )?;
-    let format = match media_type(&headers).as_deref() {
-        Some("text/csv") => Format::Csv,
-        Some("application/json") => Format::Json,
-        Some(NDJSON | "application/jsonl") => Format::Ndjson,
-        _ => {
-            return Err(unsupported(
-                "text/csv, application/json or application/x-ndjson",
+    let format = media_type(&headers)
+        .as_deref()
+        .and_then(Format::from_media_type)
+        .ok_or_else(|| {
+            unsupported(
+                "text/csv, application/json, application/x-ndjson or a workbook \
+                 (xlsx, xls or ods media type)",
                 &headers,
-            ));
-        }
-    };
+            )
+        })?;
     let stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -333,12 +334,15 @@ pub async fn batches(
     if let Some(name) = &query.encoding {
         options["encoding"] = name.as_str().into();
     }
+    if let Some(sheet) = &query.sheet {
+        options["sheet"] = sheet.as_str().into();
+    }
     if let Some(protocol) = &run.protocol.repeating {
         options["repeatingForms"] = upload.repeating_forms(protocol, format).await?.into();
     }
     let mut lease = app
         .pool
-        .acquire(run.protocol.build)
+        .acquire(Build::reading(format).max(run.protocol.build))
         .await
         .map_err(|busy| ApiError::busy(busy, app.config.retry_after))?;
     let batch = Batch {

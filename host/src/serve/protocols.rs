@@ -133,7 +133,7 @@ impl Protocols {
         let options = serde_json::json!({ "asOf": "2000-01-01" });
         let source = builtin.map_or_else(|| document.clone(), str::to_owned);
         let (mut client, handle, described) = host
-            .validator(&source, &options)
+            .validator(&source, &options, clinval_core::Format::Csv)
             .with_context(|| format!("protocol {label}"))?;
         client.free_validator(handle)?;
         let build = client.build;

@@ -80,7 +80,7 @@ pub fn expand(
                 Some(format) => format,
                 None => format_of(path).with_context(|| {
                     format!(
-                        "{}: cannot tell the format from the file name; use --format csv|json|ndjson",
+                        "{}: cannot tell the format from the file name; use --format csv|json|ndjson|workbook",
                         path.display()
                     )
                 })?,

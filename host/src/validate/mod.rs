@@ -34,7 +34,8 @@ const PROGRESS_MIN_BYTES: u64 = 8 * 1024 * 1024;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Files or directories to validate (directories: every .csv, .json,
-    /// .ndjson and .jsonl file below them, in name order), or Data Package
+    /// .ndjson, .jsonl, .xlsx, .xlsm, .xlsb, .xls and .ods file below them,
+    /// in name order), or Data Package
     /// descriptors (`datapackage.json`): every tabular resource with its
     /// own schema, foreign keys checked.
     #[arg(required = true, value_name = "INPUT")]
@@ -61,9 +62,16 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
     encoding: EncodingArg,
 
-    /// Input format; by default from each file's extension.
-    #[arg(long, value_name = "csv|json|ndjson")]
+    /// Input format; by default from each file's extension (`workbook`:
+    /// xlsx, xlsm, xlsb, xls or ods, told by the file's bytes).
+    #[arg(long, value_name = "csv|json|ndjson|workbook")]
     format: Option<Format>,
+
+    /// A workbook's sheet to read: its name, or its position (`2`: the
+    /// second sheet). Default: the first sheet with data (a visible one
+    /// before a hidden one); a warning names the other sheets with data.
+    #[arg(long, value_name = "NAME|INDEX")]
+    sheet: Option<String>,
 
     /// Write valid records here: a JSON array, or NDJSON when the name
     /// ends in .ndjson or .jsonl.
@@ -140,6 +148,7 @@ fn execute(args: Args) -> Result<ExitCode> {
         .as_of
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let mut options = Options::new(as_of);
+    options.sheet = args.sheet.clone().map(clinval_core::SheetChoice);
     options.encoding = match args.encoding {
         EncodingArg::Auto => None,
         EncodingArg::Utf8 => Some(clinval_core::TextEncoding::Utf8),

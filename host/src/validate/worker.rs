@@ -101,6 +101,7 @@ impl Job<'_> {
             "includeValid": self.want_records,
             "repeatingForms": repeating_forms(input)?,
             "encoding": input.options.encoding.map_or("auto", encoding_name),
+            "sheet": input.options.sheet.as_ref().map(|s| s.0.as_str()),
         });
         // The same message the native engine gives (without the code).
         let fail = |e: CallError| match e {
@@ -109,7 +110,7 @@ impl Job<'_> {
         };
         // In the compact module unless the protocol needs the full one.
         let (mut client, validator, _) = host
-            .validator(input.protocol.source(), &options)
+            .validator(input.protocol.source(), &options, input.format)
             .map_err(fail)?;
         let batch = client.batch(validator, input.format.name()).map_err(fail)?;
         self.read_chunks(input, |chunk| {
