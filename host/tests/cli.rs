@@ -312,17 +312,22 @@ fn unusable_inputs_exit_2_with_a_clear_message() {
         "protocol is not valid JSON (line 1",
     );
     refused(
-        &["validate", path(&empty), "--format", "xlsx"],
-        "unknown format `xlsx`",
+        &["validate", path(&empty), "--format", "xml"],
+        "unknown format `xml`",
     );
     refused(
         &["validate", "/nonexistent/x.csv"],
         "cannot read /nonexistent/x.csv",
     );
-    let unknown = write(d, "data.xlsx", b"x");
+    let unknown = write(d, "data.numbers", b"x");
     refused(
         &["validate", path(&unknown)],
         "cannot tell the format from the file name",
+    );
+    let not_workbook = write(d, "data.xlsx", b"id,name\n");
+    refused(
+        &["validate", path(&not_workbook)],
+        "data.xlsx: the input is not a workbook",
     );
     refused(
         &["validate", path(&empty), "--as-of", "2025-13-01"],
@@ -918,4 +923,117 @@ fn encoding_can_be_given() {
     }
     let output = clinval(&["validate", path(&input), "--encoding", "latin-1"]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+fn workbook(name: &str) -> PathBuf {
+    root().join("tests/fixtures/workbooks").join(name)
+}
+
+/// A workbook through both engines: the same error log (issues named by
+/// their cell), the same valid records, exit 1; `--sheet` picks a sheet.
+#[test]
+fn workbooks_validate_in_both_engines_with_cell_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let protocol = workbook("types.protocol.json");
+    let mut logs = Vec::new();
+    for engine in ["native", "wasm"] {
+        let errors = dir.path().join(format!("{engine}.jsonl"));
+        let out = dir.path().join(format!("{engine}.json"));
+        let output = clinval(&[
+            "validate",
+            path(&workbook("types.xlsx")),
+            "--protocol",
+            path(&protocol),
+            "--as-of",
+            "2025-06-30",
+            "--engine",
+            engine,
+            "--errors",
+            path(&errors),
+            "--out",
+            path(&out),
+        ]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{engine}: {text}");
+        assert!(
+            text.contains(
+                "warning other_sheets: read sheet `visits`; the workbook also has data in `labs`"
+            ),
+            "{engine}: {text}"
+        );
+        assert!(
+            text.contains("5 records: 1 valid, 4 invalid"),
+            "{engine}: {text}"
+        );
+        let log = json_lines(&errors);
+        assert_eq!(log[0]["cell"], "visits!I3", "{engine}");
+        assert_eq!(log[0]["code"], "cell_error", "{engine}");
+        assert_eq!(log[0]["line"], 3, "{engine}: the sheet row");
+        logs.push((log, std::fs::read_to_string(&out).unwrap()));
+    }
+    assert_eq!(logs[0], logs[1], "native and wasm differ");
+
+    let labs = write(
+        dir.path(),
+        "labs.json",
+        br#"{"name": "labs", "fields": [{"name": "id"}, {"name": "hb", "type": "number"}]}"#,
+    );
+    let output = clinval(&[
+        "validate",
+        path(&workbook("types.ods")),
+        "--sheet",
+        "labs",
+        "--protocol",
+        path(&labs),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("1 records: 1 valid"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn unusable_workbooks_exit_2_with_a_clear_message() {
+    let types = workbook("types.xlsx");
+    refused(
+        &["validate", path(&workbook("encrypted.xlsx"))],
+        "encrypted.xlsx: the workbook is password-protected",
+    );
+    refused(
+        &["validate", path(&workbook("no-worksheet.xlsx"))],
+        "no-worksheet.xlsx: the workbook has no worksheet",
+    );
+    refused(
+        &["validate", path(&workbook("empty-sheet.xlsx"))],
+        "the workbook has no sheet with data (its sheets: empty)",
+    );
+    refused(
+        &["validate", path(&types), "--sheet", "patients"],
+        "the workbook has no sheet `patients` (its sheets: Notes, visits, labs, lookup)",
+    );
+    refused(
+        &["validate", path(&types), "--sheet", "Notes"],
+        "sheet `Notes` is empty",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(&types).unwrap();
+    let cut = write(dir.path(), "cut.xlsx", &whole[..whole.len() / 3]);
+    refused(
+        &["validate", path(&cut)],
+        "cut.xlsx: cannot read the xlsx workbook",
+    );
+    // The compact-only module cannot read workbooks, and says which can.
+    refused(
+        &[
+            "validate",
+            path(&types),
+            "--engine",
+            "wasm",
+            "--full-module",
+            path(&root().join("wasm/pkg/clinval_bg.wasm")),
+        ],
+        "workbooks (xlsx, xls, ods) need clinval's full module",
+    );
 }

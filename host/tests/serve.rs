@@ -1218,3 +1218,74 @@ fn a_trickling_body_is_cut_off_and_holds_no_worker() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("body_too_slow"), "{answer}");
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Workbooks by their media types give the verdicts `clinval validate`
+/// gives (the full module reads them), with the sheet asked for; a
+/// workbook over `workbook_limit` is 413, an unreadable one 422.
+#[test]
+fn workbooks_are_validated_by_their_media_types() {
+    let server = Server::start(&[]);
+    let dir = root().join("tests/fixtures/workbooks");
+    let version = json(&get(&server.url("/api/v1/version")).2);
+    for (file, media) in [
+        ("patients.xlsx", XLSX),
+        ("patients.xls", "application/vnd.ms-excel"),
+        (
+            "patients-zh.ods",
+            "application/vnd.oasis.opendocument.spreadsheet",
+        ),
+    ] {
+        let path = dir.join(file);
+        let (_, issues) = native(&path);
+        let url = server.url(&format!("/api/v1/batches?as_of={AS_OF}"));
+        let (status, _, body) = post(&url, media, &std::fs::read(&path).unwrap());
+        assert_eq!(status, 200, "{file}: {body}");
+        let report = json(&body);
+        assert_eq!(report["issues"].as_array().unwrap(), &issues, "{file}");
+        assert!(report["issues"][0]["cell"].as_str().unwrap().contains('!'));
+        assert_eq!(report["module"]["sha256"], version["fullModule"]["sha256"]);
+        assert_eq!(
+            report["summary"]["workbook"]["sheets"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    let types = std::fs::read(dir.join("types.xlsx")).unwrap();
+    let labs = server.url(&format!("/api/v1/batches?as_of={AS_OF}&sheet=labs"));
+    // The patient protocol on the labs sheet: its header lacks columns.
+    let answer = post(&labs, XLSX, &types);
+    assert_error(&answer, 422, "invalid_input");
+    assert!(
+        answer.2.contains("the header lacks column(s)"),
+        "{}",
+        answer.2
+    );
+    let nope = server.url(&format!("/api/v1/batches?as_of={AS_OF}&sheet=nope"));
+    let answer = post(&nope, XLSX, &types);
+    assert_error(&answer, 422, "invalid_input");
+    assert!(answer.2.contains("no sheet `nope`"), "{}", answer.2);
+    let answer = post(
+        &server.url("/api/v1/batches?sheet=1"),
+        "text/csv",
+        &demo_csv(),
+    );
+    assert_error(&answer, 400, "bad_query");
+    let encrypted = std::fs::read(dir.join("encrypted.xlsx")).unwrap();
+    let answer = post(&server.url("/api/v1/batches"), XLSX, &encrypted);
+    assert_error(&answer, 422, "invalid_input");
+    assert!(answer.2.contains("password-protected"), "{}", answer.2);
+    let small = Server::start(&["--workbook-limit", "30KiB"]);
+    let big = std::fs::read(dir.join("patients.xls")).unwrap();
+    assert!(big.len() > 30 << 10);
+    let answer = post(
+        &small.url("/api/v1/batches"),
+        "application/vnd.ms-excel",
+        &big,
+    );
+    assert_error(&answer, 413, "workbook_too_large");
+    assert!(answer.2.contains("30720-byte limit"), "{}", answer.2);
+}

@@ -89,9 +89,10 @@ impl Run {
         })
     }
 
-    /// The report's members that say what produced it.
-    fn provenance(&self, app: &App) -> serde_json::Map<String, serde_json::Value> {
-        let module = app.module_facts(self.protocol.build);
+    /// The report's members that say what produced it: the module of
+    /// `build`, the protocol, the as-of date.
+    fn provenance(&self, app: &App, build: Build) -> serde_json::Map<String, serde_json::Value> {
+        let module = app.module_facts(build);
         let mut tail = serde_json::Map::new();
         tail.insert(
             "module".into(),
@@ -334,15 +335,24 @@ pub async fn batches(
     if let Some(name) = &query.encoding {
         options["encoding"] = name.as_str().into();
     }
-    if let Some(sheet) = &query.sheet {
-        options["sheet"] = sheet.as_str().into();
+    if format == Format::Workbook {
+        options["maxWorkbookBytes"] = app.config.workbook_limit.into();
+        if let Some(sheet) = &query.sheet {
+            options["sheet"] = sheet.as_str().into();
+        }
+    } else if query.sheet.is_some() {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "sheet applies to workbooks only (xlsx, xls or ods bodies)",
+        ));
     }
     if let Some(protocol) = &run.protocol.repeating {
         options["repeatingForms"] = upload.repeating_forms(protocol, format).await?.into();
     }
+    let build = Build::reading(format).max(run.protocol.build);
     let mut lease = app
         .pool
-        .acquire(Build::reading(format).max(run.protocol.build))
+        .acquire(build)
         .await
         .map_err(|busy| ApiError::busy(busy, app.config.retry_after))?;
     let batch = Batch {
@@ -351,7 +361,7 @@ pub async fn batches(
         options,
         format,
     };
-    let tail = run.provenance(&app);
+    let tail = run.provenance(&app, build);
 
     if stream {
         let (tx, rx) = mpsc::channel(RESPONSE_AHEAD);

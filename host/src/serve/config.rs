@@ -65,6 +65,12 @@ pub struct Settings {
     #[arg(long, env = "CLINVAL_BODY_LIMIT", value_name = "SIZE")]
     pub body_limit: Option<String>,
 
+    /// Largest workbook (xlsx, xls, ods) a batch may be, e.g. `100MiB`
+    /// [default: 100MiB]: a workbook is held whole in an instance's
+    /// memory while it is read.
+    #[arg(long, env = "CLINVAL_WORKBOOK_LIMIT", value_name = "SIZE")]
+    pub workbook_limit: Option<String>,
+
     /// Linear memory of one wasm instance, e.g. `512MiB` [default: 512MiB].
     #[arg(long, env = "CLINVAL_INSTANCE_MEMORY", value_name = "SIZE")]
     pub instance_memory: Option<String>,
@@ -233,6 +239,8 @@ pub struct Config {
     pub protocols_dir: Option<PathBuf>,
     /// Largest body, bytes.
     pub body_limit: u64,
+    /// Largest workbook, bytes.
+    pub workbook_limit: u64,
     /// Instance memory, bytes.
     pub instance_memory: usize,
     /// CPU bound of one call.
@@ -282,6 +290,7 @@ impl Settings {
             cache_dir: self.cache_dir.or(lower.cache_dir),
             protocols_dir: self.protocols_dir.or(lower.protocols_dir),
             body_limit: self.body_limit.or(lower.body_limit),
+            workbook_limit: self.workbook_limit.or(lower.workbook_limit),
             instance_memory: self.instance_memory.or(lower.instance_memory),
             call_timeout_ms: self.call_timeout_ms.or(lower.call_timeout_ms),
             header_timeout: self.header_timeout.or(lower.header_timeout),
@@ -325,6 +334,8 @@ impl Settings {
             protocols_dir: self.protocols_dir,
             body_limit: parse_size(self.body_limit.as_deref().unwrap_or("1GiB"))
                 .context("body_limit")?,
+            workbook_limit: parse_size(self.workbook_limit.as_deref().unwrap_or("100MiB"))
+                .context("workbook_limit")?,
             instance_memory: usize::try_from(instance_memory)
                 .context("instance_memory is too large")?,
             call_timeout: Duration::from_millis(self.call_timeout_ms.unwrap_or(10_000).max(1)),

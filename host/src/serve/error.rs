@@ -117,6 +117,20 @@ impl ApiError {
                         ),
                     )
                 }
+                ("input", Some("workbook_too_large")) => {
+                    tracing::warn!(
+                        kind = "workbook_too_large",
+                        "workbook over the limit refused"
+                    );
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "workbook_too_large",
+                        format!(
+                            "{message}; this server's workbook_limit: send the sheet as CSV, \
+                             which is read as it arrives, or in parts"
+                        ),
+                    )
+                }
                 ("input", Some("duplicate_index_full")) => {
                     tracing::warn!(
                         kind = "duplicate_index_full",
