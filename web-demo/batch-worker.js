@@ -1,6 +1,7 @@
 // Validates one file off the main thread: the file is read as a stream
 // and fed to the clinval module chunk by chunk; issues go to the page in
-// batches, valid records stay here until the page asks for them.
+// batches, valid records stay here until the page asks for them. A
+// workbook is read by the full module, fetched only when one is chosen.
 
 import init, { Validator } from '/pkg/clinval.js';
 
@@ -24,9 +25,13 @@ self.onmessage = async ({ data }) => {
   }
 };
 
-async function run({ file, protocol, asOf, lang, format }) {
-  // The compact module, or the full one if the protocol needs it.
-  const validator = await Validator.load(protocol, { asOf, lang, includeValid: true });
+async function run({ file, protocol, asOf, lang, format, sheet }) {
+  const options = { asOf, lang, includeValid: true };
+  // A workbook: the full module (the one with the workbook reader). Else
+  // the compact module, or the full one if the protocol needs it.
+  const validator = format === 'workbook'
+    ? await Validator.forWorkbooks(protocol, sheet ? { ...options, sheet } : options)
+    : await Validator.load(protocol, options);
   const batch = validator.startBatch(format);
   const reader = file.stream().getReader();
   let read = 0;
@@ -53,6 +58,6 @@ async function run({ file, protocol, asOf, lang, format }) {
   const last = batch.finish();
   take(last);
   post(true);
-  self.postMessage({ type: 'done', summary: last.summary, valid: records.length });
+  self.postMessage({ type: 'done', summary: last.summary, valid: records.length, build: validator.build });
   validator.free();
 }

@@ -8,6 +8,15 @@ import { t, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
 const ROW_HEIGHT = 32;
 const OVERSCAN = 8;
 const MEDIA = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' };
+/** Workbooks by extension, with the media type the server takes them as. */
+const WORKBOOKS = {
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  xlsm: 'application/vnd.ms-excel.sheet.macroEnabled.12',
+  xlsb: 'application/vnd.ms-excel.sheet.binary.macroEnabled.12',
+  xls: 'application/vnd.ms-excel',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
+};
+const MODULES = { compact: '/pkg/clinval_bg.wasm', full: '/pkg/clinval_full_bg.wasm' };
 const $ = (id) => document.getElementById(id);
 
 const state = {
@@ -18,6 +27,8 @@ const state = {
   issues: [],
   serverRecords: null,
   by: null,
+  /** The sha256 of each module the browser ran, by build, once hashed. */
+  shas: {},
   browserSha: null,
   drawQueued: false,
 };
@@ -27,8 +38,14 @@ function today() {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
+function extension(file) {
+  const name = file.name.toLowerCase();
+  return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : '';
+}
+
 function formatOf(file) {
   const name = file.name.toLowerCase();
+  if (extension(file) in WORKBOOKS) return 'workbook';
   if (name.endsWith('.json')) return 'json';
   if (name.endsWith('.ndjson') || name.endsWith('.jsonl')) return 'ndjson';
   if (name.endsWith('.csv')) return 'csv';
@@ -95,7 +112,9 @@ function draw() {
     row.className = 'grid-row';
     row.setAttribute('role', 'row');
     row.style.cssText = `position:absolute;top:${i * ROW_HEIGHT}px;left:0;right:0;height:${ROW_HEIGHT}px`;
-    for (const value of [issue.row, issue.line, issue.field ?? '—', issue.code, issue.message, issue.value ?? '']) {
+    // A workbook's issue shows its cell (`patients!C17`) where a file's
+    // shows its line.
+    for (const value of [issue.row, issue.cell ?? issue.line, issue.field ?? '—', issue.code, issue.message, issue.value ?? '']) {
       const cell = document.createElement('span');
       cell.setAttribute('role', 'cell');
       cell.textContent = String(value);
@@ -158,11 +177,12 @@ function runInBrowser() {
   state.worker?.terminate();
   const worker = new Worker('/assets/batch-worker.js', { type: 'module' });
   state.worker = worker;
-  worker.onmessage = ({ data }) => {
+  worker.onmessage = async ({ data }) => {
     if (data.type === 'progress') {
       $('progress').value = data.total ? data.bytes / data.total : 1;
       addIssues(data.issues);
     } else if (data.type === 'done') {
+      state.browserSha = await moduleSha(data.build);
       setBusy(false);
       draw();
       showSummary(data.summary);
@@ -183,7 +203,14 @@ function runInBrowser() {
     asOf: $('asof').value || today(),
     lang: state.lang,
     format: formatOf(file),
+    sheet: $('sheet').value.trim(),
   });
+}
+
+/** The sha256 of the module of `build` (fetched again from the cache). */
+async function moduleSha(build) {
+  state.shas[build] ??= await fetch(MODULES[build]).then((r) => r.arrayBuffer()).then(sha256);
+  return state.shas[build];
 }
 
 async function sendToServer() {
@@ -200,10 +227,12 @@ async function sendToServer() {
     lang: state.lang,
     include: 'valid',
   });
+  const sheet = $('sheet').value.trim();
+  if (format === 'workbook' && sheet) query.set('sheet', sheet);
   try {
     const response = await fetch(`/api/v1/batches?${query}`, {
       method: 'POST',
-      headers: { 'content-type': MEDIA[format] },
+      headers: { 'content-type': format === 'workbook' ? WORKBOOKS[extension(file)] : MEDIA[format] },
       body: file,
       signal: state.abort.signal,
     });
@@ -266,8 +295,9 @@ async function main() {
     translatePage(lang);
   });
   $('asof').value = today();
-  const bytes = await fetch('/pkg/clinval_bg.wasm').then((r) => r.arrayBuffer());
-  state.browserSha = await sha256(bytes);
+  const bytes = await fetch(MODULES.compact).then((r) => r.arrayBuffer());
+  state.shas.compact = await sha256(bytes);
+  state.browserSha = state.shas.compact;
   await init({ module_or_path: bytes });
   for (const name of moduleInfo().protocols) {
     const option = document.createElement('option');

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launchBrowser, PHONE, DESKTOP, SHARED } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, launchBrowser, binary, PHONE, DESKTOP, SHARED, ROOT } from './harness.mjs';
 
 let server;
 let chrome;
@@ -208,6 +209,66 @@ test('the shared sample shows the counts by code its expected file implies, in t
   }
   const rows = await page.$$eval('#rows .grid-row', (r) => r.length);
   assert.ok(rows > 0 && rows < 60, `only the rows in view are drawn (${rows})`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** Counts by code, and the first issue, `clinval validate` gives `file`. */
+function cliReport(file, args = []) {
+  const dir = mkdtempSync(join(tmpdir(), 'clinval-cli-'));
+  const errors = join(dir, 'errors.jsonl');
+  try {
+    execFileSync(binary(), ['validate', file, '--as-of', '2025-06-30', '--errors', errors, ...args], { stdio: 'ignore' });
+  } catch (error) {
+    if (error.status !== 1) throw error;
+  }
+  const issues = readFileSync(errors, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const counts = {};
+  for (const issue of issues) counts[issue.code] = (counts[issue.code] ?? 0) + 1;
+  return { counts, first: issues[0] };
+}
+
+test('a workbook is checked in the browser by the full module, fetched only then, as the CLI and the server check it', async () => {
+  const { page, context, errors } = await open('/batch.html');
+  const fetched = [];
+  page.on('request', (request) => fetched.push(new URL(request.url()).pathname));
+  await page.selectOption('#protocol', 'patient');
+  await page.fill('#asof', '2025-06-30');
+  const workbooks = join(ROOT, 'tests/fixtures/workbooks');
+  // A CSV first: the full module is not fetched for it.
+  await page.setInputFiles('#file', join(SHARED, 'patients-sample.csv'));
+  await page.click('#run');
+  await page.waitForSelector('body[data-done="browser"]');
+  assert.ok(!fetched.includes('/pkg/clinval_full_bg.wasm'), `fetched ${fetched}`);
+  for (const name of ['patients.xlsx', 'patients.xls', 'patients-zh.ods']) {
+    const file = join(workbooks, name);
+    const expected = cliReport(file);
+    await page.setInputFiles('#file', file);
+    await page.evaluate(() => delete document.body.dataset.done);
+    await page.click('#run');
+    await page.waitForSelector('body[data-done="browser"]');
+    assert.deepEqual(await shownCounts(page), expected.counts, name);
+    // The first issue shows its cell, as the CLI names it.
+    const firstCell = await page.textContent('#rows .grid-row span:nth-child(2)');
+    assert.equal(firstCell, expected.first.cell, name);
+    assert.ok(fetched.includes('/pkg/clinval_full_bg.wasm'), 'the full module was fetched');
+
+    await page.evaluate(() => delete document.body.dataset.done);
+    await page.click('#send');
+    await page.waitForSelector('body[data-done="server"]');
+    assert.deepEqual(await shownCounts(page), expected.counts, `${name} on the server`);
+    const browserSha = await page.textContent('[data-summary="browser-sha"]');
+    const serverSha = await page.textContent('[data-summary="server-sha"]');
+    assert.equal(serverSha, browserSha, `${name}: the server ran the very module the browser ran`);
+  }
+  // A sheet by name; a sheet that does not exist is a clear message.
+  const types = join(workbooks, 'types.xlsx');
+  await page.fill('#sheet', 'nope');
+  await page.setInputFiles('#file', types);
+  await page.evaluate(() => delete document.body.dataset.done);
+  await page.click('#run');
+  await page.waitForSelector('body[data-done="error"]');
+  assert.match(await page.textContent('#status'), /no sheet `nope` \(its sheets: Notes, visits, labs, lookup\)/);
   assert.deepEqual(errors, []);
   await context.close();
 });
