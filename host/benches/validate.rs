@@ -11,11 +11,11 @@
 //!    the native engine and with the wasm module in wasmtime: wall time and
 //!    peak RSS, for the full file and for a tenth of it.
 
+mod measure;
 mod synth;
 
 use std::fs::File;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -74,7 +74,7 @@ fn main() {
     // counts the pages it shares with this process before exec.
     for engine in ["native", "wasm"] {
         for (file, n) in [(&small, (records / 10).max(1)), (&big, records)] {
-            let (elapsed, peak_kib) = run_cli(file, engine);
+            let (elapsed, peak_kib) = measure::run_cli(file, engine, &[]);
             println!(
                 "clinval validate --jobs 1 --engine {engine}, {n} records: {:.2} s, {:.0} records/s, peak RSS {:.1} MiB",
                 elapsed.as_secs_f64(),
@@ -135,43 +135,4 @@ fn report(what: &str, records: u64, bytes: u64, elapsed: Duration) {
         records as f64 / secs,
         bytes as f64 / 1e6 / secs
     );
-}
-
-/// Runs the `clinval` binary on `file`; returns wall time and its own
-/// peak RSS (KiB), read from `wait4` for that child alone.
-#[allow(
-    clippy::zombie_processes,
-    reason = "the child is reaped by wait4, which clippy cannot see"
-)]
-fn run_cli(file: &Path, engine: &str) -> (Duration, i64) {
-    let start = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_clinval"))
-        .args([
-            "validate",
-            "--jobs",
-            "1",
-            "--as-of",
-            "2025-06-30",
-            "--engine",
-            engine,
-        ])
-        .args(["--out", "/dev/null", "--errors", "/dev/null"])
-        .arg(file)
-        .spawn()
-        .expect("run clinval");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: wait4 writes only the status and the rusage we hand it; the
-    // child is reaped here, and `child` is not waited on again.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        assert_eq!(libc::wait4(pid, &mut status, 0, &mut usage), pid, "wait4");
-        usage
-    };
-    let elapsed = start.elapsed();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1,
-        "the synthetic file has invalid records"
-    );
-    (elapsed, usage.ru_maxrss)
 }
