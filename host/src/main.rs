@@ -67,6 +67,7 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
+    quiet_workbook_reader_panics();
     let cli = Cli::parse();
     match cli.command {
         Command::Validate(args) => validate::run(args),
@@ -76,4 +77,20 @@ fn main() -> ExitCode {
         Command::Token(TokenCommand::Revoke(args)) => auth::run_revoke(args),
         Command::Protocol(ProtocolCommand::Import(args)) => import::run(args),
     }
+}
+
+/// calamine's xls parser panics on some damaged files; the workbook reader
+/// catches that and reports the file as unreadable (its error is the
+/// message), so the panic's own report is not printed. Every other panic
+/// is reported as usual.
+fn quiet_workbook_reader_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !info
+            .location()
+            .is_some_and(|at| at.file().contains("calamine"))
+        {
+            report(info);
+        }
+    }));
 }

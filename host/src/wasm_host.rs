@@ -416,6 +416,13 @@ impl CallError {
         }
     }
 
+    /// A trap that is neither the CPU bound nor the memory limit: where
+    /// the module reads a workbook, calamine's xls parser panicking on a
+    /// damaged file (vendor/calamine/PATCHES.md); anywhere else, a bug.
+    pub fn is_reader_failure(&self) -> bool {
+        matches!(self, CallError::Trap(_)) && !self.is_timeout() && self.out_of_memory().is_none()
+    }
+
     /// The call was interrupted at its CPU bound (not a bug in the module).
     pub fn is_timeout(&self) -> bool {
         match self {

@@ -1024,6 +1024,20 @@ fn unusable_workbooks_exit_2_with_a_clear_message() {
         &["validate", path(&cut)],
         "cut.xlsx: cannot read the xlsx workbook",
     );
+    // A damaged xls that makes the reader fail (calamine's xls parser
+    // panics on it): the same clear error from both engines (caught
+    // natively, a trap in wasm), never a crash.
+    for engine in ["native", "wasm"] {
+        refused(
+            &[
+                "validate",
+                path(&workbook("damaged.xls")),
+                "--engine",
+                engine,
+            ],
+            "damaged.xls: cannot read the workbook: its reader failed on a damaged part of the file",
+        );
+    }
     // The compact-only module cannot read workbooks, and says which can.
     refused(
         &[

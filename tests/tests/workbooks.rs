@@ -239,6 +239,11 @@ fn unusable_workbooks_are_refused_with_their_reason() {
     assert_eq!(kind("no-worksheet.xlsx"), "no_sheets");
     assert_eq!(kind("empty-sheet.xlsx"), "no_data");
     assert_eq!(kind("make.py"), "not_a_workbook");
+    // calamine's xls parser panics on this one: caught, and reported.
+    assert_eq!(
+        refused("damaged.xls", &options),
+        InputError::Workbook(WorkbookError::ReaderFailed)
+    );
     let mut named = options.clone();
     named.sheet = Some(SheetChoice("patients".into()));
     assert_eq!(

@@ -225,7 +225,13 @@ pub async fn run<S: Sink>(
             }
             Err(error) => {
                 lease.discard();
-                return (sink, Err(ApiError::from_call(error)));
+                let error = match format {
+                    Format::Workbook if error.is_reader_failure() => {
+                        ApiError::workbook_unreadable()
+                    }
+                    _ => ApiError::from_call(error),
+                };
+                return (sink, Err(error));
             }
         }
         if let Err(error) = upload.fill().await {

@@ -82,6 +82,20 @@ impl ApiError {
         }
     }
 
+    /// A workbook the module's reader failed on (its call trapped): a
+    /// damaged file, 422 as the reader's own refusals are.
+    pub fn workbook_unreadable() -> ApiError {
+        tracing::warn!(
+            kind = "workbook_reader_failed",
+            "unreadable workbook refused"
+        );
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+            clinval_core::WorkbookError::ReaderFailed.to_string(),
+        )
+    }
+
     /// A module call's failure: refusals are the client's (4xx), traps and
     /// timeouts are ours (500); a report the server had no room for is 507.
     pub fn from_call(error: CallError) -> ApiError {

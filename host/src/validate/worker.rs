@@ -103,9 +103,15 @@ impl Job<'_> {
             "encoding": input.options.encoding.map_or("auto", encoding_name),
             "sheet": input.options.sheet.as_ref().map(|s| s.0.as_str()),
         });
-        // The same message the native engine gives (without the code).
+        // The same message the native engine gives (without the code),
+        // also for a workbook whose reader failed (a trap in wasm, caught
+        // natively).
+        let workbook = input.format == clinval_core::Format::Workbook;
         let fail = |e: CallError| match e {
             CallError::Refused { message, .. } => message,
+            trap if workbook && trap.is_reader_failure() => {
+                clinval_core::WorkbookError::ReaderFailed.to_string()
+            }
             trap => trap.to_string(),
         };
         // In the compact module unless the protocol needs the full one.

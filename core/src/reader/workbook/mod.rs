@@ -76,6 +76,12 @@ pub enum WorkbookError {
         /// calamine's message.
         message: String,
     },
+    /// The reader failed on a damaged part of the file (calamine's xls
+    /// parser panicked: caught natively; in wasm the call traps, and hosts
+    /// report this same error).
+    #[cfg(feature = "workbook")]
+    #[error("cannot read the workbook: its reader failed on a damaged part of the file")]
+    ReaderFailed,
     /// No worksheet at all.
     #[cfg(feature = "workbook")]
     #[error("the workbook has no worksheet")]
@@ -119,7 +125,7 @@ impl WorkbookError {
             #[cfg(feature = "workbook")]
             WorkbookError::Encrypted => "workbook_encrypted",
             #[cfg(feature = "workbook")]
-            WorkbookError::Unreadable { .. } => "workbook_unreadable",
+            WorkbookError::Unreadable { .. } | WorkbookError::ReaderFailed => "workbook_unreadable",
             #[cfg(feature = "workbook")]
             WorkbookError::NoSheets => "no_sheets",
             #[cfg(feature = "workbook")]
@@ -262,7 +268,15 @@ impl WorkbookReader {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(InputError::Empty);
         }
-        let (facts, others) = open::workbook(self, &bytes, emit)?;
+        // calamine's xls (BIFF) parser indexes records unchecked, and a
+        // damaged file can make it panic (vendor/calamine/PATCHES.md):
+        // natively that is this error, not a crash. (In wasm a panic
+        // aborts: hosts see a trap, and clinval's server answers it as
+        // this error too; docs/abi.md.)
+        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            open::workbook(self, &bytes, emit)
+        }));
+        let (facts, others) = read.unwrap_or_else(|_| Err(WorkbookError::ReaderFailed.into()))?;
         let warning = (!others.is_empty()).then(|| super::Warning::OtherSheets {
             read: facts.sheet.clone(),
             others,

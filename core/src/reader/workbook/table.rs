@@ -133,6 +133,12 @@ impl<'r> SheetTable<'r> {
     ) -> Result<(), InputError> {
         let line = u64::from(row) + 1;
         cells.retain(|(_, c)| !c.is_empty());
+        // In column order, one cell a column (a damaged file may repeat
+        // or reorder them; the last one given wins). Already sorted in
+        // valid files, where the sort is one pass.
+        cells.reverse();
+        cells.sort_by_key(|(column, _)| *column);
+        cells.dedup_by_key(|(column, _)| *column);
         let Some((_, first, width)) = &self.header else {
             if cells.is_empty() {
                 return Ok(()); // empty rows before the header
