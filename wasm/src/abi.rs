@@ -543,7 +543,16 @@ mod tests {
             result(&s)["error"]["message"],
             "the record is not UTF-8 (bad bytes at byte 9)"
         );
-        assert_eq!(s.batch_new(v, b"xlsx"), ERR_ARGUMENT);
+        assert_eq!(s.batch_new(v, b"xml"), ERR_ARGUMENT);
+        // A workbook: the full build reads it, the compact one names it.
+        let workbook = s.batch_new(v, b"xlsx");
+        if clinval_core::READS_WORKBOOKS {
+            assert!(workbook > 0);
+            assert_eq!(s.batch_free(workbook), 0);
+        } else {
+            assert_eq!(workbook, ERR_PROTOCOL);
+            assert_eq!(result(&s)["error"]["code"], "needs_full_module");
+        }
         let b = s.batch_new(v, b"csv");
         assert_eq!(s.batch_feed(b, b"id\0"), 0, "still sniffing the encoding");
         assert_eq!(s.batch_finish(b), ERR_INPUT);

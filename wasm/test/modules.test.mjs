@@ -53,3 +53,33 @@ test('a key batch needs its source in the same module', () => {
   const patient = new Validator('patient', { asOf });
   assert.throws(() => sites.startKeyBatch(0, patient, 'csv'), /argument: the source validator runs in the other module/);
 });
+
+test('a workbook is refused by the compact module and read by Validator.forWorkbooks in the full one', async () => {
+  const workbook = readFileSync(new URL('../../tests/fixtures/workbooks/types.xlsx', import.meta.url));
+  const protocol = readFileSync(new URL('../../tests/fixtures/workbooks/types.protocol.json', import.meta.url), 'utf8');
+  const compact = new Validator('patient', { asOf });
+  assert.equal(compact.build, 'compact');
+  assert.throws(
+    () => compact.startBatch('workbook'),
+    (error) => error.code === 'needs_full_module' && /workbooks \(xlsx, xls, ods\) need clinval's full module/.test(error.message),
+  );
+  const v = await Validator.forWorkbooks(protocol, { asOf, sheet: 'visits' }, { full: bytes('clinval_full_bg.wasm') });
+  assert.equal(v.build, 'full');
+  const report = v.validateText(workbook, 'workbook');
+  assert.deepEqual(report.summary.workbook, { format: 'xlsx', sheet: 'visits', sheets: ['Notes', 'visits', 'labs', 'lookup'] });
+  assert.equal(report.summary.records, 5);
+  assert.deepEqual(report.issues[0], {
+    row: 2,
+    line: 3,
+    cell: 'visits!I3',
+    field: 'score',
+    code: 'cell_error',
+    message: 'score holds the spreadsheet error #DIV/0!: its formula has no value',
+    value: null,
+  });
+  const nope = await Validator.forWorkbooks(protocol, { asOf, sheet: 'nope' });
+  assert.throws(
+    () => nope.validateText(workbook, 'workbook'),
+    (error) => error.code === 'input' && error.kind === 'no_such_sheet' && /no sheet `nope`/.test(error.message),
+  );
+});

@@ -22,3 +22,11 @@ export async function check(): Promise<string[]> {
   }
   return [build, String(fields.length), ...codes, String(rows.length), String(invalid)];
 }
+
+export async function workbook(bytes: Uint8Array): Promise<(string | undefined)[]> {
+  const validator = await Validator.forWorkbooks("patient", { asOf: "2025-06-30", sheet: 2, maxWorkbookBytes: 1 << 20 });
+  const report = validator.validateText(bytes, "workbook");
+  const sheet: string | undefined = report.summary?.workbook?.sheet;
+  const cells: (string | null | undefined)[] = report.issues.map((line) => line.cell);
+  return [sheet, ...cells.map((cell) => cell ?? undefined)];
+}
