@@ -1,10 +1,24 @@
-//! Running the `clinval` binary from a benchmark: wall time and the
-//! child's own peak RSS.
+//! What benchmarks measure with: a sink that only counts, and the
+//! `clinval` binary's wall time and own peak RSS.
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use clinval_core::{Outcome, Sink, TableIssue};
+
+/// Counts issues and nothing else: the engine's cost alone.
+pub struct Count(pub u64);
+
+impl Sink for Count {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        self.0 += outcome.issues.len() as u64;
+    }
+    fn table_issue(&mut self, _issue: &TableIssue) {
+        self.0 += 1;
+    }
+}
 
 /// Runs `clinval validate --jobs 1 --as-of 2025-06-30 --engine ENGINE
 /// --out /dev/null --errors /dev/null FILE`, which must find invalid

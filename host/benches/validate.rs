@@ -26,17 +26,6 @@ use clinval_core::{
 
 const RUNS: usize = 3;
 
-struct Count(u64);
-
-impl Sink for Count {
-    fn record(&mut self, outcome: &Outcome<'_>) {
-        self.0 += outcome.issues.len() as u64;
-    }
-    fn table_issue(&mut self, _issue: &TableIssue) {
-        self.0 += 1;
-    }
-}
-
 struct Render {
     protocol: Arc<Protocol>,
     out: Vec<u8>,
@@ -89,7 +78,7 @@ fn main() {
     let options = Options::new(as_of);
 
     let engine = best(|| {
-        let mut sink = Count(0);
+        let mut sink = measure::Count(0);
         run_session(&big, &protocol, &options, &mut sink)
     });
     report("engine only (1 core)", records, size, engine);

@@ -22,20 +22,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clinval_core::{Format, Options, Outcome, Protocol, Sink, TableIssue, validate_bytes};
+use clinval_core::{Format, Options, Protocol, validate_bytes};
 
 const RUNS: usize = 3;
-
-struct Count(u64);
-
-impl Sink for Count {
-    fn record(&mut self, outcome: &Outcome<'_>) {
-        self.0 += outcome.issues.len() as u64;
-    }
-    fn table_issue(&mut self, _issue: &TableIssue) {
-        self.0 += 1;
-    }
-}
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -113,7 +102,7 @@ fn main() {
     let engine = (0..RUNS)
         .map(|_| {
             let start = Instant::now();
-            let mut sink = Count(0);
+            let mut sink = measure::Count(0);
             let summary = validate_bytes(
                 Arc::clone(&protocol),
                 Format::Workbook,

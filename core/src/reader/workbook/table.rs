@@ -81,7 +81,7 @@ pub(super) fn number_text(value: f64) -> String {
 pub(super) struct SheetTable<'r> {
     reader: &'r WorkbookReader,
     sheet: String,
-    header: Option<(Header, u32, usize)>,
+    header: Option<SheetHeader>,
     place: Option<Arc<SheetColumns>>,
     merged: Vec<Merge>,
     /// The sheet's last used column (0-based), where known: the header
@@ -89,6 +89,15 @@ pub(super) struct SheetTable<'r> {
     last_column: Option<u32>,
     /// Dense cells of the current row, from the header's first column.
     row: Vec<SheetCell>,
+}
+
+/// A sheet's header row, read.
+struct SheetHeader {
+    header: Header,
+    /// The sheet column (0-based) of the table's first column.
+    first: u32,
+    /// Its columns.
+    width: usize,
 }
 
 /// A merged region and the value of its top-left cell, once read.
@@ -139,13 +148,12 @@ impl<'r> SheetTable<'r> {
         cells.reverse();
         cells.sort_by_key(|(column, _)| *column);
         cells.dedup_by_key(|(column, _)| *column);
-        let Some((_, first, width)) = &self.header else {
+        let Some(&SheetHeader { first, width, .. }) = self.header.as_ref() else {
             if cells.is_empty() {
                 return Ok(()); // empty rows before the header
             }
             return self.read_header(line, cells, emit);
         };
-        let (first, width) = (*first, *width);
         self.fill_merged(row, first, cells);
         let last = cells
             .iter()
@@ -168,7 +176,7 @@ impl<'r> SheetTable<'r> {
             }
         }
         let protocol = &self.reader.protocol;
-        let Some((header, _, _)) = &self.header else {
+        let Some(SheetHeader { header, .. }) = &self.header else {
             return Ok(());
         };
         let cells = &self.row;
@@ -228,7 +236,11 @@ impl<'r> SheetTable<'r> {
             emit.unknown_columns(header.allowed_extras.clone());
         }
         self.place = Some(Arc::new(place));
-        self.header = Some((header, first, width));
+        self.header = Some(SheetHeader {
+            header,
+            first,
+            width,
+        });
         Ok(())
     }
 
