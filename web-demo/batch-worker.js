@@ -21,7 +21,12 @@ self.onmessage = async ({ data }) => {
     records = [];
     await run(data);
   } catch (error) {
-    self.postMessage({ type: 'error', message: String(error.message ?? error) });
+    // A trap while a workbook is read is its reader failing on a damaged
+    // xls (docs/abi.md); this worker, and its instance, are not reused.
+    const message = error instanceof WebAssembly.RuntimeError && data.format === 'workbook'
+      ? 'cannot read the workbook: its reader failed on a damaged part of the file'
+      : String(error.message ?? error);
+    self.postMessage({ type: 'error', message });
   }
 };
 

@@ -269,6 +269,13 @@ test('a workbook is checked in the browser by the full module, fetched only then
   await page.click('#run');
   await page.waitForSelector('body[data-done="error"]');
   assert.match(await page.textContent('#status'), /no sheet `nope` \(its sheets: Notes, visits, labs, lookup\)/);
+  // A damaged xls the reader fails on (the module traps): its message.
+  await page.fill('#sheet', '');
+  await page.setInputFiles('#file', join(workbooks, 'damaged.xls'));
+  await page.evaluate(() => delete document.body.dataset.done);
+  await page.click('#run');
+  await page.waitForSelector('body[data-done="error"]');
+  assert.match(await page.textContent('#status'), /its reader failed on a damaged part of the file/);
   assert.deepEqual(errors, []);
   await context.close();
 });
