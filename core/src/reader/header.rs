@@ -271,6 +271,7 @@ fn rejection(
 /// cell of field `f` `cell(i, f)` (a CSV cell is its text; a workbook's
 /// keeps its type). Blank rows, cell counts, extra columns and
 /// multi-select choice columns are read here, for every tabular format.
+#[inline]
 pub(super) fn record<'t>(
     protocol: &Protocol,
     header: &Header,

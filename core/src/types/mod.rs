@@ -94,6 +94,8 @@ pub enum Moment {
 impl Moment {
     /// ISO 8601 text: `2024-05-01`, `2024-05-01T08:30:00`, `08:30:00`
     /// (fractions of a second only where there are some).
+    #[cold]
+    #[inline(never)]
     pub fn iso(&self) -> String {
         let value = match *self {
             Moment::Date(date) => Value::Date(date),
@@ -158,11 +160,14 @@ impl<'a> Scalar<'a> {
     }
 
     /// The value as text: the text itself, or the JSON as written.
+    #[inline]
     pub fn text(&self) -> Cow<'_, str> {
         match self {
             Scalar::Text(t) => Cow::Borrowed(t.as_ref()),
             Scalar::Number(t) | Scalar::Json(t) => Cow::Borrowed(t),
             Scalar::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            // Out of line, so that `text` stays small enough to inline
+            // on the CSV path (which never has a date cell).
             #[cfg(feature = "workbook")]
             Scalar::Moment(m) => Cow::Owned(m.iso()),
         }
@@ -441,8 +446,6 @@ impl Type {
                     .ok_or(TypeError::Invalid)
             }
             (Type::Boolean { .. }, Scalar::Bool(b)) => Ok(Value::Boolean(b)),
-            #[cfg(feature = "workbook")]
-            (_, Scalar::Moment(moment)) => self.parse_moment(moment),
             (
                 Type::Boolean {
                     true_values,
@@ -487,6 +490,8 @@ impl Type {
             }
             (Type::List { item, .. }, Scalar::Json(raw)) => list_of_json(item, raw),
             (_, Scalar::Text(text)) => self.parse_text(text),
+            #[cfg(feature = "workbook")]
+            (_, Scalar::Moment(moment)) => self.parse_moment(moment),
             _ => invalid,
         }
     }
