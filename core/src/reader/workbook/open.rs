@@ -25,6 +25,8 @@ enum Book<'b> {
 }
 
 const ZIP: &[u8] = b"PK\x03\x04";
+/// The rows a sheet can have (Excel's and LibreOffice's limit).
+const MAX_ROWS: u32 = 1 << 20;
 const OLE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 fn unreadable(format: &'static str, error: impl std::fmt::Display) -> InputError {
@@ -213,6 +215,17 @@ pub(super) fn workbook(
         let mut at: Option<u32> = None;
         while let Some(cell) = stream.next_cell().map_err(|e| unreadable("xlsx", e))? {
             let (row, column) = cell.get_position();
+            // A damaged sheet could name a row far past the last (the
+            // empty rows up to it would be read one by one).
+            if row >= MAX_ROWS {
+                return Err(unreadable(
+                    "xlsx",
+                    format!(
+                        "a cell is at row {}, past a sheet's last row ({MAX_ROWS})",
+                        u64::from(row) + 1
+                    ),
+                ));
+            }
             if at.is_some_and(|r| r != row) {
                 flush(&mut table, &mut at, row, &mut cells, emit)?;
             }
