@@ -407,9 +407,7 @@ impl Engine {
                     source.protocol.name
                 ))
             })?;
-        let format: Format = format
-            .parse()
-            .map_err(|e: UnknownFormat| EngineError::Argument(e.to_string()))?;
+        let format = input_format(format)?;
         Ok(Batch {
             session: Session::new(Arc::clone(&source.protocol), format, &source.options),
             sink: BatchSink::Keys(collector),
@@ -433,12 +431,7 @@ impl Engine {
 
     /// Starts validating an input of `format`, to be fed in chunks.
     pub fn batch(&self, format: &str) -> Result<Batch, EngineError> {
-        let format: Format = format
-            .parse()
-            .map_err(|e: UnknownFormat| EngineError::Argument(e.to_string()))?;
-        if format == Format::Workbook && !clinval_core::READS_WORKBOOKS {
-            return Err(EngineError::Workbook);
-        }
+        let format = input_format(format)?;
         let mut session = Session::new(Arc::clone(&self.protocol), format, &self.options);
         for (fk, keys) in self.references.iter().enumerate() {
             if let Some(keys) = keys {
@@ -458,6 +451,18 @@ impl Engine {
             })),
         })
     }
+}
+
+/// The input format named `name`; a workbook only where this build
+/// reads them.
+fn input_format(name: &str) -> Result<Format, EngineError> {
+    let format: Format = name
+        .parse()
+        .map_err(|e: UnknownFormat| EngineError::Argument(e.to_string()))?;
+    if format == Format::Workbook && !clinval_core::READS_WORKBOOKS {
+        return Err(EngineError::Workbook);
+    }
+    Ok(format)
 }
 
 /// What a batch found since the last call.
