@@ -326,21 +326,36 @@ fn verdicts(mut report: Value) -> Value {
 }
 
 /// A workbook and its CSV export (LibreOffice's, as a user makes it) get
-/// the same verdicts: every issue with its message, every cleaned record.
+/// the same verdicts: every issue with its message, every cleaned record;
+/// natively, and for the shared sample also through the modules' C ABI in
+/// wasmtime (the workbooks in the full module, the CSV in the compact one).
 #[test]
 fn workbooks_and_their_csv_exports_get_the_same_verdicts() {
     let dir = root().join("tests/fixtures/workbooks");
     for name in ["patients", "patients-zh"] {
-        let csv = verdicts(native(&dir.join(format!("{name}.csv")), "csv", None));
+        let csv_file = dir.join(format!("{name}.csv"));
+        let csv = verdicts(native(&csv_file, "csv", None));
         assert!(
             csv["summary"]["invalid"].as_u64().unwrap_or(0) > 0,
             "{name}"
         );
+        let through_abi = name == "patients";
+        if through_abi {
+            let via_abi = verdicts(wasmtime_c_abi(COMPACT, &csv_file, "csv", None));
+            assert_eq!(via_abi, csv, "{name}.csv through the C ABI");
+        }
         for ext in ["xlsx", "xls", "ods"] {
             let workbook = dir.join(format!("{name}.{ext}"));
             let report = native(&workbook, "workbook", None);
             assert_eq!(report["summary"]["workbook"]["format"], ext, "{name}.{ext}");
             assert_eq!(verdicts(report), csv, "{name}.{ext} and {name}.csv differ");
+            if through_abi {
+                let via_abi = verdicts(wasmtime_c_abi(FULL, &workbook, "workbook", None));
+                assert_eq!(
+                    via_abi, csv,
+                    "{name}.{ext} through the C ABI and {name}.csv differ"
+                );
+            }
         }
     }
 }

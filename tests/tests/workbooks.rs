@@ -242,7 +242,11 @@ fn unusable_workbooks_are_refused_with_their_reason() {
     // A row far past the last a sheet can have: refused, not read up to.
     let far = refused("row-past-end.xlsx", &options);
     assert_eq!(far.kind(), "workbook_unreadable");
-    assert!(far.to_string().contains("row 2000000, past a sheet's last row"), "{far}");
+    assert!(
+        far.to_string()
+            .contains("row 2000000, past a sheet's last row"),
+        "{far}"
+    );
     // calamine's xls parser panics on this one: caught, and reported.
     assert_eq!(
         refused("damaged.xls", &options),
