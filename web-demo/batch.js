@@ -7,6 +7,12 @@ import { t, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
 
 const ROW_HEIGHT = 32;
 const OVERSCAN = 8;
+/**
+ * The tallest the table's spacer is made: browsers stop laying out an
+ * element at a few million pixels (Chromium ~16.7 M, so ~520,000 rows of
+ * 32 px). Beyond it the scroll position is scaled to the row index.
+ */
+const MAX_SPACER = 4_000_000;
 const MEDIA = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' };
 /** Workbooks by extension, with the media type the server takes them as. */
 const WORKBOOKS = {
@@ -60,6 +66,14 @@ async function sha256(bytes) {
 }
 
 function choose(file) {
+  // A new file: the previous file's results (and its valid records, kept
+  // by the worker) are not this one's.
+  state.worker?.terminate();
+  state.worker = null;
+  state.abort?.abort();
+  state.abort = null;
+  setBusy(false);
+  clearResults();
   state.file = file;
   $('chosen').textContent = file ? `${file.name} — ${(file.size / 1e6).toFixed(2)} MB` : '';
   $('run').disabled = !file;
@@ -73,10 +87,28 @@ function setBusy(busy) {
   $('progress-box').hidden = !busy;
 }
 
+/** Hides every result, and what the downloads would export. */
+function clearResults() {
+  state.issues = [];
+  state.serverRecords = null;
+  state.by = null;
+  $('results').hidden = true;
+  setDownloads(false);
+  status('');
+  delete document.body.dataset.done;
+}
+
+/** The downloads are offered only for a file that was checked. */
+function setDownloads(on) {
+  $('download-valid').disabled = !on;
+  $('download-errors').disabled = !on;
+}
+
 function resetResults(by) {
   state.issues = [];
   state.serverRecords = null;
   state.by = by;
+  setDownloads(false);
   $('results').hidden = false;
   $('summary').replaceChildren();
   $('modules').replaceChildren();
@@ -102,16 +134,29 @@ function draw() {
   const scroller = $('scroller');
   const total = state.issues.length;
   $('issue-count').textContent = total.toLocaleString();
-  rows.style.height = `${total * ROW_HEIGHT}px`;
-  const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(total, Math.ceil((scroller.scrollTop + scroller.clientHeight) / ROW_HEIGHT) + OVERSCAN);
+  const height = total * ROW_HEIGHT;
+  const spacer = Math.min(height, MAX_SPACER);
+  rows.style.height = `${spacer}px`;
+  // The rows start `top` below the scroller's content top (the header
+  // row). Scrolled to a fraction of the content's real range, the rows
+  // shown are those at the same fraction of the range all rows would
+  // need, drawn where the view is (`shift`; 0 when nothing is scaled).
+  const view = scroller.clientHeight;
+  const top = rows.getBoundingClientRect().top - scroller.getBoundingClientRect().top - scroller.clientTop + scroller.scrollTop;
+  const range = scroller.scrollHeight - view;
+  const fraction = range > 0 ? Math.min(1, scroller.scrollTop / range) : 0;
+  const logical = fraction * Math.max(0, range + height - spacer);
+  const shift = scroller.scrollTop - logical;
+  const first = Math.max(0, Math.floor((logical - top) / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(total, Math.ceil((logical - top + view) / ROW_HEIGHT) + OVERSCAN);
   const fragment = document.createDocumentFragment();
   for (let i = first; i < last; i += 1) {
     const issue = state.issues[i];
     const row = document.createElement('div');
     row.className = 'grid-row';
     row.setAttribute('role', 'row');
-    row.style.cssText = `position:absolute;top:${i * ROW_HEIGHT}px;left:0;right:0;height:${ROW_HEIGHT}px`;
+    row.style.cssText = `position:absolute;top:${i * ROW_HEIGHT + shift}px;left:0;right:0;height:${ROW_HEIGHT}px`;
+    row.dataset.index = String(i);
     // A workbook's issue shows its cell (`patients!C17`) where a file's
     // shows its line.
     for (const value of [issue.row, issue.cell ?? issue.line, issue.field ?? '—', issue.code, issue.message, issue.value ?? '']) {
@@ -186,12 +231,14 @@ function runInBrowser() {
       setBusy(false);
       draw();
       showSummary(data.summary);
+      setDownloads(true);
       status(t(state.lang, 'checked', { n: data.summary.records.toLocaleString() }), 'ok');
       document.body.dataset.done = 'browser';
     } else if (data.type === 'records') {
       download(data.blob, 'valid-records.json');
     } else if (data.type === 'error') {
       setBusy(false);
+      $('results').hidden = true;
       status(t(state.lang, 'unusable', { message: data.message }), 'bad');
       document.body.dataset.done = 'error';
     }
@@ -220,7 +267,8 @@ async function sendToServer() {
   setBusy(true);
   $('progress').removeAttribute('value');
   status('');
-  state.abort = new AbortController();
+  const controller = new AbortController();
+  state.abort = controller;
   const query = new URLSearchParams({
     protocol: $('protocol').value,
     as_of: $('asof').value || today(),
@@ -234,11 +282,13 @@ async function sendToServer() {
       method: 'POST',
       headers: { 'content-type': format === 'workbook' ? WORKBOOKS[extension(file)] : MEDIA[format] },
       body: file,
-      signal: state.abort.signal,
+      signal: controller.signal,
     });
     const report = await response.json();
+    if (state.abort !== controller) return; // superseded by another file
     setBusy(false);
     if (!response.ok) {
+      $('results').hidden = true;
       status(t(state.lang, 'unusable', { message: report.error?.message ?? response.statusText }), 'bad');
       document.body.dataset.done = 'error';
       return;
@@ -247,10 +297,13 @@ async function sendToServer() {
     addIssues(report.issues);
     draw();
     showSummary(report.summary, report.module?.sha256);
+    setDownloads(true);
     status(t(state.lang, 'checked', { n: report.summary.records.toLocaleString() }), 'ok');
     document.body.dataset.done = 'server';
   } catch (error) {
+    if (state.abort !== controller) return; // superseded by another file
     setBusy(false);
+    $('results').hidden = true;
     status(error.name === 'AbortError' ? t(state.lang, 'cancelled') : t(state.lang, 'unusable', { message: error.message }), 'bad');
   }
 }
@@ -275,10 +328,10 @@ function download(blob, name) {
 }
 
 function downloadValid() {
-  if (state.by === 'server') {
+  if (state.by === 'server' && state.serverRecords) {
     const text = `[${state.serverRecords.map((r) => JSON.stringify(r)).join(',\n')}]\n`;
     download(new Blob([text], { type: 'application/json' }), 'valid-records.json');
-  } else {
+  } else if (state.by === 'browser') {
     state.worker?.postMessage({ type: 'records' });
   }
 }

@@ -280,13 +280,13 @@ test('a workbook is checked in the browser by the full module, fetched only then
   await context.close();
 });
 
-/** A CSV of `n` patient records, one in ten invalid. */
-function bigCsv(n) {
+/** A CSV of `n` patient records, one in `invalidEvery` (default ten) invalid. */
+function bigCsv(n, { invalidEvery = 10 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'clinval-big-'));
   const file = join(dir, `patients-${n}.csv`);
   const lines = ['id,name,age,visitDate,bloodPressure'];
   for (let i = 1; i <= n; i += 1) {
-    const age = i % 10 === 0 ? 17 : 20 + (i % 60);
+    const age = i % invalidEvery === 0 ? 17 : 20 + (i % 60);
     lines.push(`P${i},Patient ${i},${age},2024-0${1 + (i % 9)}-1${i % 10},${110 + (i % 40)}/${70 + (i % 20)}`);
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -320,6 +320,60 @@ test('the batch page answers clicks while 200,000 records are checked, and can c
   await page.click('#cancel');
   assert.match(await page.textContent('#status'), /Cancelled/);
   assert.equal(await page.isHidden('#cancel'), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a new file clears the last one\'s results, an unusable file offers no download, and a checked file fits a phone', async () => {
+  const { page, context, errors } = await open('/batch.html', { viewport: PHONE });
+  await page.fill('#asof', '2025-06-30');
+  await page.setInputFiles('#file', join(SHARED, 'patients-sample.csv'));
+  await page.click('#run');
+  await page.waitForSelector('body[data-done="browser"]');
+  assert.equal(await page.isVisible('#results'), true);
+  // The module's sha256 wraps: the page stays within the phone's width.
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `the results are ${width}px wide`);
+  // Another file: nothing of the first stays, nor can be downloaded.
+  await page.setInputFiles('#file', join(ROOT, 'tests/fixtures/workbooks/encrypted.xlsx'));
+  assert.equal(await page.isVisible('#results'), false, 'the first file\'s results are gone');
+  await page.click('#run');
+  await page.waitForSelector('body[data-done="error"]');
+  assert.equal(await page.isVisible('#results'), false);
+  assert.equal(await page.isDisabled('#download-valid'), true);
+  assert.equal(await page.isDisabled('#download-errors'), true);
+  assert.match(await page.textContent('#status'), /password-protected/);
+  // The same on the server.
+  await page.evaluate(() => delete document.body.dataset.done);
+  await page.click('#send');
+  await page.waitForSelector('body[data-done="error"]');
+  assert.equal(await page.isVisible('#results'), false);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the issue table reaches its last row beyond what a browser lays out (600,000 issues)', async () => {
+  const { page, context, errors } = await open('/batch.html');
+  await page.fill('#asof', '2025-06-30');
+  const file = bigCsv(600_000, { invalidEvery: 1 });
+  await page.setInputFiles('#file', file);
+  await page.click('#run');
+  await page.waitForSelector('body[data-done="browser"]', { timeout: 120_000 });
+  const count = Number((await page.textContent('#issue-count')).replace(/\D/g, ''));
+  assert.ok(count >= 600_000, `${count} issues`);
+  await page.$eval('#scroller', (s) => { s.scrollTop = s.scrollHeight; });
+  await page.waitForFunction((n) => [...document.querySelectorAll('#rows .grid-row')].some((r) => r.dataset.index === String(n - 1)), count);
+  // The last row is drawn inside the view, not below it.
+  const [view, last] = await page.$eval('#scroller', (s) => {
+    const rows = [...s.querySelectorAll('.grid-row')];
+    const row = rows.find((r) => r.dataset.index === String(rows.length && Math.max(...rows.map((x) => Number(x.dataset.index)))));
+    return [s.getBoundingClientRect().top + s.clientTop + s.clientHeight, row.getBoundingClientRect().bottom];
+  });
+  assert.ok(last <= view + 1, `the last row ends at ${last}, the view at ${view}`);
+  // And the middle is reachable too.
+  await page.$eval('#scroller', (s) => { s.scrollTop = (s.scrollHeight - s.clientHeight) / 2; });
+  const middle = await page.$eval('#rows', (r) => Number(r.querySelector('.grid-row:nth-child(12)').dataset.index));
+  assert.ok(Math.abs(middle - count / 2) < 100, `row ${middle} in the middle of ${count}`);
   assert.deepEqual(errors, []);
   await context.close();
 });
