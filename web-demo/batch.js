@@ -3,7 +3,7 @@
 // and a virtual table that stays fast for hundreds of thousands of issues.
 
 import init, { moduleInfo } from '/pkg/clinval.js';
-import { t, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
+import { t, codeHelp, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
 
 const ROW_HEIGHT = 32;
 const OVERSCAN = 8;
@@ -31,6 +31,11 @@ const state = {
   worker: null,
   abort: null,
   issues: [],
+  /** The issues as filtered and sorted (`issues` itself when neither). */
+  view: [],
+  viewDirty: true,
+  /** The last summary shown, with its server module hash, to re-render. */
+  shown: null,
   serverRecords: null,
   by: null,
   /** The sha256 of each module the browser ran, by build, once hashed. */
@@ -75,7 +80,7 @@ function choose(file) {
   setBusy(false);
   clearResults();
   state.file = file;
-  $('chosen').textContent = file ? `${file.name} — ${(file.size / 1e6).toFixed(2)} MB` : '';
+  $('chosen').textContent = file ? `${file.name} — ${size(file.size)}` : '';
   $('run').disabled = !file;
   $('send').disabled = !file;
 }
@@ -87,9 +92,17 @@ function setBusy(busy) {
   $('progress-box').hidden = !busy;
 }
 
+/** A file size for people: KB under a megabyte, else MB. */
+function size(bytes) {
+  return bytes < 1e6 ? `${Math.max(1, Math.round(bytes / 1e3))} KB` : `${(bytes / 1e6).toFixed(2)} MB`;
+}
+
 /** Hides every result, and what the downloads would export. */
 function clearResults() {
   state.issues = [];
+  state.viewDirty = true;
+  state.shown = null;
+  resetFilters();
   state.serverRecords = null;
   state.by = null;
   $('results').hidden = true;
@@ -102,10 +115,61 @@ function clearResults() {
 function setDownloads(on) {
   $('download-valid').disabled = !on;
   $('download-errors').disabled = !on;
+  $('download-csv').disabled = !on;
+}
+
+/** Empties the filters (their choices come with the next summary). */
+function resetFilters() {
+  for (const id of ['filter-code', 'filter-field']) {
+    const select = $(id);
+    select.replaceChildren(new Option(t(state.lang, 'all'), ''));
+  }
+  $('sort').value = 'row';
+}
+
+/** Offers the codes and fields the issues have, keeping the choices made. */
+function fillFilters(summary) {
+  const fields = new Set();
+  for (const issue of state.issues) if (issue.field) fields.add(issue.field);
+  const fill = (id, values) => {
+    const select = $(id);
+    const chosen = select.value;
+    select.replaceChildren(new Option(t(state.lang, 'all'), ''), ...values.map((v) => new Option(v, v)));
+    select.value = values.includes(chosen) ? chosen : '';
+  };
+  fill('filter-code', Object.keys(summary.byCode).sort());
+  fill('filter-field', [...fields].sort());
+}
+
+/** The issues shown: the chosen code and field, in the chosen order. */
+function currentView() {
+  if (!state.viewDirty) return state.view;
+  const code = $('filter-code').value;
+  const field = $('filter-field').value;
+  const sort = $('sort').value;
+  let view = state.issues;
+  if (code || field) {
+    view = view.filter((i) => (!code || i.code === code) && (!field || i.field === field));
+  }
+  if (sort !== 'row') {
+    // Stable: ties keep the row order.
+    view = (view === state.issues ? [...view] : view).sort((a, b) => (a[sort] ?? '').localeCompare(b[sort] ?? ''));
+  }
+  state.view = view;
+  state.viewDirty = false;
+  return view;
+}
+
+function refilter() {
+  state.viewDirty = true;
+  $('scroller').scrollTop = 0;
+  draw();
 }
 
 function resetResults(by) {
   state.issues = [];
+  state.viewDirty = true;
+  resetFilters();
   state.serverRecords = null;
   state.by = by;
   setDownloads(false);
@@ -119,6 +183,7 @@ function resetResults(by) {
 
 function addIssues(issues) {
   for (const issue of issues) state.issues.push(issue);
+  state.viewDirty = true;
   if (!state.drawQueued) {
     state.drawQueued = true;
     requestAnimationFrame(() => {
@@ -132,8 +197,13 @@ function addIssues(issues) {
 function draw() {
   const rows = $('rows');
   const scroller = $('scroller');
-  const total = state.issues.length;
-  $('issue-count').textContent = total.toLocaleString();
+  const list = currentView();
+  const total = list.length;
+  $('issue-count').textContent = state.issues.length.toLocaleString();
+  $('shown').textContent = list === state.issues ? '' : t(state.lang, 'shown', {
+    shown: total.toLocaleString(),
+    total: state.issues.length.toLocaleString(),
+  });
   const height = total * ROW_HEIGHT;
   const spacer = Math.min(height, MAX_SPACER);
   rows.style.height = `${spacer}px`;
@@ -151,7 +221,7 @@ function draw() {
   const last = Math.min(total, Math.ceil((logical - top + view) / ROW_HEIGHT) + OVERSCAN);
   const fragment = document.createDocumentFragment();
   for (let i = first; i < last; i += 1) {
-    const issue = state.issues[i];
+    const issue = list[i];
     const row = document.createElement('div');
     row.className = 'grid-row';
     row.setAttribute('role', 'row');
@@ -172,6 +242,7 @@ function draw() {
 }
 
 function showSummary(summary, moduleSha) {
+  state.shown = { summary, moduleSha };
   const put = (list, key, value, attr) => {
     const dt = document.createElement('dt');
     dt.textContent = t(state.lang, key);
@@ -203,7 +274,9 @@ function showSummary(summary, moduleSha) {
     th.textContent = code;
     const td = document.createElement('td');
     td.textContent = count.toLocaleString();
-    tr.append(th, td);
+    const help = document.createElement('td');
+    help.textContent = codeHelp(state.lang, code);
+    tr.append(th, td, help);
     body.append(tr);
   }
 }
@@ -231,6 +304,7 @@ function runInBrowser() {
       setBusy(false);
       draw();
       showSummary(data.summary);
+      fillFilters(data.summary);
       setDownloads(true);
       status(t(state.lang, 'checked', { n: data.summary.records.toLocaleString() }), 'ok');
       document.body.dataset.done = 'browser';
@@ -297,6 +371,7 @@ async function sendToServer() {
     addIssues(report.issues);
     draw();
     showSummary(report.summary, report.module?.sha256);
+    fillFilters(report.summary);
     setDownloads(true);
     status(t(state.lang, 'checked', { n: report.summary.records.toLocaleString() }), 'ok');
     document.body.dataset.done = 'server';
@@ -336,6 +411,20 @@ function downloadValid() {
   }
 }
 
+/** One CSV field: quoted when it holds a comma, a quote or a line break. */
+function csvField(value) {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function downloadCsv() {
+  const columns = ['row', 'line', 'cell', 'field', 'code', 'message', 'value'];
+  const lines = [`${columns.join(',')}\r\n`];
+  for (const issue of state.issues) lines.push(`${columns.map((c) => csvField(issue[c])).join(',')}\r\n`);
+  // A byte-order mark, so that Excel reads the UTF-8 (Chinese messages).
+  download(new Blob(['\uFEFF', ...lines], { type: 'text/csv' }), 'errors.csv');
+}
+
 function downloadErrors() {
   const lines = state.issues.map((issue) => `${JSON.stringify(issue)}\n`);
   download(new Blob(lines, { type: 'application/x-ndjson' }), 'errors.jsonl');
@@ -346,6 +435,10 @@ async function main() {
   languageSelect(state.lang, (lang) => {
     state.lang = lang;
     translatePage(lang);
+    // The texts made from results: the summary, the filters' "All".
+    if (state.shown) showSummary(state.shown.summary, state.shown.moduleSha);
+    for (const id of ['filter-code', 'filter-field']) $(id).options[0].textContent = t(lang, 'all');
+    draw();
   });
   $('asof').value = today();
   const bytes = await fetch(MODULES.compact).then((r) => r.arrayBuffer());
@@ -377,6 +470,9 @@ async function main() {
   $('scroller').addEventListener('scroll', draw, { passive: true });
   $('download-valid').addEventListener('click', downloadValid);
   $('download-errors').addEventListener('click', downloadErrors);
+  $('download-csv').addEventListener('click', downloadCsv);
+  for (const id of ['filter-code', 'filter-field', 'sort']) $(id).addEventListener('change', refilter);
+  resetFilters();
   document.body.dataset.ready = 'true';
 }
 

@@ -352,6 +352,43 @@ test('a new file clears the last one\'s results, an unusable file offers no down
   await context.close();
 });
 
+test('issues can be filtered and sorted, each code is explained, and the log downloads as CSV', async () => {
+  const { page, context, errors } = await open('/batch.html');
+  await page.fill('#asof', '2025-06-30');
+  await page.setInputFiles('#file', join(SHARED, 'patients-sample.csv'));
+  assert.match(await page.textContent('#chosen'), /patients-sample\.csv — 17 KB$/);
+  await page.click('#run');
+  await page.waitForSelector('body[data-done="browser"]');
+  const expected = cliReport(join(SHARED, 'patients-sample.csv'));
+  const total = Object.values(expected.counts).reduce((a, b) => a + b, 0);
+  // Each code explained beside its count.
+  assert.equal(
+    await page.textContent('#codes tr[data-code="ambiguous_date"] td:nth-child(3)'),
+    'Day and month cannot be told apart (e.g. 03/04).',
+  );
+  // Filter by code: only its issues, and how many of all.
+  await page.selectOption('#filter-code', 'required');
+  const codes = await page.$$eval('#rows .grid-row span:nth-child(4)', (cells) => cells.map((c) => c.textContent));
+  assert.ok(codes.length > 0 && codes.every((c) => c === 'required'), codes.join());
+  assert.equal(await page.textContent('#shown'), `${expected.counts.required} of ${total} shown`);
+  // Sort by field, all codes.
+  await page.selectOption('#filter-code', '');
+  await page.selectOption('#sort', 'field');
+  const fields = await page.$$eval('#rows .grid-row span:nth-child(3)', (cells) => cells.map((c) => c.textContent));
+  assert.deepEqual(fields, [...fields].sort((a, b) => a.localeCompare(b)));
+  // Chinese: the explanations too.
+  await page.selectOption('#lang', 'zh-CN');
+  assert.equal(await page.textContent('#codes tr[data-code="ambiguous_date"] td:nth-child(3)'), '无法分辨日和月（如 03/04）。');
+  // The CSV: a header, one line an issue, quoted where needed, with a BOM.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.ok(csv.startsWith('\uFEFFrow,line,cell,field,code,message,value\r\n'), csv.slice(0, 80));
+  assert.equal(csv.trimEnd().split('\r\n').length, total + 1);
+  assert.match(csv, /,"[^"]*,[^"]*",/, 'a message with a comma is quoted');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the issue table reaches its last row beyond what a browser lays out (600,000 issues)', async () => {
   const { page, context, errors } = await open('/batch.html');
   await page.fill('#asof', '2025-06-30');
