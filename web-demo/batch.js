@@ -97,16 +97,21 @@ function size(bytes) {
   return bytes < 1e6 ? `${Math.max(1, Math.round(bytes / 1e3))} KB` : `${(bytes / 1e6).toFixed(2)} MB`;
 }
 
-/** Hides every result, and what the downloads would export. */
-function clearResults() {
+/** Forgets the last results (checked next `by`, or none). */
+function forgetResults(by) {
   state.issues = [];
   state.viewDirty = true;
   state.shown = null;
-  resetFilters();
   state.serverRecords = null;
-  state.by = null;
-  $('results').hidden = true;
+  state.by = by;
+  resetFilters();
   setDownloads(false);
+}
+
+/** Hides every result, and what the downloads would export. */
+function clearResults() {
+  forgetResults(null);
+  $('results').hidden = true;
   status('');
   delete document.body.dataset.done;
 }
@@ -167,12 +172,7 @@ function refilter() {
 }
 
 function resetResults(by) {
-  state.issues = [];
-  state.viewDirty = true;
-  resetFilters();
-  state.serverRecords = null;
-  state.by = by;
-  setDownloads(false);
+  forgetResults(by);
   $('results').hidden = false;
   $('summary').replaceChildren();
   $('modules').replaceChildren();

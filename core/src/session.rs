@@ -284,44 +284,33 @@ impl Session {
             damage,
             damaged,
         };
-        if let Reader::Workbook(r) = reader {
+        let mut result = if let Reader::Workbook(r) = reader {
             // Bytes, not text: gathered, and read at the end.
-            let mut result = r.feed(chunk);
-            if result.is_ok() && last {
-                result = r.finish(&mut pipeline).map(|(facts, warning)| {
-                    if let Some(warning) = warning {
-                        pipeline.sink.warning(&warning);
-                        pipeline.summary.warnings.push(warning);
-                    }
-                    pipeline.summary.workbook = Some(facts);
-                });
-            }
-            if let Some(stopped) = pipeline.stopped {
-                result = Err(stopped);
-            }
-            return result.map_err(|e| self.fail(e));
-        }
-        let mut feed = |text: &str, found: &[Damage]| -> Result<(), InputError> {
-            if !found.is_empty() {
-                *pipeline.damaged = true;
-                pipeline.damage.extend(found);
-            }
-            match reader {
-                Reader::Csv(r) => r.feed(text, &mut pipeline),
-                Reader::Json(r) => r.feed(text, &mut pipeline),
-                Reader::Ndjson(r) => r.feed(text, &mut pipeline),
-                Reader::Workbook(_) => Ok(()),
-            }
-        };
-        let mut result = decoder.feed(chunk, last, &mut feed);
-        if result.is_ok() && last {
-            result = match reader {
-                Reader::Csv(r) => r.finish(&mut pipeline),
-                Reader::Json(r) => r.finish(&mut pipeline),
-                Reader::Ndjson(r) => r.finish(&mut pipeline),
-                Reader::Workbook(_) => Ok(()),
+            read_workbook(r, chunk, last, &mut pipeline)
+        } else {
+            let mut feed = |text: &str, found: &[Damage]| -> Result<(), InputError> {
+                if !found.is_empty() {
+                    *pipeline.damaged = true;
+                    pipeline.damage.extend(found);
+                }
+                match reader {
+                    Reader::Csv(r) => r.feed(text, &mut pipeline),
+                    Reader::Json(r) => r.feed(text, &mut pipeline),
+                    Reader::Ndjson(r) => r.feed(text, &mut pipeline),
+                    Reader::Workbook(_) => Ok(()),
+                }
             };
-        }
+            let mut result = decoder.feed(chunk, last, &mut feed);
+            if result.is_ok() && last {
+                result = match reader {
+                    Reader::Csv(r) => r.finish(&mut pipeline),
+                    Reader::Json(r) => r.finish(&mut pipeline),
+                    Reader::Ndjson(r) => r.finish(&mut pipeline),
+                    Reader::Workbook(_) => Ok(()),
+                };
+            }
+            result
+        };
         if let Some(stopped) = pipeline.stopped {
             result = Err(stopped);
         }
@@ -332,6 +321,27 @@ impl Session {
         self.failed = Some(error.clone());
         error
     }
+}
+
+/// Gathers a workbook's next bytes; at the end, reads it into `pipeline`
+/// and records what was read (and the warning about other sheets).
+fn read_workbook(
+    reader: &mut WorkbookReader,
+    chunk: &[u8],
+    last: bool,
+    pipeline: &mut Pipeline<'_>,
+) -> Result<(), InputError> {
+    reader.feed(chunk)?;
+    if !last {
+        return Ok(());
+    }
+    let (facts, warning) = reader.finish(pipeline)?;
+    if let Some(warning) = warning {
+        pipeline.sink.warning(&warning);
+        pipeline.summary.warnings.push(warning);
+    }
+    pipeline.summary.workbook = Some(facts);
+    Ok(())
 }
 
 /// Validates a whole in-memory input; convenience over [`Session`].

@@ -21,9 +21,12 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+fn protocol(json: &str) -> Arc<Protocol> {
+    Arc::new(Protocol::from_json(json).expect("the protocol loads"))
+}
+
 fn types_protocol() -> Arc<Protocol> {
-    let text = std::fs::read_to_string(fixture("types.protocol.json")).expect("protocol");
-    Arc::new(Protocol::from_json(&text).expect("it loads"))
+    protocol(&std::fs::read_to_string(fixture("types.protocol.json")).expect("protocol"))
 }
 
 /// What a run found: each issue as `(cell, field, code)`, each record's
@@ -166,13 +169,10 @@ fn cell_types_formulas_merges_and_errors_in_every_format() {
 
 #[test]
 fn the_1904_date_system_gives_the_same_days() {
-    let protocol = Arc::new(
-        Protocol::from_json(
-            r#"{"name": "mac", "fields": [{"name": "id"}, {"name": "visit_date", "type": "date"}]}"#,
-        )
-        .expect("protocol"),
+    let mac = protocol(
+        r#"{"name": "mac", "fields": [{"name": "id"}, {"name": "visit_date", "type": "date"}]}"#,
     );
-    let (summary, found) = read("dates-1904.xlsx", protocol, &options());
+    let (summary, found) = read("dates-1904.xlsx", mac, &options());
     let summary = summary.expect("it reads");
     assert!(summary.workbook.expect("facts").date1904);
     assert_eq!(value(&found, 0, "visit_date"), "2024-05-01");
@@ -181,11 +181,8 @@ fn the_1904_date_system_gives_the_same_days() {
 
 #[test]
 fn a_sheet_is_chosen_by_name_or_position() {
-    let labs = Arc::new(
-        Protocol::from_json(
-            r#"{"name": "labs", "fields": [{"name": "id"}, {"name": "hb", "type": "number"}]}"#,
-        )
-        .expect("protocol"),
+    let labs = protocol(
+        r#"{"name": "labs", "fields": [{"name": "id"}, {"name": "hb", "type": "number"}]}"#,
     );
     for choice in ["labs", "3"] {
         let mut options = options();

@@ -104,7 +104,7 @@ impl Book<'_> {
         }
     }
 
-    /// A whole sheet (xls, xlsb, ods; and an xlsx's, to look for data).
+    /// A whole sheet (read so for xls, xlsb and ods; an xlsx's is streamed).
     fn range(&mut self, name: &str) -> Result<Range<Data>, InputError> {
         let format = self.format();
         match self {
@@ -132,7 +132,7 @@ impl Book<'_> {
         Ok(self
             .range(name)?
             .used_cells()
-            .any(|(_, _, cell)| !sheet_cell(cell).is_empty()))
+            .any(|(_, _, cell)| !sheet_cell(cell.clone()).is_empty()))
     }
 
     /// The sheet's merged regions (none known for xlsb).
@@ -250,7 +250,7 @@ pub(super) fn workbook(
                     Data::String(text) if ods && is_error_text(text) => {
                         SheetCell::Error(text.clone())
                     }
-                    other => sheet_cell(other),
+                    other => sheet_cell(other.clone()),
                 };
                 cells.push((left + c as u32, cell));
             }
@@ -381,33 +381,24 @@ fn chosen(choice: &SheetChoice, names: &[String]) -> Result<String, InputError> 
         })
 }
 
-fn sheet_cell(data: &Data) -> SheetCell {
+/// A calamine cell as clinval reads it (its text moved, not copied).
+fn sheet_cell(data: Data) -> SheetCell {
     match data {
         Data::Empty => SheetCell::Empty,
-        Data::String(s) => SheetCell::Text(s.clone()),
-        Data::Float(f) => SheetCell::Number(number_text(*f)),
+        Data::String(s) => SheetCell::Text(s),
+        Data::Float(f) => SheetCell::Number(number_text(f)),
         Data::Int(i) => SheetCell::Number(i.to_string()),
-        Data::Bool(b) => SheetCell::Bool(*b),
-        Data::DateTime(at) => excel_moment(at),
-        Data::DateTimeIso(text) => iso_moment(text),
-        Data::DurationIso(text) => iso_duration(text),
-        Data::Error(e) => SheetCell::Error(error_text(e).to_owned()),
+        Data::Bool(b) => SheetCell::Bool(b),
+        Data::DateTime(at) => excel_moment(&at),
+        Data::DateTimeIso(text) => iso_moment(&text),
+        Data::DurationIso(text) => iso_duration(&text),
+        Data::Error(e) => SheetCell::Error(error_text(&e).to_owned()),
     }
 }
 
+/// A streamed xlsx cell as clinval reads it (a shared string copied once).
 fn sheet_cell_ref(data: &DataRef<'_>) -> SheetCell {
-    match data {
-        DataRef::Empty => SheetCell::Empty,
-        DataRef::String(s) => SheetCell::Text(s.clone()),
-        DataRef::SharedString(s) => SheetCell::Text((*s).to_owned()),
-        DataRef::Float(f) => SheetCell::Number(number_text(*f)),
-        DataRef::Int(i) => SheetCell::Number(i.to_string()),
-        DataRef::Bool(b) => SheetCell::Bool(*b),
-        DataRef::DateTime(at) => excel_moment(at),
-        DataRef::DateTimeIso(text) => iso_moment(text),
-        DataRef::DurationIso(text) => iso_duration(text),
-        DataRef::Error(e) => SheetCell::Error(error_text(e).to_owned()),
-    }
+    sheet_cell(Data::from(data.clone()))
 }
 
 /// Whether an ods text is a formula's error value: Excel's (`#N/A`, ...)
