@@ -409,6 +409,8 @@ test('the issue table reaches its last row beyond what a browser lays out (600,0
   assert.ok(last <= view + 1, `the last row ends at ${last}, the view at ${view}`);
   // And the middle is reachable too.
   await page.$eval('#scroller', (s) => { s.scrollTop = (s.scrollHeight - s.clientHeight) / 2; });
+  // The table redraws on the scroll event, which comes after the assignment.
+  await page.waitForFunction((n) => ![...document.querySelectorAll('#rows .grid-row')].some((r) => r.dataset.index === String(n - 1)), count);
   const middle = await page.$eval('#rows', (r) => Number(r.querySelector('.grid-row:nth-child(12)').dataset.index));
   assert.ok(Math.abs(middle - count / 2) < 100, `row ${middle} in the middle of ${count}`);
   assert.deepEqual(errors, []);
