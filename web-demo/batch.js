@@ -4,6 +4,7 @@
 
 import init, { moduleInfo } from '/pkg/clinval.js';
 import { t, codeHelp, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
+import { registerServiceWorker } from '/assets/offline.js';
 
 const ROW_HEIGHT = 32;
 const OVERSCAN = 8;
@@ -431,6 +432,7 @@ function downloadErrors() {
 }
 
 async function main() {
+  registerServiceWorker();
   translatePage(state.lang);
   languageSelect(state.lang, (lang) => {
     state.lang = lang;

@@ -3,9 +3,18 @@
 // to /api/v1/submissions, then followed until processed. Which questions
 // are asked comes from the module's record verdict (`hidden`): the form
 // has no logic of its own, so it branches exactly as the server checks.
+//
+// Nothing typed is lost: the draft is kept on the device as it is typed
+// (device.js) until the server has the diary; a sent diary waits in the
+// outbox (outbox.js) until the server's answer is known, the answers
+// locked meanwhile; the pages, the module and the trial's protocol are
+// kept for offline use (offline.js, sw.js).
 
 import { Validator } from '/pkg/clinval.js';
 import { t, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
+import { registerServiceWorker, fetchKept, keep } from '/assets/offline.js';
+import * as device from '/assets/device.js';
+import { Outbox, entry } from '/assets/outbox.js';
 
 const PATIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const $ = (id) => document.getElementById(id);
@@ -15,14 +24,25 @@ const state = {
   token: null,
   trialId: 'CT001',
   project: null,
+  /** The trial's protocol as the server serves it: `{ name, text }`. */
+  protocolDoc: null,
   validator: null,
   values: {},
   touched: new Set(),
+  /** Whether anything was typed in the Patient ID. */
+  patientTouched: false,
   // The answers sent (hidden questions' left out) and their verdict.
   answers: {},
   verdict: null,
-  idempotencyKey: null,
+  /** The queued diary the answers are locked for, if any. */
+  queued: null,
+  outbox: null,
   polling: null,
+  /** Whether the credential is the demo's (`/demo.json`). */
+  demo: false,
+  /** The last status text shown, as `{ key, vars, kind }`, and the scores shown. */
+  said: null,
+  scores: null,
 };
 
 function today() {
@@ -34,10 +54,20 @@ function authHeaders() {
   return state.token ? { authorization: `Bearer ${state.token}` } : {};
 }
 
-/** A validator for the trial's protocol, in the module it needs (a branching one needs the full module). */
+/**
+ * A validator for the trial's protocol, the very document the server
+ * checks with (kept for offline use), in the module it needs: a
+ * branching one needs the full module, which is then kept too.
+ */
 async function makeValidator() {
-  const protocol = state.project?.protocol ?? 'epro-daily';
-  const validator = await Validator.load(protocol, { asOf: today(), lang: state.lang });
+  const name = state.project?.protocol ?? 'epro-daily';
+  if (state.protocolDoc?.name !== name) {
+    const served = await fetchKept(`/api/v1/protocols/${encodeURIComponent(name)}`);
+    if (!served.ok) throw new Error(`the trial's protocol \`${name}\` is not available (HTTP ${served.status})`);
+    state.protocolDoc = { name, text: JSON.stringify((await served.json()).document) };
+  }
+  const validator = await Validator.load(state.protocolDoc.text, { asOf: today(), lang: state.lang });
+  if (validator.build === 'full') keep('/pkg/clinval_full_bg.wasm');
   state.validator?.free();
   state.validator = validator;
 }
@@ -167,7 +197,9 @@ function valueOf(field) {
 }
 
 function answer(field, raw, touch) {
+  if (state.queued) return; // locked: the inputs are disabled too
   state.values[field.name] = raw;
+  saveDraft();
   if (touch || raw !== '') state.touched.add(field.name);
   if (field.maxLength && field.type === 'string') {
     const hint = $(`hint-${field.name}`);
@@ -234,10 +266,38 @@ function allValid() {
 }
 
 function updateSubmit() {
+  if (state.queued) return;
   const ok = Boolean(state.token) && patientOk() && allValid();
   $('submit').disabled = !ok;
-  $('form-status').textContent = ok ? t(state.lang, 'ready') : t(state.lang, 'fixFirst');
-  $('form-status').className = 'status';
+  say(ok ? 'ready' : 'fixFirst');
+}
+
+/** Keeps what is typed on the device, for a reload or a visit to another page. */
+function saveDraft() {
+  device.put('drafts', { values: state.values, patientId: $('patientId').value, savedAt: new Date().toISOString() }, state.trialId)
+    .catch(() => say('noDevice', {}, 'bad'));
+}
+
+async function restoreDraft() {
+  const draft = await device.get('drafts', state.trialId).catch(() => null);
+  if (!draft) return;
+  state.values = draft.values ?? {};
+  for (const name of Object.keys(state.values)) state.touched.add(name);
+  $('patientId').value = draft.patientId ?? '';
+}
+
+/** Locks the answers while `queued` (a diary whose fate is not yet known) is in the outbox, or unlocks them. */
+function lock(queued) {
+  state.queued = queued;
+  for (const input of $('diary').querySelectorAll('input, textarea')) input.disabled = Boolean(queued);
+  $('submit').disabled = Boolean(queued);
+}
+
+/** Shows text `key` (with `vars`) as the form's status; kept to be shown again in another language. */
+function say(key, vars = {}, kind = '') {
+  state.said = { key, vars, kind };
+  $('form-status').textContent = t(state.lang, key, vars);
+  $('form-status').className = kind ? `status ${kind}` : 'status';
 }
 
 function refreshAll() {
@@ -254,6 +314,7 @@ function refreshAll() {
   }
   evaluate();
   checkPatient(false);
+  lock(state.queued);
   updateSubmit();
 }
 
@@ -264,45 +325,59 @@ function renderTrial() {
 
 async function submit(event) {
   event.preventDefault();
-  if ($('submit').disabled) return;
+  if ($('submit').disabled || state.queued) return;
   evaluate();
-  const reportData = state.answers;
   const verdict = state.verdict;
   if (!verdict.valid) {
     for (const issue of verdict.issues) if (issue.field) showMessage(issue.field, issue.message);
     return;
   }
-  state.idempotencyKey ??= crypto.randomUUID();
-  $('submit').disabled = true;
-  $('form-status').textContent = t(state.lang, 'sending');
+  const item = entry({
+    trialId: state.trialId,
+    body: { patientId: $('patientId').value.trim(), trialId: state.trialId, reportData: state.answers },
+  });
+  lock(item);
+  say('sending');
   try {
-    const response = await fetch('/api/v1/submissions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': state.idempotencyKey, ...authHeaders() },
-      body: JSON.stringify({ patientId: $('patientId').value.trim(), trialId: state.trialId, reportData }),
-    });
-    const body = await response.json();
-    if (response.status === 202) {
-      state.idempotencyKey = null;
-      receipt(body.submissionId);
-      return;
-    }
-    for (const issue of body.issues ?? []) if (issue.field) showMessage(issue.field, issue.message);
-    fail(body.error?.message ?? response.statusText);
-  } catch (error) {
-    // Network trouble: the same Idempotency-Key is reused on the next try.
-    fail(String(error.message ?? error));
+    await state.outbox.add(item);
+  } catch {
+    lock(null);
+    say('noDevice', {}, 'bad');
   }
 }
 
-function fail(message) {
-  $('form-status').textContent = t(state.lang, 'failed', { message });
-  $('form-status').className = 'status bad';
-  updateSubmitLater();
-}
-
-function updateSubmitLater() {
-  $('submit').disabled = !(patientOk() && allValid());
+/** What the outbox hears about the locked diary, shown to the patient. */
+function onOutbox(event) {
+  if (event.kind === 'error') {
+    say('noDevice', {}, 'bad');
+    return;
+  }
+  if (event.entry.trialId !== state.trialId) return;
+  switch (event.kind) {
+    case 'sending':
+      say('sending');
+      break;
+    case 'waiting':
+      say(event.reason === 'network' ? 'queuedOffline' : 'queuedServer', { s: Math.ceil(event.retryInMs / 1000) }, 'warn');
+      break;
+    case 'held':
+      say('held', { message: event.body?.error?.message ?? event.status }, 'bad');
+      refreshCredential();
+      break;
+    case 'stored':
+      lock(null);
+      device.remove('drafts', state.trialId).catch(() => {});
+      receipt(event.submissionId);
+      break;
+    case 'refused':
+      // The diary is not stored; the draft (never removed before) is
+      // still here, so the answers come back to be corrected.
+      lock(null);
+      refreshAll();
+      for (const issue of event.body?.issues ?? []) if (issue.field) showMessage(issue.field, issue.message);
+      say('failed', { message: event.body?.error?.message ?? event.status }, 'bad');
+      break;
+  }
 }
 
 function statusLabel(status) {
@@ -310,29 +385,55 @@ function statusLabel(status) {
   return key ? t(state.lang, key) : status;
 }
 
+/** Polls quickly at first, backs off on errors (up to this), never overlaps. */
+const POLL_MS = 400;
+const POLL_LONGEST_MS = 30_000;
+
 function receipt(id) {
+  state.values = {};
+  state.touched.clear();
+  state.patientTouched = false;
   $('diary').hidden = true;
   $('receipt').hidden = false;
   $('sub-id').textContent = id;
-  $('sub-status').textContent = statusLabel('accepted');
-  $('sub-status').dataset.status = 'accepted';
+  setStatus('accepted');
   $('scores').replaceChildren();
+  state.scores = null;
   $('receipt-title').focus?.();
-  clearInterval(state.polling);
-  state.polling = setInterval(async () => {
-    const response = await fetch(`/api/v1/submissions/${encodeURIComponent(id)}`, { headers: authHeaders() });
-    if (!response.ok) return;
-    const submission = await response.json();
-    $('sub-status').textContent = statusLabel(submission.status);
-    $('sub-status').dataset.status = submission.status;
-    if (submission.status === 'processed' || submission.status === 'failed') {
-      clearInterval(state.polling);
-      showScores(submission.scores ?? {});
+  follow(id);
+}
+
+function setStatus(value) {
+  $('sub-status').textContent = statusLabel(value);
+  $('sub-status').dataset.status = value;
+}
+
+/** Follows submission `id` until processed or failed: one request at a time, waiting longer after each error. */
+function follow(id) {
+  clearTimeout(state.polling);
+  let wait = POLL_MS;
+  const poll = async () => {
+    try {
+      const response = await fetch(`/api/v1/submissions/${encodeURIComponent(id)}`, { headers: authHeaders() });
+      if (response.status === 401) refreshCredential();
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const submission = await response.json();
+      setStatus(submission.status);
+      if (submission.status === 'processed' || submission.status === 'failed') {
+        showScores(submission.scores ?? {});
+        return;
+      }
+      wait = POLL_MS;
+    } catch {
+      wait = Math.min(POLL_LONGEST_MS, wait * 2);
     }
-  }, 400);
+    if ($('sub-id').textContent === id) state.polling = setTimeout(poll, wait);
+  };
+  state.polling = setTimeout(poll, wait);
 }
 
 function showScores(scores) {
+  state.scores = scores;
   const list = $('scores');
   list.replaceChildren();
   const titles = Object.fromEntries((state.validator.protocol().scores ?? []).map((s) => [s.name, localTitle(s)]));
@@ -347,19 +448,33 @@ function showScores(scores) {
 }
 
 function again() {
-  clearInterval(state.polling);
-  state.values = {};
-  state.touched.clear();
+  clearTimeout(state.polling);
+  $('sub-id').textContent = '';
+  $('patientId').value = '';
   $('receipt').hidden = true;
   $('diary').hidden = false;
   refreshAll();
   $('patientId').focus();
 }
 
+/**
+ * The demo's credential, again from the server: a `--demo` restart makes
+ * a new token, while a page (or its outbox) may still hold the last one.
+ * A credential given by hand stays until it is changed by hand.
+ */
+async function refreshCredential() {
+  if (!state.demo) return;
+  const demo = await fetchKept('/demo.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  if (!demo?.token || demo.token === state.token) return;
+  state.token = demo.token;
+  state.outbox.kick();
+}
+
 async function loadProject() {
   if (!state.token) return null;
-  const response = await fetch(`/api/v1/projects/${encodeURIComponent(state.trialId)}`, { headers: authHeaders() });
-  return response.ok ? response.json() : null;
+  const response = await fetchKept(`/api/v1/projects/${encodeURIComponent(state.trialId)}`, { headers: authHeaders() })
+    .catch(() => null);
+  return response?.ok ? response.json() : null;
 }
 
 async function main() {
@@ -370,8 +485,14 @@ async function main() {
     await makeValidator();
     renderTrial();
     refreshAll();
+    // The texts made from state: the form's status, the receipt's.
+    if (state.said && (state.queued || !$('receipt').hidden)) say(state.said.key, state.said.vars, state.said.kind);
+    if ($('sub-status').dataset.status) setStatus($('sub-status').dataset.status);
+    if (state.scores) showScores(state.scores);
   });
-  const demo = await fetch('/demo.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  const worker = registerServiceWorker();
+  const demo = await fetchKept('/demo.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  state.demo = Boolean(demo);
   if (demo) {
     state.token = demo.token;
     state.trialId = demo.trialId;
@@ -383,19 +504,32 @@ async function main() {
       await makeValidator();
       renderTrial();
       refreshAll();
+      state.outbox.kick(); // a diary held for want of a credential
     });
   }
   state.project = await loadProject();
   await makeValidator();
   renderTrial();
-  $('patientId').addEventListener('input', () => { checkPatient(false); updateSubmit(); });
-  $('patientId').addEventListener('blur', () => { checkPatient(true); updateSubmit(); });
+  $('patientId').addEventListener('input', () => {
+    state.patientTouched = true;
+    checkPatient(false);
+    updateSubmit();
+    saveDraft();
+  });
+  // Leaving it empty is said only once something was typed in it: focus
+  // alone (it gets it after a diary is sent) is not an answer.
+  $('patientId').addEventListener('blur', () => { checkPatient(state.patientTouched); updateSubmit(); });
   $('diary').addEventListener('submit', submit);
   $('again').addEventListener('click', again);
+  await restoreDraft();
+  state.outbox = new Outbox({ headers: authHeaders, onEvent: onOutbox });
+  const [waiting] = await state.outbox.pending(state.trialId).catch(() => []);
+  if (waiting) lock(waiting);
   refreshAll();
+  if (waiting) say('sending');
+  state.outbox.kick();
+  await worker;
   document.body.dataset.ready = 'true';
 }
 
-main().catch((error) => {
-  $('form-status').textContent = t(state.lang, 'failed', { message: String(error.message ?? error) });
-});
+main().catch((error) => say('failed', { message: String(error.message ?? error) }, 'bad'));

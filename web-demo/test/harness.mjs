@@ -18,10 +18,9 @@ export function binary() {
   return bin;
 }
 
-/** Starts `clinval serve --demo`; resolves to { base, token, stop }. */
-export async function startServer() {
-  const data = mkdtempSync(join(tmpdir(), 'clinval-web-'));
-  const child = spawn(binary(), ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', data, '--log-format', 'json'], {
+/** Runs `clinval serve --demo` on `listen` with `data`; resolves to { child, address, token }. */
+async function spawnServer(data, listen) {
+  const child = spawn(binary(), ['serve', '--demo', '--listen', listen, '--data-dir', data, '--log-format', 'json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const token = new Promise((resolve) => {
@@ -41,15 +40,36 @@ export async function startServer() {
     });
     child.on('exit', (code) => reject(new Error(`clinval serve exited ${code}: ${logs.join('\n')}`)));
   });
-  const base = `http://${await address}`;
-  return {
-    base,
-    token: await token,
+  return { child, address: await address, token: await token };
+}
+
+/**
+ * Starts `clinval serve --demo` in a fresh data dir; resolves to
+ * { base, token, stop, kill, restart }: `kill` ends the process as a
+ * crash would (the network is gone for the pages), `restart` starts it
+ * again on the same address and data (with a new demo token).
+ */
+export async function startServer() {
+  const data = mkdtempSync(join(tmpdir(), 'clinval-web-'));
+  let running = await spawnServer(data, '127.0.0.1:0');
+  const server = {
+    base: `http://${running.address}`,
+    token: running.token,
+    kill() {
+      const exited = new Promise((resolve) => running.child.once('exit', resolve));
+      running.child.kill('SIGKILL');
+      return exited;
+    },
+    async restart() {
+      running = await spawnServer(data, running.address);
+      server.token = running.token;
+    },
     stop() {
-      child.kill('SIGKILL');
+      running.child.kill('SIGKILL');
       rmSync(data, { recursive: true, force: true });
     },
   };
+  return server;
 }
 
 /** Headless Chromium from Debian (`apt-get install chromium`). */

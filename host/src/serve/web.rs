@@ -37,6 +37,26 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../../web-demo/i18n.js"),
     ),
     (
+        "offline.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-demo/offline.js"),
+    ),
+    (
+        "device.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-demo/device.js"),
+    ),
+    (
+        "outbox.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-demo/outbox.js"),
+    ),
+    (
+        "sw.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-demo/sw.js"),
+    ),
+    (
         "form.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web-demo/form.js"),
@@ -74,6 +94,8 @@ pub fn routes() -> Router<Arc<App>> {
             get(|Path(name): Path<String>| async move { file(&name) }),
         )
         .route("/batch.html", get(|| async { file("batch.html") }))
+        // At the root, so the service worker's scope is the whole site.
+        .route("/sw.js", get(|| async { file("sw.js") }))
         .route("/pkg/clinval.js", get(glue))
         .route(
             "/pkg/clinval_bg.wasm",

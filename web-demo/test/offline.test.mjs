@@ -1,0 +1,160 @@
+// The ePRO form when the network fails: real headless Chromium against a
+// real `clinval serve --demo` that each test kills (as a lost network or
+// a crash looks to the page) and starts again on the same address.
+
+import { after, before, afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, PHONE } from './harness.mjs';
+
+let chrome;
+let server;
+
+before(async () => {
+  chrome = await launchBrowser();
+});
+
+afterEach(() => {
+  server?.stop();
+  server = null;
+});
+
+after(async () => {
+  await chrome?.close();
+});
+
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** A phone's page on a fresh server, once the service worker controls it. */
+async function visit() {
+  server = await startServer();
+  const context = await chrome.browser.newContext({ viewport: PHONE });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error));
+  await page.goto(`${server.base}/`);
+  await ready(page);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  return { page, context, errors };
+}
+
+async function ready(page) {
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
+async function fillDiary(page, patient) {
+  await page.fill('#patientId', patient);
+  await page.fill('#f-pain', '3');
+  await page.fill('#f-fatigue', '4');
+  await page.check('[name="sleepQuality"][value="good"]');
+  await page.check('[name="nausea"][value="false"]');
+  await page.check('[name="symptoms"][value="none"]');
+  await page.fill('#f-completedAt', today());
+  assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
+}
+
+/** The trial's stored submissions, counted by the server. */
+async function stored() {
+  const response = await fetch(`${server.base}/api/v1/projects/CT001`, { headers: { authorization: `Bearer ${server.token}` } });
+  const { submissions } = await response.json();
+  return submissions.accepted + submissions.processing + submissions.processed + submissions.failed;
+}
+
+async function locked(page) {
+  return page.evaluate(() => [...document.querySelectorAll('#diary input')].every((input) => input.disabled));
+}
+
+test('the form opens and checks answers with no network after one visit, and a draft survives a reload', async () => {
+  const { page, context, errors } = await visit();
+  await page.fill('#patientId', 'P-OFF-1');
+  await page.fill('#f-pain', '3');
+  await page.check('[name="sleepQuality"][value="good"]');
+  await page.check('[name="symptoms"][value="headache"]');
+  await page.fill('#f-notes', 'Slept badly.');
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.inputValue('#patientId'), 'P-OFF-1');
+  assert.equal(await page.inputValue('#f-pain'), '3');
+  assert.equal(await page.isChecked('[name="sleepQuality"][value="good"]'), true);
+  assert.equal(await page.isChecked('[name="symptoms"][value="headache"]'), true);
+  assert.equal(await page.inputValue('#f-notes'), 'Slept badly.');
+
+  // The server is gone: the page, the module and the protocol are on the phone.
+  await server.kill();
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.inputValue('#f-pain'), '3', 'the draft, offline');
+  await page.fill('#f-pain', '11');
+  assert.match(await page.textContent('#msg-pain'), /11/);
+  await page.fill('#f-pain', '2');
+  assert.equal(await page.textContent('#msg-pain'), '');
+  // And after a visit to the other page and back.
+  await page.click('a[href="/batch.html"]');
+  await page.waitForSelector('#drop');
+  await page.goBack();
+  await ready(page);
+  assert.equal(await page.inputValue('#f-pain'), '2');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a diary sent while the server is unreachable waits on the phone and arrives exactly once, also after a reload', async () => {
+  const { page, context, errors } = await visit();
+  await fillDiary(page, 'P-OFF-2');
+  await server.kill();
+  await page.click('#submit');
+  await page.waitForSelector('#form-status.warn');
+  assert.match(await page.textContent('#form-status'), /Saved on this phone/);
+  assert.equal(await locked(page), true, 'the answers are locked while the diary waits');
+
+  // Closed and opened again, still offline: the diary is still waiting.
+  await page.reload();
+  await ready(page);
+  assert.equal(await locked(page), true);
+  assert.equal(await page.inputValue('#f-pain'), '3');
+  await page.waitForSelector('#form-status.warn');
+
+  // The server is back: the diary is sent by itself, once.
+  await server.restart();
+  await page.waitForSelector('#receipt:not([hidden])', { timeout: 90_000 });
+  assert.match((await page.textContent('#sub-id')).trim(), /^[0-9a-f-]{36}$/);
+  await page.waitForSelector('#sub-status[data-status="processed"]', { timeout: 30_000 });
+  assert.equal(await stored(), 1);
+  // Nothing is left to send, and the next diary starts empty.
+  await page.reload();
+  await ready(page);
+  assert.equal(await locked(page), false);
+  assert.equal(await page.inputValue('#f-pain'), '');
+  assert.equal(await stored(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a lost reply is retried with the same Idempotency-Key and stores one submission, the answers locked meanwhile', async () => {
+  const { page, context, errors } = await visit();
+  await fillDiary(page, 'P-OFF-3');
+  const keys = [];
+  let lose = true;
+  await page.route('**/api/v1/submissions', async (route) => {
+    keys.push(route.request().headers()['idempotency-key']);
+    if (!lose) return route.continue();
+    lose = false;
+    // The server stores the diary; its reply never reaches the phone.
+    const response = await route.fetch();
+    assert.equal(response.status(), 202);
+    await route.abort('connectionreset');
+  });
+  await page.click('#submit');
+  await page.waitForSelector('#form-status.warn');
+  assert.equal(await locked(page), true);
+  await page.waitForSelector('#receipt:not([hidden])', { timeout: 30_000 });
+  assert.equal(keys.length, 2, 'one retry');
+  assert.equal(keys[0], keys[1], 'the same key');
+  assert.equal(await stored(), 1);
+  // The receipt has the focus.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'receipt-title');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
