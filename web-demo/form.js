@@ -11,7 +11,7 @@
 // kept for offline use (offline.js, sw.js).
 
 import { Validator } from '/pkg/clinval.js';
-import { t, initialLang, translatePage, languageSelect } from '/assets/i18n.js';
+import { t, initialLang, translatePage, languageSelect, refusalText } from '/assets/i18n.js';
 import { registerServiceWorker, fetchKept, keep } from '/assets/offline.js';
 import * as device from '/assets/device.js';
 import { Outbox, entry } from '/assets/outbox.js';
@@ -27,6 +27,8 @@ const state = {
   /** The trial's protocol as the server serves it: `{ name, text }`. */
   protocolDoc: null,
   validator: null,
+  /** The validator's description of the protocol (`protocol()`). */
+  info: null,
   values: {},
   touched: new Set(),
   /** Whether anything was typed in the Patient ID. */
@@ -38,6 +40,8 @@ const state = {
   queued: null,
   outbox: null,
   polling: null,
+  /** Why the server refused the last diary (`[key, vars]`), until an answer changes. */
+  refusal: null,
   /** Whether the credential is the demo's (`/demo.json`). */
   demo: false,
   /** The last status text shown, as `{ key, vars, kind }`, and the scores shown. */
@@ -45,9 +49,24 @@ const state = {
   scores: null,
 };
 
-function today() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+const pad = (n) => String(n).padStart(2, '0');
+
+/** The device's local date, `YYYY-MM-DD`. */
+function today(d = new Date()) {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** `d` as the device's local time to the minute, as a protocol date-time field takes it. */
+function localMinute(d) {
+  return `${today(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** `d` in RFC 3339 with the device's UTC offset: the server takes the patient's day from it. */
+function withOffset(d) {
+  const east = -d.getTimezoneOffset();
+  const sign = east < 0 ? '-' : '+';
+  const offset = `${sign}${pad(Math.floor(Math.abs(east) / 60))}:${pad(Math.abs(east) % 60)}`;
+  return `${today(d)}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${offset}`;
 }
 
 function authHeaders() {
@@ -70,10 +89,16 @@ async function makeValidator() {
   if (validator.build === 'full') keep('/pkg/clinval_full_bg.wasm');
   state.validator?.free();
   state.validator = validator;
+  state.info = validator.protocol();
 }
 
 function fields() {
-  return state.validator.protocol().fields;
+  return state.info.fields;
+}
+
+/** The field the device fills in with the completion time instead of asking (the protocol's `diary.completionField`). */
+function completionField() {
+  return state.info.diary?.completionField ?? null;
 }
 
 /** One input (or a group of choices) per field, from its type and limits. */
@@ -81,6 +106,7 @@ function buildForm() {
   const box = $('fields');
   box.replaceChildren();
   for (const field of fields()) {
+    if (field.name === completionField()) continue;
     const msgId = `msg-${field.name}`;
     const hintId = `hint-${field.name}`;
     const many = field.type === 'multiselect';
@@ -198,6 +224,7 @@ function valueOf(field) {
 
 function answer(field, raw, touch) {
   if (state.queued) return; // locked: the inputs are disabled too
+  state.refusal = null; // the answers change: said for the last ones
   state.values[field.name] = raw;
   saveDraft();
   if (touch || raw !== '') state.touched.add(field.name);
@@ -214,11 +241,12 @@ function answer(field, raw, touch) {
  * questions its verdict hides are hidden and their answers left out of
  * what is sent (which may hide the questions that depend on them, so
  * until nothing changes), and each touched question shows its first issue.
+ * The completion time, if the protocol has the device record it, is `now`.
  */
-function evaluate() {
+function evaluate(now = new Date()) {
   const answers = {};
   for (const field of fields()) {
-    const value = valueOf(field);
+    const value = field.name === completionField() ? localMinute(now) : valueOf(field);
     if (value !== null) answers[field.name] = value;
   }
   let verdict = state.validator.validateRecord(answers);
@@ -269,7 +297,8 @@ function updateSubmit() {
   if (state.queued) return;
   const ok = Boolean(state.token) && patientOk() && allValid();
   $('submit').disabled = !ok;
-  say(ok ? 'ready' : 'fixFirst');
+  if (state.refusal) say(...state.refusal, 'bad');
+  else say(ok ? 'ready' : 'fixFirst');
 }
 
 /** Keeps what is typed on the device, for a reload or a visit to another page. */
@@ -326,7 +355,8 @@ function renderTrial() {
 async function submit(event) {
   event.preventDefault();
   if ($('submit').disabled || state.queued) return;
-  evaluate();
+  const now = new Date();
+  evaluate(now);
   const verdict = state.verdict;
   if (!verdict.valid) {
     for (const issue of verdict.issues) if (issue.field) showMessage(issue.field, issue.message);
@@ -334,7 +364,12 @@ async function submit(event) {
   }
   const item = entry({
     trialId: state.trialId,
-    body: { patientId: $('patientId').value.trim(), trialId: state.trialId, reportData: state.answers },
+    body: {
+      patientId: $('patientId').value.trim(),
+      trialId: state.trialId,
+      reportData: state.answers,
+      completedAt: withOffset(now),
+    },
   });
   lock(item);
   say('sending');
@@ -375,7 +410,8 @@ function onOutbox(event) {
       lock(null);
       refreshAll();
       for (const issue of event.body?.issues ?? []) if (issue.field) showMessage(issue.field, issue.message);
-      say('failed', { message: event.body?.error?.message ?? event.status }, 'bad');
+      state.refusal = refusalText(event.body?.error, event.status);
+      say(...state.refusal, 'bad');
       break;
   }
 }
@@ -436,7 +472,7 @@ function showScores(scores) {
   state.scores = scores;
   const list = $('scores');
   list.replaceChildren();
-  const titles = Object.fromEntries((state.validator.protocol().scores ?? []).map((s) => [s.name, localTitle(s)]));
+  const titles = Object.fromEntries((state.info.scores ?? []).map((s) => [s.name, localTitle(s)]));
   for (const [name, value] of Object.entries(scores)) {
     const dt = document.createElement('dt');
     dt.textContent = titles[name] ?? name;

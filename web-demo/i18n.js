@@ -24,6 +24,11 @@ const STRINGS = {
     queuedServer: 'Saved on this phone. The server is not answering; next try in {s} s.',
     held: 'Saved on this phone, but the server does not accept this device\'s access: {message}',
     noDevice: 'This browser cannot keep your answers on the device (storage is blocked or full); keep this page open until they are sent.',
+    refusal_diary_exists_for_day: 'Today\'s diary has already been sent; only one a day is kept.',
+    refusal_completed_in_future: 'Your phone\'s clock is ahead of the real time: correct its date and time, then send again.',
+    refusal_offset_out_of_range: 'Your phone\'s time zone is not a real one: correct it, then send again.',
+    refusal_not_recruiting: 'This study is not taking diaries now.',
+    refusal_invalid_report: 'Some answers are not valid: see the questions marked in red.',
     submissionId: 'Submission id',
     status: 'Status',
     scores: 'Scores',
@@ -108,6 +113,11 @@ const STRINGS = {
     queuedServer: '已保存在本机。服务器暂无响应，{s} 秒后重试。',
     held: '已保存在本机，但服务器不接受本设备的访问权限：{message}',
     noDevice: '此浏览器无法在本机保存您的回答（存储被禁用或已满）；请保持此页面打开，直到回答发送完毕。',
+    refusal_diary_exists_for_day: '今天的日记已经提交过了；每天只保留一份。',
+    refusal_completed_in_future: '您手机的时钟比实际时间快：请校正日期和时间后再发送。',
+    refusal_offset_out_of_range: '您手机的时区设置无效：请校正后再发送。',
+    refusal_not_recruiting: '该研究目前不接收日记。',
+    refusal_invalid_report: '有些回答无效：请查看标红的问题。',
     submissionId: '提交编号',
     status: '状态',
     scores: '评分',
@@ -237,6 +247,17 @@ const CODE_HELP = {
 /** What issue `code` means in `lang`; a protocol's own code: empty. */
 export function codeHelp(lang, code) {
   return (CODE_HELP[lang] ?? CODE_HELP.en)[code] ?? CODE_HELP.en[code] ?? '';
+}
+
+/**
+ * The status text key for the server's refusal `error` (`{code, message}`)
+ * with its vars: the patient's words for the codes a patient can meet,
+ * else the server's own message.
+ */
+export function refusalText(error, fallback) {
+  const key = `refusal_${error?.code}`;
+  if (key in STRINGS.en) return [key, {}];
+  return ['failed', { message: error?.message ?? fallback }];
 }
 
 /** The page language: saved choice, else the browser's. */

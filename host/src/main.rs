@@ -4,6 +4,7 @@
 //! output live here; every verdict comes from `clinval-core`.
 
 mod auth;
+mod completion;
 mod import;
 mod ordered_pool;
 mod serve;

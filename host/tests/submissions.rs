@@ -25,6 +25,16 @@ fn submission(patient: &str, trial: &str, report: Value) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A diary completed `days_ago` (now, in UTC, that many days back): the
+/// demo trial takes one diary per patient and day.
+fn diary(patient: &str, report: Value, days_ago: u32) -> Vec<u8> {
+    let at = chrono::Utc::now() - chrono::TimeDelta::days(days_ago.into());
+    json!({"patientId": patient, "trialId": "CT001", "reportData": report,
+           "completedAt": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)})
+    .to_string()
+    .into_bytes()
+}
+
 /// A request with a bearer token.
 fn call(
     method: &str,
@@ -322,7 +332,12 @@ fn an_idempotency_key_gives_back_the_same_submission() {
     );
     // Another token's key space is its own.
     let second = token_for(&server, &["submit", "read"]);
-    let theirs = submit(&server, &second, &body, Some("visit-7-day-1"));
+    let theirs = submit(
+        &server,
+        &second,
+        &diary("P-7", answers(5), 1),
+        Some("visit-7-day-1"),
+    );
     assert_ne!(
         json(&theirs.2)["submissionId"],
         json(&first.2)["submissionId"]
@@ -557,7 +572,7 @@ fn load(
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let patient = format!("C{client}-P{}", n % 50);
-                    let body = submission(&patient, "CT001", answers(n % 11));
+                    let body = diary(&patient, answers(n % 11), n / 50);
                     let sent = agent
                         .post(&url)
                         .header("authorization", format!("Bearer {token}"))
@@ -739,4 +754,105 @@ fn a_demo_restart_revokes_the_earlier_demo_token() {
         401,
         "unauthorized",
     );
+}
+
+/// `reportData` completed at `at`, sent with it as `completedAt`.
+fn diary_at(patient: &str, at: &str) -> Vec<u8> {
+    let mut report = answers(3);
+    report["completedAt"] = Value::from(&at[..16]);
+    json!({"patientId": patient, "trialId": "CT001", "reportData": report, "completedAt": at})
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn a_diary_is_checked_and_stored_in_the_patients_own_day_and_one_a_day() {
+    let server = Server::start(&["--demo"]);
+    let token = server.demo_token.clone().unwrap();
+    // Where it is already tomorrow (UTC+14), "today" is tomorrow: accepted,
+    // though tomorrow is after the server's date.
+    let kiritimati = chrono::FixedOffset::east_opt(14 * 3600).unwrap();
+    let now = chrono::Utc::now().with_timezone(&kiritimati);
+    let at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let sent = submit(&server, &token, &diary_at("P-DAY", &at), Some("day-1"));
+    assert_eq!(sent.0, 202, "{}", sent.2);
+    let id = json(&sent.2)["submissionId"].as_str().unwrap().to_owned();
+    let done = wait_processed(&server, &token, &id);
+    assert_eq!(done["status"], "processed", "{done}");
+    assert_eq!(done["completedAt"], at.as_str());
+    assert_eq!(done["localDate"], now.date_naive().to_string());
+    assert_eq!(done["utcOffset"], "+14:00");
+
+    // A second diary that day: refused, with a clear code.
+    let later =
+        (now + chrono::TimeDelta::seconds(-60)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let again = submit(&server, &token, &diary_at("P-DAY", &later), Some("day-2"));
+    assert_error(&again, 409, "diary_exists_for_day");
+    assert!(
+        again.2.contains(&now.date_naive().to_string()),
+        "{}",
+        again.2
+    );
+    // Another patient that day is a diary of their own.
+    let other = submit(&server, &token, &diary_at("P-DAY-2", &later), Some("day-3"));
+    assert_eq!(other.0, 202, "{}", other.2);
+
+    // Offsets no time zone has, times after now, times without an offset.
+    let ahead = (chrono::Utc::now() + chrono::TimeDelta::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    for (at, code) in [
+        ("2026-01-10T08:30:00+15:00", "offset_out_of_range"),
+        ("2026-01-10T08:30:00-12:30", "offset_out_of_range"),
+        (ahead.as_str(), "completed_in_future"),
+        ("2026-01-10T08:30:00", "invalid_completed_at"),
+    ] {
+        let answer = submit(&server, &token, &diary_at("P-BAD", at), None);
+        assert_error(&answer, 422, code);
+    }
+    let trial = project(&server, &token, "CT001");
+    assert_eq!(trial["enrolledPatients"], 2, "{trial}");
+}
+
+#[test]
+fn a_client_learns_what_became_of_its_idempotency_key() {
+    let server = Server::start(&["--demo"]);
+    let token = server.demo_token.clone().unwrap();
+    let find = |key: &str, token: &str| {
+        call(
+            "GET",
+            &server.url(&format!("/api/v1/submissions?idempotencyKey={key}")),
+            Some(token),
+            &[],
+            None,
+        )
+    };
+    assert_error(&find("lost-1", &token), 404, "unknown_idempotency_key");
+    let sent = submit(
+        &server,
+        &token,
+        &diary("P-KEY", answers(1), 0),
+        Some("lost-1"),
+    );
+    assert_eq!(sent.0, 202, "{}", sent.2);
+    let found = find("lost-1", &token);
+    assert_eq!(found.0, 200, "{}", found.2);
+    assert_eq!(
+        json(&found.2)["submissionId"],
+        json(&sent.2)["submissionId"]
+    );
+    assert_eq!(json(&found.2)["patientId"], "P-KEY");
+    // Another token's keys are not found, a bad key is refused.
+    let other = token_for(&server, &["submit", "read"]);
+    assert_error(&find("lost-1", &other), 404, "unknown_idempotency_key");
+    assert_error(&find("a%20b", &token), 400, "bad_idempotency_key");
+    let no_key = call(
+        "GET",
+        &server.url("/api/v1/submissions"),
+        Some(&token),
+        &[],
+        None,
+    );
+    assert_error(&no_key, 400, "bad_query");
+    let submit_only = token_for(&server, &["submit"]);
+    assert_error(&find("lost-1", &submit_only), 403, "forbidden");
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use clinval_core::protocol::{FieldInfo, ScoreInfo, builtin_names};
+use clinval_core::protocol::{DiaryInfo, FieldInfo, ScoreInfo, builtin_names};
 use clinval_core::raw_json::{Shape, json_kind, shape};
 use clinval_core::{
     Cell, FieldIssue, Format, InputError, IssueLine, KeyCollector, Lang, Options, Outcome,
@@ -216,6 +216,9 @@ pub struct ProtocolInfo {
     /// Scores of valid records, in order (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<ScoreInfo>,
+    /// How its diaries are submitted (absent when the protocol has no `diary`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diary: Option<DiaryInfo>,
     /// Foreign keys, in order (absent when none): a host gives each its
     /// referenced keys with a key batch before validating.
     #[serde(rename = "foreignKeys", skip_serializing_if = "Vec::is_empty")]
@@ -327,6 +330,7 @@ impl Engine {
             version: self.protocol.version.clone(),
             fields: self.protocol.describe(),
             scores: self.protocol.describe_scores(),
+            diary: self.protocol.describe_diary(),
             foreign_keys: self
                 .protocol
                 .foreign_keys

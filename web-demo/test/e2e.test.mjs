@@ -22,8 +22,8 @@ after(async () => {
   server?.stop();
 });
 
-async function open(path, { viewport = DESKTOP, locale = 'en-US' } = {}) {
-  const context = await chrome.browser.newContext({ viewport, locale });
+async function open(path, { viewport = DESKTOP, locale = 'en-US', timezoneId } = {}) {
+  const context = await chrome.browser.newContext({ viewport, locale, timezoneId });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error));
@@ -47,9 +47,11 @@ test('an invalid answer shows the module\'s message as it is typed, with no requ
   assert.match(await page.getAttribute('#f-pain', 'aria-describedby'), /\bmsg-pain\b/);
   await page.fill('#f-pain', '7');
   assert.equal(await page.textContent('#msg-pain'), '');
-  await page.fill('#f-completedAt', '2999-01-01');
-  await page.locator('#f-completedAt').blur();
-  assert.match(await page.textContent('#msg-completedAt'), /after the as-of date/);
+  await page.fill('#f-fatigue', '-1');
+  await page.locator('#f-fatigue').blur();
+  assert.match(await page.textContent('#msg-fatigue'), /-1/);
+  // The completion time is the device's to record, not a question.
+  assert.equal(await page.locator('#f-completedAt').count(), 0);
   assert.equal(await page.isDisabled('#submit'), true, 'nothing can be sent while anything is invalid');
   assert.deepEqual(requests, [], 'checked in the page, not on the server');
   // Simplified Chinese, from the same module.
@@ -102,17 +104,12 @@ test('a valid diary filled in by keyboard alone is sent and followed until proce
   await keys.press('Space');
   for (let i = 0; i < 6; i += 1) await keys.press('Tab'); // past the other five boxes
   await keys.type('Slept well.');
-  await keys.press('Tab');
-  const [year, month, day] = today().split('-');
-  await keys.type(`${month}${day}${year}`); // en-US date input: mm/dd/yyyy
-  // Tab walks the date's parts, then leaves it for the submit button.
-  for (let i = 0; i < 4 && (await page.evaluate(() => document.activeElement.id)) !== 'submit'; i += 1) {
-    await keys.press('Tab');
-  }
+  await keys.press('Tab'); // the completion time is not asked: on to the button
   assert.equal(await page.evaluate(() => document.activeElement.id), 'submit');
   assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
   await keys.press('Enter');
   await page.waitForSelector('#receipt:not([hidden])');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'receipt-title', 'the focus follows to the receipt');
   const id = (await page.textContent('#sub-id')).trim();
   assert.match(id, /^[0-9a-f-]{36}$/);
   await page.waitForSelector('#sub-status[data-status="processed"]', { timeout: 30_000 });
@@ -125,6 +122,54 @@ test('a valid diary filled in by keyboard alone is sent and followed until proce
   assert.equal(submission.status, 'processed');
   assert.equal(submission.patientId, 'P-WEB-1');
   assert.deepEqual(submission.scores, { symptomBurden: 9.5, nauseaDays: 0 });
+  // Completed now, on the device's day, with its offset.
+  assert.equal(submission.localDate, today());
+  assert.match(submission.completedAt, new RegExp(`^${today()}T\\d\\d:\\d\\d:\\d\\d[+-]\\d\\d:\\d\\d$`));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/**
+ * A time zone whose date differs from UTC's now, as Shanghai's does from
+ * 16:00 UTC on (the night the server used to refuse), and its offset.
+ */
+function zoneOffTheUtcDate() {
+  const hour = new Date().getUTCHours();
+  if (hour >= 16) return { zone: 'Asia/Shanghai', offset: '+08:00' };
+  if (hour >= 10) return { zone: 'Pacific/Kiritimati', offset: '+14:00' };
+  return { zone: 'Pacific/Pago_Pago', offset: '-11:00' };
+}
+
+test('a diary is dated in the patient\'s own time zone, stored with its offset, and one a day', async () => {
+  const { zone, offset } = zoneOffTheUtcDate();
+  const { page, context, errors } = await open('/', { viewport: PHONE, locale: 'zh-CN', timezoneId: zone });
+  const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date());
+  assert.notEqual(localDate, new Date().toISOString().slice(0, 10), `${zone} is on another date than UTC`);
+  const fill = async () => {
+    await page.fill('#patientId', 'P-ZONE');
+    await page.fill('#f-pain', '2');
+    await page.fill('#f-fatigue', '2');
+    await page.check('[name="sleepQuality"][value="good"]');
+    await page.check('[name="nausea"][value="false"]');
+    await page.check('[name="symptoms"][value="none"]');
+  };
+  await fill();
+  await page.click('#submit');
+  await page.waitForSelector('#receipt:not([hidden])');
+  const id = (await page.textContent('#sub-id')).trim();
+  const response = await fetch(`${server.base}/api/v1/submissions/${id}`, { headers: { authorization: `Bearer ${server.token}` } });
+  const stored = await response.json();
+  assert.equal(stored.localDate, localDate, zone);
+  assert.equal(stored.utcOffset, offset);
+  assert.ok(stored.completedAt.startsWith(localDate) && stored.completedAt.endsWith(offset), stored.completedAt);
+
+  // A second diary that day is refused, in the page's language, and its answers stay.
+  await page.click('#again');
+  await fill();
+  await page.click('#submit');
+  await page.waitForSelector('#form-status.bad');
+  assert.match(await page.textContent('#form-status'), /今天的日记已经提交/);
+  assert.equal(await page.inputValue('#f-pain'), '2');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -148,7 +193,6 @@ test('questions appear and disappear as answers change, from the module\'s verdi
   await page.fill('#f-pain', '2');
   await page.fill('#f-fatigue', '1');
   await page.check('[name="sleepQuality"][value="fair"]');
-  await page.fill('#f-completedAt', today());
   assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
   const sent = page.waitForRequest((request) => request.url().endsWith('/api/v1/submissions') && request.method() === 'POST');
   await page.click('#submit');

@@ -15,7 +15,7 @@ use super::field::compile_field;
 use super::score::compile_score;
 use super::tree::{Notes, Obj, Result, Unknown, items, key_error, text};
 use super::{
-    Cleaning, Code, CompareOp, CompareRule, Field, FieldsMatch, ForeignKey, Logic, Protocol,
+    Cleaning, Code, CompareOp, CompareRule, Diary, Field, FieldsMatch, ForeignKey, Logic, Protocol,
     ProtocolError, UniqueKey,
 };
 use crate::types::{Full, Type};
@@ -44,7 +44,11 @@ const DOCUMENT_KEYS: &[&str] = &[
     "systemColumns",
     "repeat",
     "encoding",
+    "diary",
 ];
+
+/// Keys of `diary`.
+const DIARY_KEYS: &[&str] = &["completionField", "onePerDay"];
 
 const CLEANING_KEYS: &[&str] = &[
     "trim",
@@ -209,6 +213,7 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         .map(|c| cleaning.header_key(c).into_owned())
         .collect();
     let choice_columns = index_choice_columns(&fields, &cleaning);
+    let diary = compile_diary(&doc, &fields, &by_name, &mut notes)?;
     let mut scores: Vec<super::Score> = Vec::new();
     for (at, raw) in doc.list("scores")? {
         let score = compile_score(&at, raw, &fields, &by_name, &mut notes)?;
@@ -235,6 +240,7 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         foreign_keys,
         rules,
         scores,
+        diary,
         warnings: notes.warnings,
         absent_columns_empty,
         system_columns,
@@ -245,6 +251,41 @@ fn compile_boxed(source: &str) -> Result<Protocol> {
         choice_columns,
         source: Arc::from(source),
     })
+}
+
+/// `diary`: `{"completionField": a date field, "onePerDay": bool}`.
+fn compile_diary(
+    doc: &Obj<'_>,
+    fields: &[Field],
+    by_name: &impl Fn(&str, &str) -> Result<usize>,
+    notes: &mut Notes,
+) -> Result<Option<Diary>> {
+    if !doc.has("diary") {
+        return Ok(None);
+    }
+    let full = Full::get().ok_or_else(|| {
+        Box::new(ProtocolError::NeedsFullModule {
+            path: "diary".to_owned(),
+            feature: "diary submission rules".to_owned(),
+        })
+    })?;
+    let diary = doc.object("diary", DIARY_KEYS, Unknown::Refuse, notes)?;
+    let completion_field = match diary.text("completionField")? {
+        Some(name) => {
+            let at = diary.at("completionField");
+            let field = by_name(&at, &name)?;
+            if !matches!(fields[field].ty, Type::Date(_)) {
+                return Err(key_error(at, format!("`{name}` is not a date field")));
+            }
+            Some(field)
+        }
+        None => None,
+    };
+    Ok(Some(Diary {
+        completion_field,
+        one_per_day: diary.flag("onePerDay")?.unwrap_or(false),
+        full,
+    }))
 }
 
 /// A rule `{"assert": "...", "code", "field"?, "description"?}`.

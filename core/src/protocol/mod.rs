@@ -148,6 +148,38 @@ pub struct Cleaning {
     pub json_scalars_as_text: bool,
 }
 
+/// How diaries of a protocol are submitted to a server (`diary`): rules
+/// of the submission service, not of a record's values. The full build's
+/// (see [`Full`](crate::types::Full)): the compact module has no room left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Diary {
+    /// The date field recording when the diary was completed
+    /// (`completionField`): forms fill it in with the device's local time
+    /// instead of asking, and the server takes the patient's day from the
+    /// submission's `completedAt`.
+    pub completion_field: Option<usize>,
+    /// At most one diary per patient and local day is stored (`onePerDay`).
+    pub one_per_day: bool,
+    /// Only the full build has diaries.
+    pub full: crate::types::Full,
+}
+
+/// [`Diary`] as hosts see it (absent when the protocol has no `diary`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DiaryInfo {
+    /// The field a form fills in with the completion time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_field: Option<String>,
+    /// At most one diary per patient and local day.
+    pub one_per_day: bool,
+    /// Only the full build has diaries.
+    #[serde(skip)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub full: crate::types::Full,
+}
+
 /// A compiled protocol, ready to validate records.
 #[derive(Debug)]
 pub struct Protocol {
@@ -176,6 +208,8 @@ pub struct Protocol {
     pub rules: Vec<CompareRule>,
     /// Scores of valid records.
     pub scores: Vec<Score>,
+    /// How diaries of this protocol are submitted (`diary`; full build).
+    pub diary: Option<Diary>,
     /// Code for a record whose shape is wrong (cell count, not an object).
     pub malformed_code: Code,
     /// What loading noticed but did not refuse.
@@ -293,6 +327,15 @@ impl Protocol {
     /// The protocol's scores, as a form shows them.
     pub fn describe_scores(&self) -> Vec<ScoreInfo> {
         self.scores.iter().map(Score::info).collect()
+    }
+
+    /// The protocol's `diary`, as hosts see it (`None` when it has none).
+    pub fn describe_diary(&self) -> Option<DiaryInfo> {
+        self.diary.map(|diary| DiaryInfo {
+            completion_field: diary.completion_field.map(|f| self.fields[f].name.clone()),
+            one_per_day: diary.one_per_day,
+            full: diary.full,
+        })
     }
 }
 

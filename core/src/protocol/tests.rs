@@ -691,3 +691,56 @@ fn titles_of_no_value_or_empty_are_refused() {
         refusal(empty)
     );
 }
+
+#[cfg(feature = "full")]
+#[test]
+fn a_diary_names_its_completion_field_and_says_one_a_day() {
+    let diary = Protocol::builtin("epro-daily")
+        .unwrap()
+        .describe_diary()
+        .unwrap();
+    assert_eq!(diary.completion_field.as_deref(), Some("completedAt"));
+    assert!(diary.one_per_day);
+    let json = serde_json::to_value(&diary).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"completionField": "completedAt", "onePerDay": true})
+    );
+    let plain = Protocol::from_json(r#"{"fields": [{"name": "a"}]}"#).unwrap();
+    assert_eq!(plain.describe_diary(), None);
+    let doc = |diary: &str| {
+        format!(
+            r#"{{"fields": [{{"name": "at", "type": "date"}}, {{"name": "n", "type": "integer"}}], "diary": {diary}}}"#
+        )
+    };
+    let only = Protocol::from_json(&doc(r#"{"onePerDay": true}"#)).unwrap();
+    assert_eq!(only.describe_diary().unwrap().completion_field, None);
+    for (diary, expected) in [
+        (
+            r#"{"completionField": "n"}"#,
+            "`diary.completionField`: `n` is not a date field",
+        ),
+        (
+            r#"{"completionField": "x"}"#,
+            "`diary.completionField`: no field is named `x`",
+        ),
+        (r#"{"onePerDay": "yes"}"#, "`diary.onePerDay`"),
+        (r#"{"onePreDay": true}"#, "onePerDay"),
+        ("true", "`diary`"),
+    ] {
+        let message = refusal(&doc(diary));
+        assert!(message.contains(expected), "{diary}: {message}");
+    }
+}
+
+#[cfg(not(feature = "full"))]
+#[test]
+fn the_compact_build_sends_a_diary_to_the_full_module() {
+    let refused =
+        Protocol::from_json(r#"{"fields": [{"name": "a"}], "diary": {"onePerDay": true}}"#)
+            .unwrap_err();
+    assert!(
+        matches!(refused, ProtocolError::NeedsFullModule { ref path, .. } if path == "diary"),
+        "{refused}"
+    );
+}

@@ -115,7 +115,7 @@ async fn guard(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn bad_query(rejection: QueryRejection) -> ApiError {
+pub(super) fn bad_query(rejection: QueryRejection) -> ApiError {
     ApiError::bad_request("bad_query", rejection.body_text())
 }
 

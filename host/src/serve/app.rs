@@ -119,7 +119,10 @@ pub fn routes() -> Router<Arc<App>> {
             "/api/v1/projects/{id}",
             get(projects::get).patch(projects::update),
         )
-        .route("/api/v1/submissions", post(submissions::submit))
+        .route(
+            "/api/v1/submissions",
+            post(submissions::submit).get(submissions::find),
+        )
         .route("/api/v1/submissions/{id}", get(submissions::get))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

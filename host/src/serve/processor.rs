@@ -87,7 +87,7 @@ async fn process(app: &App, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
     for job in jobs {
         match app.protocols.get(&job.protocol) {
             Some(protocol) => {
-                let options = record_options(&job.accepted_on, Lang::En);
+                let options = record_options(&job.as_of, Lang::En);
                 let key = validator_key(&protocol, &options);
                 checks[protocol.build as usize].push((job, protocol, options, key));
             }

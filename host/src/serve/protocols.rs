@@ -43,6 +43,8 @@ pub struct Entry {
     /// once for them before the module checks it (as `clinval validate`
     /// does).
     pub repeating: Option<Arc<clinval_core::Protocol>>,
+    /// Its `diary` rules (one a day), if any.
+    pub diary: Option<clinval_core::protocol::Diary>,
 }
 
 /// A protocol's line in `GET /api/v1/protocols`.
@@ -157,15 +159,18 @@ impl Protocols {
                 existing.name
             );
         }
-        let repeating = match builtin {
-            Some(_) => None,
-            None => clinval_core::Protocol::from_json(&document)
-                .ok()
-                .map(Arc::new)
-                .filter(|p| clinval_core::FormCollector::new(p).is_some()),
-        };
+        // The module has checked it; natively too, for what the server
+        // itself needs of it.
+        let native = Arc::new(
+            clinval_core::Protocol::from_json(&document)
+                .with_context(|| format!("protocol {label}"))?,
+        );
+        let diary = native.diary;
+        let repeating = (builtin.is_none() && clinval_core::FormCollector::new(&native).is_some())
+            .then_some(native);
         let entry = Entry {
             repeating,
+            diary,
             name: name.clone(),
             title: info.title.unwrap_or_else(|| name.clone()),
             version: info.version,

@@ -8,16 +8,18 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use clinval_core::Lang;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::completion::Completion;
 use crate::store::{NewSubmission, RECRUITING, Scope, StoreError};
 
-use super::api::{Verdict, check_record, record_options};
+use super::api::{Verdict, bad_query, check_record, record_options};
 use super::app::App;
 use super::body::read_json;
 use super::error::ApiError;
@@ -39,6 +41,13 @@ pub struct SubmissionDoc {
     /// The questionnaire's answers, keyed by field names.
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     report_data: Box<RawValue>,
+    /// When the patient completed it, with the device's UTC offset
+    /// (RFC 3339: `2026-12-02T01:30:00+08:00`). Its local date is the
+    /// patient's day: the answers are checked as of it ("not after
+    /// today" is the patient's today) and the one-a-day rule counts it.
+    /// Without it, the server's date is the day.
+    #[serde(default)]
+    completed_at: Option<String>,
 }
 
 /// A diary for the demo's trial, as the OpenAPI document's example.
@@ -47,7 +56,8 @@ fn example_submission() -> serde_json::Value {
         "patientId": "P-001",
         "trialId": "CT001",
         "reportData": {"pain": 3, "fatigue": 4, "sleepQuality": "good", "nausea": "no",
-                       "symptoms": ["headache"], "completedAt": "2026-01-10 08:30"}
+                       "symptoms": ["headache"], "completedAt": "2026-01-10 08:30"},
+        "completedAt": "2026-01-10T08:30:00+08:00"
     })
 }
 
@@ -113,10 +123,15 @@ pub async fn submit(
             "the trial's questionnaire protocol is not available on this server",
         )
     })?;
-    let today = chrono::Local::now()
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
+    let completion = doc
+        .completed_at
+        .as_deref()
+        .map(|text| Completion::parse(text, chrono::Utc::now()))
+        .transpose()
+        .map_err(|e| unprocessable(e.code(), e.to_string()))?;
+    let local_date =
+        completion.map_or_else(|| chrono::Local::now().date_naive(), |c| c.local_date());
+    let today = local_date.to_string();
     let report = doc.report_data.get().as_bytes();
     let verdict = check_record(&app, &protocol, record_options(&today, Lang::En), report).await?;
     let verdict = Verdict::parse(&verdict)?;
@@ -138,6 +153,9 @@ pub async fn submit(
             report: doc.report_data.get().to_owned(),
             token_id: token.id,
             idempotency_key: key,
+            local_date,
+            completion,
+            one_per_day: protocol.diary.is_some_and(|d| d.one_per_day),
         })
         .await
         .map_err(|e| match e {
@@ -145,6 +163,13 @@ pub async fn submit(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used for a different submission",
+            ),
+            StoreError::DiaryExists(day) => ApiError::new(
+                StatusCode::CONFLICT,
+                "diary_exists_for_day",
+                format!(
+                    "this trial takes one diary a day, and the patient's diary for {day} is stored already"
+                ),
             ),
             other => storage(other),
         })?;
@@ -169,18 +194,57 @@ pub async fn submit(
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let bytes = value.as_bytes();
+    headers
+        .get("idempotency-key")
+        .map(|value| checked_key(value.as_bytes()))
+        .transpose()
+}
+
+/// An Idempotency-Key's text, if it is 1 to 255 visible ASCII characters.
+fn checked_key(bytes: &[u8]) -> Result<String, ApiError> {
     if (1..=255).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_graphic()) {
-        Ok(value.to_str().ok().map(str::to_owned))
+        Ok(String::from_utf8_lossy(bytes).into_owned())
     } else {
         Err(ApiError::bad_request(
             "bad_idempotency_key",
             "Idempotency-Key must be 1 to 255 visible ASCII characters",
         ))
     }
+}
+
+/// Query of `GET /api/v1/submissions`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyQuery {
+    idempotency_key: String,
+}
+
+/// `GET /api/v1/submissions?idempotencyKey=K` (scope `read`): what became
+/// of the submission this token sent with Idempotency-Key `K`, for a
+/// client whose reply was lost: 200 with it, or 404
+/// `unknown_idempotency_key` when none was stored (sending it again with
+/// the same key is then safe, and so it is in any case).
+pub async fn find(
+    State(app): State<Arc<App>>,
+    query: Result<Query<KeyQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = app.authorize(&headers, Scope::Read).await?;
+    let Query(query) = query.map_err(bad_query)?;
+    let key = checked_key(query.idempotency_key.as_bytes())?;
+    let submission = app
+        .store
+        .submission_by_key(token.id, key)
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_idempotency_key",
+                "no submission was stored with this Idempotency-Key by this token",
+            )
+        })?;
+    Ok(axum::Json(submission).into_response())
 }
 
 /// `GET /api/v1/submissions/{id}` (scope `read`).

@@ -60,6 +60,20 @@ CREATE TABLE enrollments (
     // Tokens can be revoked (`clinval token revoke`); a revoked token's row
     // stays, since submissions refer to it.
     (2, "ALTER TABLE tokens ADD COLUMN revoked_at TEXT;"),
+    // The patient's day and the device's completion time. `day_key` is the
+    // local date for a protocol that takes one diary a day (else NULL):
+    // the unique index, not a read, keeps it to one.
+    (
+        3,
+        r#"
+ALTER TABLE submissions ADD COLUMN completed_at TEXT;
+ALTER TABLE submissions ADD COLUMN local_date TEXT;
+ALTER TABLE submissions ADD COLUMN utc_offset_minutes INTEGER;
+ALTER TABLE submissions ADD COLUMN day_key TEXT;
+CREATE UNIQUE INDEX submissions_one_per_day
+    ON submissions(project_id, patient_id, day_key) WHERE day_key IS NOT NULL;
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

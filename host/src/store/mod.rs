@@ -29,6 +29,9 @@ pub enum StoreError {
     /// The same idempotency key came with a different request.
     #[error("this Idempotency-Key was used for a different submission")]
     IdempotencyMismatch,
+    /// The protocol takes one diary a day, and this patient's day has one.
+    #[error("a diary of this patient for {0} is stored already")]
+    DiaryExists(chrono::NaiveDate),
     /// The storage could not take the call (shutting down, or the
     /// transaction could not begin).
     #[error("storage is unavailable")]
@@ -223,6 +226,13 @@ pub struct NewSubmission {
     pub token_id: i64,
     /// The client's Idempotency-Key, if any.
     pub idempotency_key: Option<String>,
+    /// The patient's day: the local date of `completion`, else the
+    /// server's date when it was received.
+    pub local_date: chrono::NaiveDate,
+    /// When the patient completed it, with the device's offset, if sent.
+    pub completion: Option<crate::completion::Completion>,
+    /// Refuse it when the patient's day has a diary (the protocol's `onePerDay`).
+    pub one_per_day: bool,
 }
 
 /// A stored submission's id.
@@ -254,6 +264,13 @@ pub struct Submission {
     pub scores: Option<serde_json::Value>,
     /// When it was stored (RFC 3339).
     pub accepted_at: String,
+    /// When the patient completed it, with the device's UTC offset, if the client said.
+    pub completed_at: Option<String>,
+    /// The patient's day (`YYYY-MM-DD`): the local date of `completedAt`,
+    /// else the server's date when it was received.
+    pub local_date: Option<String>,
+    /// The device's UTC offset (`+08:00`), if the client said.
+    pub utc_offset: Option<String>,
     /// When it was processed.
     pub processed_at: Option<String>,
     /// Last change.
@@ -273,8 +290,9 @@ pub struct Job {
     pub patient_id: String,
     /// The answers (JSON text).
     pub report: String,
-    /// `YYYY-MM-DD` of acceptance: the as-of date of its re-validation.
-    pub accepted_on: String,
+    /// The patient's day (`YYYY-MM-DD`, see [`NewSubmission::local_date`]):
+    /// the as-of date of its re-validation, as of its acceptance.
+    pub as_of: String,
     /// This attempt's number (1 for the first).
     pub attempt: u32,
 }
@@ -335,6 +353,8 @@ pub trait Store: Send + Sync + 'static {
     fn submit(&self, submission: NewSubmission) -> StoreFuture<'_, Accepted>;
     /// One submission.
     fn submission(&self, id: String) -> StoreFuture<'_, Option<Submission>>;
+    /// The submission `token_id` sent with Idempotency-Key `key`, if any.
+    fn submission_by_key(&self, token_id: i64, key: String) -> StoreFuture<'_, Option<Submission>>;
     /// Claims up to `limit` due submissions for processing, each for
     /// `lease` (after which another worker may claim it again).
     fn claim(&self, limit: usize, lease: Duration) -> StoreFuture<'_, Vec<Job>>;

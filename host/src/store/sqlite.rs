@@ -357,6 +357,33 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
     Ok(Some(project))
 }
 
+/// The columns [`submission_row`] reads, before a `WHERE`.
+const SUBMISSION_COLUMNS: &str =
+    "SELECT id, project_id, patient_id, status, attempts, error, scores,
+         accepted_at, processed_at, updated_at, completed_at, local_date, utc_offset_minutes
+     FROM submissions";
+
+/// A row of [`SUBMISSION_COLUMNS`].
+fn submission_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+    let scores: Option<String> = row.get(6)?;
+    let offset: Option<i32> = row.get(12)?;
+    Ok(Submission {
+        submission_id: row.get(0)?,
+        trial_id: row.get(1)?,
+        patient_id: row.get(2)?,
+        status: row.get(3)?,
+        attempts: row.get(4)?,
+        error: row.get(5)?,
+        scores: scores.and_then(|s| serde_json::from_str(&s).ok()),
+        accepted_at: row.get(7)?,
+        processed_at: row.get(8)?,
+        updated_at: row.get(9)?,
+        completed_at: row.get(10)?,
+        local_date: row.get(11)?,
+        utc_offset: offset.map(crate::completion::offset_text),
+    })
+}
+
 fn request_hash(submission: &NewSubmission) -> Vec<u8> {
     let mut hasher = Sha256::new();
     for part in [
@@ -365,6 +392,12 @@ fn request_hash(submission: &NewSubmission) -> Vec<u8> {
         &submission.report,
     ] {
         hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    // Only when sent, so the hashes of submissions stored before clients
+    // sent it are unchanged.
+    if let Some(completion) = &submission.completion {
+        hasher.update(completion.to_rfc3339().as_bytes());
         hasher.update([0]);
     }
     hasher.finalize().to_vec()
@@ -550,22 +583,33 @@ impl Store for SqliteStore {
                 }
                 let id = uuid::Uuid::new_v4().to_string();
                 let now = now_text();
-                conn.prepare_cached(
-                    "INSERT INTO submissions (id, project_id, patient_id, report, token_id, idempotency_key,
-                         request_hash, status, attempts, due_at, accepted_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'accepted', 0, ?8, ?9, ?9)",
-                )?
-                .execute(params![
-                    id,
-                    submission.project_id,
-                    submission.patient_id,
-                    submission.report,
-                    submission.token_id,
-                    submission.idempotency_key,
-                    hash,
-                    now_ms(),
-                    now
-                ])?;
+                let local_date = submission.local_date.to_string();
+                let inserted = conn
+                    .prepare_cached(
+                        "INSERT INTO submissions (id, project_id, patient_id, report, token_id, idempotency_key,
+                             request_hash, status, attempts, due_at, accepted_at, updated_at,
+                             completed_at, local_date, utc_offset_minutes, day_key)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'accepted', 0, ?8, ?9, ?9, ?10, ?11, ?12, ?13)
+                         ON CONFLICT (project_id, patient_id, day_key) WHERE day_key IS NOT NULL DO NOTHING",
+                    )?
+                    .execute(params![
+                        id,
+                        submission.project_id,
+                        submission.patient_id,
+                        submission.report,
+                        submission.token_id,
+                        submission.idempotency_key,
+                        hash,
+                        now_ms(),
+                        now,
+                        submission.completion.map(|c| c.to_rfc3339()),
+                        local_date,
+                        submission.completion.map(|c| c.offset_minutes()),
+                        submission.one_per_day.then_some(&local_date),
+                    ])?;
+                if inserted == 0 {
+                    return Err(StoreError::DiaryExists(submission.local_date));
+                }
                 Ok(Accepted { id, created: true })
             })
         })
@@ -573,25 +617,19 @@ impl Store for SqliteStore {
 
     fn submission(&self, id: String) -> StoreFuture<'_, Option<Submission>> {
         self.lookup(move |conn| {
-            conn.prepare_cached(
-                "SELECT id, project_id, patient_id, status, attempts, error, scores, accepted_at, processed_at, updated_at
-                 FROM submissions WHERE id = ?1",
-            )?
-            .query_row([&id], |row| {
-                let scores: Option<String> = row.get(6)?;
-                Ok(Submission {
-                    submission_id: row.get(0)?,
-                    trial_id: row.get(1)?,
-                    patient_id: row.get(2)?,
-                    status: row.get(3)?,
-                    attempts: row.get(4)?,
-                    error: row.get(5)?,
-                    scores: scores.and_then(|s| serde_json::from_str(&s).ok()),
-                    accepted_at: row.get(7)?,
-                    processed_at: row.get(8)?,
-                    updated_at: row.get(9)?,
-                })
-            })
+            conn.prepare_cached(&format!("{SUBMISSION_COLUMNS} WHERE id = ?1"))?
+                .query_row([&id], submission_row)
+                .optional()
+                .map_err(StoreError::from)
+        })
+    }
+
+    fn submission_by_key(&self, token_id: i64, key: String) -> StoreFuture<'_, Option<Submission>> {
+        self.lookup(move |conn| {
+            conn.prepare_cached(&format!(
+                "{SUBMISSION_COLUMNS} WHERE token_id = ?1 AND idempotency_key = ?2"
+            ))?
+            .query_row(params![token_id, key], submission_row)
             .optional()
             .map_err(StoreError::from)
         })
@@ -608,7 +646,8 @@ impl Store for SqliteStore {
                      WHERE id IN (SELECT id FROM submissions
                                   WHERE status IN ('accepted', 'processing') AND due_at <= ?1
                                   ORDER BY due_at LIMIT ?3)
-                     RETURNING id, project_id, patient_id, report, substr(accepted_at, 1, 10), attempts,
+                     RETURNING id, project_id, patient_id, report,
+                               COALESCE(local_date, substr(accepted_at, 1, 10)), attempts,
                                (SELECT protocol FROM projects WHERE projects.id = project_id)",
                 )?;
                 let jobs = claim
@@ -618,7 +657,7 @@ impl Store for SqliteStore {
                             project_id: row.get(1)?,
                             patient_id: row.get(2)?,
                             report: row.get(3)?,
-                            accepted_on: row.get(4)?,
+                            as_of: row.get(4)?,
                             attempt: row.get(5)?,
                             protocol: row.get(6)?,
                         })

@@ -25,6 +25,20 @@ fn submission(patient: &str, key: Option<&str>) -> NewSubmission {
         report: format!(r#"{{"pain": 3, "who": "{patient}"}}"#),
         token_id: 1,
         idempotency_key: key.map(str::to_owned),
+        local_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        completion: None,
+        one_per_day: false,
+    }
+}
+
+/// A diary completed at `at` (RFC 3339 with offset), under the one-a-day rule.
+fn diary(patient: &str, key: &str, at: &str) -> NewSubmission {
+    let completion = crate::completion::Completion::parse(at, chrono::Utc::now()).unwrap();
+    NewSubmission {
+        local_date: completion.local_date(),
+        completion: Some(completion),
+        one_per_day: true,
+        ..submission(patient, Some(key))
     }
 }
 
@@ -96,6 +110,89 @@ async fn an_idempotency_key_names_one_submission_per_token() {
         .unwrap()
         .submissions;
     assert_eq!(counts.accepted, 2);
+}
+
+#[tokio::test]
+async fn a_client_finds_what_became_of_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let first = store.submit(submission("P1", Some("k-1"))).await.unwrap();
+    let found = store
+        .submission_by_key(1, "k-1".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.submission_id, first.id);
+    assert!(
+        store
+            .submission_by_key(1, "k-2".into())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .submission_by_key(2, "k-1".into())
+            .await
+            .unwrap()
+            .is_none(),
+        "another token's key"
+    );
+}
+
+#[tokio::test]
+async fn one_diary_a_day_per_patient_in_the_patients_own_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(dir.path()).await;
+    let night = store
+        .submit(diary("P1", "a", "2026-11-30T01:30:00+08:00"))
+        .await
+        .unwrap();
+    // Its lost reply's retry is the same submission, not a second diary.
+    let retry = store
+        .submit(diary("P1", "a", "2026-11-30T01:30:00+08:00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (retry.id.as_str(), retry.created),
+        (night.id.as_str(), false)
+    );
+    // The same local day, another key: refused, by the unique index.
+    let error = store
+        .submit(diary("P1", "b", "2026-11-30T23:10:00+08:00"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StoreError::DiaryExists(day) if day.to_string() == "2026-11-30"),
+        "{error}"
+    );
+    // The next local day, another patient, a protocol without the rule: stored.
+    store
+        .submit(diary("P1", "c", "2026-12-01T00:10:00+08:00"))
+        .await
+        .unwrap();
+    store
+        .submit(diary("P2", "d", "2026-11-30T01:30:00+08:00"))
+        .await
+        .unwrap();
+    store
+        .submit(NewSubmission {
+            one_per_day: false,
+            ..diary("P1", "e", "2026-11-30T12:00:00+08:00")
+        })
+        .await
+        .unwrap();
+    let stored = store.submission(night.id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.completed_at.as_deref(),
+        Some("2026-11-30T01:30:00+08:00")
+    );
+    assert_eq!(stored.local_date.as_deref(), Some("2026-11-30"));
+    assert_eq!(stored.utc_offset.as_deref(), Some("+08:00"));
+    // Re-validated as of the patient's day, not the server's.
+    let jobs = store.claim(10, Duration::from_secs(60)).await.unwrap();
+    let job = jobs.iter().find(|j| j.id == stored.submission_id).unwrap();
+    assert_eq!(job.as_of, "2026-11-30");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
