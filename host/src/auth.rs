@@ -18,11 +18,16 @@ pub const PREFIX: &str = "clv_";
 
 /// A new token's text and hash.
 pub fn new_token() -> Result<(String, [u8; 32])> {
+    new_secret(PREFIX)
+}
+
+/// 256 random bits as hex after `prefix`, and the text's hash.
+pub fn new_secret(prefix: &str) -> Result<(String, [u8; 32])> {
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let token = format!("{PREFIX}{}", hex(&secret));
-    let digest = hash(&token);
-    Ok((token, digest))
+    let text = format!("{prefix}{}", hex(&secret));
+    let digest = hash(&text);
+    Ok((text, digest))
 }
 
 /// The stored form of a token.
@@ -56,7 +61,7 @@ pub struct DataDir {
 impl DataDir {
     /// Runs `work` on the store in this directory; prints an error and
     /// returns exit status 2 if it fails.
-    fn run<T>(
+    pub fn run<T>(
         &self,
         work: impl AsyncFnOnce(&SqliteStore) -> Result<T>,
         done: impl FnOnce(T),
@@ -122,12 +127,16 @@ pub fn run_list(data_dir: DataDir) -> ExitCode {
             for t in tokens {
                 let scopes: Vec<&str> = t.scopes.iter().map(|s| s.name()).collect();
                 let revoked = t.revoked_at.as_deref().unwrap_or("-");
+                // A patient's credential says whose it is.
+                let label = match &t.patient {
+                    Some(p) => format!("{} ({}/{})", t.label, p.trial, p.patient),
+                    None => t.label,
+                };
                 println!(
-                    "{}\t{}\t{}\t{revoked}\t{}",
+                    "{}\t{}\t{}\t{revoked}\t{label}",
                     t.id,
                     scopes.join(","),
                     t.created_at,
-                    t.label
                 );
             }
         },

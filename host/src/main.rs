@@ -3,8 +3,10 @@
 //! Thin by design: argument parsing, files, threads, HTTP and terminal
 //! output live here; every verdict comes from `clinval-core`.
 
+mod access;
 mod auth;
 mod completion;
+mod ids;
 mod import;
 mod ordered_pool;
 mod serve;
@@ -47,6 +49,19 @@ enum Command {
     /// Work with protocols.
     #[command(subcommand)]
     Protocol(ProtocolCommand),
+    /// Patients' access to the ePRO form.
+    #[command(subcommand)]
+    Patient(PatientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum PatientCommand {
+    /// Make an access code for one patient of one trial and print the
+    /// patient's link (shown once; the code opens one device, once).
+    Invite(access::InviteArgs),
+    /// Revoke a patient's access: their devices' credentials and unused
+    /// codes stop working (a running server within `token_cache_ttl`).
+    Revoke(access::PatientArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +92,8 @@ fn main() -> ExitCode {
         Command::Token(TokenCommand::List(data_dir)) => auth::run_list(data_dir),
         Command::Token(TokenCommand::Revoke(args)) => auth::run_revoke(args),
         Command::Protocol(ProtocolCommand::Import(args)) => import::run(args),
+        Command::Patient(PatientCommand::Invite(args)) => access::run_invite(args),
+        Command::Patient(PatientCommand::Revoke(args)) => access::run_revoke(args),
     }
 }
 

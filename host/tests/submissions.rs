@@ -856,3 +856,267 @@ fn a_client_learns_what_became_of_its_idempotency_key() {
     let submit_only = token_for(&server, &["submit"]);
     assert_error(&find("lost-1", &submit_only), 403, "forbidden");
 }
+
+/// `clinval patient …` on a data dir: (stdout, stderr), asserting success.
+fn patient_command(data: &Path, args: &[&str]) -> (String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .arg("patient")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(output.status.success(), "{err}");
+    (out, err)
+}
+
+/// Exchanges `code` for a patient's credential.
+fn exchange(server: &Server, code: &str) -> Answer {
+    let body = json!({ "code": code }).to_string();
+    call(
+        "POST",
+        &server.url("/api/v1/patient-access"),
+        None,
+        &[],
+        Some(body.as_bytes()),
+    )
+}
+
+#[test]
+fn a_patients_access_code_opens_one_device_that_acts_only_for_that_patient() {
+    let server = Server::start(&["--demo", "--token-cache-ttl", "1"]);
+    let staff = server.demo_token.clone().unwrap();
+    let admin = token_for(&server, &["admin"]);
+    let invites = server.url("/api/v1/projects/CT001/patients/P-ACC-1/invites");
+    let made = call("POST", &invites, Some(&admin), &[], None);
+    assert_eq!(made.0, 201, "{}", made.2);
+    let code = json(&made.2)["code"].as_str().unwrap().to_owned();
+    assert_eq!(json(&made.2)["path"], format!("/#access={code}"));
+
+    let first = exchange(&server, &code);
+    assert_eq!(first.0, 201, "{}", first.2);
+    let patient = json(&first.2)["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (
+            json(&first.2)["trialId"].clone(),
+            json(&first.2)["patientId"].clone()
+        ),
+        (json!("CT001"), json!("P-ACC-1"))
+    );
+    assert_error(&exchange(&server, &code), 410, "access_code_used");
+    assert_error(
+        &exchange(&server, "clva_nothing"),
+        404,
+        "unknown_access_code",
+    );
+
+    // Its own diaries: yes. Another patient's, another trial's: 403.
+    let own = submit(
+        &server,
+        &patient,
+        &diary("P-ACC-1", answers(2), 0),
+        Some("k1"),
+    );
+    assert_eq!(own.0, 202, "{}", own.2);
+    let id = json(&own.2)["submissionId"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get_json(&server, &patient, &format!("/api/v1/submissions/{id}"))["patientId"],
+        "P-ACC-1"
+    );
+    assert_error(
+        &submit(&server, &patient, &diary("P-ACC-2", answers(2), 0), None),
+        403,
+        "forbidden",
+    );
+    let elsewhere =
+        json!({"patientId": "P-ACC-1", "trialId": "CT002", "reportData": answers(2)}).to_string();
+    assert_error(
+        &submit(&server, &patient, elsewhere.as_bytes(), None),
+        403,
+        "forbidden",
+    );
+    let theirs = submit(&server, &staff, &diary("P-ACC-2", answers(2), 0), None);
+    let theirs = json(&theirs.2)["submissionId"].as_str().unwrap().to_owned();
+    let read = |path: &str| call("GET", &server.url(path), Some(&patient), &[], None);
+    assert_error(
+        &read(&format!("/api/v1/submissions/{theirs}")),
+        403,
+        "forbidden",
+    );
+    assert_eq!(read("/api/v1/projects/CT001").0, 200);
+    assert_error(&read("/api/v1/projects/CT002"), 403, "forbidden");
+    assert_error(&read("/api/v1/projects"), 403, "forbidden");
+    assert_error(
+        &call("POST", &invites, Some(&patient), &[], None),
+        403,
+        "forbidden",
+    );
+
+    // Bad invitations.
+    let to = |path: &str, query: &str| {
+        call(
+            "POST",
+            &server.url(&format!("{path}{query}")),
+            Some(&admin),
+            &[],
+            None,
+        )
+    };
+    assert_error(
+        &to("/api/v1/projects/CT404/patients/P-1/invites", ""),
+        404,
+        "unknown_project",
+    );
+    assert_error(
+        &to("/api/v1/projects/CT001/patients/P%201/invites", ""),
+        400,
+        "bad_id",
+    );
+    assert_error(
+        &to(
+            "/api/v1/projects/CT001/patients/P-1/invites",
+            "?validFor=soon",
+        ),
+        400,
+        "bad_query",
+    );
+    assert_error(
+        &to(
+            "/api/v1/projects/CT001/patients/P-1/invites",
+            "?validFor=2y",
+        ),
+        400,
+        "bad_query",
+    );
+
+    // An expired code gives nothing.
+    let brief = to(
+        "/api/v1/projects/CT001/patients/P-ACC-3/invites",
+        "?validFor=1s",
+    );
+    let brief = json(&brief.2)["code"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_error(&exchange(&server, &brief), 410, "access_code_expired");
+
+    // Revoked: the device's credential stops (within the cache's ttl), as
+    // do codes not yet used; what it sent stays.
+    let spare = to("/api/v1/projects/CT001/patients/P-ACC-1/invites", "");
+    let spare = json(&spare.2)["code"].as_str().unwrap().to_owned();
+    let revoke = server.url("/api/v1/projects/CT001/patients/P-ACC-1/access");
+    let revoked = call("DELETE", &revoke, Some(&admin), &[], None);
+    assert_eq!(
+        json(&revoked.2),
+        json!({"credentials": 1, "codes": 1}),
+        "{}",
+        revoked.2
+    );
+    assert_error(&exchange(&server, &spare), 410, "access_code_revoked");
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_error(
+        &submit(&server, &patient, &diary("P-ACC-1", answers(2), 1), None),
+        401,
+        "unauthorized",
+    );
+    assert_eq!(wait_processed(&server, &staff, &id)["status"], "processed");
+
+    // Codes, credentials and patient ids are in no log line.
+    let logs = server.logs();
+    for secret in [code.as_str(), patient.as_str(), spare.as_str(), "P-ACC-1"] {
+        assert!(!logs.contains(secret), "{secret} logged");
+    }
+}
+
+#[test]
+fn a_coordinator_invites_and_revokes_from_the_command_line() {
+    let server = Server::start(&["--demo", "--token-cache-ttl", "1"]);
+    let (link, said) = patient_command(
+        server.data_dir(),
+        &[
+            "invite",
+            "--trial",
+            "CT001",
+            "--patient",
+            "P0042",
+            "--base-url",
+            &server.base,
+        ],
+    );
+    assert!(
+        said.contains("P0042") && said.contains("valid until"),
+        "{said}"
+    );
+    let code = link
+        .trim()
+        .strip_prefix(&format!("{}/#access=", server.base))
+        .unwrap_or_else(|| panic!("{link}"));
+    let credential = exchange(&server, code);
+    assert_eq!(
+        json(&credential.2)["patientId"],
+        "P0042",
+        "{}",
+        credential.2
+    );
+    let token = json(&credential.2)["token"].as_str().unwrap().to_owned();
+    let (list, _) = token_command(server.data_dir(), &["list"]);
+    assert!(
+        list.lines()
+            .last()
+            .unwrap()
+            .ends_with("patient (CT001/P0042)"),
+        "{list}"
+    );
+
+    let (_, said) = patient_command(
+        server.data_dir(),
+        &["revoke", "--trial", "CT001", "--patient", "P0042"],
+    );
+    assert!(
+        said.contains("1 device credential(s) and 0 unused code(s)"),
+        "{said}"
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_error(
+        &submit(&server, &token, &diary("P0042", answers(2), 0), None),
+        401,
+        "unauthorized",
+    );
+
+    // Refusals: an unknown trial, a bad id, a bad duration.
+    for (args, expected) in [
+        (
+            &["invite", "--trial", "CT404", "--patient", "P1"][..],
+            "no trial has id `CT404`",
+        ),
+        (
+            &["invite", "--trial", "CT001", "--patient", "P 1"][..],
+            "must be 1 to 64 letters",
+        ),
+        (
+            &[
+                "invite",
+                "--trial",
+                "CT001",
+                "--patient",
+                "P1",
+                "--valid-for",
+                "soon",
+            ][..],
+            "soon",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+            .arg("patient")
+            .args(args)
+            .arg("--data-dir")
+            .arg(server.data_dir())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+}

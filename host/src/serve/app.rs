@@ -12,7 +12,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
 use tracing::Instrument;
@@ -27,7 +27,7 @@ use super::error::ApiError;
 use super::metrics::{Metrics, RouteLabels};
 use super::pool::Pool;
 use super::protocols::Protocols;
-use super::{projects, submissions};
+use super::{patients, projects, submissions};
 
 /// The request id header, accepted from clients and echoed back.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -124,6 +124,15 @@ pub fn routes() -> Router<Arc<App>> {
             post(submissions::submit).get(submissions::find),
         )
         .route("/api/v1/submissions/{id}", get(submissions::get))
+        .route("/api/v1/patient-access", post(patients::exchange))
+        .route(
+            "/api/v1/projects/{id}/patients/{patient}/invites",
+            post(patients::invite),
+        )
+        .route(
+            "/api/v1/projects/{id}/patients/{patient}/access",
+            delete(patients::revoke),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -1,9 +1,10 @@
 //! `clinval serve --demo`: two trials from the seed data in an empty data
-//! dir, and a token to try the API with.
+//! dir, a token to try the API with, and a demo patient's access link.
 
 use anyhow::{Context, Result};
 
-use crate::store::{NewProject, Scope};
+use crate::ids::{PatientId, TrialId};
+use crate::store::{NewProject, PatientScope, Scope};
 
 use super::app::App;
 
@@ -25,6 +26,9 @@ const TRIALS: [(&str, &str, &str, &str); 2] = [
 
 /// The label of the demo's token.
 const DEMO_LABEL: &str = "demo";
+
+/// The demo patient a link is printed for, in the first trial.
+pub const PATIENT: &str = "P-DEMO-1";
 
 /// Seeds an empty store and prints a new demo token on stdout, revoking
 /// the one an earlier `--demo` start made (so demo tokens do not pile up
@@ -69,4 +73,20 @@ pub async fn seed(app: &App) -> Result<()> {
     println!("demo token (submit, read): {token}");
     let _ = app.demo_token.set(token);
     Ok(())
+}
+
+/// A new access link for the demo patient on the server at `base`.
+pub async fn patient_link(app: &App, base: &str) -> Result<String> {
+    let patient = PatientScope {
+        trial: TrialId::parse(TRIALS[0].0)?,
+        patient: PatientId::parse(PATIENT)?,
+    };
+    let invitation = crate::access::invite(
+        app.store.as_ref(),
+        patient,
+        crate::access::DEFAULT_VALID_FOR,
+    )
+    .await?
+    .context("the demo trial is missing")?;
+    Ok(crate::access::link(base, &invitation.code))
 }

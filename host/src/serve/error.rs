@@ -212,6 +212,15 @@ impl ApiError {
         }
     }
 
+    /// 403: a patient's credential used for another patient or trial.
+    pub fn not_this_patient() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this is a patient's credential: it acts only for that patient's diaries of that trial",
+        )
+    }
+
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
         let mut body =

@@ -14,6 +14,7 @@ mod demo;
 mod error;
 mod metrics;
 mod openapi;
+mod patients;
 mod pool;
 mod processor;
 mod projects;
@@ -211,6 +212,8 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
     );
     if demo {
         println!("demo: open http://{address}/ (the ePRO form) and http://{address}/batch.html");
+        let link = demo::patient_link(&app, &format!("http://{address}")).await?;
+        println!("demo patient link ({}): {link}", demo::PATIENT);
     }
     let router = app::with_layers(app::routes(), Arc::clone(&app));
     let (stop, stopping) = watch::channel(false);

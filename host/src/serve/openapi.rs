@@ -14,8 +14,9 @@
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::Value;
 
-use crate::store::{NewProject, Project, ProjectPatch, Submission};
+use crate::store::{NewProject, Project, ProjectPatch, Revoked, Submission};
 
+use super::patients::{CredentialDoc, ExchangeDoc, InvitationDoc};
 use super::submissions::SubmissionDoc;
 
 /// The hand-written part.
@@ -32,8 +33,12 @@ pub fn document(version: &str, protocols: &[&str]) -> Result<Value, serde_json::
     clinval_wasm::schema::add_results(&mut responses);
     responses.subschema_for::<Project>();
     responses.subschema_for::<Submission>();
+    responses.subschema_for::<InvitationDoc>();
+    responses.subschema_for::<CredentialDoc>();
+    responses.subschema_for::<Revoked>();
     let mut requests = generator(SchemaSettings::draft2020_12().for_deserialize());
     requests.subschema_for::<SubmissionDoc>();
+    requests.subschema_for::<ExchangeDoc>();
     requests.subschema_for::<NewProject>();
     requests.subschema_for::<ProjectPatch>();
     if let Some(schemas) = document["components"]["schemas"].as_object_mut() {

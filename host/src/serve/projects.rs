@@ -20,7 +20,10 @@ const PROJECT_LIMIT: u64 = 64 * 1024;
 
 /// `GET /api/v1/projects`.
 pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Read).await?;
+    let token = app.authorize(&headers, Scope::Read).await?;
+    if token.patient.is_some() {
+        return Err(ApiError::not_this_patient());
+    }
     let projects = app.store.projects().await.map_err(storage)?;
     Ok(axum::Json(serde_json::json!({ "projects": projects })).into_response())
 }
@@ -31,7 +34,10 @@ pub async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Read).await?;
+    let token = app.authorize(&headers, Scope::Read).await?;
+    if !token.may_see_trial(&id) {
+        return Err(ApiError::not_this_patient());
+    }
     let project = app.store.project(id.clone()).await.map_err(storage)?;
     Ok(axum::Json(project.ok_or_else(|| unknown_project(&id))?).into_response())
 }
@@ -44,7 +50,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     app.authorize(&headers, Scope::Admin).await?;
     let project: NewProject = project_body(&app, &headers, body).await?;
-    check_id(&project.id)?;
+    crate::ids::TrialId::parse_as(&project.id, "id").map_err(|e| invalid(e.to_string()))?;
     check_fields(
         &app,
         Some(&project.name),
@@ -115,20 +121,6 @@ async fn project_body<T: serde::de::DeserializeOwned>(
 
 fn invalid(message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_project", message)
-}
-
-fn check_id(id: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(format!(
-            "id `{id}` must be 1 to 64 letters, digits, `-` or `_`"
-        )))
-    }
 }
 
 fn check_fields(

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::completion::Completion;
+use crate::ids::PatientId;
 use crate::store::{NewSubmission, RECRUITING, Scope, StoreError};
 
 use super::api::{Verdict, bad_query, check_record, record_options};
@@ -82,16 +83,10 @@ pub async fn submit(
         app.config.body_pace,
     )
     .await?;
-    let patient_ok = (1..=64).contains(&doc.patient_id.len())
-        && doc
-            .patient_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !patient_ok {
-        return Err(unprocessable(
-            "invalid_submission",
-            "patientId must be 1 to 64 letters, digits, `-` or `_`".into(),
-        ));
+    PatientId::parse_as(&doc.patient_id, "patientId")
+        .map_err(|e| unprocessable("invalid_submission", e.to_string()))?;
+    if !token.may_act_for(&doc.trial_id, &doc.patient_id) {
+        return Err(ApiError::not_this_patient());
     }
     if !doc.report_data.get().trim_start().starts_with('{') {
         return Err(unprocessable(
@@ -253,8 +248,14 @@ pub async fn get(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Read).await?;
+    let token = app.authorize(&headers, Scope::Read).await?;
     let submission = app.store.submission(id.clone()).await.map_err(storage)?;
+    if submission
+        .as_ref()
+        .is_some_and(|s| !token.may_act_for(&s.trial_id, &s.patient_id))
+    {
+        return Err(ApiError::not_this_patient());
+    }
     let submission = submission.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

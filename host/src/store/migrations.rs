@@ -74,6 +74,27 @@ CREATE UNIQUE INDEX submissions_one_per_day
     ON submissions(project_id, patient_id, day_key) WHERE day_key IS NOT NULL;
 "#,
     ),
+    // Patients' access codes, and the credentials they were exchanged for:
+    // a token bound to one patient of one trial.
+    (
+        4,
+        r#"
+ALTER TABLE tokens ADD COLUMN project_id TEXT REFERENCES projects(id);
+ALTER TABLE tokens ADD COLUMN patient_id TEXT;
+CREATE INDEX tokens_patient ON tokens(project_id, patient_id) WHERE patient_id IS NOT NULL;
+CREATE TABLE patient_invites (
+    code_hash BLOB PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id),
+    patient_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at TEXT,
+    token_id INTEGER REFERENCES tokens(id),
+    revoked_at TEXT
+);
+CREATE INDEX patient_invites_patient ON patient_invites(project_id, patient_id);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

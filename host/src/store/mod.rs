@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{PatientId, TrialId};
+
 /// Why a storage call failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -79,6 +81,15 @@ impl Scope {
     }
 }
 
+/// The one patient of one trial a patient's credential acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientScope {
+    /// The trial.
+    pub trial: TrialId,
+    /// The patient.
+    pub patient: PatientId,
+}
+
 /// A token as stored (never its text: only its hash).
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
@@ -86,6 +97,9 @@ pub struct TokenInfo {
     pub id: i64,
     /// Its scopes.
     pub scopes: Vec<Scope>,
+    /// For a patient's credential (from an access code), whose diaries it
+    /// may submit and read; `None` for the staff's and systems' tokens.
+    pub patient: Option<PatientScope>,
 }
 
 /// A token as `clinval token list` shows it (never its text or hash).
@@ -101,6 +115,8 @@ pub struct TokenRecord {
     pub created_at: String,
     /// When it was revoked, if it was.
     pub revoked_at: Option<String>,
+    /// The patient a patient's credential acts for.
+    pub patient: Option<PatientScope>,
 }
 
 impl TokenInfo {
@@ -108,6 +124,59 @@ impl TokenInfo {
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
     }
+
+    /// Whether the token may submit or read diaries of `patient` in `trial`
+    /// (a patient's credential only their own).
+    pub fn may_act_for(&self, trial: &str, patient: &str) -> bool {
+        self.patient
+            .as_ref()
+            .is_none_or(|p| p.trial.as_str() == trial && p.patient.as_str() == patient)
+    }
+
+    /// Whether the token may read trial `trial` (a patient's credential only its own).
+    pub fn may_see_trial(&self, trial: &str) -> bool {
+        self.patient
+            .as_ref()
+            .is_none_or(|p| p.trial.as_str() == trial)
+    }
+}
+
+/// A patient's access code to store: what it is for and until when.
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    /// SHA-256 of the code (the code itself is shown once and not kept).
+    pub code_hash: [u8; 32],
+    /// The patient it gives access for.
+    pub patient: PatientScope,
+    /// When it stops working, in milliseconds since the Unix epoch.
+    pub expires_at_ms: i64,
+}
+
+/// Why an access code gives no credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InviteRefusal {
+    /// No such code.
+    #[error("this access code is not known")]
+    Unknown,
+    /// Used once already (a code opens one device).
+    #[error("this access code was used already")]
+    Used,
+    /// Past its expiry.
+    #[error("this access code has expired")]
+    Expired,
+    /// Withdrawn by the study team.
+    #[error("this access code was withdrawn")]
+    Revoked,
+}
+
+/// What revoking a patient's access ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Revoked {
+    /// Credentials of devices that stop working.
+    pub credentials: u64,
+    /// Access codes not yet used that stop working.
+    pub codes: u64,
 }
 
 /// A trial project's status (ClinicalTrials.gov's overall status).
@@ -348,6 +417,18 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes a token: `None` if no token has this id, `Some(false)` if it
     /// was revoked already.
     fn revoke_token(&self, id: i64) -> StoreFuture<'_, Option<bool>>;
+    /// Stores a patient's access code.
+    fn create_invite(&self, invite: NewInvite) -> StoreFuture<'_, ()>;
+    /// Exchanges an access code for a patient's credential (the token with
+    /// hash `token_hash`, scopes submit and read), once, in one
+    /// transaction; or says why not.
+    fn redeem_invite(
+        &self,
+        code_hash: [u8; 32],
+        token_hash: [u8; 32],
+    ) -> StoreFuture<'_, Result<PatientScope, InviteRefusal>>;
+    /// Revokes every credential and unused access code of a patient.
+    fn revoke_patient(&self, patient: PatientScope) -> StoreFuture<'_, Revoked>;
     /// Stores a submission durably (on disk when this returns), or finds
     /// the earlier one with the same token and idempotency key.
     fn submit(&self, submission: NewSubmission) -> StoreFuture<'_, Accepted>;

@@ -18,9 +18,11 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Accepted, Job, JobEnd, NewProject, NewSubmission, Project, ProjectPatch, Scope, StatusCounts,
-    Store, StoreError, StoreFuture, Submission, TokenInfo, TokenRecord, Trial, migrations,
+    Accepted, InviteRefusal, Job, JobEnd, NewInvite, NewProject, NewSubmission, PatientScope,
+    Project, ProjectPatch, Revoked, Scope, StatusCounts, Store, StoreError, StoreFuture,
+    Submission, TokenInfo, TokenRecord, Trial, migrations,
 };
+use crate::ids::{PatientId, TrialId};
 
 /// Most writes committed together.
 const GROUP_MAX: usize = 512;
@@ -357,6 +359,19 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
     Ok(Some(project))
 }
 
+/// The patient in columns `at` (trial) and `at + 1` (patient), if both
+/// are set and are ids (the store wrote them from checked ids).
+fn patient_of(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<PatientScope>> {
+    let trial: Option<String> = row.get(at)?;
+    let patient: Option<String> = row.get(at + 1)?;
+    Ok(trial.zip(patient).and_then(|(trial, patient)| {
+        Some(PatientScope {
+            trial: TrialId::parse(&trial).ok()?,
+            patient: PatientId::parse(&patient).ok()?,
+        })
+    }))
+}
+
 /// The columns [`submission_row`] reads, before a `WHERE`.
 const SUBMISSION_COLUMNS: &str =
     "SELECT id, project_id, patient_id, status, attempts, error, scores,
@@ -509,25 +524,122 @@ impl Store for SqliteStore {
 
     fn token(&self, hash: [u8; 32]) -> StoreFuture<'_, Option<TokenInfo>> {
         self.lookup(move |conn| {
-            let row = conn
-                .prepare_cached(
-                    "SELECT id, scopes FROM tokens WHERE hash = ?1 AND revoked_at IS NULL",
-                )?
-                .query_row([hash.as_slice()], |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            conn.prepare_cached(
+                "SELECT id, scopes, project_id, patient_id FROM tokens
+                 WHERE hash = ?1 AND revoked_at IS NULL",
+            )?
+            .query_row([hash.as_slice()], |row| {
+                Ok(TokenInfo {
+                    id: row.get(0)?,
+                    scopes: scopes_of(&row.get::<_, String>(1)?),
+                    patient: patient_of(row, 2)?,
                 })
-                .optional()?;
-            Ok(row.map(|(id, scopes)| TokenInfo {
-                id,
-                scopes: scopes_of(&scopes),
-            }))
+            })
+            .optional()
+            .map_err(StoreError::from)
+        })
+    }
+
+    fn create_invite(&self, invite: NewInvite) -> StoreFuture<'_, ()> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                conn.execute(
+                    "INSERT INTO patient_invites (code_hash, project_id, patient_id, created_at, expires_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        invite.code_hash.as_slice(),
+                        invite.patient.trial.as_str(),
+                        invite.patient.patient.as_str(),
+                        now_text(),
+                        invite.expires_at_ms
+                    ],
+                )?;
+                Ok(())
+            })
+        })
+    }
+
+    fn redeem_invite(
+        &self,
+        code_hash: [u8; 32],
+        token_hash: [u8; 32],
+    ) -> StoreFuture<'_, Result<PatientScope, InviteRefusal>> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let found = conn
+                    .prepare_cached(
+                        "SELECT project_id, patient_id, expires_at, used_at IS NOT NULL, revoked_at IS NOT NULL
+                         FROM patient_invites WHERE code_hash = ?1",
+                    )?
+                    .query_row([code_hash.as_slice()], |row| {
+                        Ok((
+                            patient_of(row, 0)?,
+                            row.get::<_, i64>(2)?,
+                            row.get::<_, bool>(3)?,
+                            row.get::<_, bool>(4)?,
+                        ))
+                    })
+                    .optional()?;
+                let Some((Some(patient), expires_at, used, revoked)) = found else {
+                    return Ok(Err(InviteRefusal::Unknown));
+                };
+                if revoked {
+                    return Ok(Err(InviteRefusal::Revoked));
+                }
+                if used {
+                    return Ok(Err(InviteRefusal::Used));
+                }
+                if expires_at <= now_ms() {
+                    return Ok(Err(InviteRefusal::Expired));
+                }
+                let now = now_text();
+                conn.execute(
+                    "INSERT INTO tokens (hash, scopes, label, created_at, project_id, patient_id)
+                     VALUES (?1, 'submit,read', 'patient', ?2, ?3, ?4)",
+                    params![
+                        token_hash.as_slice(),
+                        now,
+                        patient.trial.as_str(),
+                        patient.patient.as_str()
+                    ],
+                )?;
+                conn.execute(
+                    "UPDATE patient_invites SET used_at = ?2, token_id = ?3 WHERE code_hash = ?1",
+                    params![code_hash.as_slice(), now, conn.last_insert_rowid()],
+                )?;
+                Ok(Ok(patient))
+            })
+        })
+    }
+
+    fn revoke_patient(&self, patient: PatientScope) -> StoreFuture<'_, Revoked> {
+        self.write(move |conn| {
+            atomic(conn, |conn| {
+                let now = now_text();
+                let ids = params![patient.trial.as_str(), patient.patient.as_str(), now];
+                let credentials = conn.execute(
+                    "UPDATE tokens SET revoked_at = ?3
+                     WHERE project_id = ?1 AND patient_id = ?2 AND revoked_at IS NULL",
+                    ids,
+                )?;
+                let codes = conn.execute(
+                    "UPDATE patient_invites SET revoked_at = ?3
+                     WHERE project_id = ?1 AND patient_id = ?2 AND revoked_at IS NULL AND used_at IS NULL",
+                    ids,
+                )?;
+                Ok(Revoked {
+                    credentials: credentials as u64,
+                    codes: codes as u64,
+                })
+            })
         })
     }
 
     fn tokens(&self) -> StoreFuture<'_, Vec<TokenRecord>> {
         self.read(|conn| {
             conn.prepare(
-                "SELECT id, scopes, label, created_at, revoked_at FROM tokens ORDER BY id",
+                "SELECT id, scopes, label, created_at, revoked_at, project_id, patient_id
+                 FROM tokens ORDER BY id",
             )?
             .query_map([], |row| {
                 Ok(TokenRecord {
@@ -536,6 +648,7 @@ impl Store for SqliteStore {
                     label: row.get(2)?,
                     created_at: row.get(3)?,
                     revoked_at: row.get(4)?,
+                    patient: patient_of(row, 5)?,
                 })
             })?
             .collect::<Result<_, _>>()
