@@ -1,14 +1,17 @@
 // What the ePRO form keeps on the device, in IndexedDB: the draft being
 // filled in (saved as the patient types, so a reload or a visit to
-// another page loses nothing) and the outbox of diaries not yet known to
-// be stored by the server (outbox.js). IndexedDB outlives the page and
+// another page loses nothing), the outbox of diaries not yet known to be
+// stored by the server (outbox.js), and the patient's credential. IndexedDB outlives the page and
 // the network; it is cleared only by the page (a diary the server has)
 // or by the patient clearing the browser's site data.
 
 const NAME = 'clinval-epro';
-const VERSION = 1;
-/** Object stores: `drafts` by trial id, `outbox` by Idempotency-Key. */
-const STORES = { drafts: null, outbox: 'key' };
+const VERSION = 2;
+/**
+ * Object stores: `drafts` by trial id, `outbox` by Idempotency-Key,
+ * `credentials` (the patient's, from an access link, under `patient`).
+ */
+const STORES = { drafts: null, outbox: 'key', credentials: null };
 
 let opened = null;
 

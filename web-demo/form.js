@@ -40,6 +40,10 @@ const state = {
   queued: null,
   outbox: null,
   polling: null,
+  /** The patient's credential on this device (`{ token, trialId, patientId }`), if any. */
+  patient: null,
+  /** Why the last access link gave no credential (`used`, `expired`, …), if it did not. */
+  accessProblem: null,
   /** Why the server refused the last diary (`[key, vars]`), until an answer changes. */
   refusal: null,
   /** Whether the credential is the demo's (`/demo.json`). */
@@ -277,8 +281,13 @@ function showMessage(name, message) {
   }
 }
 
+/** Whose diary it is: the device's patient, else the Patient ID typed. */
+function patientIdValue() {
+  return state.patient?.patientId ?? $('patientId').value.trim();
+}
+
 function patientOk() {
-  return PATIENT_ID.test($('patientId').value.trim());
+  return PATIENT_ID.test(patientIdValue());
 }
 
 function checkPatient(touch) {
@@ -349,7 +358,10 @@ function refreshAll() {
 
 function renderTrial() {
   const p = state.project;
-  $('trial').textContent = p ? t(state.lang, 'trialLine', { id: p.id, name: p.name }) : '';
+  const trial = p ? t(state.lang, 'trialLine', { id: p.id, name: p.name }) : '';
+  $('trial').textContent = state.patient ? `${trial} · ${t(state.lang, 'patientLine', { id: state.patient.patientId })}` : trial;
+  $('access-status').hidden = !state.accessProblem;
+  $('access-status').textContent = state.accessProblem ? t(state.lang, `access_${state.accessProblem}`) : '';
 }
 
 async function submit(event) {
@@ -365,7 +377,7 @@ async function submit(event) {
   const item = entry({
     trialId: state.trialId,
     body: {
-      patientId: $('patientId').value.trim(),
+      patientId: patientIdValue(),
       trialId: state.trialId,
       reportData: state.answers,
       completedAt: withOffset(now),
@@ -396,7 +408,8 @@ function onOutbox(event) {
       say(event.reason === 'network' ? 'queuedOffline' : 'queuedServer', { s: Math.ceil(event.retryInMs / 1000) }, 'warn');
       break;
     case 'held':
-      say('held', { message: event.body?.error?.message ?? event.status }, 'bad');
+      if (state.patient) say('heldPatient', {}, 'bad');
+      else say('held', { message: event.body?.error?.message ?? event.status }, 'bad');
       refreshCredential();
       break;
     case 'stored':
@@ -490,7 +503,47 @@ function again() {
   $('receipt').hidden = true;
   $('diary').hidden = false;
   refreshAll();
-  $('patientId').focus();
+  (state.patient ? $('fields').querySelector('input, textarea') : $('patientId'))?.focus();
+}
+
+/** What an access link's refusal codes are, for `access_*` texts. */
+const ACCESS_REFUSALS = {
+  unknown_access_code: 'unknown',
+  access_code_used: 'used',
+  access_code_expired: 'expired',
+  access_code_revoked: 'revoked',
+};
+
+/**
+ * The patient's credential: from the access link just opened (its code,
+ * in the fragment, exchanged once and then taken out of the address), else
+ * the one this device keeps. A refused link is said (`accessProblem`) and
+ * changes nothing kept; a link that could not be exchanged for want of a
+ * network stays in the address for the next try.
+ */
+async function patientCredential() {
+  const code = new URLSearchParams(location.hash.slice(1)).get('access');
+  const kept = await device.get('credentials', 'patient').catch(() => null);
+  if (!code) return kept ?? null;
+  let response;
+  try {
+    response = await fetch('/api/v1/patient-access', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+  } catch {
+    state.accessProblem = 'offline';
+    return kept ?? null;
+  }
+  history.replaceState(null, '', location.pathname + location.search);
+  const body = await response.json().catch(() => null);
+  if (response.status !== 201) {
+    state.accessProblem = ACCESS_REFUSALS[body?.error?.code] ?? 'unknown';
+    return kept ?? null;
+  }
+  await device.put('credentials', body, 'patient');
+  return body;
 }
 
 /**
@@ -527,9 +580,21 @@ async function main() {
     if (state.scores) showScores(state.scores);
   });
   const worker = registerServiceWorker();
-  const demo = await fetchKept('/demo.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  // A link opened in a page already open changes only the fragment: start
+  // again, so its code is exchanged as on a first visit.
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(location.hash.slice(1)).has('access')) location.reload();
+  });
+  state.patient = await patientCredential();
+  const demo = state.patient
+    ? null
+    : await fetchKept('/demo.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);
   state.demo = Boolean(demo);
-  if (demo) {
+  if (state.patient) {
+    state.token = state.patient.token;
+    state.trialId = state.patient.trialId;
+    $('patient-field').hidden = true;
+  } else if (demo) {
     state.token = demo.token;
     state.trialId = demo.trialId;
   } else {

@@ -2,7 +2,7 @@
 // on 127.0.0.1 in a fresh data dir, and Debian's Chromium driven by
 // playwright-core.
 
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +18,9 @@ export function binary() {
   return bin;
 }
 
-/** Runs `clinval serve --demo` on `listen` with `data`; resolves to { child, address, token }. */
-async function spawnServer(data, listen) {
-  const child = spawn(binary(), ['serve', '--demo', '--listen', listen, '--data-dir', data, '--log-format', 'json'], {
+/** Runs `clinval serve --demo` on `listen` with `data` (and `args`); resolves to { child, address, token }. */
+async function spawnServer(data, listen, args) {
+  const child = spawn(binary(), ['serve', '--demo', '--listen', listen, '--data-dir', data, '--log-format', 'json', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const token = new Promise((resolve) => {
@@ -49,9 +49,10 @@ async function spawnServer(data, listen) {
  * crash would (the network is gone for the pages), `restart` starts it
  * again on the same address and data (with a new demo token).
  */
-export async function startServer() {
+export async function startServer({ args = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'clinval-web-'));
-  let running = await spawnServer(data, '127.0.0.1:0');
+  let running = await spawnServer(data, '127.0.0.1:0', args);
+  let admin = null;
   const server = {
     base: `http://${running.address}`,
     token: running.token,
@@ -61,8 +62,29 @@ export async function startServer() {
       return exited;
     },
     async restart() {
-      running = await spawnServer(data, running.address);
+      running = await spawnServer(data, running.address, args);
       server.token = running.token;
+    },
+    /** A token with the admin scope, made by `clinval token create` on the data dir. */
+    admin() {
+      admin ??= execFileSync(binary(), ['token', 'create', '--scope', 'admin', '--data-dir', data], { encoding: 'utf8' }).trim();
+      return admin;
+    },
+    /** A new access code for `patient` of trial CT001 (`validFor`: `14d`, `1s`). */
+    async invite(patient, validFor = '14d') {
+      const response = await fetch(`${server.base}/api/v1/projects/CT001/patients/${patient}/invites?validFor=${validFor}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.admin()}` },
+      });
+      if (response.status !== 201) throw new Error(`invite: HTTP ${response.status}`);
+      return (await response.json()).code;
+    },
+    /** Revokes `patient`'s access. */
+    async revoke(patient) {
+      await fetch(`${server.base}/api/v1/projects/CT001/patients/${patient}/access`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${server.admin()}` },
+      });
     },
     stop() {
       running.child.kill('SIGKILL');

@@ -152,3 +152,28 @@ test('a lost reply is retried with the same Idempotency-Key and stores one submi
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a queued diary altered on the device is refused when it arrives, and the patient\'s answers come back', async () => {
+  const { page, context, errors } = await visit();
+  await fillDiary(page, 'P-OFF-4');
+  await server.kill();
+  await page.click('#submit');
+  await page.waitForSelector('#form-status.warn');
+  // Someone edits what waits in the outbox.
+  await page.evaluate(async () => {
+    const db = await new Promise((resolve) => { indexedDB.open('clinval-epro').onsuccess = (e) => resolve(e.target.result); });
+    const store = db.transaction('outbox', 'readwrite').objectStore('outbox');
+    const all = await new Promise((resolve) => { store.getAll().onsuccess = (e) => resolve(e.target.result); });
+    const entry = all[0];
+    entry.body = entry.body.replace('"pain":"3"', '"pain":"99"');
+    await new Promise((resolve) => { store.put(entry).onsuccess = resolve; });
+  });
+  await server.restart();
+  await page.waitForSelector('#form-status.bad', { timeout: 90_000 });
+  assert.match(await page.textContent('#form-status'), /not valid/);
+  assert.equal(await locked(page), false, 'the answers are the patient\'s again');
+  assert.equal(await page.inputValue('#f-pain'), '3', 'as the patient gave them');
+  assert.equal(await stored(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
