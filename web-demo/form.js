@@ -42,6 +42,8 @@ const state = {
   polling: null,
   /** The patient's credential on this device (`{ token, trialId, patientId }`), if any. */
   patient: null,
+  /** Whether the list of problems is shown (after Send was pressed with some). */
+  problemsShown: false,
   /** Why the last access link gave no credential (`used`, `expired`, …), if it did not. */
   accessProblem: null,
   /** Why the server refused the last diary (`[key, vars]`), until an answer changes. */
@@ -267,7 +269,7 @@ function evaluate(now = new Date()) {
     const wrapper = document.querySelector(`[data-field="${CSS.escape(field.name)}"]`);
     if (wrapper) wrapper.hidden = hidden.has(field.name);
     const issue = issues.get(field.name);
-    showMessage(field.name, issue && state.touched.has(field.name) ? issue.message : '');
+    showMessage(field.name, issue && state.touched.has(field.name) ? words(issue) : '');
   }
 }
 
@@ -305,7 +307,9 @@ function allValid() {
 function updateSubmit() {
   if (state.queued) return;
   const ok = Boolean(state.token) && patientOk() && allValid();
-  $('submit').disabled = !ok;
+  // Pressing it with problems lists them; only a missing credential stops it.
+  $('submit').disabled = !state.token;
+  if (state.problemsShown) showProblems(ok ? [] : problems());
   if (state.refusal) say(...state.refusal, 'bad');
   else say(ok ? 'ready' : 'fixFirst');
 }
@@ -364,16 +368,68 @@ function renderTrial() {
   $('access-status').textContent = state.accessProblem ? t(state.lang, `access_${state.accessProblem}`) : '';
 }
 
+/** What the patient reads for `issue`: the module's words for patients, else its message. */
+function words(issue) {
+  return issue.patientMessage ?? issue.message;
+}
+
+/**
+ * The problems that keep the diary from being sent, each `{ id, text }`
+ * (the input to move to), in the form's order; empty when it can go.
+ */
+function problems() {
+  const found = [];
+  if (!patientOk()) found.push({ id: 'patientId', text: t(state.lang, 'patientBad') });
+  const hidden = new Set(state.verdict.hidden ?? []);
+  const seen = new Set();
+  for (const issue of state.verdict.issues) {
+    if (!issue.field || seen.has(issue.field) || hidden.has(issue.field)) continue;
+    seen.add(issue.field);
+    const input = document.querySelector(`[data-field="${CSS.escape(issue.field)}"] input, [data-field="${CSS.escape(issue.field)}"] textarea`);
+    found.push({ id: input?.id || input?.name, input, text: words(issue) });
+  }
+  return found;
+}
+
+/** Lists what is left to answer or fix above the button, or hides the list when nothing is. */
+function showProblems(list) {
+  const box = $('problems');
+  box.hidden = list.length === 0;
+  const items = $('problem-list');
+  items.replaceChildren();
+  for (const problem of list) {
+    const li = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = '#';
+    link.textContent = problem.text;
+    link.addEventListener('click', (e) => {
+      e.preventDefault();
+      (problem.input ?? $(problem.id))?.focus();
+    });
+    li.append(link);
+    items.append(li);
+  }
+  state.problemsShown = list.length > 0;
+}
+
 async function submit(event) {
   event.preventDefault();
   if ($('submit').disabled || state.queued) return;
   const now = new Date();
   evaluate(now);
-  const verdict = state.verdict;
-  if (!verdict.valid) {
-    for (const issue of verdict.issues) if (issue.field) showMessage(issue.field, issue.message);
+  const list = problems();
+  if (list.length) {
+    // Every problem is said: under its question and in the list, and the
+    // focus goes to the first.
+    for (const field of fields()) state.touched.add(field.name);
+    state.patientTouched = true;
+    evaluate(now);
+    checkPatient(true);
+    showProblems(list);
+    (list[0].input ?? $(list[0].id))?.focus();
     return;
   }
+  showProblems([]);
   const item = entry({
     trialId: state.trialId,
     body: {
@@ -422,7 +478,11 @@ function onOutbox(event) {
       // still here, so the answers come back to be corrected.
       lock(null);
       refreshAll();
-      for (const issue of event.body?.issues ?? []) if (issue.field) showMessage(issue.field, issue.message);
+      // The server's issues are the module's: the page's own module says
+      // them again, in the patient's words and language.
+      for (const field of fields()) state.touched.add(field.name);
+      evaluate();
+      if (event.body?.issues?.length) showProblems(problems());
       state.refusal = refusalText(event.body?.error, event.status);
       say(...state.refusal, 'bad');
       break;

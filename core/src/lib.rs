@@ -37,6 +37,7 @@ mod expr;
 mod issue;
 mod key_index;
 pub mod package;
+mod patient_words;
 mod pattern;
 pub mod protocol;
 pub mod raw_json;

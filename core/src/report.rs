@@ -177,6 +177,11 @@ pub struct FieldIssue {
     pub code: String,
     /// Message for people.
     pub message: String,
+    /// The message for the patient a form shows: the question's title in
+    /// the run's language, plain words, no field keys (full module; absent
+    /// for issues no patient meets in a form).
+    #[serde(rename = "patientMessage", skip_serializing_if = "Option::is_none")]
+    pub patient_message: Option<String>,
     /// The cleaned value concerned.
     pub value: Option<String>,
 }
@@ -188,6 +193,7 @@ impl FieldIssue {
             field: issue.field_name(protocol).map(str::to_owned),
             code: issue.code.to_string(),
             message: issue.message(protocol, lang),
+            patient_message: issue.patient_message(protocol, lang),
             value: issue.value.clone(),
         }
     }

@@ -37,27 +37,39 @@ function today() {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
-test('an invalid answer shows the module\'s message as it is typed, with no request', async () => {
+test('an invalid answer shows the module\'s words for patients as it is typed, with no request', async () => {
   const { page, context, errors } = await open('/');
   const requests = [];
   page.on('request', (request) => requests.push(request.url()));
   await page.fill('#f-pain', '11');
-  assert.match(await page.textContent('#msg-pain'), /pain 11 is outside 0..=10/);
+  assert.equal(await page.textContent('#msg-pain'), 'For “Pain right now (0 = no pain, 10 = worst imaginable)”, choose a number from 0 to 10.');
   assert.equal(await page.getAttribute('#f-pain', 'aria-invalid'), 'true');
   assert.match(await page.getAttribute('#f-pain', 'aria-describedby'), /\bmsg-pain\b/);
   await page.fill('#f-pain', '7');
   assert.equal(await page.textContent('#msg-pain'), '');
   await page.fill('#f-fatigue', '-1');
   await page.locator('#f-fatigue').blur();
-  assert.match(await page.textContent('#msg-fatigue'), /-1/);
+  assert.match(await page.textContent('#msg-fatigue'), /choose a number from 0 to 10/);
   // The completion time is the device's to record, not a question.
   assert.equal(await page.locator('#f-completedAt').count(), 0);
-  assert.equal(await page.isDisabled('#submit'), true, 'nothing can be sent while anything is invalid');
+  // Send with problems: they are listed, nothing is sent, the focus goes to the first.
+  await page.click('#submit');
+  await page.waitForSelector('#problems:not([hidden])');
+  const listed = await page.$$eval('#problem-list li', (items) => items.map((li) => li.textContent));
+  assert.equal(listed[0], 'Patient ID must be 1 to 64 letters, digits, - or _.');
+  assert.ok(listed.includes('Please answer “How did you sleep last night?”.'), listed.join('\n'));
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'patientId');
   assert.deepEqual(requests, [], 'checked in the page, not on the server');
-  // Simplified Chinese, from the same module.
+  // Simplified Chinese, from the same module: every text again, no field key.
   await page.selectOption('#lang', 'zh-CN');
   await page.fill('#f-pain', '12');
-  assert.match(await page.textContent('#msg-pain'), /[\u4e00-\u9fff]/);
+  assert.equal(await page.textContent('#msg-pain'), '“现在的疼痛程度（0 = 不痛，10 = 能想象的最痛）”：请选择 0 到 10 之间的数。');
+  const zh = await page.$$eval('#problem-list li, #diary .msg', (items) => items.map((el) => el.textContent).filter(Boolean));
+  assert.ok(zh.length >= 5, zh.join('\n'));
+  for (const text of zh) {
+    assert.match(text, /[\u4e00-\u9fff]/, text);
+    assert.doesNotMatch(text, /\b(pain|fatigue|sleepQuality|nausea|symptoms|completedAt)\b|\.\.=/, text);
+  }
   // Questions and choices in Chinese too, from the protocol's `titles`.
   assert.match(await page.textContent('label[for="f-pain"]'), /疼痛/);
   assert.match(await page.textContent('[data-field="sleepQuality"] .choices'), /很好.*很差/);
@@ -208,7 +220,8 @@ test('questions appear and disappear as answers change, from the module\'s verdi
   await page.check('[name="nausea"][value="true"]');
   assert.match(await page.textContent(`${severity} legend`), /恶心有多严重/);
   assert.match(await page.textContent('[data-field="symptoms"] .choices'), /头痛.*皮疹.*以上都没有/);
-  assert.equal(await page.isDisabled('#submit'), true);
+  await page.click('#submit');
+  assert.match(await page.textContent('#problem-list'), /请回答“恶心有多严重？”。/);
   assert.deepEqual(errors, []);
   await context.close();
 });
