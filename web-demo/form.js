@@ -42,6 +42,8 @@ const state = {
   polling: null,
   /** The patient's credential on this device (`{ token, trialId, patientId }`), if any. */
   patient: null,
+  /** The phone's current step: a question's name, `patientId` or `review`. */
+  step: null,
   /** Whether the list of problems is shown (after Send was pressed with some). */
   problemsShown: false,
   /** Why the last access link gave no credential (`used`, `expired`, …), if it did not. */
@@ -107,83 +109,231 @@ function completionField() {
   return state.info.diary?.completionField ?? null;
 }
 
-/** One input (or a group of choices) per field, from its type and limits. */
+/** Most points a rating scale shows as buttons (0–10 is eleven). */
+const SCALE_POINTS = 11;
+
+/** The points of an integer field with a small range (`[min..max]`), for a rating scale; else null. */
+function scalePoints(field) {
+  const { minimum: min, maximum: max } = field;
+  if (field.type !== 'integer' || !Number.isInteger(min) || !Number.isInteger(max)) return null;
+  if (field.exclusiveMinimum !== undefined || field.exclusiveMaximum !== undefined) return null;
+  if (max < min || max - min + 1 > SCALE_POINTS) return null;
+  return Array.from({ length: max - min + 1 }, (_, i) => String(min + i));
+}
+
+/**
+ * One widget per field, from its type and limits: a rating scale of
+ * buttons for an integer with a small range, large radio buttons (or
+ * checkboxes) with their labels for choices, else an input. Each is in a
+ * `.field` wrapper with its message (`aria-describedby`), one step of the
+ * phone's one-question-per-screen flow.
+ */
 function buildForm() {
   const box = $('fields');
   box.replaceChildren();
   for (const field of fields()) {
     if (field.name === completionField()) continue;
-    const msgId = `msg-${field.name}`;
-    const hintId = `hint-${field.name}`;
-    const many = field.type === 'multiselect';
+    const points = scalePoints(field);
     const choices = field.type === 'boolean'
       ? [['true', 'yes'], ['false', 'no']]
       : field.enum?.map((value) => [value, null]);
-    let wrapper;
-    if (choices) {
-      wrapper = document.createElement('fieldset');
-      const legend = document.createElement('legend');
-      legend.append(labelText(field));
-      const group = document.createElement('div');
-      group.className = 'choices';
-      for (const [value, key] of choices) {
-        const label = document.createElement('label');
-        const input = document.createElement('input');
-        Object.assign(input, { type: many ? 'checkbox' : 'radio', name: field.name, value });
-        input.setAttribute('aria-describedby', msgId);
-        input.addEventListener('change', () => answer(field, many ? checkedOf(field) : value, true));
-        const text = document.createElement('span');
-        text.textContent = key
-          ? t(state.lang, key)
-          : (field.enumTitles?.[state.lang]?.[value] ?? field.labels?.[value] ?? value);
-        if (key) text.dataset.i18n = key;
-        label.append(input, text);
-        group.append(label);
-      }
-      wrapper.append(legend, group);
-    } else {
-      wrapper = document.createElement('div');
-      const id = `f-${field.name}`;
-      const label = document.createElement('label');
-      label.htmlFor = id;
-      label.append(labelText(field));
-      const long = field.type === 'string' && (field.maxLength ?? 0) > 200;
-      const input = document.createElement(long ? 'textarea' : 'input');
-      input.id = id;
-      input.name = field.name;
-      if (!long) input.type = field.type === 'date' ? 'date' : 'text';
-      if (field.type === 'integer' || field.type === 'number') {
-        input.inputMode = field.type === 'integer' ? 'numeric' : 'decimal';
-      }
-      if (field.type === 'date') {
-        if (field.maximum === '$asOf') input.max = today();
-        else if (typeof field.maximum === 'string') input.max = field.maximum;
-        if (typeof field.minimum === 'string') input.min = field.minimum;
-      }
-      if (field.required) input.setAttribute('aria-required', 'true');
-      input.autocomplete = 'off';
-      const hint = hintText(field);
-      input.setAttribute('aria-describedby', hint ? `${hintId} ${msgId}` : msgId);
-      input.addEventListener('input', () => answer(field, input.value, false));
-      input.addEventListener('blur', () => answer(field, input.value, true));
-      wrapper.append(label, input);
-      if (hint) {
-        const p = document.createElement('p');
-        p.id = hintId;
-        p.className = 'hint';
-        p.textContent = hint;
-        wrapper.append(p);
-      }
-    }
+    const wrapper = points
+      ? choiceGroup(field, points.map((value) => [value, null]), { scale: true })
+      : choices
+        ? choiceGroup(field, choices, { many: field.type === 'multiselect' })
+        : textInput(field);
     wrapper.classList.add('field');
     wrapper.dataset.field = field.name;
     const msg = document.createElement('p');
-    msg.id = msgId;
+    msg.id = `msg-${field.name}`;
     msg.className = 'msg';
     msg.setAttribute('aria-live', 'polite');
     wrapper.append(msg);
     box.append(wrapper);
   }
+}
+
+/** A fieldset of radio buttons (checkboxes when `many`), as a row of numbered buttons when `scale`. */
+function choiceGroup(field, choices, { many = false, scale = false }) {
+  const msgId = `msg-${field.name}`;
+  const wrapper = document.createElement('fieldset');
+  const legend = document.createElement('legend');
+  legend.append(labelText(field));
+  const group = document.createElement('div');
+  group.className = scale ? 'choices scale' : 'choices';
+  for (const [value, key] of choices) {
+    const label = document.createElement('label');
+    const input = document.createElement('input');
+    Object.assign(input, { type: many ? 'checkbox' : 'radio', name: field.name, value, id: `f-${field.name}-${value}` });
+    input.setAttribute('aria-describedby', msgId);
+    input.addEventListener('change', () => answer(field, many ? checkedOf(field) : value, true));
+    const text = document.createElement('span');
+    text.textContent = key
+      ? t(state.lang, key)
+      : (field.enumTitles?.[state.lang]?.[value] ?? field.labels?.[value] ?? value);
+    if (key) text.dataset.i18n = key;
+    label.append(input, text);
+    group.append(label);
+  }
+  wrapper.append(legend, group);
+  return wrapper;
+}
+
+/** A labelled text input (a text area for long text, a date input for dates). */
+function textInput(field) {
+  const msgId = `msg-${field.name}`;
+  const wrapper = document.createElement('div');
+  const id = `f-${field.name}`;
+  const label = document.createElement('label');
+  label.htmlFor = id;
+  label.append(labelText(field));
+  const long = field.type === 'string' && (field.maxLength ?? 0) > 200;
+  const input = document.createElement(long ? 'textarea' : 'input');
+  input.id = id;
+  input.name = field.name;
+  if (!long) input.type = field.type === 'date' ? 'date' : 'text';
+  if (field.type === 'integer' || field.type === 'number') {
+    input.inputMode = field.type === 'integer' ? 'numeric' : 'decimal';
+  }
+  if (field.type === 'date') {
+    if (field.maximum === '$asOf') input.max = today();
+    else if (typeof field.maximum === 'string') input.max = field.maximum;
+    if (typeof field.minimum === 'string') input.min = field.minimum;
+  }
+  if (field.required) input.setAttribute('aria-required', 'true');
+  input.autocomplete = 'off';
+  const hint = hintText(field);
+  input.setAttribute('aria-describedby', hint ? `hint-${field.name} ${msgId}` : msgId);
+  input.addEventListener('input', () => answer(field, input.value, false));
+  input.addEventListener('blur', () => answer(field, input.value, true));
+  wrapper.append(label, input);
+  if (hint) wrapper.append(hintLine(field, hint));
+  return wrapper;
+}
+
+function hintLine(field, text) {
+  const p = document.createElement('p');
+  p.id = `hint-${field.name}`;
+  p.className = 'hint';
+  p.textContent = text;
+  return p;
+}
+
+/**
+ * Phones get one question per screen, with Back and Next, and a review
+ * of every answer before sending; wider screens get the whole form. The
+ * steps are the questions the verdict does not hide (and the Patient ID
+ * when it is asked), so branching adds and removes steps as answers change.
+ */
+const ONE_PER_SCREEN = matchMedia('(max-width: 600px)');
+const REVIEW = 'review';
+
+function stepMode() {
+  return ONE_PER_SCREEN.matches;
+}
+
+/** The shown questions' wrappers, in order, each with its step name. */
+function steps() {
+  const list = [];
+  if (!$('patient-field').hidden) list.push({ name: 'patientId', wrapper: $('patient-field') });
+  for (const wrapper of $('fields').querySelectorAll('.field')) {
+    if (!wrapper.hidden) list.push({ name: wrapper.dataset.field, wrapper });
+  }
+  return list;
+}
+
+/** Whether step `name` is answered. */
+function answered(name) {
+  if (name === 'patientId') return patientIdValue() !== '';
+  const field = fields().find((f) => f.name === name);
+  return field ? valueOf(field) !== null : false;
+}
+
+/** Shows the current step (or everything, on a wide screen), the progress and the review. */
+function renderSteps() {
+  const list = steps();
+  const phone = stepMode();
+  if (phone && state.step !== REVIEW && !list.some((s) => s.name === state.step)) {
+    state.step = list[0]?.name ?? REVIEW;
+  }
+  const at = list.findIndex((s) => s.name === state.step);
+  for (const { name, wrapper } of list) wrapper.classList.toggle('off-step', phone && name !== state.step);
+  const review = phone && state.step === REVIEW;
+  $('review').hidden = !review;
+  if (review) renderReview(list);
+  $('step-nav').hidden = !phone || review;
+  $('back').disabled = at <= 0;
+  $('submit').classList.toggle('off-step', phone && !review);
+  const done = list.filter((s) => answered(s.name)).length;
+  $('progress-bar').max = list.length || 1;
+  $('progress-bar').value = phone ? (review ? list.length : at) : done;
+  $('progress-text').textContent = !phone
+    ? t(state.lang, 'answeredOf', { n: done, total: list.length })
+    : review
+      ? t(state.lang, 'reviewStep', { total: list.length })
+      : t(state.lang, 'stepOf', { n: at + 1, total: list.length });
+  updateSubmit();
+}
+
+/** Every shown question with its answer (as the patient chose it) and a way back to it. */
+function renderReview(list) {
+  const box = $('review-list');
+  box.replaceChildren();
+  for (const { name, wrapper } of list) {
+    const dt = document.createElement('dt');
+    dt.textContent = wrapper.querySelector('legend, label')?.firstChild?.textContent ?? name;
+    const dd = document.createElement('dd');
+    const text = document.createElement('span');
+    text.textContent = answerText(name, wrapper) || t(state.lang, 'notAnswered');
+    const change = document.createElement('button');
+    change.type = 'button';
+    change.className = 'secondary';
+    change.textContent = t(state.lang, 'change');
+    change.disabled = Boolean(state.queued);
+    change.addEventListener('click', () => goTo(name));
+    dd.append(text, change);
+    box.append(dt, dd);
+  }
+}
+
+/** An answer as shown: the chosen choices' labels, or the text typed. */
+function answerText(name, wrapper) {
+  const chosen = [...wrapper.querySelectorAll('input:checked')].map((input) => input.parentElement.textContent.trim());
+  if (chosen.length) return chosen.join(', ');
+  return wrapper.querySelector('input[type="text"], input[type="date"], textarea')?.value.trim() ?? '';
+}
+
+/** Moves to step `name` and puts the focus in it. */
+function goTo(name) {
+  state.step = name;
+  renderSteps();
+  if (name === REVIEW) $('review-title').focus();
+  else steps().find((s) => s.name === name)?.wrapper.querySelector('input, textarea')?.focus();
+}
+
+/** Next: only once this question has no problem (said, with the focus kept, if it has). */
+function next() {
+  const list = steps();
+  const at = list.findIndex((s) => s.name === state.step);
+  const name = list[at]?.name;
+  if (name === 'patientId') {
+    state.patientTouched = true;
+    checkPatient(true);
+    if (!patientOk()) return $('patientId').focus();
+  } else if (name) {
+    state.touched.add(name);
+    evaluate();
+    if (state.verdict.issues.some((issue) => issue.field === name)) {
+      return list[at].wrapper.querySelector('input, textarea')?.focus();
+    }
+  }
+  goTo(list[at + 1]?.name ?? REVIEW);
+}
+
+function back() {
+  const list = steps();
+  const at = state.step === REVIEW ? list.length : list.findIndex((s) => s.name === state.step);
+  if (at > 0) goTo(list[at - 1].name);
 }
 
 /** A protocol text in the page's language, if the protocol has it. */
@@ -271,6 +421,7 @@ function evaluate(now = new Date()) {
     const issue = issues.get(field.name);
     showMessage(field.name, issue && state.touched.has(field.name) ? words(issue) : '');
   }
+  renderSteps();
 }
 
 function showMessage(name, message) {
@@ -311,6 +462,8 @@ function updateSubmit() {
   $('submit').disabled = !state.token;
   if (state.problemsShown) showProblems(ok ? [] : problems());
   if (state.refusal) say(...state.refusal, 'bad');
+  // One question per screen: the state of the whole is said at the review.
+  else if (stepMode() && state.step !== REVIEW) say('none');
   else say(ok ? 'ready' : 'fixFirst');
 }
 
@@ -333,6 +486,9 @@ function lock(queued) {
   state.queued = queued;
   for (const input of $('diary').querySelectorAll('input, textarea')) input.disabled = Boolean(queued);
   $('submit').disabled = Boolean(queued);
+  // On a phone, a waiting diary is shown as its review.
+  if (queued) state.step = REVIEW;
+  if (state.verdict) renderSteps();
 }
 
 /** Shows text `key` (with `vars`) as the form's status; kept to be shown again in another language. */
@@ -404,7 +560,7 @@ function showProblems(list) {
     link.textContent = problem.text;
     link.addEventListener('click', (e) => {
       e.preventDefault();
-      (problem.input ?? $(problem.id))?.focus();
+      focusProblem(problem);
     });
     li.append(link);
     items.append(li);
@@ -412,9 +568,20 @@ function showProblems(list) {
   state.problemsShown = list.length > 0;
 }
 
+/** Puts the focus on a problem's question (on a phone, its screen first). */
+function focusProblem(problem) {
+  const input = problem.input ?? $(problem.id);
+  const step = input?.closest('[data-field]')?.dataset.field ?? (problem.id === 'patientId' ? 'patientId' : null);
+  if (stepMode() && step) goTo(step);
+  input?.focus();
+}
+
 async function submit(event) {
   event.preventDefault();
-  if ($('submit').disabled || state.queued) return;
+  if (state.queued) return;
+  // Enter in a question on a phone goes on to the next one.
+  if (stepMode() && state.step !== REVIEW) return next();
+  if ($('submit').disabled) return;
   const now = new Date();
   evaluate(now);
   const list = problems();
@@ -426,7 +593,7 @@ async function submit(event) {
     evaluate(now);
     checkPatient(true);
     showProblems(list);
-    (list[0].input ?? $(list[0].id))?.focus();
+    focusProblem(list[0]);
     return;
   }
   showProblems([]);
@@ -461,7 +628,7 @@ function onOutbox(event) {
       say('sending');
       break;
     case 'waiting':
-      say(event.reason === 'network' ? 'queuedOffline' : 'queuedServer', { s: Math.ceil(event.retryInMs / 1000) }, 'warn');
+      say(event.reason === 'network' ? 'queuedOffline' : 'queuedServer', {}, 'warn');
       break;
     case 'held':
       if (state.patient) say('heldPatient', {}, 'bad');
@@ -562,8 +729,10 @@ function again() {
   $('patientId').value = '';
   $('receipt').hidden = true;
   $('diary').hidden = false;
+  state.step = null;
   refreshAll();
-  (state.patient ? $('fields').querySelector('input, textarea') : $('patientId'))?.focus();
+  const first = steps()[0];
+  if (first) goTo(first.name);
 }
 
 /** What an access link's refusal codes are, for `access_*` texts. */
@@ -682,6 +851,9 @@ async function main() {
   $('patientId').addEventListener('blur', () => { checkPatient(state.patientTouched); updateSubmit(); });
   $('diary').addEventListener('submit', submit);
   $('again').addEventListener('click', again);
+  $('next').addEventListener('click', next);
+  $('back').addEventListener('click', back);
+  ONE_PER_SCREEN.addEventListener('change', renderSteps);
   await restoreDraft();
   state.outbox = new Outbox({ headers: authHeaders, onEvent: onOutbox });
   const [waiting] = await state.outbox.pending(state.trialId).catch(() => []);

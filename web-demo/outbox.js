@@ -36,7 +36,7 @@ export class Outbox {
   /**
    * `headers()` gives the credential's headers for a send; `onEvent(event)`
    * hears `{ kind, entry, ... }`: `sending`; `stored` with `submissionId`;
-   * `waiting` with `retryInMs` and `reason` (`network` or the status);
+   * `waiting` with the `reason` (`network` or the status);
    * `held` and `refused` with `status` and the server's `body`; `error`
    * with the `error` when the device's storage fails.
    */
@@ -125,7 +125,7 @@ export class Outbox {
     const wait = Number.isFinite(seconds) && seconds > 0
       ? Math.min(LONGEST_WAIT_MS, seconds * 1000)
       : backoff / 2 + Math.random() * (backoff / 2);
-    this.onEvent({ kind: 'waiting', entry: item, retryInMs: wait, reason });
+    this.onEvent({ kind: 'waiting', entry: item, reason });
     return wait;
   }
 }

@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE } from './harness.mjs';
+import { startServer, launchBrowser, DESKTOP } from './harness.mjs';
 
 let chrome;
 let server;
@@ -20,9 +20,9 @@ after(async () => {
   server?.stop();
 });
 
-/** A phone opening `path` (a link), ready. */
+/** A browser opening `path` (a link), ready. */
 async function open(path, { locale = 'en-US' } = {}) {
-  const context = await chrome.browser.newContext({ viewport: PHONE, locale });
+  const context = await chrome.browser.newContext({ viewport: DESKTOP, locale });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error));
@@ -32,8 +32,8 @@ async function open(path, { locale = 'en-US' } = {}) {
 }
 
 async function answer(page) {
-  await page.fill('#f-pain', '4');
-  await page.fill('#f-fatigue', '3');
+  await page.check('[name="pain"][value="4"]');
+  await page.check('[name="fatigue"][value="3"]');
   await page.check('[name="sleepQuality"][value="fair"]');
   await page.check('[name="nausea"][value="false"]');
   await page.check('[name="symptoms"][value="none"]');
@@ -91,7 +91,7 @@ test('a used, expired or withdrawn link is said in the patient\'s words, and not
   // The patient's phone, with a draft.
   const code = await server.invite('P-LINK-2');
   const phone = await open(`/#access=${code}`);
-  await phone.page.fill('#f-pain', '6');
+  await phone.page.check('[name="pain"][value="6"]');
 
   // The same link on another device: used.
   const other = await open(`/#access=${code}`);
@@ -117,12 +117,12 @@ test('a used, expired or withdrawn link is said in the patient\'s words, and not
   await new Promise((resolve) => setTimeout(resolve, 1200));
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
-  assert.equal(await page.inputValue('#f-pain'), '6', 'the draft is kept');
+  assert.equal(await page.isChecked('[name="pain"][value="6"]'), true, 'the draft is kept');
   await answer(page);
   await page.click('#submit');
   await page.waitForSelector('#form-status.bad');
   assert.match(await page.textContent('#form-status'), /access to the study has been withdrawn/);
-  assert.equal(await page.isDisabled('#f-pain'), true, 'still locked, still on the phone');
+  assert.equal(await page.isDisabled('[name="pain"][value="6"]'), true, 'still locked, still on the phone');
 
   // A new link: the waiting diary goes, once.
   const again = await server.invite('P-LINK-2');

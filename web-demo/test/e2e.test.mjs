@@ -41,15 +41,16 @@ test('an invalid answer shows the module\'s words for patients as it is typed, w
   const { page, context, errors } = await open('/');
   const requests = [];
   page.on('request', (request) => requests.push(request.url()));
-  await page.fill('#f-pain', '11');
-  assert.equal(await page.textContent('#msg-pain'), 'For “Pain right now (0 = no pain, 10 = worst imaginable)”, choose a number from 0 to 10.');
-  assert.equal(await page.getAttribute('#f-pain', 'aria-invalid'), 'true');
-  assert.match(await page.getAttribute('#f-pain', 'aria-describedby'), /\bmsg-pain\b/);
-  await page.fill('#f-pain', '7');
-  assert.equal(await page.textContent('#msg-pain'), '');
-  await page.fill('#f-fatigue', '-1');
-  await page.locator('#f-fatigue').blur();
-  assert.match(await page.textContent('#msg-fatigue'), /choose a number from 0 to 10/);
+  await page.fill('#f-notes', 'x'.repeat(2001));
+  assert.equal(await page.textContent('#msg-notes'), '“Anything else your study team should know” can be at most 2000 characters; it has 2001.');
+  assert.equal(await page.getAttribute('#f-notes', 'aria-invalid'), 'true');
+  assert.match(await page.getAttribute('#f-notes', 'aria-describedby'), /\bmsg-notes\b/);
+  await page.fill('#f-notes', 'Slept well.');
+  assert.equal(await page.textContent('#msg-notes'), '');
+  // A 0–10 rating is a scale of eleven buttons, tied to its message.
+  assert.deepEqual(await page.$$eval('[name="pain"]', (inputs) => inputs.map((i) => i.value)), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+  assert.equal(await page.getAttribute('#f-pain-7', 'aria-describedby'), 'msg-pain');
+  await page.check('#f-pain-7');
   // The completion time is the device's to record, not a question.
   assert.equal(await page.locator('#f-completedAt').count(), 0);
   // Send with problems: they are listed, nothing is sent, the focus goes to the first.
@@ -62,8 +63,8 @@ test('an invalid answer shows the module\'s words for patients as it is typed, w
   assert.deepEqual(requests, [], 'checked in the page, not on the server');
   // Simplified Chinese, from the same module: every text again, no field key.
   await page.selectOption('#lang', 'zh-CN');
-  await page.fill('#f-pain', '12');
-  assert.equal(await page.textContent('#msg-pain'), '“现在的疼痛程度（0 = 不痛，10 = 能想象的最痛）”：请选择 0 到 10 之间的数。');
+  await page.fill('#f-notes', '好'.repeat(2001));
+  assert.equal(await page.textContent('#msg-notes'), '“还有什么需要告诉研究团队的吗”最多 2000 个字，现在是 2001 个。');
   const zh = await page.$$eval('#problem-list li, #diary .msg', (items) => items.map((el) => el.textContent).filter(Boolean));
   assert.ok(zh.length >= 5, zh.join('\n'));
   for (const text of zh) {
@@ -71,7 +72,7 @@ test('an invalid answer shows the module\'s words for patients as it is typed, w
     assert.doesNotMatch(text, /\b(pain|fatigue|sleepQuality|nausea|symptoms|completedAt)\b|\.\.=/, text);
   }
   // Questions and choices in Chinese too, from the protocol's `titles`.
-  assert.match(await page.textContent('label[for="f-pain"]'), /疼痛/);
+  assert.match(await page.textContent('[data-field="pain"] legend'), /疼痛/);
   assert.match(await page.textContent('[data-field="sleepQuality"] .choices'), /很好.*很差/);
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
   assert.deepEqual(requests, []);
@@ -99,29 +100,56 @@ test('every input has a label and every message is tied to its input', async () 
   await context.close();
 });
 
-test('a valid diary filled in by keyboard alone is sent and followed until processed', async () => {
+test('on a phone, a diary is one question per screen with a review, by keyboard alone, and followed until processed', async () => {
   const { page, context, errors } = await open('/', { viewport: PHONE });
-  await page.focus('#patientId');
   const keys = page.keyboard;
+  const focused = () => page.evaluate(() => document.activeElement.id);
+  /** Tab to a button (by id), then press it. */
+  const press = async (id) => {
+    for (let i = 0; i < 12 && (await focused()) !== id; i += 1) await keys.press('Tab');
+    assert.equal(await focused(), id);
+    await keys.press('Enter');
+  };
+  assert.equal(await page.textContent('#progress-text'), 'Question 1 of 7');
+  await page.focus('#patientId');
   await keys.type('P-WEB-1');
-  await keys.press('Tab');
-  await keys.type('3'); // pain
-  await keys.press('Tab');
-  await keys.type('4'); // fatigue
-  await keys.press('Tab'); // into "sleep quality": the first choice
+  await press('next');
+  assert.equal(await page.textContent('#progress-text'), 'Question 2 of 7');
+  assert.equal(await focused(), 'f-pain-0', 'the focus is on the new question');
+  assert.equal(await page.isHidden('#patient-field'), true, 'one question per screen');
+  // Next with no answer: said, and the screen stays.
+  await press('next');
+  assert.equal(await page.textContent('#msg-pain'), 'Please answer “Pain right now (0 = no pain, 10 = worst imaginable)”.');
+  assert.equal(await page.textContent('#progress-text'), 'Question 2 of 7');
+  await page.focus('#f-pain-0');
+  for (let i = 0; i < 3; i += 1) await keys.press('ArrowRight'); // 3 on the scale
+  await press('next');
+  await page.focus('#f-fatigue-0');
+  for (let i = 0; i < 4; i += 1) await keys.press('ArrowRight');
+  await press('next');
   await keys.press('ArrowRight'); // "good"
-  await keys.press('Tab'); // into "nausea": Yes
-  await keys.press('ArrowRight'); // No: "how bad" stays hidden, skipped by Tab
-  await keys.press('Tab'); // the symptom checklist's first box: headache
-  await keys.press('Space');
-  for (let i = 0; i < 6; i += 1) await keys.press('Tab'); // past the other five boxes
+  await press('back'); // and back: the fatigue is kept
+  assert.equal(await page.isChecked('#f-fatigue-4'), true);
+  await press('next');
+  await press('next');
+  await keys.press('ArrowRight'); // nausea: No, so "how bad" is not a step
+  await press('next');
+  assert.equal(await page.textContent('#progress-text'), 'Question 6 of 7');
+  await keys.press('Space'); // headache
+  await press('next');
   await keys.type('Slept well.');
-  await keys.press('Tab'); // the completion time is not asked: on to the button
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'submit');
-  assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
-  await keys.press('Enter');
+  await press('next');
+  // The review: every answer as chosen, each with a way back.
+  assert.equal(await focused(), 'review-title');
+  assert.equal(await page.textContent('#progress-text'), 'All 7 questions: check and send');
+  const review = await page.textContent('#review-list');
+  for (const shown of ['P-WEB-1', 'Good', 'No', 'Headache', 'Slept well.']) assert.ok(review.includes(shown), review);
+  assert.equal(await page.locator('#review-list button').count(), 7);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= PHONE.width, `the review is ${wide}px wide`);
+  await press('submit');
   await page.waitForSelector('#receipt:not([hidden])');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'receipt-title', 'the focus follows to the receipt');
+  assert.equal(await focused(), 'receipt-title', 'the focus follows to the receipt');
   const id = (await page.textContent('#sub-id')).trim();
   assert.match(id, /^[0-9a-f-]{36}$/);
   await page.waitForSelector('#sub-status[data-status="processed"]', { timeout: 30_000 });
@@ -154,13 +182,13 @@ function zoneOffTheUtcDate() {
 
 test('a diary is dated in the patient\'s own time zone, stored with its offset, and one a day', async () => {
   const { zone, offset } = zoneOffTheUtcDate();
-  const { page, context, errors } = await open('/', { viewport: PHONE, locale: 'zh-CN', timezoneId: zone });
+  const { page, context, errors } = await open('/', { locale: 'zh-CN', timezoneId: zone });
   const localDate = new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date());
   assert.notEqual(localDate, new Date().toISOString().slice(0, 10), `${zone} is on another date than UTC`);
   const fill = async () => {
     await page.fill('#patientId', 'P-ZONE');
-    await page.fill('#f-pain', '2');
-    await page.fill('#f-fatigue', '2');
+    await page.check('[name="pain"][value="2"]');
+    await page.check('[name="fatigue"][value="2"]');
     await page.check('[name="sleepQuality"][value="good"]');
     await page.check('[name="nausea"][value="false"]');
     await page.check('[name="symptoms"][value="none"]');
@@ -181,7 +209,7 @@ test('a diary is dated in the patient\'s own time zone, stored with its offset, 
   await page.click('#submit');
   await page.waitForSelector('#form-status.bad');
   assert.match(await page.textContent('#form-status'), /今天的日记已经提交/);
-  assert.equal(await page.inputValue('#f-pain'), '2');
+  assert.equal(await page.isChecked('[name="pain"][value="2"]'), true);
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -202,8 +230,8 @@ test('questions appear and disappear as answers change, from the module\'s verdi
   await page.uncheck('[name="symptoms"][value="none"]');
   assert.equal(await page.textContent('#msg-symptoms'), '');
   await page.fill('#patientId', 'P-WEB-2');
-  await page.fill('#f-pain', '2');
-  await page.fill('#f-fatigue', '1');
+  await page.check('[name="pain"][value="2"]');
+  await page.check('[name="fatigue"][value="1"]');
   await page.check('[name="sleepQuality"][value="fair"]');
   assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
   const sent = page.waitForRequest((request) => request.url().endsWith('/api/v1/submissions') && request.method() === 'POST');
@@ -479,7 +507,7 @@ test('both pages fit a 375×667 phone screen', async () => {
     const { page, context } = await open(path, { viewport: PHONE });
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= PHONE.width, `${path} is ${width}px wide`);
-    for (const selector of path === '/' ? ['#patientId', '#f-pain', '#submit'] : ['#drop', '#run', '#protocol']) {
+    for (const selector of path === '/' ? ['#patientId', '#next', '#progress'] : ['#drop', '#run', '#protocol']) {
       const box = await page.locator(selector).boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${selector} on ${path}: ${JSON.stringify(box)}`);
     }

@@ -4,7 +4,7 @@
 
 import { after, before, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, PHONE } from './harness.mjs';
+import { startServer, launchBrowser, DESKTOP } from './harness.mjs';
 
 let chrome;
 let server;
@@ -22,10 +22,10 @@ after(async () => {
   await chrome?.close();
 });
 
-/** A phone's page on a fresh server, once the service worker controls it. */
+/** A page on a fresh server, once the service worker controls it. */
 async function visit() {
   server = await startServer();
-  const context = await chrome.browser.newContext({ viewport: PHONE });
+  const context = await chrome.browser.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error));
@@ -41,8 +41,8 @@ async function ready(page) {
 
 async function fillDiary(page, patient) {
   await page.fill('#patientId', patient);
-  await page.fill('#f-pain', '3');
-  await page.fill('#f-fatigue', '4');
+  await page.check('[name="pain"][value="3"]');
+  await page.check('[name="fatigue"][value="4"]');
   await page.check('[name="sleepQuality"][value="good"]');
   await page.check('[name="nausea"][value="false"]');
   await page.check('[name="symptoms"][value="none"]');
@@ -56,6 +56,11 @@ async function stored() {
   return submissions.accepted + submissions.processing + submissions.processed + submissions.failed;
 }
 
+/** The value chosen for `name` (a scale or choices), or null. */
+async function chosen(page, name) {
+  return page.$eval(`#fields`, (box, name) => box.querySelector(`[name="${name}"]:checked`)?.value ?? null, name);
+}
+
 async function locked(page) {
   return page.evaluate(() => [...document.querySelectorAll('#diary input')].every((input) => input.disabled));
 }
@@ -63,14 +68,14 @@ async function locked(page) {
 test('the form opens and checks answers with no network after one visit, and a draft survives a reload', async () => {
   const { page, context, errors } = await visit();
   await page.fill('#patientId', 'P-OFF-1');
-  await page.fill('#f-pain', '3');
+  await page.check('[name="pain"][value="3"]');
   await page.check('[name="sleepQuality"][value="good"]');
   await page.check('[name="symptoms"][value="headache"]');
   await page.fill('#f-notes', 'Slept badly.');
   await page.reload();
   await ready(page);
   assert.equal(await page.inputValue('#patientId'), 'P-OFF-1');
-  assert.equal(await page.inputValue('#f-pain'), '3');
+  assert.equal(await chosen(page, 'pain'), '3');
   assert.equal(await page.isChecked('[name="sleepQuality"][value="good"]'), true);
   assert.equal(await page.isChecked('[name="symptoms"][value="headache"]'), true);
   assert.equal(await page.inputValue('#f-notes'), 'Slept badly.');
@@ -79,17 +84,18 @@ test('the form opens and checks answers with no network after one visit, and a d
   await server.kill();
   await page.reload();
   await ready(page);
-  assert.equal(await page.inputValue('#f-pain'), '3', 'the draft, offline');
-  await page.fill('#f-pain', '11');
-  assert.match(await page.textContent('#msg-pain'), /choose a number from 0 to 10/);
-  await page.fill('#f-pain', '2');
-  assert.equal(await page.textContent('#msg-pain'), '');
+  assert.equal(await chosen(page, 'pain'), '3', 'the draft, offline');
+  await page.fill('#f-notes', 'x'.repeat(2001));
+  assert.match(await page.textContent('#msg-notes'), /at most 2000 characters/);
+  await page.check('[name="pain"][value="2"]');
+  await page.fill('#f-notes', 'Slept badly.');
+  assert.equal(await page.textContent('#msg-notes'), '');
   // And after a visit to the other page and back.
   await page.click('a[href="/batch.html"]');
   await page.waitForSelector('#drop');
   await page.goBack();
   await ready(page);
-  assert.equal(await page.inputValue('#f-pain'), '2');
+  assert.equal(await chosen(page, 'pain'), '2');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -107,7 +113,7 @@ test('a diary sent while the server is unreachable waits on the phone and arrive
   await page.reload();
   await ready(page);
   assert.equal(await locked(page), true);
-  assert.equal(await page.inputValue('#f-pain'), '3');
+  assert.equal(await chosen(page, 'pain'), '3');
   await page.waitForSelector('#form-status.warn');
 
   // The server is back: the diary is sent by itself, once.
@@ -120,7 +126,7 @@ test('a diary sent while the server is unreachable waits on the phone and arrive
   await page.reload();
   await ready(page);
   assert.equal(await locked(page), false);
-  assert.equal(await page.inputValue('#f-pain'), '');
+  assert.equal(await chosen(page, 'pain'), null);
   assert.equal(await stored(), 1);
   assert.deepEqual(errors, []);
   await context.close();
@@ -172,7 +178,7 @@ test('a queued diary altered on the device is refused when it arrives, and the p
   await page.waitForSelector('#form-status.bad', { timeout: 90_000 });
   assert.match(await page.textContent('#form-status'), /not valid/);
   assert.equal(await locked(page), false, 'the answers are the patient\'s again');
-  assert.equal(await page.inputValue('#f-pain'), '3', 'as the patient gave them');
+  assert.equal(await chosen(page, 'pain'), '3', 'as the patient gave them');
   assert.equal(await stored(), 0);
   assert.deepEqual(errors, []);
   await context.close();
