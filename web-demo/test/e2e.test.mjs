@@ -214,6 +214,27 @@ test('a diary is dated in the patient\'s own time zone, stored with its offset, 
   await context.close();
 });
 
+test('a phone whose clock is ahead is told so in the patient\'s words, and its answers stay', async () => {
+  const context = await chrome.browser.newContext({ viewport: DESKTOP, locale: 'en-US' });
+  await context.clock.install({ time: Date.now() + 2 * 86_400_000 });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error));
+  await page.goto(`${server.base}/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.fill('#patientId', 'P-CLOCK');
+  for (const [name, value] of [['pain', '1'], ['fatigue', '1'], ['sleepQuality', 'good'], ['nausea', 'false'], ['symptoms', 'none']]) {
+    await page.check(`[name="${name}"][value="${value}"]`);
+  }
+  await page.click('#submit');
+  await page.waitForSelector('#form-status.bad');
+  assert.match(await page.textContent('#form-status'), /clock is ahead of the real time/);
+  assert.equal(await page.isChecked('[name="pain"][value="1"]'), true, 'the answers stay');
+  assert.equal(await page.isDisabled('[name="pain"][value="1"]'), false, 'and can be sent again');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('questions appear and disappear as answers change, from the module\'s verdict, and hidden answers are not sent', async () => {
   const { page, context, errors } = await open('/');
   const severity = '[data-field="nauseaSeverity"]';

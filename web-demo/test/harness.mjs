@@ -45,9 +45,10 @@ async function spawnServer(data, listen, args) {
 
 /**
  * Starts `clinval serve --demo` in a fresh data dir; resolves to
- * { base, token, stop, kill, restart }: `kill` ends the process as a
- * crash would (the network is gone for the pages), `restart` starts it
- * again on the same address and data (with a new demo token).
+ * { base, token, stop, kill, restart, admin, invite, revoke }: `kill`
+ * ends the process as a crash would (the network is gone for the pages),
+ * `restart` starts it again on the same address and data (with a new demo
+ * token; with other `args` if given).
  */
 export async function startServer({ args = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'clinval-web-'));
@@ -61,8 +62,8 @@ export async function startServer({ args = [] } = {}) {
       running.child.kill('SIGKILL');
       return exited;
     },
-    async restart() {
-      running = await spawnServer(data, running.address, args);
+    async restart(with_ = args) {
+      running = await spawnServer(data, running.address, with_);
       server.token = running.token;
     },
     /** A token with the admin scope, made by `clinval token create` on the data dir. */

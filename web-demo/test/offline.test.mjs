@@ -23,8 +23,8 @@ after(async () => {
 });
 
 /** A page on a fresh server, once the service worker controls it. */
-async function visit() {
-  server = await startServer();
+async function visit(args = []) {
+  server = await startServer({ args });
   const context = await chrome.browser.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
   const errors = [];
@@ -181,5 +181,24 @@ test('a queued diary altered on the device is refused when it arrives, and the p
   assert.equal(await chosen(page, 'pain'), '3', 'as the patient gave them');
   assert.equal(await stored(), 0);
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the receipt follows a diary through a server outage: polling backs off on errors and resumes', async () => {
+  // A server that accepts but does not process: the receipt keeps polling.
+  const { page, context, errors } = await visit(['--process-workers', '0']);
+  await fillDiary(page, 'P-OFF-5');
+  await page.click('#submit');
+  await page.waitForSelector('#sub-status[data-status="accepted"]');
+  const id = (await page.textContent('#sub-id')).trim();
+  const polls = [];
+  page.on('request', (request) => { if (request.url().endsWith(`/api/v1/submissions/${id}`)) polls.push(Date.now()); });
+  await server.kill();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  // At 400 ms apart it would be 7 tries; backing off, it is at most 4.
+  assert.ok(polls.length >= 1 && polls.length <= 4, `${polls.length} polls while the server was down`);
+  await server.restart([]);
+  await page.waitForSelector('#sub-status[data-status="processed"]', { timeout: 60_000 });
+  assert.deepEqual(errors, [], 'no uncaught error');
   await context.close();
 });
