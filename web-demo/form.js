@@ -15,6 +15,9 @@ import { t, initialLang, translatePage, languageSelect, refusalText } from '/ass
 import { registerServiceWorker, fetchKept, keep } from '/assets/offline.js';
 import * as device from '/assets/device.js';
 import { Outbox, entry } from '/assets/outbox.js';
+import { today, localMinute, withOffset } from '/assets/local-time.js';
+import { buildQuestion, localTitle } from '/assets/widgets.js';
+import { patientCredential } from '/assets/access.js';
 
 const PATIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const $ = (id) => document.getElementById(id);
@@ -57,26 +60,6 @@ const state = {
   scores: null,
 };
 
-const pad = (n) => String(n).padStart(2, '0');
-
-/** The device's local date, `YYYY-MM-DD`. */
-function today(d = new Date()) {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-/** `d` as the device's local time to the minute, as a protocol date-time field takes it. */
-function localMinute(d) {
-  return `${today(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** `d` in RFC 3339 with the device's UTC offset: the server takes the patient's day from it. */
-function withOffset(d) {
-  const east = -d.getTimezoneOffset();
-  const sign = east < 0 ? '-' : '+';
-  const offset = `${sign}${pad(Math.floor(Math.abs(east) / 60))}:${pad(Math.abs(east) % 60)}`;
-  return `${today(d)}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${offset}`;
-}
-
 function authHeaders() {
   return state.token ? { authorization: `Bearer ${state.token}` } : {};
 }
@@ -109,114 +92,13 @@ function completionField() {
   return state.info.diary?.completionField ?? null;
 }
 
-/** Most points a rating scale shows as buttons (0–10 is eleven). */
-const SCALE_POINTS = 11;
-
-/** The points of an integer field with a small range (`[min..max]`), for a rating scale; else null. */
-function scalePoints(field) {
-  const { minimum: min, maximum: max } = field;
-  if (field.type !== 'integer' || !Number.isInteger(min) || !Number.isInteger(max)) return null;
-  if (field.exclusiveMinimum !== undefined || field.exclusiveMaximum !== undefined) return null;
-  if (max < min || max - min + 1 > SCALE_POINTS) return null;
-  return Array.from({ length: max - min + 1 }, (_, i) => String(min + i));
-}
-
-/**
- * One widget per field, from its type and limits: a rating scale of
- * buttons for an integer with a small range, large radio buttons (or
- * checkboxes) with their labels for choices, else an input. Each is in a
- * `.field` wrapper with its message (`aria-describedby`), one step of the
- * phone's one-question-per-screen flow.
- */
+/** One widget per question the patient answers (the completion time is the device's). */
 function buildForm() {
   const box = $('fields');
   box.replaceChildren();
   for (const field of fields()) {
-    if (field.name === completionField()) continue;
-    const points = scalePoints(field);
-    const choices = field.type === 'boolean'
-      ? [['true', 'yes'], ['false', 'no']]
-      : field.enum?.map((value) => [value, null]);
-    const wrapper = points
-      ? choiceGroup(field, points.map((value) => [value, null]), { scale: true })
-      : choices
-        ? choiceGroup(field, choices, { many: field.type === 'multiselect' })
-        : textInput(field);
-    wrapper.classList.add('field');
-    wrapper.dataset.field = field.name;
-    const msg = document.createElement('p');
-    msg.id = `msg-${field.name}`;
-    msg.className = 'msg';
-    msg.setAttribute('aria-live', 'polite');
-    wrapper.append(msg);
-    box.append(wrapper);
+    if (field.name !== completionField()) box.append(buildQuestion(field, state.lang, answer));
   }
-}
-
-/** A fieldset of radio buttons (checkboxes when `many`), as a row of numbered buttons when `scale`. */
-function choiceGroup(field, choices, { many = false, scale = false }) {
-  const msgId = `msg-${field.name}`;
-  const wrapper = document.createElement('fieldset');
-  const legend = document.createElement('legend');
-  legend.append(labelText(field));
-  const group = document.createElement('div');
-  group.className = scale ? 'choices scale' : 'choices';
-  for (const [value, key] of choices) {
-    const label = document.createElement('label');
-    const input = document.createElement('input');
-    Object.assign(input, { type: many ? 'checkbox' : 'radio', name: field.name, value, id: `f-${field.name}-${value}` });
-    input.setAttribute('aria-describedby', msgId);
-    input.addEventListener('change', () => answer(field, many ? checkedOf(field) : value, true));
-    const text = document.createElement('span');
-    text.textContent = key
-      ? t(state.lang, key)
-      : (field.enumTitles?.[state.lang]?.[value] ?? field.labels?.[value] ?? value);
-    if (key) text.dataset.i18n = key;
-    label.append(input, text);
-    group.append(label);
-  }
-  wrapper.append(legend, group);
-  return wrapper;
-}
-
-/** A labelled text input (a text area for long text, a date input for dates). */
-function textInput(field) {
-  const msgId = `msg-${field.name}`;
-  const wrapper = document.createElement('div');
-  const id = `f-${field.name}`;
-  const label = document.createElement('label');
-  label.htmlFor = id;
-  label.append(labelText(field));
-  const long = field.type === 'string' && (field.maxLength ?? 0) > 200;
-  const input = document.createElement(long ? 'textarea' : 'input');
-  input.id = id;
-  input.name = field.name;
-  if (!long) input.type = field.type === 'date' ? 'date' : 'text';
-  if (field.type === 'integer' || field.type === 'number') {
-    input.inputMode = field.type === 'integer' ? 'numeric' : 'decimal';
-  }
-  if (field.type === 'date') {
-    if (field.maximum === '$asOf') input.max = today();
-    else if (typeof field.maximum === 'string') input.max = field.maximum;
-    if (typeof field.minimum === 'string') input.min = field.minimum;
-  }
-  if (field.required) input.setAttribute('aria-required', 'true');
-  input.autocomplete = 'off';
-  const hint = hintText(field);
-  input.setAttribute('aria-describedby', hint ? `hint-${field.name} ${msgId}` : msgId);
-  input.addEventListener('input', () => answer(field, input.value, false));
-  input.addEventListener('blur', () => answer(field, input.value, true));
-  wrapper.append(label, input);
-  if (hint) wrapper.append(hintLine(field, hint));
-  return wrapper;
-}
-
-function hintLine(field, text) {
-  const p = document.createElement('p');
-  p.id = `hint-${field.name}`;
-  p.className = 'hint';
-  p.textContent = text;
-  return p;
 }
 
 /**
@@ -334,40 +216,6 @@ function back() {
   const list = steps();
   const at = state.step === REVIEW ? list.length : list.findIndex((s) => s.name === state.step);
   if (at > 0) goTo(list[at - 1].name);
-}
-
-/** A protocol text in the page's language, if the protocol has it. */
-function localTitle(item) {
-  return item.titles?.[state.lang] ?? item.title;
-}
-
-function labelText(field) {
-  const span = document.createElement('span');
-  span.textContent = localTitle(field);
-  if (!field.required) return span;
-  const star = document.createElement('span');
-  star.className = 'req';
-  star.textContent = ' *';
-  star.title = t(state.lang, 'required');
-  const sr = document.createElement('span');
-  sr.className = 'sr-only';
-  sr.textContent = ` (${t(state.lang, 'required')})`;
-  const all = document.createDocumentFragment();
-  all.append(span, star, sr);
-  return all;
-}
-
-function hintText(field) {
-  if ((field.type === 'integer' || field.type === 'number') && field.minimum !== undefined && field.maximum !== undefined) {
-    return `${field.minimum}–${field.maximum}`;
-  }
-  if (field.maxLength && field.type === 'string') return t(state.lang, 'characters', { n: 0, max: field.maxLength });
-  return '';
-}
-
-/** The chosen codes of a multi-select's checkboxes, in choice order. */
-function checkedOf(field) {
-  return [...document.querySelectorAll(`[name="${CSS.escape(field.name)}"]:checked`)].map((input) => input.value);
 }
 
 /** The value the module gets for a field (`null`: no answer). */
@@ -712,7 +560,7 @@ function showScores(scores) {
   state.scores = scores;
   const list = $('scores');
   list.replaceChildren();
-  const titles = Object.fromEntries((state.info.scores ?? []).map((s) => [s.name, localTitle(s)]));
+  const titles = Object.fromEntries((state.info.scores ?? []).map((s) => [s.name, localTitle(s, state.lang)]));
   for (const [name, value] of Object.entries(scores)) {
     const dt = document.createElement('dt');
     dt.textContent = titles[name] ?? name;
@@ -733,46 +581,6 @@ function again() {
   refreshAll();
   const first = steps()[0];
   if (first) goTo(first.name);
-}
-
-/** What an access link's refusal codes are, for `access_*` texts. */
-const ACCESS_REFUSALS = {
-  unknown_access_code: 'unknown',
-  access_code_used: 'used',
-  access_code_expired: 'expired',
-  access_code_revoked: 'revoked',
-};
-
-/**
- * The patient's credential: from the access link just opened (its code,
- * in the fragment, exchanged once and then taken out of the address), else
- * the one this device keeps. A refused link is said (`accessProblem`) and
- * changes nothing kept; a link that could not be exchanged for want of a
- * network stays in the address for the next try.
- */
-async function patientCredential() {
-  const code = new URLSearchParams(location.hash.slice(1)).get('access');
-  const kept = await device.get('credentials', 'patient').catch(() => null);
-  if (!code) return kept ?? null;
-  let response;
-  try {
-    response = await fetch('/api/v1/patient-access', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code }),
-    });
-  } catch {
-    state.accessProblem = 'offline';
-    return kept ?? null;
-  }
-  history.replaceState(null, '', location.pathname + location.search);
-  const body = await response.json().catch(() => null);
-  if (response.status !== 201) {
-    state.accessProblem = ACCESS_REFUSALS[body?.error?.code] ?? 'unknown';
-    return kept ?? null;
-  }
-  await device.put('credentials', body, 'patient');
-  return body;
 }
 
 /**
@@ -814,7 +622,7 @@ async function main() {
   window.addEventListener('hashchange', () => {
     if (new URLSearchParams(location.hash.slice(1)).has('access')) location.reload();
   });
-  state.patient = await patientCredential();
+  ({ credential: state.patient, problem: state.accessProblem } = await patientCredential());
   const demo = state.patient
     ? null
     : await fetchKept('/demo.json').then((r) => (r.ok ? r.json() : null)).catch(() => null);

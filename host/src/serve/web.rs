@@ -52,6 +52,21 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../../web-demo/outbox.js"),
     ),
     (
+        "local-time.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-demo/local-time.js"),
+    ),
+    (
+        "widgets.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-demo/widgets.js"),
+    ),
+    (
+        "access.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web-demo/access.js"),
+    ),
+    (
         "sw.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web-demo/sw.js"),
