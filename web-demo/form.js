@@ -232,12 +232,17 @@ function answer(field, raw, touch) {
   state.values[field.name] = raw;
   saveDraft();
   if (touch || raw !== '') state.touched.add(field.name);
-  if (field.maxLength && field.type === 'string') {
-    const hint = $(`hint-${field.name}`);
-    if (hint) hint.textContent = t(state.lang, 'characters', { n: [...raw].length, max: field.maxLength });
-  }
+  countCharacters(field, raw);
   evaluate();
   updateSubmit();
+}
+
+/** A text's "n of max characters" under it, for `raw`. */
+function countCharacters(field, raw) {
+  const hint = $(`hint-${field.name}`);
+  if (hint && field.maxLength && field.type === 'string') {
+    hint.textContent = t(state.lang, 'characters', { n: [...raw].length, max: field.maxLength });
+  }
 }
 
 /**
@@ -357,6 +362,7 @@ function refreshAll() {
       else if (input.type === 'checkbox') input.checked = raw.includes(input.value);
       else input.value = raw;
     }
+    if (typeof raw === 'string') countCharacters(field, raw);
   }
   evaluate();
   checkPatient(false);

@@ -63,6 +63,7 @@ test('an invalid answer shows the module\'s words for patients as it is typed, w
   assert.deepEqual(requests, [], 'checked in the page, not on the server');
   // Simplified Chinese, from the same module: every text again, no field key.
   await page.selectOption('#lang', 'zh-CN');
+  assert.equal(await page.textContent('#hint-notes'), '11 / 2000 字', 'the counter of what was typed, in Chinese');
   await page.fill('#f-notes', '好'.repeat(2001));
   assert.equal(await page.textContent('#msg-notes'), '“还有什么需要告诉研究团队的吗”最多 2000 个字，现在是 2001 个。');
   const zh = await page.$$eval('#problem-list li, #diary .msg', (items) => items.map((el) => el.textContent).filter(Boolean));

@@ -4,22 +4,22 @@
 use anyhow::{Context, Result};
 
 use crate::ids::{PatientId, TrialId};
-use crate::store::{NewProject, PatientScope, Scope};
+use crate::store::{NewProject, PatientScope, Scope, TrialStatus};
 
 use super::app::App;
 
 /// The demo trials: `(id, name, status, start date)`.
-const TRIALS: [(&str, &str, &str, &str); 2] = [
+const TRIALS: [(&str, &str, TrialStatus, &str); 2] = [
     (
         "CT001",
         "A Phase III Study of Drug-X",
-        "Recruiting",
+        TrialStatus::Recruiting,
         "2025-01-15",
     ),
     (
         "CT002",
         "Early Detection of Disease-Y",
-        "Completed",
+        TrialStatus::Completed,
         "2023-03-01",
     ),
 ];
@@ -40,7 +40,7 @@ pub async fn seed(app: &App) -> Result<()> {
                 .create_project(NewProject {
                     id: id.into(),
                     name: name.into(),
-                    status: status.into(),
+                    status,
                     start_date: Some(start.into()),
                     protocol: "epro-daily".into(),
                     target_enrollment: Some(300),

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 
-use crate::store::{NewProject, PROJECT_STATUSES, ProjectPatch, Scope, StoreError};
+use crate::store::{NewProject, ProjectPatch, Scope, StoreError};
 
 use super::app::App;
 use super::body::read_json;
@@ -54,7 +54,6 @@ pub async fn create(
     check_fields(
         &app,
         Some(&project.name),
-        Some(&project.status),
         project.start_date.as_deref(),
         Some(&project.protocol),
     )?;
@@ -91,7 +90,6 @@ pub async fn update(
     check_fields(
         &app,
         patch.name.as_deref(),
-        patch.status.as_deref(),
         patch.start_date.as_deref(),
         patch.protocol.as_deref(),
     )?;
@@ -126,7 +124,6 @@ fn invalid(message: String) -> ApiError {
 fn check_fields(
     app: &App,
     name: Option<&str>,
-    status: Option<&str>,
     start_date: Option<&str>,
     protocol: Option<&str>,
 ) -> Result<(), ApiError> {
@@ -134,14 +131,6 @@ fn check_fields(
         && (name.trim().is_empty() || name.chars().count() > 200)
     {
         return Err(invalid("name must be 1 to 200 characters".into()));
-    }
-    if let Some(status) = status
-        && !PROJECT_STATUSES.contains(&status)
-    {
-        return Err(invalid(format!(
-            "status `{status}` is not one of: {}",
-            PROJECT_STATUSES.join(", ")
-        )));
     }
     if let Some(date) = start_date
         && NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err()

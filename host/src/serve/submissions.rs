@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::completion::Completion;
 use crate::ids::PatientId;
-use crate::store::{NewSubmission, RECRUITING, Scope, StoreError};
+use crate::store::{NewSubmission, Scope, StoreError, TrialStatus};
 
 use super::api::{Verdict, bad_query, check_record, record_options};
 use super::app::App;
@@ -100,13 +100,15 @@ pub async fn submit(
         .await
         .map_err(storage)?
         .ok_or_else(|| unknown_project(&doc.trial_id))?;
-    if trial.status != RECRUITING {
+    if trial.status != TrialStatus::Recruiting {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "not_recruiting",
             format!(
-                "trial `{}` is `{}`, not `{RECRUITING}`: it takes no submissions",
-                doc.trial_id, trial.status
+                "trial `{}` is `{}`, not `{}`: it takes no submissions",
+                doc.trial_id,
+                trial.status,
+                TrialStatus::Recruiting
             ),
         ));
     }

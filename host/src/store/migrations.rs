@@ -116,10 +116,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         |row| row.get(0),
     )?;
     if current > latest() {
-        return Err(StoreError::Database(format!(
-            "the data dir has schema version {current}, newer than this build's {}; use a newer clinval",
-            latest()
-        )));
+        return Err(StoreError::NewerSchema {
+            found: current,
+            known: latest(),
+        });
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -13,18 +13,45 @@ pub mod sqlite;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{PatientId, TrialId};
 
-/// Why a storage call failed.
+/// Why a storage call failed. Clone (a failed group commit answers each
+/// of its writers), so causes are shared.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// The database refused or failed (message for operators).
+    /// The database refused or failed.
     #[error("storage: {0}")]
-    Database(String),
+    Database(#[source] Arc<rusqlite::Error>),
+    /// The data dir or its files cannot be set up.
+    #[error("storage: cannot {what}: {source}")]
+    Files {
+        /// What was being done, with the path.
+        what: String,
+        /// The operating system's reason.
+        #[source]
+        source: Arc<std::io::Error>,
+    },
+    /// The data dir was written by a newer clinval.
+    #[error(
+        "the data dir has schema version {found}, newer than this build's {known}; use a newer clinval"
+    )]
+    NewerSchema {
+        /// Its version.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// A thread of the store stopped (the writer, or a reader task).
+    #[error("storage: {0}")]
+    Stopped(String),
+    /// A row the transaction just wrote cannot be read back.
+    #[error("storage: the row just written is gone")]
+    Vanished,
     /// A project with this id exists already.
     #[error("a project with id `{0}` exists already")]
     ProjectExists(String),
@@ -42,7 +69,17 @@ pub enum StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> StoreError {
-        StoreError::Database(error.to_string())
+        StoreError::Database(Arc::new(error))
+    }
+}
+
+impl StoreError {
+    /// A failure to `what` (with the path) on the files of the data dir.
+    pub fn files(what: String, source: std::io::Error) -> StoreError {
+        StoreError::Files {
+            what,
+            source: Arc::new(source),
+        }
     }
 }
 
@@ -179,25 +216,125 @@ pub struct Revoked {
     pub codes: u64,
 }
 
-/// A trial project's status (ClinicalTrials.gov's overall status).
-pub const PROJECT_STATUSES: [&str; 7] = [
-    "Not yet recruiting",
-    "Recruiting",
-    "Active, not recruiting",
-    "Completed",
-    "Suspended",
-    "Terminated",
-    "Withdrawn",
-];
+/// Implements `as_str`, `Display` and SQLite's conversions for a status
+/// enum stored as its text, from `(variant, text)` pairs.
+macro_rules! stored_as_text {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            /// Every status, in order.
+            pub const ALL: &[$name] = &[$($name::$variant),+];
 
-/// The status that accepts submissions.
-pub const RECRUITING: &str = "Recruiting";
+            /// Its text, as the API and the database write it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// The status written `text`.
+            pub fn parse(text: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|s| s.as_str() == text)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl rusqlite::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<$name> {
+                let text = value.as_str()?;
+                $name::parse(text).ok_or_else(|| {
+                    rusqlite::types::FromSqlError::Other(
+                        format!("`{text}` is not a {}", stringify!($name)).into(),
+                    )
+                })
+            }
+        }
+    };
+}
+
+/// A trial project's overall status, as ClinicalTrials.gov names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+pub enum TrialStatus {
+    /// Not yet recruiting.
+    #[serde(rename = "Not yet recruiting")]
+    NotYetRecruiting,
+    /// Recruiting: the one status that takes submissions.
+    Recruiting,
+    /// Active, not recruiting.
+    #[serde(rename = "Active, not recruiting")]
+    ActiveNotRecruiting,
+    /// Completed.
+    Completed,
+    /// Suspended.
+    Suspended,
+    /// Terminated.
+    Terminated,
+    /// Withdrawn.
+    Withdrawn,
+}
+
+stored_as_text!(TrialStatus {
+    NotYetRecruiting => "Not yet recruiting",
+    Recruiting => "Recruiting",
+    ActiveNotRecruiting => "Active, not recruiting",
+    Completed => "Completed",
+    Suspended => "Suspended",
+    Terminated => "Terminated",
+    Withdrawn => "Withdrawn",
+});
+
+/// Read from its text, refused with the statuses there are.
+impl<'de> Deserialize<'de> for TrialStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<TrialStatus, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        TrialStatus::parse(&text).ok_or_else(|| {
+            let known: Vec<&str> = TrialStatus::ALL.iter().map(|s| s.as_str()).collect();
+            serde::de::Error::custom(format!(
+                "status `{text}` is not one of: {}",
+                known.join(", ")
+            ))
+        })
+    }
+}
+
+/// Where a submission is in its processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SubmissionStatus {
+    /// Stored, not yet processed.
+    Accepted,
+    /// Claimed by a worker.
+    Processing,
+    /// Done: scores computed, patient enrolled.
+    Processed,
+    /// Given up on after its attempts (see its `error`).
+    Failed,
+}
+
+stored_as_text!(SubmissionStatus {
+    Accepted => "accepted",
+    Processing => "processing",
+    Processed => "processed",
+    Failed => "failed",
+});
 
 /// What a submission needs to know of its project.
 #[derive(Debug, Clone)]
 pub struct Trial {
     /// Its status.
-    pub status: String,
+    pub status: TrialStatus,
     /// Its questionnaire protocol.
     pub protocol: String,
 }
@@ -211,9 +348,8 @@ pub struct NewProject {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// One of [`PROJECT_STATUSES`].
-    #[schemars(extend("enum" = PROJECT_STATUSES))]
-    pub status: String,
+    /// Its status.
+    pub status: TrialStatus,
     /// `YYYY-MM-DD`.
     #[schemars(extend("format" = "date"))]
     pub start_date: Option<String>,
@@ -230,8 +366,7 @@ pub struct ProjectPatch {
     /// New name.
     pub name: Option<String>,
     /// New status.
-    #[schemars(extend("enum" = PROJECT_STATUSES))]
-    pub status: Option<String>,
+    pub status: Option<TrialStatus>,
     /// New start date.
     #[schemars(extend("format" = "date"))]
     pub start_date: Option<String>,
@@ -263,7 +398,7 @@ pub struct Project {
     /// Name.
     pub name: String,
     /// Status.
-    pub status: String,
+    pub status: TrialStatus,
     /// Start date.
     pub start_date: Option<String>,
     /// Questionnaire protocol.
@@ -323,8 +458,8 @@ pub struct Submission {
     pub trial_id: String,
     /// The patient.
     pub patient_id: String,
-    /// `accepted`, `processing`, `processed` or `failed`.
-    pub status: String,
+    /// Where it is in its processing.
+    pub status: SubmissionStatus,
     /// Processing attempts so far.
     pub attempts: u32,
     /// Why it failed (after its last attempt) or why the last attempt did.

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{
     Accepted, InviteRefusal, Job, JobEnd, NewInvite, NewProject, NewSubmission, PatientScope,
     Project, ProjectPatch, Revoked, Scope, StatusCounts, Store, StoreError, StoreFuture,
-    Submission, TokenInfo, TokenRecord, Trial, migrations,
+    Submission, SubmissionStatus, TokenInfo, TokenRecord, Trial, migrations,
 };
 use crate::ids::{PatientId, TrialId};
 
@@ -62,10 +62,7 @@ fn owner_only(dir: &Path, path: &Path) -> Result<(), StoreError> {
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         let fail = |what: &Path, e: std::io::Error| {
-            StoreError::Database(format!(
-                "cannot restrict {} to its owner: {e}",
-                what.display()
-            ))
+            StoreError::files(format!("restrict {} to its owner", what.display()), e)
         };
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
             .map_err(|e| fail(dir, e))?;
@@ -106,23 +103,26 @@ impl SqliteStore {
     /// Opens (creating if needed) the store in `dir` and migrates it.
     /// Work that a previous run had claimed but not finished is due again.
     pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Database(format!("cannot create data dir {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::files(format!("create data dir {}", dir.display()), e))?;
         let path = dir.join(DB_FILE);
         owner_only(dir, &path)?;
         let mut conn = connect(&path)?;
         migrations::migrate(&mut conn)?;
         // One process owns an SQLite data dir: its claims died with it.
         conn.execute(
-            "UPDATE submissions SET status = 'accepted', due_at = ?1 WHERE status = 'processing'",
-            [now_ms()],
+            "UPDATE submissions SET status = ?2, due_at = ?1 WHERE status = ?3",
+            params![
+                now_ms(),
+                SubmissionStatus::Accepted,
+                SubmissionStatus::Processing
+            ],
         )?;
         let (writes, queue) = mpsc::channel(WRITES_QUEUED);
         std::thread::Builder::new()
             .name("clinval-db-writer".into())
             .spawn(move || write_loop(conn, queue))
-            .map_err(|e| StoreError::Database(format!("cannot start the writer: {e}")))?;
+            .map_err(|e| StoreError::files("start the writer thread".into(), e))?;
         Ok(SqliteStore {
             writes,
             readers: Mutex::new(Vec::new()),
@@ -192,7 +192,7 @@ impl SqliteStore {
                 Ok::<_, StoreError>((conn, result))
             })
             .await
-            .map_err(|e| StoreError::Database(format!("reader task: {e}")))??;
+            .map_err(|e| StoreError::Stopped(format!("reader task: {e}")))??;
             if let Ok(mut pool) = self.readers.lock() {
                 pool.push(conn);
             }
@@ -241,10 +241,16 @@ fn finish_one(
     match end {
         JobEnd::Processed { scores } => {
             let changed = conn.execute(
-                "UPDATE submissions SET status = 'processed', scores = ?2, error = NULL,
+                "UPDATE submissions SET status = ?4, scores = ?2, error = NULL,
                          processed_at = ?3, updated_at = ?3
-                     WHERE id = ?1 AND status = 'processing'",
-                params![job.id, scores, now],
+                     WHERE id = ?1 AND status = ?5",
+                params![
+                    job.id,
+                    scores,
+                    now,
+                    SubmissionStatus::Processed,
+                    SubmissionStatus::Processing
+                ],
             )?;
             if changed == 1 {
                 conn.execute(
@@ -257,10 +263,17 @@ fn finish_one(
         JobEnd::Retry { reason, after } if job.attempt < max_attempts => {
             let due = now_ms() + i64::try_from(after.as_millis()).unwrap_or(0);
             conn.execute(
-                    "UPDATE submissions SET status = 'accepted', due_at = ?2, error = ?3, updated_at = ?4
-                     WHERE id = ?1 AND status = 'processing'",
-                    params![job.id, due, reason, now],
-                )?;
+                "UPDATE submissions SET status = ?5, due_at = ?2, error = ?3, updated_at = ?4
+                     WHERE id = ?1 AND status = ?6",
+                params![
+                    job.id,
+                    due,
+                    reason,
+                    now,
+                    SubmissionStatus::Accepted,
+                    SubmissionStatus::Processing
+                ],
+            )?;
         }
         JobEnd::Retry { reason, .. } | JobEnd::Failed { reason } => {
             let reason = if job.attempt >= max_attempts {
@@ -269,9 +282,15 @@ fn finish_one(
                 reason
             };
             conn.execute(
-                "UPDATE submissions SET status = 'failed', error = ?2, updated_at = ?3
-                     WHERE id = ?1 AND status = 'processing'",
-                params![job.id, reason, now],
+                "UPDATE submissions SET status = ?4, error = ?2, updated_at = ?3
+                     WHERE id = ?1 AND status = ?5",
+                params![
+                    job.id,
+                    reason,
+                    now,
+                    SubmissionStatus::Failed,
+                    SubmissionStatus::Processing
+                ],
             )?;
         }
     }
@@ -344,15 +363,15 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
         "SELECT status, COUNT(*) FROM submissions WHERE project_id = ?1 GROUP BY status",
     )?;
     let rows = counts.query_map([id], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        Ok((row.get::<_, SubmissionStatus>(0)?, row.get::<_, i64>(1)?))
     })?;
     for row in rows {
         let (status, count) = row?;
-        let slot = match status.as_str() {
-            "accepted" => &mut project.submissions.accepted,
-            "processing" => &mut project.submissions.processing,
-            "processed" => &mut project.submissions.processed,
-            _ => &mut project.submissions.failed,
+        let slot = match status {
+            SubmissionStatus::Accepted => &mut project.submissions.accepted,
+            SubmissionStatus::Processing => &mut project.submissions.processing,
+            SubmissionStatus::Processed => &mut project.submissions.processed,
+            SubmissionStatus::Failed => &mut project.submissions.failed,
         };
         *slot = u64::try_from(count).unwrap_or(0);
     }
@@ -432,7 +451,7 @@ impl Store for SqliteStore {
                     return Err(StoreError::ProjectExists(project.id.clone()));
                 }
                 project_row(conn, &project.id)?
-                    .ok_or_else(|| StoreError::Database("project vanished".into()))
+                    .ok_or(StoreError::Vanished)
             })
         })
     }
@@ -702,7 +721,7 @@ impl Store for SqliteStore {
                         "INSERT INTO submissions (id, project_id, patient_id, report, token_id, idempotency_key,
                              request_hash, status, attempts, due_at, accepted_at, updated_at,
                              completed_at, local_date, utc_offset_minutes, day_key)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'accepted', 0, ?8, ?9, ?9, ?10, ?11, ?12, ?13)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?14, 0, ?8, ?9, ?9, ?10, ?11, ?12, ?13)
                          ON CONFLICT (project_id, patient_id, day_key) WHERE day_key IS NOT NULL DO NOTHING",
                     )?
                     .execute(params![
@@ -719,6 +738,7 @@ impl Store for SqliteStore {
                         local_date,
                         submission.completion.map(|c| c.offset_minutes()),
                         submission.one_per_day.then_some(&local_date),
+                        SubmissionStatus::Accepted,
                     ])?;
                 if inserted == 0 {
                     return Err(StoreError::DiaryExists(submission.local_date));
@@ -755,26 +775,36 @@ impl Store for SqliteStore {
                 let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
                 let mut claim = conn.prepare_cached(
                     "UPDATE submissions
-                     SET status = 'processing', attempts = attempts + 1, due_at = ?2, updated_at = ?4
+                     SET status = ?6, attempts = attempts + 1, due_at = ?2, updated_at = ?4
                      WHERE id IN (SELECT id FROM submissions
-                                  WHERE status IN ('accepted', 'processing') AND due_at <= ?1
+                                  WHERE status IN (?5, ?6) AND due_at <= ?1
                                   ORDER BY due_at LIMIT ?3)
                      RETURNING id, project_id, patient_id, report,
                                COALESCE(local_date, substr(accepted_at, 1, 10)), attempts,
                                (SELECT protocol FROM projects WHERE projects.id = project_id)",
                 )?;
                 let jobs = claim
-                    .query_map(params![now, until, limit as i64, now_text()], |row| {
-                        Ok(Job {
-                            id: row.get(0)?,
-                            project_id: row.get(1)?,
-                            patient_id: row.get(2)?,
-                            report: row.get(3)?,
-                            as_of: row.get(4)?,
-                            attempt: row.get(5)?,
-                            protocol: row.get(6)?,
-                        })
-                    })?
+                    .query_map(
+                        params![
+                            now,
+                            until,
+                            limit as i64,
+                            now_text(),
+                            SubmissionStatus::Accepted,
+                            SubmissionStatus::Processing
+                        ],
+                        |row| {
+                            Ok(Job {
+                                id: row.get(0)?,
+                                project_id: row.get(1)?,
+                                patient_id: row.get(2)?,
+                                report: row.get(3)?,
+                                as_of: row.get(4)?,
+                                attempt: row.get(5)?,
+                                protocol: row.get(6)?,
+                            })
+                        },
+                    )?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(jobs)
             })
@@ -796,8 +826,8 @@ impl Store for SqliteStore {
     fn next_due_in(&self) -> StoreFuture<'_, Option<u64>> {
         self.read(|conn| {
             let due: Option<i64> = conn.query_row(
-                "SELECT MIN(due_at) FROM submissions WHERE status IN ('accepted', 'processing')",
-                [],
+                "SELECT MIN(due_at) FROM submissions WHERE status IN (?1, ?2)",
+                params![SubmissionStatus::Accepted, SubmissionStatus::Processing],
                 |row| row.get(0),
             )?;
             Ok(due.map(|due| u64::try_from(due - now_ms()).unwrap_or(0)))

@@ -7,11 +7,11 @@ use std::time::Duration;
 use super::sqlite::SqliteStore;
 use super::*;
 
-fn project(id: &str, status: &str) -> NewProject {
+fn project(id: &str, status: TrialStatus) -> NewProject {
     NewProject {
         id: id.into(),
         name: format!("Trial {id}"),
-        status: status.into(),
+        status,
         start_date: Some("2026-01-05".into()),
         protocol: "epro-daily".into(),
         target_enrollment: Some(100),
@@ -46,7 +46,7 @@ async fn store(dir: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open(dir).unwrap();
     if store.is_empty().await.unwrap() {
         store
-            .create_project(project("CT001", RECRUITING))
+            .create_project(project("CT001", TrialStatus::Recruiting))
             .await
             .unwrap();
         store
@@ -62,11 +62,13 @@ async fn projects_are_created_changed_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let store = store(dir.path()).await;
     assert!(matches!(
-        store.create_project(project("CT001", RECRUITING)).await,
+        store
+            .create_project(project("CT001", TrialStatus::Recruiting))
+            .await,
         Err(StoreError::ProjectExists(_))
     ));
     let patch = ProjectPatch {
-        status: Some("Completed".into()),
+        status: Some(TrialStatus::Completed),
         ..ProjectPatch::default()
     };
     let changed = store
@@ -75,8 +77,8 @@ async fn projects_are_created_changed_and_counted() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (changed.status.as_str(), changed.name.as_str()),
-        ("Completed", "Trial CT001")
+        (changed.status, changed.name.as_str()),
+        (TrialStatus::Completed, "Trial CT001")
     );
     assert!(
         store
@@ -219,7 +221,7 @@ async fn concurrent_submissions_are_all_stored_and_survive_a_reopen() {
                 .unwrap()
                 .unwrap()
                 .status,
-            "accepted"
+            SubmissionStatus::Accepted
         );
     }
 }
@@ -282,7 +284,7 @@ async fn processing_takes_effect_once_and_failures_retry_then_dead_letter() {
         .await
         .unwrap();
     let failed = store.submission(c).await.unwrap().unwrap();
-    assert_eq!(failed.status, "failed");
+    assert_eq!(failed.status, SubmissionStatus::Failed);
     assert_eq!(
         failed.error.as_deref(),
         Some("gave up after 2 attempts: trap again")
