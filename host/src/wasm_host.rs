@@ -401,6 +401,16 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// A short name of the failure, for records and logs (never data):
+    /// the module's error code, `engine_failed` or `report_failed`.
+    pub fn name(&self) -> &str {
+        match self {
+            CallError::Refused { code, .. } => code,
+            CallError::Trap(_) => "engine_failed",
+            CallError::Report(_) => "report_failed",
+        }
+    }
+
     /// The compact module refused a protocol only the full one runs.
     pub fn needs_full_module(&self) -> bool {
         matches!(self, CallError::Refused { code, .. } if code == "needs_full_module")

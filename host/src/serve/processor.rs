@@ -18,7 +18,6 @@ use crate::wasm_host::Build;
 
 use super::api::{Verdict, record_options, validator_key};
 use super::app::App;
-use super::error::ApiError;
 use super::protocols::Entry;
 
 /// Submissions one worker claims at a time.
@@ -29,6 +28,28 @@ const LEASE: Duration = Duration::from_secs(120);
 const IDLE: Duration = Duration::from_secs(1);
 /// Longest back-off between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// The first and the longest wait after the store failed (a full disk, a
+/// lost database): a failing store is not asked again at once.
+const STORE_BACKOFF: (Duration, Duration) = (Duration::from_millis(500), Duration::from_secs(30));
+
+/// The waits after consecutive store failures: doubling, up to the longest.
+#[derive(Debug, Default)]
+struct StoreBackoff {
+    failures: u32,
+}
+
+impl StoreBackoff {
+    /// The wait after one more failure.
+    fn failed(&mut self) -> Duration {
+        let wait = STORE_BACKOFF.0 * 2u32.pow(self.failures.min(10));
+        self.failures += 1;
+        wait.min(STORE_BACKOFF.1)
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+}
 
 /// Starts the workers; they stop when `stop` turns true.
 pub fn start(app: &Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
@@ -38,12 +59,18 @@ pub fn start(app: &Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>>
 }
 
 async fn work(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+    let mut store_backoff = StoreBackoff::default();
     while !*stop.borrow() {
         let jobs = match app.store.claim(CLAIM, LEASE).await {
-            Ok(jobs) => jobs,
+            Ok(jobs) => {
+                store_backoff.succeeded();
+                jobs
+            }
             Err(error) => {
-                tracing::error!(error = %error, "claiming submissions failed");
-                Vec::new()
+                let wait = store_backoff.failed();
+                tracing::error!(error = %error, retry_in_ms = wait.as_millis() as u64, "claiming submissions failed");
+                pause(&mut stop, wait).await;
+                continue;
             }
         };
         if jobs.is_empty() {
@@ -70,8 +97,18 @@ async fn work(app: Arc<App>, mut stop: watch::Receiver<bool>) {
         }
         if let Err(error) = app.store.finish(ends, app.config.max_attempts).await {
             // The leases run out and the jobs are claimed again.
-            tracing::error!(error = %error, "recording processed submissions failed");
+            let wait = store_backoff.failed();
+            tracing::error!(error = %error, retry_in_ms = wait.as_millis() as u64, "recording processed submissions failed");
+            pause(&mut stop, wait).await;
         }
+    }
+}
+
+/// Sleeps `wait`, or less if the workers are stopped.
+async fn pause(stop: &mut watch::Receiver<bool>, wait: Duration) {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        _ = stop.changed() => {}
     }
 }
 
@@ -143,7 +180,7 @@ async fn check_all(app: &App, build: Build, checks: Vec<Check>) -> Vec<(Job, Job
     let verdicts = match verdicts {
         Ok(verdicts) => verdicts,
         Err(error) => {
-            let reason = format!("validation failed: {}", ApiError::from_call(error).code);
+            let reason = format!("validation failed: {}", error.name());
             return retry_all(jobs.collect(), reason);
         }
     };
@@ -179,4 +216,23 @@ fn issue_codes(verdict: &Verdict) -> String {
         .filter_map(|i| Some(format!("{}: {}", i["field"].as_str()?, i["code"].as_str()?)))
         .collect();
     codes.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_store_is_asked_again_ever_later_up_to_half_a_minute() {
+        let mut backoff = StoreBackoff::default();
+        let waits: Vec<u64> = (0..9)
+            .map(|_| backoff.failed().as_millis() as u64)
+            .collect();
+        assert_eq!(
+            waits,
+            [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
+        backoff.succeeded();
+        assert_eq!(backoff.failed(), Duration::from_millis(500));
+    }
 }
