@@ -1,18 +1,9 @@
 //! `clinval`: the command-line host of the clinval validation engine.
 //!
-//! Thin by design: argument parsing, files, threads, HTTP and terminal
-//! output live here; every verdict comes from `clinval-core`.
+//! Thin by design: the commands and their arguments; what they do is the
+//! `clinval_host` library's (`src/lib.rs`), every verdict `clinval-core`'s.
 
-mod access;
-mod auth;
-mod completion;
-mod ids;
-mod import;
-mod ordered_pool;
-mod serve;
-mod store;
-mod validate;
-mod wasm_host;
+use clinval_host::{access, auth, import, serve, validate};
 
 use std::process::ExitCode;
 

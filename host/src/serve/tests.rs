@@ -1,5 +1,6 @@
-//! In-process tests of what the binary cannot be made to do from outside:
-//! a handler that panics.
+//! In-process tests: the router called as a tower Service (no socket),
+//! and what the binary cannot be made to do from outside (a handler that
+//! panics).
 
 use std::sync::Arc;
 
@@ -73,5 +74,99 @@ async fn a_panicking_handler_gets_500_json_and_the_server_lives_on() {
         ),
         "{}",
         answers[3].1
+    );
+}
+
+/// The app on a fresh data dir, and its data dir.
+fn app() -> (Arc<super::app::App>, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let config = Settings {
+        workers: Some(1),
+        process_workers: Some(0),
+        data_dir: Some(data.path().to_owned()),
+        ..Settings::default()
+    }
+    .resolve()
+    .unwrap();
+    (
+        tokio::task::block_in_place(|| build_app(config)).unwrap(),
+        data,
+    )
+}
+
+/// `request` through every route and layer, in-process: (status, JSON body).
+async fn call(
+    app: &Arc<super::app::App>,
+    request: axum::http::Request<axum::body::Body>,
+) -> (u16, serde_json::Value) {
+    use tower::ServiceExt;
+    let router = app::with_layers(app::routes(), Arc::clone(app));
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+fn post(path: &str, token: &str, body: serde_json::Value) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::post(path)
+        .header("host", "127.0.0.1")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patients_credential_is_refused_for_anyone_else_in_process() {
+    use crate::store::{NewProject, Scope, TrialStatus};
+    let (app, _data) = app();
+    app.store
+        .create_project(NewProject {
+            id: "CT001".into(),
+            name: "Trial".into(),
+            status: TrialStatus::Recruiting,
+            start_date: None,
+            protocol: "epro-daily".into(),
+            target_enrollment: None,
+        })
+        .await
+        .unwrap();
+    let admin = crate::auth::create(app.store.as_ref(), vec![Scope::Admin], "t")
+        .await
+        .unwrap();
+    let (status, invited) = call(
+        &app,
+        post(
+            "/api/v1/projects/CT001/patients/P-1/invites",
+            &admin,
+            serde_json::Value::Null,
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{invited}");
+    let (status, credential) = call(
+        &app,
+        post(
+            "/api/v1/patient-access",
+            "",
+            serde_json::json!({ "code": invited["code"] }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{credential}");
+    let token = credential["token"].as_str().unwrap();
+    let diary = |patient: &str| serde_json::json!({"patientId": patient, "trialId": "CT001", "reportData": {}});
+    let (status, refused) = call(&app, post("/api/v1/submissions", token, diary("P-2"))).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    // Its own diary gets as far as the answers' check.
+    let (status, checked) = call(&app, post("/api/v1/submissions", token, diary("P-1"))).await;
+    assert_eq!(
+        (status, checked["error"]["code"].as_str()),
+        (422, Some("invalid_report"))
     );
 }

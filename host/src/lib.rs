@@ -1,0 +1,20 @@
+//! The clinval host as a library: what the `clinval` binary (`main.rs`,
+//! its commands) runs, and what tests and other hosts can call in-process.
+//!
+//! Layered (docs/architecture.md): [`serve`]'s HTTP handlers stay thin
+//! over the pool of WebAssembly instances ([`wasm_host`]) and the store
+//! ([`store`]); [`validate`] is the command line's file validation; ids,
+//! completion times and access codes are domain types parsed once
+//! ([`ids`], [`completion`], [`access`]). Files, threads, HTTP and
+//! terminal output live here; every verdict comes from `clinval-core`.
+
+pub mod access;
+pub mod auth;
+pub mod completion;
+pub mod ids;
+pub mod import;
+mod ordered_pool;
+pub mod serve;
+pub mod store;
+pub mod validate;
+pub mod wasm_host;
