@@ -452,20 +452,26 @@ fn validation_endpoints_can_require_a_token() {
     assert_eq!(call("POST", &url, Some(&token), &[], Some(record)).0, 200);
 }
 
-/// Runs `clinval token ARGS --data-dir DATA`; its stdout and stderr.
-fn token_command(data: &Path, args: &[&str]) -> (String, String) {
+/// Runs `clinval COMMAND ARGS --data-dir DATA`: its exit status, stdout and stderr.
+fn data_command(command: &str, data: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
-        .arg("token")
+        .arg(command)
         .args(args)
         .arg("--data-dir")
         .arg(data)
         .output()
         .unwrap();
-    let (out, err) = (
+    (
+        output.status.code(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
-    );
-    assert!(output.status.success(), "{err}");
+    )
+}
+
+/// Runs `clinval token ARGS --data-dir DATA`, which must succeed; its stdout and stderr.
+fn token_command(data: &Path, args: &[&str]) -> (String, String) {
+    let (status, out, err) = data_command("token", data, args);
+    assert_eq!(status, Some(0), "{err}");
     (out, err)
 }
 
@@ -857,20 +863,10 @@ fn a_client_learns_what_became_of_its_idempotency_key() {
     assert_error(&find("lost-1", &submit_only), 403, "forbidden");
 }
 
-/// `clinval patient …` on a data dir: (stdout, stderr), asserting success.
+/// `clinval patient …` on a data dir, which must succeed: (stdout, stderr).
 fn patient_command(data: &Path, args: &[&str]) -> (String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
-        .arg("patient")
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .output()
-        .unwrap();
-    let (out, err) = (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    );
-    assert!(output.status.success(), "{err}");
+    let (status, out, err) = data_command("patient", data, args);
+    assert_eq!(status, Some(0), "{err}");
     (out, err)
 }
 
@@ -1108,15 +1104,8 @@ fn a_coordinator_invites_and_revokes_from_the_command_line() {
             "soon",
         ),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
-            .arg("patient")
-            .args(args)
-            .arg("--data-dir")
-            .arg(server.data_dir())
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&output.stderr);
+        let (status, _, err) = data_command("patient", server.data_dir(), args);
+        assert_eq!(status, Some(2), "{args:?}");
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }

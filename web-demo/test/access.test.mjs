@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, openPage } from './harness.mjs';
 
 let chrome;
 let server;
@@ -21,14 +21,8 @@ after(async () => {
 });
 
 /** A browser opening `path` (a link), ready. */
-async function open(path, { locale = 'en-US' } = {}) {
-  const context = await chrome.browser.newContext({ viewport: DESKTOP, locale });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error));
-  await page.goto(`${server.base}${path}`);
-  await page.waitForSelector('body[data-ready="true"]');
-  return { page, context, errors };
+function open(path, options) {
+  return openPage(chrome.browser, `${server.base}${path}`, options);
 }
 
 async function answer(page) {

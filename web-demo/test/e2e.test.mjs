@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, launchBrowser, binary, PHONE, DESKTOP, SHARED, ROOT } from './harness.mjs';
+import { startServer, launchBrowser, openPage, binary, PHONE, DESKTOP, SHARED, ROOT } from './harness.mjs';
 
 let server;
 let chrome;
@@ -22,14 +22,8 @@ after(async () => {
   server?.stop();
 });
 
-async function open(path, { viewport = DESKTOP, locale = 'en-US', timezoneId } = {}) {
-  const context = await chrome.browser.newContext({ viewport, locale, timezoneId });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error));
-  await page.goto(`${server.base}${path}`);
-  await page.waitForSelector('body[data-ready="true"]');
-  return { page, context, errors };
+function open(path, options) {
+  return openPage(chrome.browser, `${server.base}${path}`, options);
 }
 
 function today() {

@@ -115,5 +115,19 @@ export async function launchBrowser() {
 export const PHONE = { width: 375, height: 667 };
 export const DESKTOP = { width: 1280, height: 900 };
 
+/**
+ * A new context of `browser` (fresh storage) at `url`, once the page says
+ * it is ready; its uncaught errors collected in `errors`.
+ */
+export async function openPage(browser, url, { viewport = DESKTOP, locale = 'en-US', timezoneId } = {}) {
+  const context = await browser.newContext({ viewport, locale, timezoneId });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]');
+  return { page, context, errors };
+}
+
 export const SHARED = join(ROOT, '../shared/data');
 export { ROOT };

@@ -4,7 +4,7 @@
 
 import { after, before, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, DESKTOP } from './harness.mjs';
+import { startServer, launchBrowser, openPage } from './harness.mjs';
 
 let chrome;
 let server;
@@ -25,14 +25,9 @@ after(async () => {
 /** A page on a fresh server, once the service worker controls it. */
 async function visit(args = []) {
   server = await startServer({ args });
-  const context = await chrome.browser.newContext({ viewport: DESKTOP });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error));
-  await page.goto(`${server.base}/`);
-  await ready(page);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-  return { page, context, errors };
+  const opened = await openPage(chrome.browser, `${server.base}/`);
+  await opened.page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  return opened;
 }
 
 async function ready(page) {
