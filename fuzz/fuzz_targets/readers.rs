@@ -8,10 +8,13 @@
 
 #![no_main]
 
+mod streaming;
+
 use std::sync::{Arc, LazyLock};
 
-use clinval_core::{Format, Options, Outcome, Protocol, Session, Sink, TableIssue};
+use clinval_core::{Format, Protocol};
 use libfuzzer_sys::fuzz_target;
+use streaming::run;
 
 static PROTOCOLS: LazyLock<Vec<Arc<Protocol>>> = LazyLock::new(|| {
     let documents = [
@@ -31,45 +34,15 @@ static PROTOCOLS: LazyLock<Vec<Arc<Protocol>>> = LazyLock::new(|| {
     protocols
 });
 
-/// Everything a run reports, in order, as text.
-#[derive(Default, PartialEq, Debug)]
-struct Trace(Vec<String>);
-
-impl Sink for Trace {
-    fn record(&mut self, outcome: &Outcome<'_>) {
-        let codes: Vec<_> = outcome.issues.iter().map(|i| format!("{:?}", i.code)).collect();
-        self.0.push(format!("{} {} {codes:?} {:?}", outcome.row, outcome.line, outcome.values));
-    }
-    fn table_issue(&mut self, issue: &TableIssue) {
-        self.0.push(format!("{issue:?}"));
-    }
-}
-
-fn run(protocol: &Arc<Protocol>, format: Format, input: &[u8], chunk: usize) -> (Trace, String) {
-    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
-    let mut options = Options::new(as_of);
-    options.max_record_bytes = 4096;
-    let mut session = Session::new(protocol.clone(), format, &options);
-    let mut trace = Trace::default();
-    for piece in input.chunks(chunk.max(1)) {
-        if let Err(error) = session.feed(piece, &mut trace) {
-            return (trace, format!("error {error}"));
-        }
-    }
-    let end = match session.finish(&mut trace) {
-        Ok(summary) => format!("{summary:?}"),
-        Err(error) => format!("error {error}"),
-    };
-    (trace, end)
-}
-
 fuzz_target!(|data: &[u8]| {
     let [selector, chunk, input @ ..] = data else {
         return;
     };
     let format = [Format::Csv, Format::Json, Format::Ndjson][usize::from(selector % 3)];
     let protocol = &PROTOCOLS[usize::from(selector / 3) % PROTOCOLS.len()];
-    let whole = run(protocol, format, input, input.len());
-    let chunked = run(protocol, format, input, usize::from(*chunk));
+    let mut options = streaming::options();
+    options.max_record_bytes = 4096;
+    let whole = run(protocol, format, &options, input, input.len());
+    let chunked = run(protocol, format, &options, input, usize::from(*chunk));
     assert_eq!(whole, chunked);
 });

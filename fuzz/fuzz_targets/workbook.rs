@@ -16,10 +16,13 @@
 
 #![no_main]
 
+mod streaming;
+
 use std::sync::{Arc, LazyLock, Once};
 
-use clinval_core::{Format, Options, Outcome, Protocol, Session, SheetChoice, Sink, TableIssue};
+use clinval_core::{Format, Protocol, SheetChoice};
 use libfuzzer_sys::fuzz_target;
+use streaming::run;
 
 static PROTOCOLS: LazyLock<[Arc<Protocol>; 2]> = LazyLock::new(|| {
     [
@@ -30,39 +33,6 @@ static PROTOCOLS: LazyLock<[Arc<Protocol>; 2]> = LazyLock::new(|| {
         ),
     ]
 });
-
-/// Everything a run reports, in order, as text.
-#[derive(Default, PartialEq, Debug)]
-struct Trace(Vec<String>);
-
-impl Sink for Trace {
-    fn record(&mut self, outcome: &Outcome<'_>) {
-        let issues: Vec<_> = outcome.issues.iter().map(|i| (outcome.cell(i.field), i.code.clone())).collect();
-        self.0.push(format!("{} {issues:?} {:?}", outcome.line, outcome.values));
-    }
-    fn table_issue(&mut self, issue: &TableIssue) {
-        self.0.push(format!("{issue:?}"));
-    }
-}
-
-fn run(protocol: &Arc<Protocol>, sheet: Option<&str>, input: &[u8], chunk: usize) -> (Trace, String) {
-    let as_of = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).expect("date");
-    let mut options = Options::new(as_of);
-    options.max_workbook_bytes = 1 << 20;
-    options.sheet = sheet.map(|s| SheetChoice(s.to_owned()));
-    let mut session = Session::new(protocol.clone(), Format::Workbook, &options);
-    let mut trace = Trace::default();
-    for piece in input.chunks(chunk.max(1)) {
-        if let Err(error) = session.feed(piece, &mut trace) {
-            return (trace, format!("error {error}"));
-        }
-    }
-    let end = match session.finish(&mut trace) {
-        Ok(summary) => format!("{summary:?}"),
-        Err(error) => format!("error {error}"),
-    };
-    (trace, end)
-}
 
 /// Lets panics raised inside calamine reach the reader's catch.
 fn leave_calamine_panics_to_the_reader() {
@@ -86,7 +56,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let protocol = &PROTOCOLS[usize::from(selector & 1)];
     let sheet = [None, Some("visits"), Some("2"), Some("nope")][usize::from(selector >> 1 & 3)];
-    let whole = run(protocol, sheet, input, input.len());
-    let chunked = run(protocol, sheet, input, 1 + usize::from(selector >> 3) * 97);
+    let mut options = streaming::options();
+    options.max_workbook_bytes = 1 << 20;
+    options.sheet = sheet.map(|s| SheetChoice(s.to_owned()));
+    let whole = run(protocol, Format::Workbook, &options, input, input.len());
+    let chunked = run(protocol, Format::Workbook, &options, input, 1 + usize::from(selector >> 3) * 97);
     assert_eq!(whole, chunked);
 });

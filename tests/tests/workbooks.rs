@@ -287,23 +287,19 @@ fn damaged_workbooks_are_refused_not_panicked_on() {
             protocol: Some(Arc::clone(&protocol)),
             ..Found::default()
         };
-        let _ = validate_bytes(
-            Arc::clone(&protocol),
-            Format::Workbook,
-            &options(),
-            &bytes,
-            &mut sink,
-        );
-        if let Some(b) = bytes.get_mut(cut / 2) {
-            *b ^= 0x55;
+        // Cut short, then with a byte flipped as well.
+        for flipped in [false, true] {
+            if flipped && let Some(b) = bytes.get_mut(cut / 2) {
+                *b ^= 0x55;
+            }
+            let _ = validate_bytes(
+                Arc::clone(&protocol),
+                Format::Workbook,
+                &options(),
+                &bytes,
+                &mut sink,
+            );
         }
-        let _ = validate_bytes(
-            Arc::clone(&protocol),
-            Format::Workbook,
-            &options(),
-            &bytes,
-            &mut sink,
-        );
     }
     let truncated = &whole[..whole.len() / 2];
     let mut sink = Found {
