@@ -84,3 +84,61 @@ impl TokenCache {
         Ok(info)
     }
 }
+
+/// The scope an [`Authorized`] extractor demands, as a type.
+pub trait NeededScope {
+    /// The scope.
+    const SCOPE: Scope;
+}
+
+/// Marker types of the scopes, for [`Authorized`].
+pub mod scope {
+    use super::{NeededScope, Scope};
+
+    /// Needs `submit`.
+    #[derive(Debug)]
+    pub struct Submit;
+    /// Needs `read`.
+    #[derive(Debug)]
+    pub struct Read;
+    /// Needs `admin`.
+    #[derive(Debug)]
+    pub struct Admin;
+
+    impl NeededScope for Submit {
+        const SCOPE: Scope = Scope::Submit;
+    }
+    impl NeededScope for Read {
+        const SCOPE: Scope = Scope::Read;
+    }
+    impl NeededScope for Admin {
+        const SCOPE: Scope = Scope::Admin;
+    }
+}
+
+/// The caller's token, if it allows scope `S`: an extractor, so a handler
+/// that takes one is never reached without it (401 without a known
+/// token, 403 without the scope), before its body is read.
+#[derive(Debug)]
+pub struct Authorized<S> {
+    /// The token.
+    pub token: TokenInfo,
+    scope: std::marker::PhantomData<S>,
+}
+
+impl<S: NeededScope + Send> axum::extract::FromRequestParts<std::sync::Arc<super::app::App>>
+    for Authorized<S>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &std::sync::Arc<super::app::App>,
+    ) -> Result<Authorized<S>, ApiError> {
+        let token = app.authorize(&parts.headers, S::SCOPE).await?;
+        Ok(Authorized {
+            token,
+            scope: std::marker::PhantomData,
+        })
+    }
+}

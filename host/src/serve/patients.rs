@@ -16,10 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{self, DEFAULT_VALID_FOR};
 use crate::ids::{PatientId, TrialId};
-use crate::store::{InviteRefusal, PatientScope, Scope};
+use crate::store::{InviteRefusal, PatientScope};
 
 use super::api::bad_query;
 use super::app::App;
+use super::bearer::{Authorized, scope};
 use super::body::read_json;
 use super::error::ApiError;
 use super::projects::{storage, unknown_project};
@@ -76,12 +77,11 @@ pub struct InviteQuery {
 /// `{"code", "path", "expiresAt", "trialId", "patientId"}`; the patient
 /// opens `path` on this server (the code in its fragment).
 pub async fn invite(
+    _: Authorized<scope::Admin>,
     State(app): State<Arc<App>>,
     Path((trial, patient)): Path<(String, String)>,
     query: Result<Query<InviteQuery>, QueryRejection>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Admin).await?;
     let Query(query) = query.map_err(bad_query)?;
     let valid_for = match query.valid_for.as_deref() {
         None => DEFAULT_VALID_FOR,
@@ -123,11 +123,10 @@ pub async fn invite(
 /// patient's credentials and unused codes stop working; 200
 /// `{"credentials", "codes"}` (how many).
 pub async fn revoke(
+    _: Authorized<scope::Admin>,
     State(app): State<Arc<App>>,
     Path((trial, patient)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Admin).await?;
     let scope = patient_in(&trial, &patient)?;
     let revoked = app.store.revoke_patient(scope).await.map_err(storage)?;
     Ok(axum::Json(revoked).into_response())

@@ -9,9 +9,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 
-use crate::store::{NewProject, ProjectPatch, Scope, StoreError};
+use crate::store::{NewProject, ProjectPatch, StoreError};
 
 use super::app::App;
+use super::bearer::{Authorized, scope};
 use super::body::read_json;
 use super::error::ApiError;
 
@@ -19,8 +20,10 @@ use super::error::ApiError;
 const PROJECT_LIMIT: u64 = 64 * 1024;
 
 /// `GET /api/v1/projects`.
-pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let token = app.authorize(&headers, Scope::Read).await?;
+pub async fn list(
+    Authorized { token, .. }: Authorized<scope::Read>,
+    State(app): State<Arc<App>>,
+) -> Result<Response, ApiError> {
     if token.patient.is_some() {
         return Err(ApiError::not_this_patient());
     }
@@ -30,11 +33,10 @@ pub async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Res
 
 /// `GET /api/v1/projects/{id}`.
 pub async fn get(
+    Authorized { token, .. }: Authorized<scope::Read>,
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = app.authorize(&headers, Scope::Read).await?;
     if !token.may_see_trial(&id) {
         return Err(ApiError::not_this_patient());
     }
@@ -44,11 +46,11 @@ pub async fn get(
 
 /// `POST /api/v1/projects` (admin): 201 with the project.
 pub async fn create(
+    _: Authorized<scope::Admin>,
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Admin).await?;
     let project: NewProject = project_body(&app, &headers, body).await?;
     crate::ids::TrialId::parse_as(&project.id, "id").map_err(|e| invalid(e.to_string()))?;
     check_fields(
@@ -80,12 +82,12 @@ pub async fn create(
 
 /// `PATCH /api/v1/projects/{id}` (admin): the changed project.
 pub async fn update(
+    _: Authorized<scope::Admin>,
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    app.authorize(&headers, Scope::Admin).await?;
     let patch: ProjectPatch = project_body(&app, &headers, body).await?;
     check_fields(
         &app,

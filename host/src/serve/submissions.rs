@@ -18,10 +18,11 @@ use serde_json::value::RawValue;
 
 use crate::completion::Completion;
 use crate::ids::PatientId;
-use crate::store::{NewSubmission, Scope, StoreError, TrialStatus};
+use crate::store::{NewSubmission, StoreError, TrialStatus};
 
 use super::api::{Verdict, bad_query, check_record, record_options};
 use super::app::App;
+use super::bearer::{Authorized, scope};
 use super::body::read_json;
 use super::error::ApiError;
 use super::projects::{storage, unknown_project};
@@ -69,11 +70,11 @@ fn unprocessable(code: &'static str, message: String) -> ApiError {
 /// `POST /api/v1/submissions` (scope `submit`): 202 `{"submissionId",
 /// "status": "accepted"}` once stored.
 pub async fn submit(
+    Authorized { token, .. }: Authorized<scope::Submit>,
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let token = app.authorize(&headers, Scope::Submit).await?;
     let key = idempotency_key(&headers)?;
     let doc: SubmissionDoc = read_json(
         "invalid_submission",
@@ -222,11 +223,10 @@ pub struct KeyQuery {
 /// `unknown_idempotency_key` when none was stored (sending it again with
 /// the same key is then safe, and so it is in any case).
 pub async fn find(
+    Authorized { token, .. }: Authorized<scope::Read>,
     State(app): State<Arc<App>>,
     query: Result<Query<KeyQuery>, QueryRejection>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = app.authorize(&headers, Scope::Read).await?;
     let Query(query) = query.map_err(bad_query)?;
     let key = checked_key(query.idempotency_key.as_bytes())?;
     let submission = app
@@ -246,11 +246,10 @@ pub async fn find(
 
 /// `GET /api/v1/submissions/{id}` (scope `read`).
 pub async fn get(
+    Authorized { token, .. }: Authorized<scope::Read>,
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let token = app.authorize(&headers, Scope::Read).await?;
     let submission = app.store.submission(id.clone()).await.map_err(storage)?;
     if submission
         .as_ref()
