@@ -65,6 +65,19 @@ pub struct CredentialDoc {
     patient_id: String,
 }
 
+/// 503 for an access code's storage (or randomness) failing while
+/// `doing`; logged with the reason, never the code.
+fn unavailable(doing: &'static str) -> impl FnOnce(anyhow::Error) -> ApiError {
+    move |error| {
+        tracing::error!(error = %error, doing, "an access code operation failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the data store could not complete the request; retry later",
+        )
+    }
+}
+
 /// Query of an invitation.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -98,14 +111,7 @@ pub async fn invite(
     let scope = patient_in(&trial, &patient)?;
     let invitation = access::invite(app.store.as_ref(), scope, valid_for)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "making an access code failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "try again",
-            )
-        })?
+        .map_err(unavailable("making an access code"))?
         .ok_or_else(|| unknown_project(&trial))?;
     let body = InvitationDoc {
         path: access::link("", &invitation.code),
@@ -159,14 +165,7 @@ pub async fn exchange(
     .await?;
     let redeemed = access::redeem(app.store.as_ref(), &doc.code)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "exchanging an access code failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "try again",
-            )
-        })?;
+        .map_err(unavailable("exchanging an access code"))?;
     let credential = redeemed.map_err(|refusal| {
         let (status, code) = match refusal {
             InviteRefusal::Unknown => (StatusCode::NOT_FOUND, "unknown_access_code"),
