@@ -233,8 +233,7 @@ function answer(field, raw, touch) {
   saveDraft();
   if (touch || raw !== '') state.touched.add(field.name);
   countCharacters(field, raw);
-  evaluate();
-  updateSubmit();
+  evaluate(); // and with it the steps and the button
 }
 
 /** A text's "n of max characters" under it, for `raw`. */
@@ -367,7 +366,7 @@ function refreshAll() {
   evaluate();
   checkPatient(false);
   lock(state.queued);
-  updateSubmit();
+  updateSubmit(); // lock() renders the steps only once there is a verdict
 }
 
 function renderTrial() {

@@ -28,13 +28,15 @@ async function cache() {
 
 /**
  * GET `url` (with `init`'s headers): the network's answer, kept when it
- * is a success; when the network fails, the kept answer, if any.
+ * is a success (by the worker, if it controls the page and keeps the URL
+ * already; else here); when the network fails, the kept answer, if any.
  */
 export async function fetchKept(url, init) {
   const kept = await cache();
   try {
     const response = await fetch(url, init);
-    if (response.ok && kept) await kept.put(url, response.clone());
+    const refreshed = navigator.serviceWorker?.controller && (await kept?.match(url));
+    if (response.ok && kept && !refreshed) await kept.put(url, response.clone());
     return response;
   } catch (error) {
     const copy = await kept?.match(url);

@@ -61,9 +61,12 @@ export class Outbox {
     this.kick();
   }
 
-  /** Sends everything queued now (also what was held: the credential may have changed). */
-  kick() {
-    this.held.clear();
+  /**
+   * Sends everything queued now, also what was held (the credential may
+   * have changed) unless `retry` (a back-off's try: held stays held).
+   */
+  kick({ retry = false } = {}) {
+    if (!retry) this.held.clear();
     this.again = true;
     this.running ??= (async () => {
       // A kick while sending (a new diary, the network back) goes again.
@@ -84,7 +87,7 @@ export class Outbox {
       if (this.held.has(item.key)) continue;
       const wait = await this.send(item);
       if (wait !== null) {
-        this.timer = setTimeout(() => this.kick(), wait);
+        this.timer = setTimeout(() => this.kick({ retry: true }), wait);
         return;
       }
     }

@@ -44,6 +44,14 @@ async function fillDiary(page, patient) {
   assert.equal(await page.isDisabled('#submit'), false, await page.textContent('#form-status'));
 }
 
+/** A valid diary sent with the server killed: it waits on the phone. */
+async function sendWhileServerIsDown(page, patient) {
+  await fillDiary(page, patient);
+  await server.kill();
+  await page.click('#submit');
+  await page.waitForSelector('#form-status.warn');
+}
+
 /** The trial's stored submissions, counted by the server. */
 async function stored() {
   const response = await fetch(`${server.base}/api/v1/projects/CT001`, { headers: { authorization: `Bearer ${server.token}` } });
@@ -97,10 +105,7 @@ test('the form opens and checks answers with no network after one visit, and a d
 
 test('a diary sent while the server is unreachable waits on the phone and arrives exactly once, also after a reload', async () => {
   const { page, context, errors } = await visit();
-  await fillDiary(page, 'P-OFF-2');
-  await server.kill();
-  await page.click('#submit');
-  await page.waitForSelector('#form-status.warn');
+  await sendWhileServerIsDown(page, 'P-OFF-2');
   assert.match(await page.textContent('#form-status'), /Saved on this phone/);
   assert.equal(await locked(page), true, 'the answers are locked while the diary waits');
 
@@ -156,10 +161,7 @@ test('a lost reply is retried with the same Idempotency-Key and stores one submi
 
 test('a queued diary altered on the device is refused when it arrives, and the patient\'s answers come back', async () => {
   const { page, context, errors } = await visit();
-  await fillDiary(page, 'P-OFF-4');
-  await server.kill();
-  await page.click('#submit');
-  await page.waitForSelector('#form-status.warn');
+  await sendWhileServerIsDown(page, 'P-OFF-4');
   // Someone edits what waits in the outbox.
   await page.evaluate(async () => {
     const db = await new Promise((resolve) => { indexedDB.open('clinval-epro').onsuccess = (e) => resolve(e.target.result); });
