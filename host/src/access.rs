@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
 
-use crate::auth::DataDir;
+use crate::auth::StoreArgs;
 use crate::ids::{PatientId, TrialId};
 use crate::store::{InviteRefusal, NewInvite, PatientScope, Revoked, Store};
 
@@ -95,7 +95,7 @@ pub struct PatientArgs {
     patient: PatientId,
 
     #[command(flatten)]
-    data_dir: DataDir,
+    store: StoreArgs,
 }
 
 impl PatientArgs {
@@ -131,7 +131,7 @@ pub struct InviteArgs {
 pub fn run_invite(args: InviteArgs) -> ExitCode {
     let scope = args.patient.scope();
     let (trial, patient) = (scope.trial.clone(), scope.patient.clone());
-    args.patient.data_dir.run(
+    args.patient.store.run(
         async |store| match invite(store, scope, args.valid_for).await? {
             Some(invitation) => Ok(invitation),
             None => bail!("no trial has id `{trial}` (see GET /api/v1/projects)"),
@@ -150,7 +150,7 @@ pub fn run_invite(args: InviteArgs) -> ExitCode {
 pub fn run_revoke(args: PatientArgs) -> ExitCode {
     let scope = args.scope();
     let (trial, patient) = (scope.trial.clone(), scope.patient.clone());
-    args.data_dir.run(
+    args.store.run(
         async |store| Ok(store.revoke_patient(scope).await?),
         |Revoked { credentials, codes }| {
             eprintln!(

@@ -9,8 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use crate::store::sqlite::SqliteStore;
-use crate::store::{Scope, Store};
+use crate::store::{Scope, Store, StoreLocation};
 use crate::wasm_host::hex;
 
 /// Every token starts so (easy to spot in a leaked config or log).
@@ -45,34 +44,41 @@ pub async fn create(store: &dyn Store, scopes: Vec<Scope>, label: &str) -> Resul
     Ok(token)
 }
 
-/// The server's data directory, as every `clinval token` command takes it.
+/// Where the server's state is, as every command that touches it takes
+/// it: `--store URL` (PostgreSQL), else the SQLite data dir.
 #[derive(Debug, Clone, clap::Args)]
-pub struct DataDir {
-    /// The server's data directory.
+pub struct StoreArgs {
+    /// The server's data directory (without `--store`).
     #[arg(
         long = "data-dir",
         env = "CLINVAL_DATA_DIR",
         default_value = "clinval-data",
         value_name = "DIR"
     )]
-    path: PathBuf,
+    data_dir: PathBuf,
+
+    /// The server's PostgreSQL database (`postgres://user@host:port/db`).
+    #[arg(long, env = "CLINVAL_STORE", value_name = "URL")]
+    store: Option<String>,
 }
 
-impl DataDir {
-    /// Runs `work` on the store in this directory; prints an error and
-    /// returns exit status 2 if it fails.
+impl StoreArgs {
+    /// Runs `work` on the store; prints an error and returns exit status 2
+    /// if it fails.
     pub fn run<T>(
         &self,
-        work: impl AsyncFnOnce(&SqliteStore) -> Result<T>,
+        work: impl AsyncFnOnce(&dyn Store) -> Result<T>,
         done: impl FnOnce(T),
     ) -> ExitCode {
         let result = (|| -> Result<T> {
-            let store = SqliteStore::open(&self.path)
-                .with_context(|| format!("data dir {}", self.path.display()))?;
+            let location = StoreLocation::parse(self.store.as_deref(), &self.data_dir)?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            runtime.block_on(work(&store))
+            runtime.block_on(async {
+                let store = location.open().await.with_context(|| location.describe())?;
+                work(store.as_ref()).await
+            })
         })();
         match result {
             Ok(value) => {
@@ -95,7 +101,7 @@ pub struct CreateArgs {
     scopes: Vec<Scope>,
 
     #[command(flatten)]
-    data_dir: DataDir,
+    store: StoreArgs,
 
     /// A note kept with the token (who or what it is for).
     #[arg(long, default_value = "", value_name = "TEXT")]
@@ -105,7 +111,7 @@ pub struct CreateArgs {
 /// `clinval token create`: prints a new token once, on stdout.
 pub fn run_create(args: CreateArgs) -> ExitCode {
     let scopes: Vec<&str> = args.scopes.iter().map(|s| s.name()).collect();
-    args.data_dir.run(
+    args.store.run(
         async |store| create(store, args.scopes.clone(), &args.label).await,
         |token| {
             eprintln!(
@@ -119,8 +125,8 @@ pub fn run_create(args: CreateArgs) -> ExitCode {
 
 /// `clinval token list`: every token's id, scopes, dates and label (never
 /// the token itself: only its hash is stored).
-pub fn run_list(data_dir: DataDir) -> ExitCode {
-    data_dir.run(
+pub fn run_list(store: StoreArgs) -> ExitCode {
+    store.run(
         async |store| Ok(store.tokens().await?),
         |tokens| {
             println!("id\tscopes\tcreated\trevoked\tlabel");
@@ -150,14 +156,14 @@ pub struct RevokeArgs {
     id: i64,
 
     #[command(flatten)]
-    data_dir: DataDir,
+    store: StoreArgs,
 }
 
 /// `clinval token revoke`: the token stops working (within the server's
 /// `token_cache_ttl`); its submissions stay.
 pub fn run_revoke(args: RevokeArgs) -> ExitCode {
     let id = args.id;
-    args.data_dir.run(
+    args.store.run(
         async |store| match store.revoke_token(id).await? {
             Some(newly) => Ok(newly),
             None => anyhow::bail!("no token has id {id} (see `clinval token list`)"),

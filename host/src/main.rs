@@ -67,7 +67,7 @@ enum TokenCommand {
     /// Create a token and print it once (only its hash is stored).
     Create(auth::CreateArgs),
     /// List tokens: id, scopes, dates, label (never the token itself).
-    List(auth::DataDir),
+    List(auth::StoreArgs),
     /// Revoke a token by id: a running server refuses it within its
     /// `token_cache_ttl`; submissions made with it stay.
     Revoke(auth::RevokeArgs),
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Serve(args) => serve::run(*args),
         Command::Token(TokenCommand::Create(args)) => auth::run_create(args),
-        Command::Token(TokenCommand::List(data_dir)) => auth::run_list(data_dir),
+        Command::Token(TokenCommand::List(store)) => auth::run_list(store),
         Command::Token(TokenCommand::Revoke(args)) => auth::run_revoke(args),
         Command::Protocol(ProtocolCommand::Import(args)) => import::run(args),
         Command::Patient(PatientCommand::Invite(args)) => access::run_invite(args),

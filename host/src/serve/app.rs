@@ -66,7 +66,7 @@ pub struct App {
     /// Tokens already checked.
     pub tokens: TokenCache,
     /// Wakes the background workers when a submission arrives.
-    pub work: Notify,
+    pub work: Arc<Notify>,
     /// The modules' bytes by [`Build`] (served to the web demo).
     pub module_bytes: [Option<bytes::Bytes>; 2],
     /// The demo token, under `--demo` (served to the web demo).

@@ -12,6 +12,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::store::StoreLocation;
+
 /// Settings of `clinval serve`. Every flag is also a key of the `--config`
 /// file (the name without `--`, `-` as `_`) and an environment variable
 /// (`CLINVAL_` + the key in capitals).
@@ -102,10 +104,16 @@ pub struct Settings {
     #[arg(long, env = "CLINVAL_SHUTDOWN_GRACE", value_name = "SECS")]
     pub shutdown_grace: Option<u64>,
 
-    /// Where submissions, projects and tokens are stored (SQLite)
-    /// [default: ./clinval-data].
+    /// Where submissions, projects and tokens are stored without
+    /// `--store`: SQLite in this directory [default: ./clinval-data].
     #[arg(long, env = "CLINVAL_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// A PostgreSQL database to store them in instead
+    /// (`postgres://user@host:port/db`), shared by any number of replicas
+    /// [default: none: SQLite under --data-dir].
+    #[arg(long, env = "CLINVAL_STORE", value_name = "URL")]
+    pub store: Option<String>,
 
     /// Background workers processing submissions; 0 makes a node that only
     /// accepts them, for another node to process [default: 2].
@@ -253,8 +261,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Log format.
     pub log_format: LogFormat,
-    /// The data directory.
-    pub data_dir: PathBuf,
+    /// Where state is stored.
+    pub store: StoreLocation,
     /// Background processing workers.
     pub process_workers: u32,
     /// Processing attempts before failure.
@@ -299,6 +307,7 @@ impl Settings {
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
             log_format: self.log_format.or(lower.log_format),
             data_dir: self.data_dir.or(lower.data_dir),
+            store: self.store.or(lower.store),
             process_workers: self.process_workers.or(lower.process_workers),
             max_attempts: self.max_attempts.or(lower.max_attempts),
             retry_base_ms: self.retry_base_ms.or(lower.retry_base_ms),
@@ -347,9 +356,12 @@ impl Settings {
             },
             shutdown_grace: secs(self.shutdown_grace, 30),
             log_format: self.log_format.unwrap_or(LogFormat::Json),
-            data_dir: self
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from("clinval-data")),
+            store: StoreLocation::parse(
+                self.store.as_deref(),
+                &self
+                    .data_dir
+                    .unwrap_or_else(|| PathBuf::from("clinval-data")),
+            )?,
             process_workers: self.process_workers.unwrap_or(2),
             max_attempts: self.max_attempts.unwrap_or(5).max(1),
             retry_base: Duration::from_millis(self.retry_base_ms.unwrap_or(1000)),

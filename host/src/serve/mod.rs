@@ -37,7 +37,6 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use crate::store::sqlite::SqliteStore;
 use bearer::TokenCache;
 
 use crate::wasm_host::{Build, Limits, ModuleBytes, WasmHost};
@@ -164,8 +163,13 @@ fn build_app(config: Config) -> Result<Arc<App>> {
     let module = facts(Build::Compact)?.context("the compact module")?;
     let full_module = facts(Build::Full)?;
     let protocols = Protocols::load(&host, config.protocols_dir.as_deref())?;
-    let store = SqliteStore::open(&config.data_dir)
-        .with_context(|| format!("data dir {}", config.data_dir.display()))?;
+    let store = tokio::runtime::Handle::current()
+        .block_on(config.store.open())
+        .with_context(|| config.store.describe())?;
+    let work = Arc::new(Notify::new());
+    if config.process_workers > 0 {
+        store.wake_on_work(Arc::clone(&work));
+    }
     let metrics = Arc::new(Metrics::new(config.workers));
     let pool = Arc::new(Pool::new(
         host,
@@ -184,9 +188,9 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         module,
         full_module,
         ready: AtomicBool::new(true),
-        store: Arc::new(store),
+        store,
         tokens: TokenCache::new(token_cache_ttl),
-        work: Notify::new(),
+        work,
         module_bytes: Build::ALL.map(|build| bytes.get(build).map(bytes::Bytes::copy_from_slice)),
         demo_token: std::sync::OnceLock::new(),
         openapi: serde_json::to_vec(&openapi)?.into(),

@@ -126,7 +126,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tx.execute_batch(sql)?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-            (version, super::sqlite::now_text()),
+            (version, super::now_text()),
         )?;
         tx.commit()?;
     }

@@ -5,18 +5,23 @@
 //! the embedded default (one file under `--data-dir`, WAL, no server). The
 //! interface is async and takes owned arguments, and every change that must
 //! happen once (a submission's effects, a claim of work) is a single
-//! conditional statement or transaction, so that a shared PostgreSQL can
-//! back several replicas later behind the same trait.
+//! conditional statement or transaction, so that [`postgres::PostgresStore`]
+//! — one database shared by several replicas — gives the same guarantees
+//! behind the same trait. [`StoreLocation`] picks one (`--store`).
 
 mod migrations;
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
 
 use crate::ids::{PatientId, TrialId};
 
@@ -27,6 +32,16 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("storage: {0}")]
     Database(#[source] Arc<rusqlite::Error>),
+    /// PostgreSQL refused or failed (or the connection broke mid-call).
+    #[error("storage: PostgreSQL: {0}")]
+    Postgres(#[source] Arc<tokio_postgres::Error>),
+    /// No PostgreSQL connection could be had in time (the database is
+    /// down, unreachable, or every connection is busy).
+    #[error("storage: no database connection: {0}")]
+    NoConnection(#[source] Arc<deadpool_postgres::PoolError>),
+    /// `--store` names no store this build can open.
+    #[error("storage: {0}")]
+    Location(String),
     /// The data dir or its files cannot be set up.
     #[error("storage: cannot {what}: {source}")]
     Files {
@@ -70,6 +85,18 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> StoreError {
         StoreError::Database(Arc::new(error))
+    }
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> StoreError {
+        StoreError::Postgres(Arc::new(error))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(error: deadpool_postgres::PoolError) -> StoreError {
+        StoreError::NoConnection(Arc::new(error))
     }
 }
 
@@ -216,7 +243,7 @@ pub struct Revoked {
     pub codes: u64,
 }
 
-/// Implements `as_str`, `Display` and SQLite's conversions for a status
+/// Implements `as_str`, `Display` and SQLite's and PostgreSQL's conversions for a status
 /// enum stored as its text, from `(variant, text)` pairs.
 macro_rules! stored_as_text {
     ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -246,6 +273,37 @@ macro_rules! stored_as_text {
         impl rusqlite::ToSql for $name {
             fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
                 Ok(self.as_str().into())
+            }
+        }
+
+        impl tokio_postgres::types::ToSql for $name {
+            fn to_sql(
+                &self,
+                ty: &tokio_postgres::types::Type,
+                out: &mut bytes::BytesMut,
+            ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+                self.as_str().to_sql(ty, out)
+            }
+
+            fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+                <&str as tokio_postgres::types::ToSql>::accepts(ty)
+            }
+
+            tokio_postgres::types::to_sql_checked!();
+        }
+
+        impl<'a> tokio_postgres::types::FromSql<'a> for $name {
+            fn from_sql(
+                ty: &tokio_postgres::types::Type,
+                raw: &'a [u8],
+            ) -> Result<$name, Box<dyn std::error::Error + Sync + Send>> {
+                let text = <&str as tokio_postgres::types::FromSql>::from_sql(ty, raw)?;
+                $name::parse(text)
+                    .ok_or_else(|| format!("`{text}` is not a {}", stringify!($name)).into())
+            }
+
+            fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+                <&str as tokio_postgres::types::FromSql>::accepts(ty)
             }
         }
 
@@ -524,6 +582,147 @@ pub enum JobEnd {
     },
 }
 
+/// Where the server's state lives, parsed once from `--store` and
+/// `--data-dir`.
+#[derive(Debug, Clone)]
+pub enum StoreLocation {
+    /// The embedded SQLite store in this data dir (the default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, shared by any number of replicas.
+    Postgres(Box<tokio_postgres::Config>),
+}
+
+impl StoreLocation {
+    /// `store` (a `postgres://` or `postgresql://` URL) if given, else
+    /// SQLite in `data_dir`.
+    pub fn parse(store: Option<&str>, data_dir: &Path) -> Result<StoreLocation, StoreError> {
+        let Some(url) = store.filter(|url| !url.is_empty()) else {
+            return Ok(StoreLocation::Sqlite(data_dir.to_owned()));
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(StoreError::Location(
+                "the store must be a postgres:// URL (without one, SQLite under --data-dir)".into(),
+            ));
+        }
+        // The driver's message does not repeat the URL (it may hold a password).
+        let config = url
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| StoreError::Location(format!("the PostgreSQL URL cannot be read: {e}")))?;
+        Ok(StoreLocation::Postgres(Box::new(config)))
+    }
+
+    /// Opens the store (migrating it).
+    pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
+        Ok(match self {
+            StoreLocation::Sqlite(dir) => Arc::new(sqlite::SqliteStore::open(dir)?),
+            StoreLocation::Postgres(config) => {
+                Arc::new(postgres::PostgresStore::open((**config).clone()).await?)
+            }
+        })
+    }
+
+    /// What to name it in messages and logs: the data dir, or the
+    /// database's host and name (never a password).
+    pub fn describe(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(dir) => format!("data dir {}", dir.display()),
+            StoreLocation::Postgres(config) => {
+                let hosts: Vec<String> = config
+                    .get_hosts()
+                    .iter()
+                    .map(|host| match host {
+                        tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                        tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+                    })
+                    .collect();
+                format!(
+                    "PostgreSQL database {} on {}",
+                    config.get_dbname().unwrap_or("(default)"),
+                    hosts.join(",")
+                )
+            }
+        }
+    }
+}
+
+/// Now, RFC 3339 in UTC with milliseconds.
+pub fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Now, in milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Scopes as stored: names joined by commas.
+fn scopes_of(text: &str) -> Vec<Scope> {
+    text.split(',').filter_map(Scope::parse).collect()
+}
+
+/// Scopes as stored.
+fn scopes_text(scopes: &[Scope]) -> String {
+    let names: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
+    names.join(",")
+}
+
+/// What an Idempotency-Key stands for: the hash of the request it came
+/// with, so that the same key with another request is told apart.
+fn request_hash(submission: &NewSubmission) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    for part in [
+        &submission.project_id,
+        &submission.patient_id,
+        &submission.report,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    // Only when sent, so the hashes of submissions stored before clients
+    // sent it are unchanged.
+    if let Some(completion) = &submission.completion {
+        hasher.update(completion.to_rfc3339().as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().to_vec()
+}
+
+/// How long a claim holds before the work is due again, as stored.
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// The message of a job given up on after its last attempt.
+fn final_reason(job: &Job, reason: String, max_attempts: u32) -> String {
+    if job.attempt >= max_attempts {
+        format!("gave up after {} attempts: {reason}", job.attempt)
+    } else {
+        reason
+    }
+}
+
+/// `enrolled / target` (absent without a target).
+fn progress(enrolled: u64, target: Option<u32>) -> Option<f64> {
+    target
+        .filter(|target| *target > 0)
+        .map(|target| enrolled as f64 / f64::from(target))
+}
+
+impl StatusCounts {
+    /// Adds `count` submissions in `status`.
+    fn set(&mut self, status: SubmissionStatus, count: i64) {
+        let slot = match status {
+            SubmissionStatus::Accepted => &mut self.accepted,
+            SubmissionStatus::Processing => &mut self.processing,
+            SubmissionStatus::Processed => &mut self.processed,
+            SubmissionStatus::Failed => &mut self.failed,
+        };
+        *slot = u64::try_from(count).unwrap_or(0);
+    }
+}
+
 /// The storage interface.
 pub trait Store: Send + Sync + 'static {
     /// Creates a project.
@@ -580,7 +779,10 @@ pub trait Store: Send + Sync + 'static {
     fn finish(&self, ends: Vec<(Job, JobEnd)>, max_attempts: u32) -> StoreFuture<'_, ()>;
     /// Milliseconds until the next retry is due, if any is waiting.
     fn next_due_in(&self) -> StoreFuture<'_, Option<u64>>;
+    /// From now on, wakes one of `workers` whenever another process
+    /// stored a submission (a shared store tells every replica). The
+    /// embedded store has no other process: this does nothing.
+    fn wake_on_work(&self, workers: Arc<Notify>) {
+        let _ = workers;
+    }
 }
-
-#[cfg(test)]
-mod tests;

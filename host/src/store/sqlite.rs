@@ -11,16 +11,16 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Accepted, InviteRefusal, Job, JobEnd, NewInvite, NewProject, NewSubmission, PatientScope,
     Project, ProjectPatch, Revoked, Scope, StatusCounts, Store, StoreError, StoreFuture,
-    Submission, SubmissionStatus, TokenInfo, TokenRecord, Trial, migrations,
+    Submission, SubmissionStatus, TokenInfo, TokenRecord, Trial, final_reason, lease_ms,
+    migrations, now_ms, now_text, progress, request_hash, scopes_of, scopes_text,
 };
 use crate::ids::{PatientId, TrialId};
 
@@ -41,17 +41,6 @@ pub struct SqliteStore {
     writes: mpsc::Sender<Write>,
     readers: Mutex<Vec<Connection>>,
     path: PathBuf,
-}
-
-/// Now, RFC 3339 in UTC with milliseconds.
-pub fn now_text() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Patients' answers and token hashes are readable by this user only: the
@@ -276,11 +265,7 @@ fn finish_one(
             )?;
         }
         JobEnd::Retry { reason, .. } | JobEnd::Failed { reason } => {
-            let reason = if job.attempt >= max_attempts {
-                format!("gave up after {} attempts: {reason}", job.attempt)
-            } else {
-                reason
-            };
+            let reason = final_reason(job, reason, max_attempts);
             conn.execute(
                 "UPDATE submissions SET status = ?4, error = ?2, updated_at = ?3
                      WHERE id = ?1 AND status = ?5",
@@ -298,11 +283,6 @@ fn finish_one(
 }
 
 /// Runs `work` inside a savepoint, undone if it fails.
-/// Scopes as stored: names joined by commas.
-fn scopes_of(text: &str) -> Vec<Scope> {
-    text.split(',').filter_map(Scope::parse).collect()
-}
-
 fn atomic<T>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
@@ -355,10 +335,7 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
         |row| row.get(0),
     )?;
     project.enrolled_patients = u64::try_from(enrolled).unwrap_or(0);
-    project.enrollment_progress = project
-        .target_enrollment
-        .filter(|target| *target > 0)
-        .map(|target| project.enrolled_patients as f64 / f64::from(target));
+    project.enrollment_progress = progress(project.enrolled_patients, project.target_enrollment);
     let mut counts = conn.prepare_cached(
         "SELECT status, COUNT(*) FROM submissions WHERE project_id = ?1 GROUP BY status",
     )?;
@@ -367,13 +344,7 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
     })?;
     for row in rows {
         let (status, count) = row?;
-        let slot = match status {
-            SubmissionStatus::Accepted => &mut project.submissions.accepted,
-            SubmissionStatus::Processing => &mut project.submissions.processing,
-            SubmissionStatus::Processed => &mut project.submissions.processed,
-            SubmissionStatus::Failed => &mut project.submissions.failed,
-        };
-        *slot = u64::try_from(count).unwrap_or(0);
+        project.submissions.set(status, count);
     }
     Ok(Some(project))
 }
@@ -416,25 +387,6 @@ fn submission_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
         local_date: row.get(11)?,
         utc_offset: offset.map(crate::completion::offset_text),
     })
-}
-
-fn request_hash(submission: &NewSubmission) -> Vec<u8> {
-    let mut hasher = Sha256::new();
-    for part in [
-        &submission.project_id,
-        &submission.patient_id,
-        &submission.report,
-    ] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    // Only when sent, so the hashes of submissions stored before clients
-    // sent it are unchanged.
-    if let Some(completion) = &submission.completion {
-        hasher.update(completion.to_rfc3339().as_bytes());
-        hasher.update([0]);
-    }
-    hasher.finalize().to_vec()
 }
 
 impl Store for SqliteStore {
@@ -531,10 +483,9 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'_, i64> {
         self.write(move |conn| {
             atomic(conn, |conn| {
-                let names: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
                 conn.execute(
                     "INSERT INTO tokens (hash, scopes, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![hash.as_slice(), names.join(","), label, now_text()],
+                    params![hash.as_slice(), scopes_text(&scopes), label, now_text()],
                 )?;
                 Ok(conn.last_insert_rowid())
             })
@@ -772,7 +723,7 @@ impl Store for SqliteStore {
         self.write(move |conn| {
             atomic(conn, |conn| {
                 let now = now_ms();
-                let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+                let until = now + lease_ms(lease);
                 let mut claim = conn.prepare_cached(
                     "UPDATE submissions
                      SET status = ?6, attempts = attempts + 1, due_at = ?2, updated_at = ?4

@@ -184,3 +184,4 @@ pub fn assert_error(answer: &Answer, status: u16, code: &str) {
             .is_some_and(|m| !m.is_empty())
     );
 }
+pub mod postgres;

@@ -1,11 +1,60 @@
-//! The SQLite store: durability of acknowledged writes, idempotency, and
-//! processing that takes effect once.
+//! The store's guarantees, for both stores: SQLite in a data dir and
+//! PostgreSQL in a private cluster — durability of acknowledged writes,
+//! idempotency, one diary a day, processing that takes effect once,
+//! leases, tokens. Each case is written once and run against each.
+
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::sqlite::SqliteStore;
-use super::*;
+use clinval_host::store::*;
+
+/// Where a case's store lives.
+enum Place {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Place {
+    fn sqlite() -> Place {
+        Place::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    fn postgres() -> Place {
+        Place::Postgres(common::postgres::shared().database())
+    }
+
+    fn location(&self) -> StoreLocation {
+        match self {
+            Place::Sqlite(dir) => StoreLocation::parse(None, dir.path()).unwrap(),
+            Place::Postgres(url) => {
+                StoreLocation::parse(Some(url), std::path::Path::new("")).unwrap()
+            }
+        }
+    }
+
+    /// Opens the store as a process starting would.
+    async fn reopen(&self) -> Arc<dyn Store> {
+        self.location().open().await.unwrap()
+    }
+
+    /// Opens the store with trial CT001 and token 1 (submit) in it.
+    async fn open(&self) -> Arc<dyn Store> {
+        let store = self.reopen().await;
+        if store.is_empty().await.unwrap() {
+            store
+                .create_project(project("CT001", TrialStatus::Recruiting))
+                .await
+                .unwrap();
+            store
+                .create_token([7; 32], vec![Scope::Submit], "test".into())
+                .await
+                .unwrap();
+        }
+        store
+    }
+}
 
 fn project(id: &str, status: TrialStatus) -> NewProject {
     NewProject {
@@ -33,7 +82,7 @@ fn submission(patient: &str, key: Option<&str>) -> NewSubmission {
 
 /// A diary completed at `at` (RFC 3339 with offset), under the one-a-day rule.
 fn diary(patient: &str, key: &str, at: &str) -> NewSubmission {
-    let completion = crate::completion::Completion::parse(at, chrono::Utc::now()).unwrap();
+    let completion = clinval_host::completion::Completion::parse(at, chrono::Utc::now()).unwrap();
     NewSubmission {
         local_date: completion.local_date(),
         completion: Some(completion),
@@ -42,25 +91,42 @@ fn diary(patient: &str, key: &str, at: &str) -> NewSubmission {
     }
 }
 
-async fn store(dir: &std::path::Path) -> SqliteStore {
-    let store = SqliteStore::open(dir).unwrap();
-    if store.is_empty().await.unwrap() {
-        store
-            .create_project(project("CT001", TrialStatus::Recruiting))
-            .await
-            .unwrap();
-        store
-            .create_token([7; 32], vec![Scope::Submit], "test".into())
-            .await
-            .unwrap();
-    }
-    store
+/// A `#[tokio::test]` per case and store.
+macro_rules! for_each_store {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(&super::Place::sqlite()).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case(&super::Place::postgres()).await;
+                }
+            )+
+        }
+    };
 }
 
-#[tokio::test]
-async fn projects_are_created_changed_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+for_each_store!(
+    projects_are_created_changed_and_counted,
+    an_idempotency_key_names_one_submission_per_token,
+    a_client_finds_what_became_of_its_key,
+    one_diary_a_day_per_patient_in_the_patients_own_day,
+    concurrent_submissions_are_all_stored_and_survive_a_reopen,
+    processing_takes_effect_once_and_failures_retry_then_dead_letter,
+    work_claimed_by_a_dead_process_is_due_again,
+    tokens_are_found_by_hash_only,
+    a_revoked_token_is_not_found_but_stays_listed,
+);
+
+async fn projects_are_created_changed_and_counted(place: &Place) {
+    let store = place.open().await;
     assert!(matches!(
         store
             .create_project(project("CT001", TrialStatus::Recruiting))
@@ -91,10 +157,8 @@ async fn projects_are_created_changed_and_counted() {
     assert!(store.project("nope".into()).await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn an_idempotency_key_names_one_submission_per_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+async fn an_idempotency_key_names_one_submission_per_token(place: &Place) {
+    let store = place.open().await;
     let first = store.submit(submission("P1", Some("k-1"))).await.unwrap();
     let again = store.submit(submission("P1", Some("k-1"))).await.unwrap();
     assert!(first.created && !again.created);
@@ -114,10 +178,8 @@ async fn an_idempotency_key_names_one_submission_per_token() {
     assert_eq!(counts.accepted, 2);
 }
 
-#[tokio::test]
-async fn a_client_finds_what_became_of_its_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+async fn a_client_finds_what_became_of_its_key(place: &Place) {
+    let store = place.open().await;
     let first = store.submit(submission("P1", Some("k-1"))).await.unwrap();
     let found = store
         .submission_by_key(1, "k-1".into())
@@ -142,10 +204,8 @@ async fn a_client_finds_what_became_of_its_key() {
     );
 }
 
-#[tokio::test]
-async fn one_diary_a_day_per_patient_in_the_patients_own_day() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+async fn one_diary_a_day_per_patient_in_the_patients_own_day(place: &Place) {
+    let store = place.open().await;
     let night = store
         .submit(diary("P1", "a", "2026-11-30T01:30:00+08:00"))
         .await
@@ -197,10 +257,8 @@ async fn one_diary_a_day_per_patient_in_the_patients_own_day() {
     assert_eq!(job.as_of, "2026-11-30");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_submissions_are_all_stored_and_survive_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(store(dir.path()).await);
+async fn concurrent_submissions_are_all_stored_and_survive_a_reopen(place: &Place) {
+    let store = place.open().await;
     let tasks: Vec<_> = (0..300)
         .map(|i| {
             let store = Arc::clone(&store);
@@ -212,7 +270,7 @@ async fn concurrent_submissions_are_all_stored_and_survive_a_reopen() {
         ids.push(task.await.unwrap().unwrap().id);
     }
     drop(store);
-    let reopened = SqliteStore::open(dir.path()).unwrap();
+    let reopened = place.reopen().await;
     for id in &ids {
         assert_eq!(
             reopened
@@ -226,10 +284,8 @@ async fn concurrent_submissions_are_all_stored_and_survive_a_reopen() {
     }
 }
 
-#[tokio::test]
-async fn processing_takes_effect_once_and_failures_retry_then_dead_letter() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+async fn processing_takes_effect_once_and_failures_retry_then_dead_letter(place: &Place) {
+    let store = place.open().await;
     let a = store.submit(submission("P1", None)).await.unwrap().id;
     let b = store.submit(submission("P1", None)).await.unwrap().id;
     let c = store.submit(submission("P2", None)).await.unwrap().id;
@@ -295,30 +351,23 @@ async fn processing_takes_effect_once_and_failures_retry_then_dead_letter() {
     );
 }
 
-#[tokio::test]
-async fn work_claimed_by_a_dead_process_is_due_again_after_a_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+async fn work_claimed_by_a_dead_process_is_due_again(place: &Place) {
+    let store = place.open().await;
     let id = store.submit(submission("P1", None)).await.unwrap().id;
-    assert_eq!(
-        store
-            .claim(10, Duration::from_secs(3600))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    let lease = Duration::from_millis(500);
+    assert_eq!(store.claim(10, lease).await.unwrap().len(), 1);
+    // The claimer dies; another process (SQLite: the next to open the
+    // data dir; PostgreSQL: any replica, once the lease is over) takes it.
     drop(store);
-    let reopened = SqliteStore::open(dir.path()).unwrap();
+    let reopened = place.reopen().await;
+    tokio::time::sleep(lease).await;
     let jobs = reopened.claim(10, Duration::from_secs(60)).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!((jobs[0].id.as_str(), jobs[0].attempt), (id.as_str(), 2));
 }
 
-#[tokio::test]
-async fn tokens_are_found_by_hash_only() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+async fn tokens_are_found_by_hash_only(place: &Place) {
+    let store = place.open().await;
     let token = store.token([7; 32]).await.unwrap().unwrap();
     assert!(token.allows(Scope::Submit) && !token.allows(Scope::Read));
     assert!(store.token([8; 32]).await.unwrap().is_none());
@@ -331,10 +380,8 @@ async fn tokens_are_found_by_hash_only() {
     assert!(admin.allows(Scope::Read) && admin.allows(Scope::Submit));
 }
 
-#[tokio::test]
-async fn a_revoked_token_is_not_found_but_stays_listed() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+async fn a_revoked_token_is_not_found_but_stays_listed(place: &Place) {
+    let store = place.open().await;
     let id = store
         .create_token([9; 32], vec![Scope::Read], "laptop".into())
         .await
@@ -361,18 +408,149 @@ async fn the_data_dir_and_database_are_the_owners_alone() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    let db = data.join(super::sqlite::DB_FILE);
+    let db = data.join(clinval_host::store::sqlite::DB_FILE);
+    let place = || StoreLocation::parse(None, &data).unwrap();
     {
-        let _store = store(&data).await;
+        let _store = place().open().await.unwrap();
         assert_eq!(mode(&data), 0o700);
         assert_eq!(mode(&db), 0o600);
     }
     // An existing database made readable by others is tightened again.
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let _store = store(&data).await;
+    let _store = place().open().await.unwrap();
     assert_eq!(mode(&db), 0o600);
     let wal = db.with_extension("db-wal");
     if wal.exists() {
         assert_eq!(mode(&wal), 0o600);
     }
+}
+
+/// Two stores on one PostgreSQL database: two replicas.
+async fn replicas() -> (Arc<dyn Store>, Arc<dyn Store>, Place) {
+    let place = Place::postgres();
+    let a = place.open().await;
+    let b = place.reopen().await;
+    (a, b, place)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_racing_on_one_idempotency_key_store_one_submission() {
+    let (a, b, _place) = replicas().await;
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = Arc::clone(if i % 2 == 0 { &a } else { &b });
+            tokio::spawn(async move { store.submit(submission("P1", Some("k-race"))).await })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    let mut created = 0;
+    for task in tasks {
+        let accepted = task.await.unwrap().unwrap();
+        created += usize::from(accepted.created);
+        ids.insert(accepted.id);
+    }
+    assert_eq!((ids.len(), created), (1, 1));
+    let counts = a
+        .project("CT001".into())
+        .await
+        .unwrap()
+        .unwrap()
+        .submissions;
+    assert_eq!(counts.accepted, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_claim_disjoint_work_and_count_effects_once() {
+    let (a, b, _place) = replicas().await;
+    for i in 0..60 {
+        a.submit(submission(&format!("P{}", i % 20), None))
+            .await
+            .unwrap();
+    }
+    let lease = Duration::from_secs(60);
+    let (mut ja, mut jb) = (Vec::new(), Vec::new());
+    loop {
+        let (x, y) = tokio::join!(a.claim(7, lease), b.claim(7, lease));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        if x.is_empty() && y.is_empty() {
+            break;
+        }
+        ja.extend(x);
+        jb.extend(y);
+    }
+    let mut all: Vec<&str> = ja.iter().chain(&jb).map(|j| j.id.as_str()).collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 60, "every submission claimed once");
+    let done = |jobs: &[Job]| {
+        jobs.iter()
+            .map(|j| {
+                (
+                    j.clone(),
+                    JobEnd::Processed {
+                        scores: "{}".into(),
+                    },
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // Each replica finishes its own, and (a redelivery) the other's.
+    for (store, jobs) in [(&a, &ja), (&b, &jb), (&a, &jb), (&b, &ja)] {
+        store.finish(done(jobs), 3).await.unwrap();
+    }
+    let project = b.project("CT001".into()).await.unwrap().unwrap();
+    assert_eq!(project.submissions.processed, 60);
+    assert_eq!(project.enrolled_patients, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_stored_by_one_replica_wakes_the_workers_of_another() {
+    let (a, b, _place) = replicas().await;
+    let workers = Arc::new(tokio::sync::Notify::new());
+    b.wake_on_work(Arc::clone(&workers));
+    // The listener wakes them once when it starts listening.
+    tokio::time::timeout(Duration::from_secs(10), workers.notified())
+        .await
+        .expect("listening");
+    a.submit(submission("P1", None)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), workers.notified())
+        .await
+        .expect("woken by the other replica's submission");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_with_a_newer_schema_is_refused() {
+    let url = common::postgres::shared().database();
+    let location = StoreLocation::parse(Some(&url), std::path::Path::new("")).unwrap();
+    drop(location.open().await.unwrap());
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute("INSERT INTO schema_migrations VALUES (99, 'later')", &[])
+        .await
+        .unwrap();
+    let error = location.open().await.err().unwrap().to_string();
+    assert!(error.contains("schema version 99"), "{error}");
+}
+
+#[test]
+fn a_store_that_is_not_a_postgres_url_is_refused_without_echoing_it() {
+    let dir = std::path::Path::new("data");
+    let error = StoreLocation::parse(Some("mysql://u:secret@h/db"), dir)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("postgres://") && !error.contains("secret"),
+        "{error}"
+    );
+    let error = StoreLocation::parse(Some("postgres://u:secret@h:notaport/db"), dir)
+        .unwrap_err()
+        .to_string();
+    assert!(!error.contains("secret"), "{error}");
+    let named = StoreLocation::parse(Some("postgres://u:secret@db.example:5432/trials"), dir)
+        .unwrap()
+        .describe();
+    assert_eq!(named, "PostgreSQL database trials on db.example");
 }
