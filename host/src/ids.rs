@@ -1,7 +1,8 @@
 //! The ids people give trials and patients: 1 to 64 ASCII letters,
 //! digits, `-` or `_` (safe in a URL path, a file name, a CSV cell).
 //! Checked once where an id comes in — a request body, a path, a command
-//! line — as a [`TrialId`] or a [`PatientId`].
+//! line — as a [`TrialId`] or a [`PatientId`]; a client's
+//! [`IdempotencyKey`] likewise.
 
 use std::fmt;
 
@@ -71,6 +72,37 @@ macro_rules! id_type {
 id_type!(TrialId, "trial id", "A trial's (a project's) id.");
 id_type!(PatientId, "patient id", "A patient's id within a trial.");
 
+/// A client's `Idempotency-Key`: 1 to 255 visible ASCII characters. The
+/// same key from the same token names one submission.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey(String);
+
+/// Why an Idempotency-Key is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Idempotency-Key must be 1 to 255 visible ASCII characters")]
+pub struct KeyError;
+
+impl IdempotencyKey {
+    /// Checks `bytes` (a header's value or a query's).
+    pub fn parse(bytes: &[u8]) -> Result<IdempotencyKey, KeyError> {
+        if (1..=255).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_graphic()) {
+            Ok(IdempotencyKey(String::from_utf8_lossy(bytes).into_owned()))
+        } else {
+            Err(KeyError)
+        }
+    }
+
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The key's text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +117,23 @@ mod tests {
             assert_eq!(
                 error.to_string(),
                 format!("id `{bad}` must be 1 to 64 letters, digits, `-` or `_`")
+            );
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_up_to_255() {
+        for good in ["k", "2f1c-9a~!", &"x".repeat(255)] {
+            assert_eq!(
+                IdempotencyKey::parse(good.as_bytes()).unwrap().as_str(),
+                good
+            );
+        }
+        for bad in ["", "a b", "tab\t", "é", &"x".repeat(256)] {
+            assert_eq!(
+                IdempotencyKey::parse(bad.as_bytes()),
+                Err(KeyError),
+                "{bad}"
             );
         }
     }

@@ -651,6 +651,14 @@ impl Client {
     }
 }
 
+/// `$XDG_CACHE_HOME/clinval`, else `~/.cache/clinval`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .map(|dir| dir.join("clinval"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,8 @@ use super::app::App;
 use super::batch::{self, Batch, Lines, RESPONSE_AHEAD, Spool, Upload};
 use super::body::{BodyReader, media_type};
 use super::error::ApiError;
-use super::protocols::Entry;
+use crate::protocols::Entry;
+use crate::service::validation::{record_options, validator_key};
 use crate::wasm_host::Build;
 
 /// The largest record `/api/v1/validate` takes (the module's own default).
@@ -65,9 +66,10 @@ impl Run {
     ) -> Result<Run, ApiError> {
         let name = protocol.unwrap_or("patient");
         let protocol = app
+            .services
             .protocols
             .get(name)
-            .ok_or_else(|| ApiError::unknown_protocol(name, &app.protocols.names()))?;
+            .ok_or_else(|| ApiError::unknown_protocol(name, &app.services.protocols.names()))?;
         let as_of = match as_of {
             Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
                 ApiError::bad_request("bad_query", format!("as_of `{text}` is not YYYY-MM-DD"))
@@ -178,9 +180,11 @@ pub async fn validate(
             "the body must be one JSON object (a record)",
         ));
     }
-    let verdict = check_record(&app, &run.protocol, run.options, &record).await?;
-    Verdict::parse(&verdict)?.count(&app);
-    Ok(json_response(StatusCode::OK, verdict))
+    let verdict = app
+        .services
+        .check_record(&run.protocol, run.options, &record)
+        .await?;
+    Ok(json_response(StatusCode::OK, verdict.json))
 }
 
 /// Deepest nesting of arrays and objects a record may have (serde_json's
@@ -214,72 +218,6 @@ fn nesting_deeper_than(bytes: &[u8], limit: usize) -> bool {
         }
     }
     false
-}
-
-/// Checks one record (JSON object) with the module: its RecordVerdict JSON.
-pub async fn check_record(
-    app: &App,
-    protocol: &Entry,
-    options: serde_json::Value,
-    record: &[u8],
-) -> Result<Vec<u8>, ApiError> {
-    let mut lease = app
-        .pool
-        .acquire(protocol.build)
-        .await
-        .map_err(|busy| ApiError::busy(busy, app.config.retry_after))?;
-    let key = validator_key(protocol, &options);
-    let verdict = lease.run_inline(|worker| {
-        let validator = worker.validator(&key, &protocol.source, &options)?;
-        worker.client.check_record(validator, record)
-    });
-    verdict.map_err(ApiError::from_call)
-}
-
-/// Names a protocol + options pair in an instance's validator cache.
-pub fn validator_key(protocol: &Entry, options: &serde_json::Value) -> String {
-    format!("{}\n{options}", protocol.name)
-}
-
-/// Module options for checking records as of `as_of` (YYYY-MM-DD).
-pub fn record_options(as_of: &str, lang: Lang) -> serde_json::Value {
-    serde_json::json!({ "asOf": as_of, "lang": lang.tag(), "includeValid": false })
-}
-
-/// The part of a record verdict (RecordVerdict JSON) the server reads.
-#[derive(Debug, Deserialize)]
-pub struct Verdict {
-    /// No issue.
-    pub valid: bool,
-    /// The issues (FieldIssue objects).
-    pub issues: Vec<serde_json::Value>,
-    /// The scores of a valid record.
-    pub scores: Option<Box<serde_json::value::RawValue>>,
-}
-
-impl Verdict {
-    /// Reads the module's verdict.
-    pub fn parse(json: &[u8]) -> Result<Verdict, ApiError> {
-        serde_json::from_slice(json).map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "engine_failed",
-                "the module's verdict could not be read",
-            )
-        })
-    }
-
-    /// Counts this record and its issues by code in the metrics.
-    pub fn count(&self, app: &App) {
-        let mut summary = clinval_core::Summary {
-            records: 1,
-            ..Default::default()
-        };
-        for code in self.issues.iter().filter_map(|i| i["code"].as_str()) {
-            *summary.by_code.entry(code.to_owned()).or_default() += 1;
-        }
-        app.metrics.count_summary(&summary);
-    }
 }
 
 /// `POST /api/v1/batches`: a CSV, JSON or NDJSON body, streamed through
@@ -351,6 +289,7 @@ pub async fn batches(
     }
     let build = Build::reading(format).max(run.protocol.build);
     let mut lease = app
+        .services
         .pool
         .acquire(build)
         .await
@@ -376,7 +315,7 @@ pub async fn batches(
                 }
                 let last = match result {
                     Ok(summary) => {
-                        app.metrics.count_summary(&summary);
+                        app.services.metrics.count_summary(&summary);
                         let mut last = tail;
                         last.insert(
                             "summary".into(),
@@ -404,7 +343,7 @@ pub async fn batches(
         upload.drain().await;
     }
     let summary = result?;
-    app.metrics.count_summary(&summary);
+    app.services.metrics.count_summary(&summary);
     let rx = spool
         .into_report(&summary, include_valid, &tail)
         .map_err(ApiError::spool)?;
@@ -424,7 +363,8 @@ pub async fn openapi(State(app): State<Arc<App>>) -> Response {
 
 /// `GET /api/v1/protocols`: every protocol's name, title, version, sha256.
 pub async fn protocols(State(app): State<Arc<App>>) -> Response {
-    axum::Json(serde_json::json!({ "protocols": app.protocols.summaries() })).into_response()
+    axum::Json(serde_json::json!({ "protocols": app.services.protocols.summaries() }))
+        .into_response()
 }
 
 /// `GET /api/v1/protocols/{name}`: its fields (as the module describes
@@ -434,9 +374,10 @@ pub async fn protocol(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let entry = app
+        .services
         .protocols
         .get(&name)
-        .ok_or_else(|| ApiError::unknown_protocol(&name, &app.protocols.names()))?;
+        .ok_or_else(|| ApiError::unknown_protocol(&name, &app.services.protocols.names()))?;
     #[derive(serde::Serialize)]
     struct Answer<'a> {
         sha256: &'a str,

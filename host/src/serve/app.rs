@@ -13,21 +13,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use tokio::sync::Notify;
 use tower_http::catch_panic::CatchPanicLayer;
 use tracing::Instrument;
 
-use crate::store::Store;
+use crate::service::Services;
 use crate::wasm_host::Build;
 
 use super::api;
 use super::bearer::TokenCache;
 use super::config::Config;
 use super::error::ApiError;
-use super::metrics::{Metrics, RouteLabels};
-use super::pool::Pool;
-use super::protocols::Protocols;
 use super::{patients, projects, submissions};
+use crate::metrics::RouteLabels;
 
 /// The request id header, accepted from clients and echoed back.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -49,24 +46,16 @@ pub struct ModuleFacts {
 pub struct App {
     /// Settings.
     pub config: Config,
-    /// The wasm instances.
-    pub pool: Arc<Pool>,
-    /// Known protocols.
-    pub protocols: Protocols,
-    /// Counters for /metrics.
-    pub metrics: Arc<Metrics>,
+    /// What the handlers call: validation, submissions, the store.
+    pub services: Arc<Services>,
     /// The compact module.
     pub module: ModuleFacts,
     /// The full module, if the server has one.
     pub full_module: Option<ModuleFacts>,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
-    /// Projects, tokens, submissions.
-    pub store: Arc<dyn Store>,
     /// Tokens already checked.
     pub tokens: TokenCache,
-    /// Wakes the background workers when a submission arrives.
-    pub work: Arc<Notify>,
     /// The modules' bytes by [`Build`] (served to the web demo).
     pub module_bytes: [Option<bytes::Bytes>; 2],
     /// The demo token, under `--demo` (served to the web demo).
@@ -92,7 +81,7 @@ impl App {
         scope: crate::store::Scope,
     ) -> Result<crate::store::TokenInfo, ApiError> {
         self.tokens
-            .authorize(self.store.as_ref(), headers, scope)
+            .authorize(self.services.store.as_ref(), headers, scope)
             .await
     }
 
@@ -173,8 +162,9 @@ async fn observe(State(app): State<Arc<App>>, mut request: Request, next: Next) 
         route: route.clone(),
         status,
     };
-    app.metrics.requests.get_or_create(&labels).inc();
-    app.metrics
+    app.services.metrics.requests.get_or_create(&labels).inc();
+    app.services
+        .metrics
         .latency
         .get_or_create(&labels)
         .observe(elapsed.as_secs_f64());
@@ -286,7 +276,7 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.metrics.render(),
+        app.services.metrics.render(),
     )
 }
 

@@ -19,7 +19,7 @@ use crate::wasm_host::{CallError, Events};
 
 use super::body::BodyReader;
 use super::error::ApiError;
-use super::pool::{Lease, Worker};
+use crate::pool::{Lease, Worker};
 
 /// Input is fed to the module in pieces of about this size.
 pub const FEED_CHUNK: usize = 256 * 1024;

@@ -56,14 +56,7 @@ impl TokenCache {
         let info = match cached {
             Some(info) => info,
             None => {
-                let found = store.token(digest).await.map_err(|e| {
-                    tracing::error!(error = %e, "token lookup failed");
-                    ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "storage_unavailable",
-                        "try again",
-                    )
-                })?;
+                let found = store.token(digest).await.map_err(ApiError::storage)?;
                 // The map holds no invariant a panic could break.
                 let mut map = self.seen.write().unwrap_or_else(PoisonError::into_inner);
                 let Some(info) = found else {

@@ -339,7 +339,7 @@ impl Settings {
             retry_after: secs(self.retry_after, 1),
             module: self.module,
             full_module: self.full_module,
-            cache_dir: self.cache_dir.or_else(default_cache_dir),
+            cache_dir: self.cache_dir.or_else(crate::wasm_host::default_cache_dir),
             protocols_dir: self.protocols_dir,
             body_limit: parse_size(self.body_limit.as_deref().unwrap_or("1GiB"))
                 .context("body_limit")?,
@@ -392,14 +392,6 @@ fn allowed_hosts(given: Vec<String>) -> Result<AllowedHosts> {
         bail!("allowed_hosts: `{bad}` is not a host name");
     }
     Ok(AllowedHosts::Names(names))
-}
-
-/// `$XDG_CACHE_HOME/clinval`, else `~/.cache/clinval`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .map(|dir| dir.join("clinval"))
 }
 
 /// Parses `1GiB`, `200MiB`, `64KiB`, `1GB`, `10MB`, `4096` (bytes).

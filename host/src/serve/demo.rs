@@ -34,9 +34,10 @@ pub const PATIENT: &str = "P-DEMO-1";
 /// the one an earlier `--demo` start made (so demo tokens do not pile up
 /// in a data dir, each one still valid).
 pub async fn seed(app: &App) -> Result<()> {
-    if app.store.is_empty().await? {
+    if app.services.store.is_empty().await? {
         for (id, name, status, start) in TRIALS {
-            app.store
+            app.services
+                .store
                 .create_project(NewProject {
                     id: id.into(),
                     name: name.into(),
@@ -51,6 +52,7 @@ pub async fn seed(app: &App) -> Result<()> {
         tracing::info!(projects = TRIALS.len(), "demo data seeded");
     }
     let earlier: Vec<i64> = app
+        .services
         .store
         .tokens()
         .await?
@@ -59,13 +61,13 @@ pub async fn seed(app: &App) -> Result<()> {
         .map(|t| t.id)
         .collect();
     for id in &earlier {
-        app.store.revoke_token(*id).await?;
+        app.services.store.revoke_token(*id).await?;
     }
     if !earlier.is_empty() {
         tracing::info!(revoked = earlier.len(), "the earlier demo token revoked");
     }
     let token = crate::auth::create(
-        app.store.as_ref(),
+        app.services.store.as_ref(),
         vec![Scope::Submit, Scope::Read],
         DEMO_LABEL,
     )
@@ -82,7 +84,7 @@ pub async fn patient_link(app: &App, base: &str) -> Result<String> {
         patient: PatientId::parse(PATIENT)?,
     };
     let invitation = crate::access::invite(
-        app.store.as_ref(),
+        app.services.store.as_ref(),
         patient,
         crate::access::DEFAULT_VALID_FOR,
     )

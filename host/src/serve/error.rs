@@ -6,9 +6,15 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::pool::Busy;
+use crate::service::submissions::SubmitError;
+use crate::service::validation::CheckError;
 use crate::wasm_host::CallError;
 
-use super::pool::Busy;
+/// How long a client is asked to wait when the store failed: a lost
+/// database is retried by the pool at every request, so a client need
+/// not wait long to find it back.
+const STORAGE_RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// An error answer.
 #[derive(Debug)]
@@ -63,6 +69,20 @@ impl ApiError {
             "unknown_protocol",
             format!("no protocol named `{name}` (known: {})", known.join(", ")),
         )
+    }
+
+    /// 503 `storage_unavailable` with Retry-After: the store failed
+    /// (logged with its cause, never data; answered without it).
+    pub fn storage(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %error, "storage failed");
+        ApiError {
+            retry_after: Some(STORAGE_RETRY_AFTER),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the data store could not complete the request; retry later",
+            )
+        }
     }
 
     /// 503 with Retry-After: no instance could be had, saying why.
@@ -247,6 +267,59 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+impl From<CheckError> for ApiError {
+    fn from(error: CheckError) -> ApiError {
+        match error {
+            CheckError::Busy { busy, retry_after } => ApiError::busy(busy, retry_after),
+            CheckError::Call(error) => ApiError::from_call(error),
+            CheckError::Unreadable(error) => {
+                tracing::error!(error = %error, "unreadable verdict");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "engine_failed",
+                    "the module's verdict could not be read",
+                )
+            }
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> ApiError {
+        let message = error.to_string();
+        let unprocessable =
+            |code| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone());
+        match error {
+            SubmitError::PatientId(_) | SubmitError::NotAnObject => {
+                unprocessable("invalid_submission")
+            }
+            SubmitError::NotThisPatient => ApiError::not_this_patient(),
+            SubmitError::UnknownTrial(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_project", message)
+            }
+            SubmitError::NotRecruiting { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "not_recruiting", message)
+            }
+            SubmitError::ProtocolUnavailable => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "protocol_unavailable",
+                message,
+            ),
+            SubmitError::Completion(error) => unprocessable(error.code()),
+            SubmitError::Check(error) => error.into(),
+            SubmitError::Invalid { issues } => ApiError {
+                extra: Some(("issues", serde_json::Value::Array(issues))),
+                ..unprocessable("invalid_report")
+            },
+            SubmitError::KeyReused => unprocessable("idempotency_key_reused"),
+            SubmitError::DiaryExists(_) => {
+                ApiError::new(StatusCode::CONFLICT, "diary_exists_for_day", message)
+            }
+            SubmitError::Storage(error) => ApiError::storage(error),
+        }
     }
 }
 

@@ -12,13 +12,12 @@ mod body;
 mod config;
 mod demo;
 mod error;
-mod metrics;
+
 mod openapi;
 mod patients;
-mod pool;
-mod processor;
+
 mod projects;
-mod protocols;
+
 mod submissions;
 #[cfg(test)]
 mod tests;
@@ -39,14 +38,13 @@ use tokio::sync::{Notify, watch};
 
 use bearer::TokenCache;
 
+use crate::metrics::Metrics;
+use crate::pool::Pool;
+use crate::protocols::Protocols;
+use crate::service::{Services, Settings as ServiceSettings, processor};
 use crate::wasm_host::{Build, Limits, ModuleBytes, WasmHost};
 use app::{App, ModuleFacts};
 use config::{Config, LogFormat, Settings};
-use metrics::Metrics;
-use pool::Pool;
-use protocols::Protocols;
-
-pub use config::default_cache_dir;
 
 /// Arguments of `clinval serve`.
 #[derive(Debug, clap::Args)]
@@ -180,17 +178,26 @@ fn build_app(config: Config) -> Result<Arc<App>> {
     ));
     let token_cache_ttl = config.token_cache_ttl;
     let openapi = openapi::document(env!("CARGO_PKG_VERSION"), &protocols.names())?;
-    Ok(Arc::new(App {
-        config,
+    let services = Arc::new(Services {
+        store,
         pool,
         protocols,
         metrics,
+        work,
+        settings: ServiceSettings {
+            busy_retry_after: config.retry_after,
+            process_workers: config.process_workers,
+            max_attempts: config.max_attempts,
+            retry_base: config.retry_base,
+        },
+    });
+    Ok(Arc::new(App {
+        config,
+        services,
         module,
         full_module,
         ready: AtomicBool::new(true),
-        store,
         tokens: TokenCache::new(token_cache_ttl),
-        work,
         module_bytes: Build::ALL.map(|build| bytes.get(build).map(bytes::Bytes::copy_from_slice)),
         demo_token: std::sync::OnceLock::new(),
         openapi: serde_json::to_vec(&openapi)?.into(),
@@ -211,7 +218,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
         module_sha256 = app.module.sha256,
         workers = app.config.workers,
         queue = app.config.queue,
-        protocols = app.protocols.names().len(),
+        protocols = app.services.protocols.names().len(),
         "listening"
     );
     if demo {
@@ -221,7 +228,7 @@ async fn serve(config: Config, demo: bool) -> Result<()> {
     }
     let router = app::with_layers(app::routes(), Arc::clone(&app));
     let (stop, stopping) = watch::channel(false);
-    let workers = processor::start(&app, stopping);
+    let workers = processor::start(&app.services, stopping);
     let served = serve_on(listener, router, &app, shutdown_signal()).await;
     // In-flight requests are done; let workers finish their current job.
     let _ = stop.send(true);

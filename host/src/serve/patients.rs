@@ -23,7 +23,7 @@ use super::app::App;
 use super::bearer::{Authorized, scope};
 use super::body::read_json;
 use super::error::ApiError;
-use super::projects::{storage, unknown_project};
+use super::projects::unknown_project;
 
 /// Largest exchange body.
 const EXCHANGE_LIMIT: u64 = 1024;
@@ -69,12 +69,8 @@ pub struct CredentialDoc {
 /// `doing`; logged with the reason, never the code.
 fn unavailable(doing: &'static str) -> impl FnOnce(anyhow::Error) -> ApiError {
     move |error| {
-        tracing::error!(error = %error, doing, "an access code operation failed");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
-            "the data store could not complete the request; retry later",
-        )
+        tracing::error!(doing, "an access code operation failed");
+        ApiError::storage(error)
     }
 }
 
@@ -109,7 +105,7 @@ pub async fn invite(
             })?,
     };
     let scope = patient_in(&trial, &patient)?;
-    let invitation = access::invite(app.store.as_ref(), scope, valid_for)
+    let invitation = access::invite(app.services.store.as_ref(), scope, valid_for)
         .await
         .map_err(unavailable("making an access code"))?
         .ok_or_else(|| unknown_project(&trial))?;
@@ -134,7 +130,12 @@ pub async fn revoke(
     Path((trial, patient)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let scope = patient_in(&trial, &patient)?;
-    let revoked = app.store.revoke_patient(scope).await.map_err(storage)?;
+    let revoked = app
+        .services
+        .store
+        .revoke_patient(scope)
+        .await
+        .map_err(ApiError::storage)?;
     Ok(axum::Json(revoked).into_response())
 }
 
@@ -163,7 +164,7 @@ pub async fn exchange(
         app.config.body_pace,
     )
     .await?;
-    let redeemed = access::redeem(app.store.as_ref(), &doc.code)
+    let redeemed = access::redeem(app.services.store.as_ref(), &doc.code)
         .await
         .map_err(unavailable("exchanging an access code"))?;
     let credential = redeemed.map_err(|refusal| {

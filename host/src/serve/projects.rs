@@ -27,7 +27,12 @@ pub async fn list(
     if token.patient.is_some() {
         return Err(ApiError::not_this_patient());
     }
-    let projects = app.store.projects().await.map_err(storage)?;
+    let projects = app
+        .services
+        .store
+        .projects()
+        .await
+        .map_err(ApiError::storage)?;
     Ok(axum::Json(serde_json::json!({ "projects": projects })).into_response())
 }
 
@@ -40,7 +45,12 @@ pub async fn get(
     if !token.may_see_trial(&id) {
         return Err(ApiError::not_this_patient());
     }
-    let project = app.store.project(id.clone()).await.map_err(storage)?;
+    let project = app
+        .services
+        .store
+        .project(id.clone())
+        .await
+        .map_err(ApiError::storage)?;
     Ok(axum::Json(project.ok_or_else(|| unknown_project(&id))?).into_response())
 }
 
@@ -60,6 +70,7 @@ pub async fn create(
         Some(&project.protocol),
     )?;
     let created = app
+        .services
         .store
         .create_project(project)
         .await
@@ -69,7 +80,7 @@ pub async fn create(
                 "project_exists",
                 format!("a project with id `{id}` exists already"),
             ),
-            other => storage(other),
+            other => ApiError::storage(other),
         })?;
     let location = format!("/api/v1/projects/{}", created.id);
     Ok((
@@ -96,10 +107,11 @@ pub async fn update(
         patch.protocol.as_deref(),
     )?;
     let project = app
+        .services
         .store
         .update_project(id.clone(), patch)
         .await
-        .map_err(storage)?;
+        .map_err(ApiError::storage)?;
     Ok(axum::Json(project.ok_or_else(|| unknown_project(&id))?).into_response())
 }
 
@@ -140,11 +152,11 @@ fn check_fields(
         return Err(invalid(format!("startDate `{date}` is not YYYY-MM-DD")));
     }
     if let Some(protocol) = protocol
-        && app.protocols.get(protocol).is_none()
+        && app.services.protocols.get(protocol).is_none()
     {
         return Err(invalid(format!(
             "protocol `{protocol}` is not served (known: {})",
-            app.protocols.names().join(", ")
+            app.services.protocols.names().join(", ")
         )));
     }
     Ok(())
@@ -156,15 +168,5 @@ pub fn unknown_project(id: &str) -> ApiError {
         StatusCode::NOT_FOUND,
         "unknown_project",
         format!("no project with id `{id}`"),
-    )
-}
-
-/// 503 for a storage failure (logged without data).
-pub fn storage(error: StoreError) -> ApiError {
-    tracing::error!(error = %error, "storage failed");
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "storage_unavailable",
-        "the data store could not complete the request; retry later",
     )
 }

@@ -1,9 +1,10 @@
-//! `/api/v1/submissions`: ePRO reports accepted durably, then processed in
-//! the background (see `processor`).
+//! `/api/v1/submissions`: the HTTP face of the submissions service
+//! (`service::submissions`): the body and the Idempotency-Key header read
+//! into a [`Draft`], the outcome answered.
 //!
-//! A submission is answered 202 only after its row is committed to disk;
-//! the same `Idempotency-Key` from the same token gives back the same
-//! submission and stores nothing new.
+//! A submission is answered 202 only after its row is committed; the same
+//! `Idempotency-Key` from the same token gives back the same submission
+//! and stores nothing new.
 
 use std::sync::Arc;
 
@@ -12,20 +13,17 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use clinval_core::Lang;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::completion::Completion;
-use crate::ids::PatientId;
-use crate::store::{NewSubmission, StoreError, TrialStatus};
+use crate::ids::{IdempotencyKey, KeyError};
+use crate::service::submissions::Draft;
 
-use super::api::{Verdict, bad_query, check_record, record_options};
+use super::api::bad_query;
 use super::app::App;
 use super::bearer::{Authorized, scope};
 use super::body::read_json;
 use super::error::ApiError;
-use super::projects::{storage, unknown_project};
 
 /// Largest submission (answers plus ids).
 const SUBMISSION_LIMIT: u64 = 256 * 1024;
@@ -63,10 +61,6 @@ fn example_submission() -> serde_json::Value {
     })
 }
 
-fn unprocessable(code: &'static str, message: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-}
-
 /// `POST /api/v1/submissions` (scope `submit`): 202 `{"submissionId",
 /// "status": "accepted"}` once stored.
 pub async fn submit(
@@ -75,7 +69,11 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .map(|value| IdempotencyKey::parse(value.as_bytes()))
+        .transpose()
+        .map_err(bad_key)?;
     let doc: SubmissionDoc = read_json(
         "invalid_submission",
         body,
@@ -84,97 +82,14 @@ pub async fn submit(
         app.config.body_pace,
     )
     .await?;
-    PatientId::parse_as(&doc.patient_id, "patientId")
-        .map_err(|e| unprocessable("invalid_submission", e.to_string()))?;
-    if !token.may_act_for(&doc.trial_id, &doc.patient_id) {
-        return Err(ApiError::not_this_patient());
-    }
-    if !doc.report_data.get().trim_start().starts_with('{') {
-        return Err(unprocessable(
-            "invalid_submission",
-            "reportData must be a JSON object of the questionnaire's answers".into(),
-        ));
-    }
-    let trial = app
-        .store
-        .trial(doc.trial_id.clone())
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| unknown_project(&doc.trial_id))?;
-    if trial.status != TrialStatus::Recruiting {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_recruiting",
-            format!(
-                "trial `{}` is `{}`, not `{}`: it takes no submissions",
-                doc.trial_id,
-                trial.status,
-                TrialStatus::Recruiting
-            ),
-        ));
-    }
-    let protocol = app.protocols.get(&trial.protocol).ok_or_else(|| {
-        tracing::error!("a project names a protocol this server does not serve");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "protocol_unavailable",
-            "the trial's questionnaire protocol is not available on this server",
-        )
-    })?;
-    let completion = doc
-        .completed_at
-        .as_deref()
-        .map(|text| Completion::parse(text, chrono::Utc::now()))
-        .transpose()
-        .map_err(|e| unprocessable(e.code(), e.to_string()))?;
-    let local_date =
-        completion.map_or_else(|| chrono::Local::now().date_naive(), |c| c.local_date());
-    let today = local_date.to_string();
-    let report = doc.report_data.get().as_bytes();
-    let verdict = check_record(&app, &protocol, record_options(&today, Lang::En), report).await?;
-    let verdict = Verdict::parse(&verdict)?;
-    verdict.count(&app);
-    if !verdict.valid {
-        return Err(ApiError {
-            extra: Some(("issues", serde_json::Value::Array(verdict.issues))),
-            ..unprocessable(
-                "invalid_report",
-                "some answers are not valid; see issues".into(),
-            )
-        });
-    }
-    let accepted = app
-        .store
-        .submit(NewSubmission {
-            project_id: doc.trial_id,
-            patient_id: doc.patient_id,
-            report: doc.report_data.get().to_owned(),
-            token_id: token.id,
-            idempotency_key: key,
-            local_date,
-            completion,
-            one_per_day: protocol.diary.is_some_and(|d| d.one_per_day),
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::IdempotencyMismatch => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used for a different submission",
-            ),
-            StoreError::DiaryExists(day) => ApiError::new(
-                StatusCode::CONFLICT,
-                "diary_exists_for_day",
-                format!(
-                    "this trial takes one diary a day, and the patient's diary for {day} is stored already"
-                ),
-            ),
-            other => storage(other),
-        })?;
-    if accepted.created {
-        app.metrics.submissions.inc();
-        app.work.notify_one();
-    }
+    let draft = Draft {
+        trial_id: doc.trial_id,
+        patient_id: doc.patient_id,
+        report: doc.report_data,
+        completed_at: doc.completed_at,
+        idempotency_key,
+    };
+    let accepted = app.services.submit(&token, draft).await?;
     let location = format!("/api/v1/submissions/{}", accepted.id);
     let mut response = (
         StatusCode::ACCEPTED,
@@ -190,24 +105,8 @@ pub async fn submit(
     Ok(response)
 }
 
-/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    headers
-        .get("idempotency-key")
-        .map(|value| checked_key(value.as_bytes()))
-        .transpose()
-}
-
-/// An Idempotency-Key's text, if it is 1 to 255 visible ASCII characters.
-fn checked_key(bytes: &[u8]) -> Result<String, ApiError> {
-    if (1..=255).contains(&bytes.len()) && bytes.iter().all(|b| b.is_ascii_graphic()) {
-        Ok(String::from_utf8_lossy(bytes).into_owned())
-    } else {
-        Err(ApiError::bad_request(
-            "bad_idempotency_key",
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        ))
-    }
+fn bad_key(error: KeyError) -> ApiError {
+    ApiError::bad_request("bad_idempotency_key", error.to_string())
 }
 
 /// Query of `GET /api/v1/submissions`.
@@ -228,12 +127,12 @@ pub async fn find(
     query: Result<Query<KeyQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(bad_query)?;
-    let key = checked_key(query.idempotency_key.as_bytes())?;
+    let key = IdempotencyKey::parse(query.idempotency_key.as_bytes()).map_err(bad_key)?;
     let submission = app
-        .store
-        .submission_by_key(token.id, key)
+        .services
+        .submission_by_key(&token, key)
         .await
-        .map_err(storage)?
+        .map_err(ApiError::storage)?
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -250,13 +149,7 @@ pub async fn get(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let submission = app.store.submission(id.clone()).await.map_err(storage)?;
-    if submission
-        .as_ref()
-        .is_some_and(|s| !token.may_act_for(&s.trial_id, &s.patient_id))
-    {
-        return Err(ApiError::not_this_patient());
-    }
+    let submission = app.services.submission(&token, id.clone()).await?;
     let submission = submission.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -122,7 +122,8 @@ fn post(path: &str, token: &str, body: serde_json::Value) -> axum::http::Request
 async fn a_patients_credential_is_refused_for_anyone_else_in_process() {
     use crate::store::{NewProject, Scope, TrialStatus};
     let (app, _data) = app();
-    app.store
+    app.services
+        .store
         .create_project(NewProject {
             id: "CT001".into(),
             name: "Trial".into(),
@@ -133,7 +134,7 @@ async fn a_patients_credential_is_refused_for_anyone_else_in_process() {
         })
         .await
         .unwrap();
-    let admin = crate::auth::create(app.store.as_ref(), vec![Scope::Admin], "t")
+    let admin = crate::auth::create(app.services.store.as_ref(), vec![Scope::Admin], "t")
         .await
         .unwrap();
     let (status, invited) = call(
@@ -168,5 +169,100 @@ async fn a_patients_credential_is_refused_for_anyone_else_in_process() {
     assert_eq!(
         (status, checked["error"]["code"].as_str()),
         (422, Some("invalid_report"))
+    );
+}
+
+/// The submissions service, called as the handlers and the processor call
+/// it: no request, no router.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_submissions_service_keeps_its_rules_without_http() {
+    use crate::ids::IdempotencyKey;
+    use crate::service::submissions::{Draft, SubmitError};
+    use crate::store::{NewProject, Scope, TrialStatus};
+
+    let data = tempfile::tempdir().unwrap();
+    let config = Settings {
+        workers: Some(1),
+        process_workers: Some(0),
+        data_dir: Some(data.path().to_owned()),
+        ..Settings::default()
+    }
+    .resolve()
+    .unwrap();
+    let app = tokio::task::block_in_place(|| build_app(config)).unwrap();
+    let services = &app.services;
+    for (id, status) in [
+        ("CT001", TrialStatus::Recruiting),
+        ("CT002", TrialStatus::Completed),
+    ] {
+        services
+            .store
+            .create_project(NewProject {
+                id: id.into(),
+                name: id.into(),
+                status,
+                start_date: None,
+                protocol: "epro-daily".into(),
+                target_enrollment: None,
+            })
+            .await
+            .unwrap();
+    }
+    let id = services
+        .store
+        .create_token([1; 32], vec![Scope::Submit], "t".into())
+        .await
+        .unwrap();
+    let token = services.store.token([1; 32]).await.unwrap().unwrap();
+    assert_eq!(token.id, id);
+    let draft = |trial: &str, pain: u32, key: &str| Draft {
+        trial_id: trial.into(),
+        patient_id: "P-001".into(),
+        report: serde_json::value::to_raw_value(&serde_json::json!({
+            "pain": pain, "fatigue": 4, "sleepQuality": "good", "nausea": "no",
+            "symptoms": ["headache"], "completedAt": "2026-01-10 08:30"
+        }))
+        .unwrap(),
+        completed_at: None,
+        idempotency_key: Some(IdempotencyKey::parse(key.as_bytes()).unwrap()),
+    };
+    let first = services
+        .submit(&token, draft("CT001", 3, "k1"))
+        .await
+        .unwrap();
+    let again = services
+        .submit(&token, draft("CT001", 3, "k1"))
+        .await
+        .unwrap();
+    assert!(first.created && !again.created && first.id == again.id);
+    assert!(matches!(
+        services.submit(&token, draft("CT001", 4, "k1")).await,
+        Err(SubmitError::KeyReused)
+    ));
+    assert!(matches!(
+        services.submit(&token, draft("CT002", 3, "k2")).await,
+        Err(SubmitError::NotRecruiting {
+            status: TrialStatus::Completed,
+            ..
+        })
+    ));
+    assert!(matches!(
+        services.submit(&token, draft("CT404", 3, "k3")).await,
+        Err(SubmitError::UnknownTrial(_))
+    ));
+    match services.submit(&token, draft("CT001", 11, "k4")).await {
+        Err(SubmitError::Invalid { issues }) => {
+            assert_eq!(issues[0]["field"], "pain", "{issues:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let stored = services
+        .submission(&token, first.id.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.trial_id.as_str(), stored.patient_id.as_str()),
+        ("CT001", "P-001")
     );
 }

@@ -254,7 +254,7 @@ fn wasm_host(
     workers: usize,
 ) -> Result<crate::wasm_host::WasmHost> {
     let bytes = crate::wasm_host::ModuleBytes::load(module, full_module)?;
-    let cache = crate::serve::default_cache_dir();
+    let cache = crate::wasm_host::default_cache_dir();
     let limits = crate::wasm_host::Limits {
         instances: u32::try_from(workers).unwrap_or(u32::MAX),
         ..crate::wasm_host::Limits::default()

@@ -18,7 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::wasm_host::{Build, CallError, Client, WasmHost};
 
-use super::metrics::{FailureLabels, Metrics};
+use crate::metrics::{FailureLabels, Metrics};
 
 /// Validators an instance keeps ready, by protocol and options.
 const VALIDATORS_KEPT: usize = 32;

@@ -13,12 +13,12 @@ use clinval_core::Lang;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::protocols::Entry;
 use crate::store::{Job, JobEnd};
 use crate::wasm_host::Build;
 
-use super::api::{Verdict, record_options, validator_key};
-use super::app::App;
-use super::protocols::Entry;
+use super::Services;
+use super::validation::{RecordVerdict, record_options, validator_key};
 
 /// Submissions one worker claims at a time.
 const CLAIM: usize = 32;
@@ -52,16 +52,16 @@ impl StoreBackoff {
 }
 
 /// Starts the workers; they stop when `stop` turns true.
-pub fn start(app: &Arc<App>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
-    (0..app.config.process_workers)
-        .map(|_| tokio::spawn(work(Arc::clone(app), stop.clone())))
+pub fn start(services: &Arc<Services>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    (0..services.settings.process_workers)
+        .map(|_| tokio::spawn(work(Arc::clone(services), stop.clone())))
         .collect()
 }
 
-async fn work(app: Arc<App>, mut stop: watch::Receiver<bool>) {
+async fn work(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
     let mut store_backoff = StoreBackoff::default();
     while !*stop.borrow() {
-        let jobs = match app.store.claim(CLAIM, LEASE).await {
+        let jobs = match services.store.claim(CLAIM, LEASE).await {
             Ok(jobs) => {
                 store_backoff.succeeded();
                 jobs
@@ -74,28 +74,33 @@ async fn work(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             }
         };
         if jobs.is_empty() {
-            let due = app.store.next_due_in().await.ok().flatten();
+            let due = services.store.next_due_in().await.ok().flatten();
             let nap = due.map_or(IDLE, |ms| Duration::from_millis(ms).min(IDLE));
             tokio::select! {
-                () = app.work.notified() => {}
+                () = services.work.notified() => {}
                 () = tokio::time::sleep(nap) => {}
                 _ = stop.changed() => {}
             }
             continue;
         }
-        let ends = process(&app, jobs).await;
+        let ends = process(&services, jobs).await;
         for (_, end) in &ends {
             let outcome = match end {
                 JobEnd::Processed { .. } => "processed",
                 JobEnd::Retry { .. } => "retry",
                 JobEnd::Failed { .. } => "failed",
             };
-            app.metrics
+            services
+                .metrics
                 .processed
-                .get_or_create(&super::metrics::OutcomeLabels { outcome })
+                .get_or_create(&crate::metrics::OutcomeLabels { outcome })
                 .inc();
         }
-        if let Err(error) = app.store.finish(ends, app.config.max_attempts).await {
+        if let Err(error) = services
+            .store
+            .finish(ends, services.settings.max_attempts)
+            .await
+        {
             // The leases run out and the jobs are claimed again.
             let wait = store_backoff.failed();
             tracing::error!(error = %error, retry_in_ms = wait.as_millis() as u64, "recording processed submissions failed");
@@ -118,11 +123,11 @@ type Check = (Job, Arc<Entry>, serde_json::Value, String);
 
 /// Re-validates claimed submissions with the module (one lease for those
 /// of each build) and computes their scores.
-async fn process(app: &App, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
+async fn process(services: &Services, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
     let mut ends = Vec::with_capacity(jobs.len());
     let mut checks: [Vec<Check>; 2] = [Vec::new(), Vec::new()];
     for job in jobs {
-        match app.protocols.get(&job.protocol) {
+        match services.protocols.get(&job.protocol) {
             Some(protocol) => {
                 let options = record_options(&job.as_of, Lang::En);
                 let key = validator_key(&protocol, &options);
@@ -136,17 +141,17 @@ async fn process(app: &App, jobs: Vec<Job>) -> Vec<(Job, JobEnd)> {
     }
     for (build, checks) in Build::ALL.into_iter().zip(checks) {
         if !checks.is_empty() {
-            ends.extend(check_all(app, build, checks).await);
+            ends.extend(check_all(services, build, checks).await);
         }
     }
     ends
 }
 
 /// [`process`] for the submissions whose protocols run in `build`.
-async fn check_all(app: &App, build: Build, checks: Vec<Check>) -> Vec<(Job, JobEnd)> {
+async fn check_all(services: &Services, build: Build, checks: Vec<Check>) -> Vec<(Job, JobEnd)> {
     let backoff = |job: &Job| {
         let doublings = job.attempt.saturating_sub(1).min(16);
-        (app.config.retry_base * 2u32.pow(doublings)).min(MAX_BACKOFF)
+        (services.settings.retry_base * 2u32.pow(doublings)).min(MAX_BACKOFF)
     };
     let retry_all = |jobs: Vec<Job>, reason: String| -> Vec<(Job, JobEnd)> {
         jobs.into_iter()
@@ -157,7 +162,7 @@ async fn check_all(app: &App, build: Build, checks: Vec<Check>) -> Vec<(Job, Job
             })
             .collect()
     };
-    let mut lease = match app.pool.acquire(build).await {
+    let mut lease = match services.pool.acquire(build).await {
         Ok(lease) => lease,
         Err(_) => {
             let jobs = checks.into_iter().map(|(job, ..)| job).collect();
@@ -186,7 +191,7 @@ async fn check_all(app: &App, build: Build, checks: Vec<Check>) -> Vec<(Job, Job
     };
     let mut ends = Vec::with_capacity(verdicts.len());
     for (job, verdict) in jobs.zip(verdicts) {
-        let end = match serde_json::from_slice::<Verdict>(&verdict) {
+        let end = match RecordVerdict::parse(verdict) {
             Ok(verdict) if verdict.valid => JobEnd::Processed {
                 scores: verdict
                     .scores
@@ -195,7 +200,7 @@ async fn check_all(app: &App, build: Build, checks: Vec<Check>) -> Vec<(Job, Job
             Ok(verdict) => JobEnd::Failed {
                 reason: format!(
                     "the answers are no longer valid ({})",
-                    issue_codes(&verdict)
+                    verdict.field_codes()
                 ),
             },
             Err(error) => JobEnd::Retry {
@@ -206,16 +211,6 @@ async fn check_all(app: &App, build: Build, checks: Vec<Check>) -> Vec<(Job, Job
         ends.push((job, end));
     }
     ends
-}
-
-/// `field: code, ...` of a verdict's issues (no values: they are data).
-fn issue_codes(verdict: &Verdict) -> String {
-    let codes: Vec<String> = verdict
-        .issues
-        .iter()
-        .filter_map(|i| Some(format!("{}: {}", i["field"].as_str()?, i["code"].as_str()?)))
-        .collect();
-    codes.join(", ")
 }
 
 #[cfg(test)]
