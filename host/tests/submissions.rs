@@ -35,32 +35,6 @@ fn diary(patient: &str, report: Value, days_ago: u32) -> Vec<u8> {
     .into_bytes()
 }
 
-/// A request with a bearer token.
-fn call(
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&[u8]>,
-) -> Answer {
-    let request = ureq::http::Request::builder().method(method).uri(url);
-    let request = match token {
-        Some(token) => request.header("authorization", format!("Bearer {token}")),
-        None => request,
-    };
-    let request = headers
-        .iter()
-        .fold(request, |r, (name, value)| r.header(*name, *value));
-    let request = match body {
-        Some(body) => request
-            .header("content-type", "application/json")
-            .body(body.to_vec())
-            .unwrap(),
-        None => request.body(Vec::new()).unwrap(),
-    };
-    answer(agent().run(request))
-}
-
 fn submit(server: &Server, token: &str, body: &[u8], key: Option<&str>) -> Answer {
     let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
     call(

@@ -120,6 +120,12 @@ pub struct Settings {
     #[arg(long, env = "CLINVAL_PROCESS_WORKERS", value_name = "N")]
     pub process_workers: Option<u32>,
 
+    /// How long a worker's claim on a submission holds, in seconds: when
+    /// its process dies, the submission is due again after this (with a
+    /// shared store, on another replica) [default: 120].
+    #[arg(long, env = "CLINVAL_PROCESS_LEASE", value_name = "SECS")]
+    pub process_lease: Option<u64>,
+
     /// Attempts at processing a submission before it is marked failed
     /// [default: 5].
     #[arg(long, env = "CLINVAL_MAX_ATTEMPTS", value_name = "N")]
@@ -267,6 +273,8 @@ pub struct Config {
     pub process_workers: u32,
     /// Processing attempts before failure.
     pub max_attempts: u32,
+    /// How long a processing claim holds.
+    pub process_lease: Duration,
     /// First retry delay.
     pub retry_base: Duration,
     /// Validation endpoints need a `read` token.
@@ -310,6 +318,7 @@ impl Settings {
             store: self.store.or(lower.store),
             process_workers: self.process_workers.or(lower.process_workers),
             max_attempts: self.max_attempts.or(lower.max_attempts),
+            process_lease: self.process_lease.or(lower.process_lease),
             retry_base_ms: self.retry_base_ms.or(lower.retry_base_ms),
             protect_validation: self.protect_validation.or(lower.protect_validation),
             token_cache_ttl: self.token_cache_ttl.or(lower.token_cache_ttl),
@@ -364,6 +373,7 @@ impl Settings {
             )?,
             process_workers: self.process_workers.unwrap_or(2),
             max_attempts: self.max_attempts.unwrap_or(5).max(1),
+            process_lease: secs(self.process_lease, 120).max(Duration::from_secs(1)),
             retry_base: Duration::from_millis(self.retry_base_ms.unwrap_or(1000)),
             protect_validation: self.protect_validation.unwrap_or(false),
             token_cache_ttl: secs(self.token_cache_ttl, 30),

@@ -188,6 +188,7 @@ fn build_app(config: Config) -> Result<Arc<App>> {
             busy_retry_after: config.retry_after,
             process_workers: config.process_workers,
             max_attempts: config.max_attempts,
+            lease: config.process_lease,
             retry_base: config.retry_base,
         },
     });

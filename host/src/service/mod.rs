@@ -46,6 +46,9 @@ pub struct Settings {
     pub process_workers: u32,
     /// Processing attempts before a submission is marked failed.
     pub max_attempts: u32,
+    /// How long a worker's claim holds (a dead worker's work is due again
+    /// after it).
+    pub lease: Duration,
     /// First retry delay of a failed processing attempt.
     pub retry_base: Duration,
 }

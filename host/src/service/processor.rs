@@ -22,8 +22,6 @@ use super::validation::{RecordVerdict, record_options, validator_key};
 
 /// Submissions one worker claims at a time.
 const CLAIM: usize = 32;
-/// How long a claim holds before others may take the work.
-const LEASE: Duration = Duration::from_secs(120);
 /// Longest sleep when nothing is due (new work wakes workers at once).
 const IDLE: Duration = Duration::from_secs(1);
 /// Longest back-off between attempts.
@@ -61,7 +59,7 @@ pub fn start(services: &Arc<Services>, stop: watch::Receiver<bool>) -> Vec<JoinH
 async fn work(services: Arc<Services>, mut stop: watch::Receiver<bool>) {
     let mut store_backoff = StoreBackoff::default();
     while !*stop.borrow() {
-        let jobs = match services.store.claim(CLAIM, LEASE).await {
+        let jobs = match services.store.claim(CLAIM, services.settings.lease).await {
             Ok(jobs) => {
                 store_backoff.succeeded();
                 jobs

@@ -169,6 +169,32 @@ pub fn post(url: &str, content_type: &str, body: &[u8]) -> Answer {
     )
 }
 
+/// A request with a bearer token.
+pub fn call(
+    method: &str,
+    url: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Answer {
+    let request = ureq::http::Request::builder().method(method).uri(url);
+    let request = match token {
+        Some(token) => request.header("authorization", format!("Bearer {token}")),
+        None => request,
+    };
+    let request = headers
+        .iter()
+        .fold(request, |r, (name, value)| r.header(*name, *value));
+    let request = match body {
+        Some(body) => request
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .unwrap(),
+        None => request.body(Vec::new()).unwrap(),
+    };
+    answer(agent().run(request))
+}
+
 pub fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
