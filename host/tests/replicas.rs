@@ -44,18 +44,21 @@ fn token(url: &str, scopes: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
-/// A replica on database `url`: processing, with a short lease so that a
-/// killed replica's claims are due again within the test.
-fn replica(url: &str) -> Server {
+/// A replica on database `url` with `workers` processing workers (0:
+/// accept only), a short lease so that a killed replica's claims are due
+/// again within the test, and tokens trusted for a second.
+fn replica(url: &str, workers: &str) -> Server {
     Server::start(&[
         "--store",
         url,
         "--process-workers",
-        "2",
+        workers,
         "--process-lease",
         "2",
         "--retry-base-ms",
         "100",
+        "--token-cache-ttl",
+        "1",
     ])
 }
 
@@ -262,13 +265,14 @@ fn assert_once(url: &str, server: &Server, admin: &str, seen: &Seen) {
     assert_eq!(enrolled, rows as i64, "one enrolment per patient");
 }
 
-/// Two replicas on one new database with trial CT001; the admin and the
+/// Two replicas on one new database with trial CT001 — `a` with
+/// `a_workers` processing workers, `b` with two; the admin and the
 /// submitting token.
-fn two_replicas(url: &str) -> (Server, Server, String, String) {
+fn two_replicas(url: &str, a_workers: &str) -> (Server, Server, String, String) {
     let admin = token(url, &["admin"]);
     let submitter = token(url, &["submit", "read"]);
-    let a = replica(url);
-    let b = replica(url);
+    let a = replica(url, a_workers);
+    let b = replica(url, "2");
     let project = json!({"id": "CT001", "name": "Replicated", "status": "Recruiting",
                          "protocol": "epro-daily", "targetEnrollment": 100000})
     .to_string();
@@ -288,7 +292,9 @@ fn a_replica_killed_under_load_loses_nothing_and_counts_nothing_twice() {
     let _one = one_at_a_time();
     let cluster = Cluster::start();
     let url = cluster.database();
-    let (a, mut b, admin, submitter) = two_replicas(&url);
+    // `a` only accepts: every submission is processed by `b`, which dies
+    // three times with claims in hand.
+    let (a, mut b, admin, submitter) = two_replicas(&url, "0");
     let bases = Arc::new(Mutex::new(vec![a.base.clone(), b.base.clone()]));
     let load = Load::start(&bases, &submitter);
     for _round in 0..3 {
@@ -297,7 +303,7 @@ fn a_replica_killed_under_load_loses_nothing_and_counts_nothing_twice() {
         b.child.kill().unwrap();
         b.child.wait().unwrap();
         load.wait_for(30); // served by `a` alone meanwhile
-        b = replica(&url);
+        b = replica(&url, "2");
         bases.lock().unwrap()[1] = b.base.clone();
     }
     load.wait_for(60);
@@ -327,7 +333,7 @@ fn a_database_restart_under_load_loses_nothing_and_the_replicas_recover_by_thems
     let _one = one_at_a_time();
     let cluster = Cluster::start();
     let url = cluster.database();
-    let (mut a, mut b, admin, submitter) = two_replicas(&url);
+    let (mut a, mut b, admin, submitter) = two_replicas(&url, "2");
     let bases = Arc::new(Mutex::new(vec![a.base.clone(), b.base.clone()]));
     let load = Load::start(&bases, &submitter);
     load.wait_for(60);
@@ -350,4 +356,47 @@ fn a_database_restart_under_load_loses_nothing_and_the_replicas_recover_by_thems
     }
     let logs = a.logs() + &b.logs();
     assert!(!logs.contains("P0x"), "a patient id in the logs");
+}
+
+#[test]
+fn a_token_revoked_on_one_replica_stops_working_on_every_replica_within_the_ttl() {
+    let _one = one_at_a_time();
+    let cluster = Cluster::start();
+    let url = cluster.database();
+    let (a, b, _, _) = two_replicas(&url, "0");
+    let reader = token(&url, &["read"]);
+    let list = |server: &Server| {
+        call(
+            "GET",
+            &server.url("/api/v1/projects"),
+            Some(&reader),
+            &[],
+            None,
+        )
+        .0
+    };
+    assert_eq!((list(&a), list(&b)), (200, 200)); // now cached by both
+    // Revoked on the database, by the command line (its id from the list).
+    let output = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args(["token", "list", "--store", &url])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(output.stdout).unwrap();
+    let id = listing
+        .lines()
+        .filter(|line| line.contains("\tread\t"))
+        .find_map(|line| line.split('\t').next())
+        .unwrap()
+        .to_owned();
+    let status = Command::new(env!("CARGO_BIN_EXE_clinval"))
+        .args(["token", "revoke", &id, "--store", &url])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while (list(&a), list(&b)) != (401, 401) {
+        assert!(Instant::now() < deadline, "still accepted after the TTL");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
