@@ -1,15 +1,22 @@
 //! ePRO submissions accepted per second with durability on (each 202 only
-//! after its group commit's fsync), and their latency, at 64 and 256
-//! concurrent clients; then how long the background workers take to
-//! process what was accepted.
+//! after its commit is on disk), and their latency, at 64 and 256
+//! concurrent clients, for SQLite, PostgreSQL with one replica and with
+//! two; then how long the background workers take to process what was
+//! accepted.
 //!
 //! Run: `cargo bench -p clinval-host --bench submissions` (needs `wrk`:
-//! `apt-get install wrk`). A `clinval serve --demo` in a fresh data dir
-//! takes `POST /api/v1/submissions` from `wrk -t2 -cN -d10s`, each request
-//! a different patient, with the demo token.
+//! `apt-get install wrk`, and PostgreSQL's server: `apt-get install
+//! postgresql`). `clinval serve --demo` (fresh data dir, or a fresh
+//! database of a private cluster) takes `POST /api/v1/submissions` from
+//! `wrk -t2 -cN -d10s`, each request a different patient, with the demo
+//! token; with two replicas, one wrk per replica with half the clients.
 
 mod server;
+// The tests' private PostgreSQL cluster (initdb in a temp dir, a free port).
+#[path = "../tests/common/postgres.rs"]
+mod postgres;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use server::Server;
@@ -26,20 +33,75 @@ request = function()
 end
 "#;
 
+/// The stores compared: a name, and how many replicas share it.
+const SETUPS: &[(Store, usize)] = &[
+    (Store::Sqlite, 1),
+    (Store::Postgres, 1),
+    (Store::Postgres, 2),
+];
+
+#[derive(Clone, Copy, PartialEq)]
+enum Store {
+    Sqlite,
+    Postgres,
+}
+
 fn main() {
-    for connections in [64, 256] {
-        let server = Server::start(&["--demo"]);
-        let token = server.demo_token.clone().expect("demo token");
-        let url = format!("{}/api/v1/submissions", server.base);
-        let Some(run) = server::wrk(connections, &SCRIPT.replace("TOKEN", &token), &url) else {
-            println!("skipped: wrk is not installed (apt-get install wrk)");
-            return;
-        };
-        println!(
-            "POST /api/v1/submissions, {connections} connections: {} accepted/s, p50 {}, p90 {}, p99 {}, non-2xx: {}",
-            run.rate, run.p50, run.p90, run.p99, run.failed
-        );
-        drain(&server, &token);
+    if Command::new("wrk").arg("--version").output().is_err() {
+        println!("skipped: wrk is not installed (apt-get install wrk)");
+        return;
+    }
+    // PostgreSQL 15 with its defaults (fsync, synchronous_commit on): a
+    // private cluster on this machine, a fresh database per run.
+    let cluster = postgres::Cluster::start();
+    for &(store, replicas) in SETUPS {
+        for connections in [64, 256] {
+            let url = cluster.database();
+            let shared: Vec<&str> = match store {
+                Store::Sqlite => vec![],
+                Store::Postgres => vec!["--store", &url],
+            };
+            let first = Server::start(&[&["--demo"], shared.as_slice()].concat());
+            let token = first.demo_token.clone().expect("demo token");
+            let others: Vec<Server> = (1..replicas).map(|_| Server::start(&shared)).collect();
+            let servers: Vec<&Server> = std::iter::once(&first).chain(&others).collect();
+            let script = SCRIPT.replace("TOKEN", &token);
+            // One wrk per replica, started together, sharing the clients.
+            let runs: Vec<server::Wrk> = std::thread::scope(|scope| {
+                let each = connections / replicas as u32;
+                let running: Vec<_> = servers
+                    .iter()
+                    .map(|server| {
+                        let url = format!("{}/api/v1/submissions", server.base);
+                        let script = &script;
+                        scope.spawn(move || server::wrk(each, script, &url).expect("wrk"))
+                    })
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|r| r.join().expect("wrk"))
+                    .collect()
+            });
+            let rate: f64 = runs
+                .iter()
+                .map(|r| r.rate.parse::<f64>().unwrap_or(0.0))
+                .sum();
+            let name = match store {
+                Store::Sqlite => "SQLite".to_owned(),
+                Store::Postgres => format!("PostgreSQL, {replicas} replica(s)"),
+            };
+            let each = |pick: fn(&server::Wrk) -> &str| {
+                runs.iter().map(pick).collect::<Vec<_>>().join(" / ")
+            };
+            println!(
+                "{name}, {connections} clients: {rate:.0} accepted/s, p50 {}, p90 {}, p99 {}, non-2xx: {}",
+                each(|r| &r.p50),
+                each(|r| &r.p90),
+                each(|r| &r.p99),
+                each(|r| &r.failed),
+            );
+            drain(&first, &token);
+        }
     }
 }
 

@@ -17,10 +17,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use tracing::Instrument;
 
 use super::app::App;
-use super::batch::{self, Batch, Lines, RESPONSE_AHEAD, Spool, Upload};
 use super::body::{BodyReader, media_type};
 use super::error::ApiError;
 use crate::protocols::Entry;
+use crate::service::batches::{self, Batch, Lines, RESPONSE_AHEAD, Spool, Upload};
 use crate::service::validation::{record_options, validator_key};
 use crate::wasm_host::Build;
 
@@ -288,12 +288,7 @@ pub async fn batches(
         options["repeatingForms"] = upload.repeating_forms(protocol, format).await?.into();
     }
     let build = Build::reading(format).max(run.protocol.build);
-    let mut lease = app
-        .services
-        .pool
-        .acquire(build)
-        .await
-        .map_err(|busy| ApiError::busy(busy, app.config.retry_after))?;
+    let mut lease = app.services.lease(build).await?;
     let batch = Batch {
         key: validator_key(&run.protocol, &options),
         protocol: run.protocol.source.clone(),
@@ -308,7 +303,7 @@ pub async fn batches(
         tokio::spawn(
             async move {
                 let (lines, result) =
-                    batch::run(&mut lease, batch, &mut upload, Lines::new(tx)).await;
+                    batches::run(&mut lease, batch, &mut upload, Lines::new(tx)).await;
                 drop(lease);
                 if result.is_err() {
                     upload.drain().await;
@@ -324,6 +319,7 @@ pub async fn batches(
                         serde_json::Value::Object(last)
                     }
                     Err(error) => {
+                        let error = ApiError::from(error);
                         tracing::warn!(code = error.code, "batch ended with an error");
                         error.body()
                     }
@@ -337,7 +333,7 @@ pub async fn batches(
     }
 
     let spool = Spool::new().map_err(ApiError::spool)?;
-    let (spool, result) = batch::run(&mut lease, batch, &mut upload, spool).await;
+    let (spool, result) = batches::run(&mut lease, batch, &mut upload, spool).await;
     drop(lease);
     if result.is_err() {
         upload.drain().await;

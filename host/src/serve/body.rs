@@ -24,6 +24,15 @@ pub struct BodyReader {
     waited: Duration,
 }
 
+/// The batch service reads an upload as the body arrives.
+impl crate::service::batches::Chunks for BodyReader {
+    type Error = ApiError;
+
+    fn next(&mut self) -> impl Future<Output = Result<Option<Bytes>, ApiError>> + Send {
+        BodyReader::next(self)
+    }
+}
+
 impl BodyReader {
     /// Refuses at once a body whose Content-Length is over `limit`.
     pub fn new(

@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::pool::Busy;
+use crate::service::batches::BatchError;
 use crate::service::submissions::SubmitError;
 use crate::service::validation::CheckError;
 use crate::wasm_host::CallError;
@@ -283,6 +284,22 @@ impl From<CheckError> for ApiError {
                     "the module's verdict could not be read",
                 )
             }
+        }
+    }
+}
+
+impl From<BatchError<ApiError>> for ApiError {
+    fn from(error: BatchError<ApiError>) -> ApiError {
+        match error {
+            BatchError::Input(error) => error,
+            BatchError::Call(error) => ApiError::from_call(error),
+            BatchError::WorkbookUnreadable => ApiError::workbook_unreadable(),
+            BatchError::Spool(error) => ApiError::spool(error),
+            BatchError::FormsReadTwice => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                error.to_string(),
+            ),
         }
     }
 }

@@ -6,7 +6,6 @@
 
 mod api;
 mod app;
-mod batch;
 mod bearer;
 mod body;
 mod config;

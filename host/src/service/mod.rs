@@ -6,6 +6,7 @@
 //! [`crate::store`]). Nothing here knows of HTTP, so each service is tested
 //! and run (the background [`processor`]) without a server.
 
+pub mod batches;
 pub mod processor;
 pub mod submissions;
 pub mod validation;
@@ -16,9 +17,12 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
-use crate::pool::Pool;
+use crate::pool::{Lease, Pool};
 use crate::protocols::Protocols;
 use crate::store::Store;
+use crate::wasm_host::Build;
+
+use validation::CheckError;
 
 /// What the services share: the store, the pool of module instances,
 /// the protocols served, the metrics, and the settings they run by.
@@ -51,4 +55,18 @@ pub struct Settings {
     pub lease: Duration,
     /// First retry delay of a failed processing attempt.
     pub retry_base: Duration,
+}
+
+impl Services {
+    /// An instance of the module `build` from the pool, or why none came
+    /// free (then the caller is told when to try again).
+    pub async fn lease(&self, build: Build) -> Result<Lease, CheckError> {
+        self.pool
+            .acquire(build)
+            .await
+            .map_err(|busy| CheckError::Busy {
+                busy,
+                retry_after: self.settings.busy_retry_after,
+            })
+    }
 }

@@ -97,14 +97,7 @@ impl Services {
         options: serde_json::Value,
         record: &[u8],
     ) -> Result<RecordVerdict, CheckError> {
-        let mut lease =
-            self.pool
-                .acquire(protocol.build)
-                .await
-                .map_err(|busy| CheckError::Busy {
-                    busy,
-                    retry_after: self.settings.busy_retry_after,
-                })?;
+        let mut lease = self.lease(protocol.build).await?;
         let key = validator_key(protocol, &options);
         let json = lease.run_inline(|worker| {
             let validator = worker.validator(&key, &protocol.source, &options)?;

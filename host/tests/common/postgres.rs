@@ -3,10 +3,12 @@
 //! when the tests run as root, since PostgreSQL refuses to run as root),
 //! stopped and removed when dropped. The server's binaries are found
 //! under `/usr/lib/postgresql/*/bin` (Debian's layout), or in
-//! `CLINVAL_PG_BIN`.
+//! `CLINVAL_PG_BIN`. Shared by the tests and the submissions benchmark.
+
+#![allow(dead_code, reason = "each test file and benchmark uses part of this")]
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -185,11 +187,6 @@ impl Cluster {
     /// The URL of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
-    }
-
-    /// The cluster's directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 

@@ -1,7 +1,8 @@
-//! One uploaded batch: the body is fed to a leased instance chunk by chunk
-//! as it arrives, and what the module finds goes to a [`Sink`]: spooled to
-//! temporary files for a JSON report (answered once the status is known),
-//! or streamed to the client as NDJSON lines.
+//! The batch validation service: an upload is fed to a leased instance
+//! chunk by chunk as it arrives ([`Chunks`]: the HTTP layer's body), and
+//! what the module finds goes to a [`Sink`]: spooled to temporary files
+//! for a JSON report (answered once the status is known), or streamed as
+//! NDJSON lines.
 //!
 //! Memory stays flat for any upload: one chunk of input, one chunk of
 //! results and a bounded channel of response pieces at a time.
@@ -15,11 +16,37 @@ use bytes::Bytes;
 use clinval_core::{FormCollector, Format, Options, Protocol, Session, Summary};
 use tokio::sync::mpsc;
 
+use crate::pool::{Lease, Worker};
 use crate::wasm_host::{CallError, Events};
 
-use super::body::BodyReader;
-use super::error::ApiError;
-use crate::pool::{Lease, Worker};
+/// An upload's bytes as they arrive (the HTTP layer's request body, with
+/// its limits and pace); `Error` is why reading it stopped.
+pub trait Chunks: Send {
+    /// Why the bytes stopped coming (too large, too slow, cut off).
+    type Error: Send;
+    /// The next piece, or `None` at the end.
+    fn next(&mut self) -> impl Future<Output = Result<Option<Bytes>, Self::Error>> + Send;
+}
+
+/// Why a batch did not run to its summary.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError<E> {
+    /// Reading the upload failed (the HTTP layer's error).
+    #[error("the upload could not be read")]
+    Input(E),
+    /// The module refused the input or failed.
+    #[error(transparent)]
+    Call(CallError),
+    /// The workbook reader failed on the file (a damaged workbook).
+    #[error("{}", clinval_core::WorkbookError::ReaderFailed)]
+    WorkbookUnreadable,
+    /// The upload or the report could not be spooled to temporary files.
+    #[error("spooling the batch failed: {0}")]
+    Spool(#[source] std::io::Error),
+    /// The upload was read for its forms a second time.
+    #[error("the upload was read for its forms twice")]
+    FormsReadTwice,
+}
 
 /// Input is fed to the module in pieces of about this size.
 pub const FEED_CHUNK: usize = 256 * 1024;
@@ -53,23 +80,23 @@ pub struct Batch {
 /// An upload, read ahead by up to one feed chunk. A request reads its
 /// first chunk (or its whole body, if smaller) before it leases an
 /// instance, so a client that is slow to start holds no worker.
-pub struct Upload {
-    source: Source,
+pub struct Upload<B> {
+    source: Source<B>,
     pending: Vec<u8>,
     ended: bool,
 }
 
 /// Where an upload's bytes are read from.
-enum Source {
+enum Source<B> {
     /// The request body, as it arrives.
-    Body(BodyReader),
+    Body(B),
     /// The whole body, spooled to a temporary file by [`Upload::repeating_forms`].
     Spooled(File),
 }
 
-impl Upload {
+impl<B: Chunks> Upload<B> {
     /// Nothing read yet.
-    pub fn new(body: BodyReader) -> Upload {
+    pub fn new(body: B) -> Upload<B> {
         Upload {
             source: Source::Body(body),
             pending: Vec::with_capacity(FEED_CHUNK),
@@ -78,10 +105,10 @@ impl Upload {
     }
 
     /// Reads until a feed chunk is buffered or the body has ended.
-    pub async fn fill(&mut self) -> Result<(), ApiError> {
+    pub async fn fill(&mut self) -> Result<(), BatchError<B::Error>> {
         while !self.ended && self.pending.len() < FEED_CHUNK {
             match &mut self.source {
-                Source::Body(body) => match body.next().await? {
+                Source::Body(body) => match body.next().await.map_err(BatchError::Input)? {
                     Some(data) => self.pending.extend_from_slice(&data),
                     None => self.ended = true,
                 },
@@ -90,7 +117,7 @@ impl Upload {
                     self.pending.resize(FEED_CHUNK, 0);
                     let read = file
                         .read(&mut self.pending[start..])
-                        .map_err(ApiError::spool)?;
+                        .map_err(BatchError::Spool)?;
                     self.pending.truncate(start + read);
                     self.ended = read == 0;
                 }
@@ -120,13 +147,9 @@ impl Upload {
         &mut self,
         protocol: &Arc<Protocol>,
         format: Format,
-    ) -> Result<Vec<String>, ApiError> {
+    ) -> Result<Vec<String>, BatchError<B::Error>> {
         let Source::Body(body) = &mut self.source else {
-            return Err(ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the upload was read for its forms twice",
-            ));
+            return Err(BatchError::FormsReadTwice);
         };
         let Some(mut collector) = FormCollector::new(protocol) else {
             return Ok(Vec::new());
@@ -134,7 +157,7 @@ impl Upload {
         // Any date: only the repeat column is read.
         let options = Options::new(chrono::NaiveDate::MIN);
         let mut session = Some(Session::new(Arc::clone(protocol), format, &options));
-        let mut file = BufWriter::new(tempfile::tempfile().map_err(ApiError::spool)?);
+        let mut file = BufWriter::new(tempfile::tempfile().map_err(BatchError::Spool)?);
         // The reading is the engine's CPU work: off the async threads.
         let feed = |session: &mut Option<Session>, bytes: &[u8], collector: &mut FormCollector| {
             tokio::task::block_in_place(|| {
@@ -146,11 +169,11 @@ impl Upload {
             });
         };
         feed(&mut session, &self.pending, &mut collector);
-        file.write_all(&self.pending).map_err(ApiError::spool)?;
+        file.write_all(&self.pending).map_err(BatchError::Spool)?;
         if !self.ended {
-            while let Some(data) = body.next().await? {
+            while let Some(data) = body.next().await.map_err(BatchError::Input)? {
                 feed(&mut session, &data, &mut collector);
-                file.write_all(&data).map_err(ApiError::spool)?;
+                file.write_all(&data).map_err(BatchError::Spool)?;
             }
         }
         if let Some(mut reading) = session {
@@ -159,8 +182,8 @@ impl Upload {
         }
         let mut file = file
             .into_inner()
-            .map_err(|e| ApiError::spool(e.into_error()))?;
-        file.seek(SeekFrom::Start(0)).map_err(ApiError::spool)?;
+            .map_err(|e| BatchError::Spool(e.into_error()))?;
+        file.seek(SeekFrom::Start(0)).map_err(BatchError::Spool)?;
         self.source = Source::Spooled(file);
         self.pending.clear();
         self.ended = false;
@@ -173,12 +196,12 @@ impl Upload {
 /// to `sink`; returns the summary and the sink. On any error the instance
 /// is discarded (its batch is left half-done); the rest of the upload is
 /// left for [`Upload::drain`].
-pub async fn run<S: Sink>(
+pub async fn run<S: Sink, B: Chunks>(
     lease: &mut Lease,
     batch: Batch,
-    upload: &mut Upload,
+    upload: &mut Upload<B>,
     sink: S,
-) -> (S, Result<Summary, ApiError>) {
+) -> (S, Result<Summary, BatchError<B::Error>>) {
     let Batch {
         key,
         protocol,
@@ -193,7 +216,7 @@ pub async fn run<S: Sink>(
         .await;
     let handle = match started {
         Ok(handle) => handle,
-        Err(error) => return (sink, Err(ApiError::from_call(error))),
+        Err(error) => return (sink, Err(BatchError::Call(error))),
     };
     let mut sink = sink;
     loop {
@@ -221,15 +244,13 @@ pub async fn run<S: Sink>(
             Ok(None) if !last => {}
             Ok(None) => {
                 let error = CallError::Trap(anyhow!("the module gave no summary"));
-                return (sink, Err(ApiError::from_call(error)));
+                return (sink, Err(BatchError::Call(error)));
             }
             Err(error) => {
                 lease.discard();
                 let error = match format {
-                    Format::Workbook if error.is_reader_failure() => {
-                        ApiError::workbook_unreadable()
-                    }
-                    _ => ApiError::from_call(error),
+                    Format::Workbook if error.is_reader_failure() => BatchError::WorkbookUnreadable,
+                    _ => BatchError::Call(error),
                 };
                 return (sink, Err(error));
             }
