@@ -508,4 +508,22 @@ mod tests {
         let error = toml::from_str::<Settings>("wrokers = 3").unwrap_err();
         assert!(error.to_string().contains("wrokers"), "{error}");
     }
+
+    #[test]
+    fn the_store_is_sqlite_in_the_data_dir_unless_a_postgres_url_is_given() {
+        let config = Settings::default().resolve().unwrap();
+        assert!(
+            matches!(&config.store, StoreLocation::Sqlite(dir) if dir == Path::new("clinval-data"))
+        );
+        let file: Settings =
+            toml::from_str("store = \"postgres://clinval@db.internal:5432/trials\"").unwrap();
+        let config = file.resolve().unwrap();
+        assert_eq!(
+            config.store.describe(),
+            "PostgreSQL database trials on db.internal"
+        );
+        let file: Settings = toml::from_str("store = \"sqlite:/var/lib/clinval\"").unwrap();
+        let error = format!("{:#}", file.resolve().unwrap_err());
+        assert!(error.contains("postgres://"), "{error}");
+    }
 }
