@@ -30,18 +30,7 @@ const CLIENTS: usize = 6;
 
 /// `clinval token create` on the database; the token it prints.
 fn token(url: &str, scopes: &[&str]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
-    command.args(["token", "create", "--store", url]);
-    for scope in scopes {
-        command.args(["--scope", scope]);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    create_token(&["--store", url], scopes)
 }
 
 /// A replica on database `url` with `workers` processing workers (0:

@@ -75,18 +75,7 @@ fn get_json(server: &Server, token: &str, path: &str) -> Value {
 
 /// `clinval token create` on a data dir; the token it prints.
 fn token(data: &Path, scopes: &[&str]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
-    command.args(["token", "create", "--data-dir"]).arg(data);
-    for scope in scopes {
-        command.args(["--scope", scope]);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    create_token(&["--data-dir", &data.display().to_string()], scopes)
 }
 
 #[test]

@@ -180,16 +180,7 @@ async fn the_submissions_service_keeps_its_rules_without_http() {
     use crate::service::submissions::{Draft, SubmitError};
     use crate::store::{NewProject, Scope, TrialStatus};
 
-    let data = tempfile::tempdir().unwrap();
-    let config = Settings {
-        workers: Some(1),
-        process_workers: Some(0),
-        data_dir: Some(data.path().to_owned()),
-        ..Settings::default()
-    }
-    .resolve()
-    .unwrap();
-    let app = tokio::task::block_in_place(|| build_app(config)).unwrap();
+    let (app, _data) = app();
     let services = &app.services;
     for (id, status) in [
         ("CT001", TrialStatus::Recruiting),

@@ -154,6 +154,26 @@ pub struct PatientScope {
     pub patient: PatientId,
 }
 
+impl PatientScope {
+    /// The patient a stored credential or access code is bound to, from
+    /// its trial and patient columns: both set, and ids (the store wrote
+    /// them from checked ids).
+    fn from_columns(trial: Option<String>, patient: Option<String>) -> Option<PatientScope> {
+        let (trial, patient) = trial.zip(patient)?;
+        Some(PatientScope {
+            trial: TrialId::parse(&trial).ok()?,
+            patient: PatientId::parse(&patient).ok()?,
+        })
+    }
+}
+
+/// The columns a stored submission is read from, in this order, before a
+/// `WHERE` (both stores' `submission_row`).
+const SUBMISSION_COLUMNS: &str =
+    "SELECT id, project_id, patient_id, status, attempts, error, scores,
+         accepted_at, processed_at, updated_at, completed_at, local_date, utc_offset_minutes
+     FROM submissions";
+
 /// A token as stored (never its text: only its hash).
 #[derive(Debug, Clone)]
 pub struct TokenInfo {
@@ -231,6 +251,22 @@ pub enum InviteRefusal {
     /// Withdrawn by the study team.
     #[error("this access code was withdrawn")]
     Revoked,
+}
+
+impl InviteRefusal {
+    /// Why a stored code gives no credential now, if it does not: withdrawn,
+    /// used, or past `expires_at_ms`.
+    fn of(revoked: bool, used: bool, expires_at_ms: i64) -> Option<InviteRefusal> {
+        if revoked {
+            Some(InviteRefusal::Revoked)
+        } else if used {
+            Some(InviteRefusal::Used)
+        } else if expires_at_ms <= now_ms() {
+            Some(InviteRefusal::Expired)
+        } else {
+            None
+        }
+    }
 }
 
 /// What revoking a patient's access ended.

@@ -18,11 +18,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Accepted, InviteRefusal, Job, JobEnd, NewInvite, NewProject, NewSubmission, PatientScope,
-    Project, ProjectPatch, Revoked, Scope, StatusCounts, Store, StoreError, StoreFuture,
-    Submission, SubmissionStatus, TokenInfo, TokenRecord, Trial, final_reason, lease_ms,
-    migrations, now_ms, now_text, progress, request_hash, scopes_of, scopes_text,
+    Project, ProjectPatch, Revoked, SUBMISSION_COLUMNS, Scope, StatusCounts, Store, StoreError,
+    StoreFuture, Submission, SubmissionStatus, TokenInfo, TokenRecord, Trial, final_reason,
+    lease_ms, migrations, now_ms, now_text, progress, request_hash, scopes_of, scopes_text,
 };
-use crate::ids::{PatientId, TrialId};
 
 /// Most writes committed together.
 const GROUP_MAX: usize = 512;
@@ -349,24 +348,10 @@ fn project_row(conn: &Connection, id: &str) -> Result<Option<Project>, StoreErro
     Ok(Some(project))
 }
 
-/// The patient in columns `at` (trial) and `at + 1` (patient), if both
-/// are set and are ids (the store wrote them from checked ids).
+/// The patient in columns `at` (trial) and `at + 1` (patient), if any.
 fn patient_of(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<PatientScope>> {
-    let trial: Option<String> = row.get(at)?;
-    let patient: Option<String> = row.get(at + 1)?;
-    Ok(trial.zip(patient).and_then(|(trial, patient)| {
-        Some(PatientScope {
-            trial: TrialId::parse(&trial).ok()?,
-            patient: PatientId::parse(&patient).ok()?,
-        })
-    }))
+    Ok(PatientScope::from_columns(row.get(at)?, row.get(at + 1)?))
 }
-
-/// The columns [`submission_row`] reads, before a `WHERE`.
-const SUBMISSION_COLUMNS: &str =
-    "SELECT id, project_id, patient_id, status, attempts, error, scores,
-         accepted_at, processed_at, updated_at, completed_at, local_date, utc_offset_minutes
-     FROM submissions";
 
 /// A row of [`SUBMISSION_COLUMNS`].
 fn submission_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
@@ -553,14 +538,8 @@ impl Store for SqliteStore {
                 let Some((Some(patient), expires_at, used, revoked)) = found else {
                     return Ok(Err(InviteRefusal::Unknown));
                 };
-                if revoked {
-                    return Ok(Err(InviteRefusal::Revoked));
-                }
-                if used {
-                    return Ok(Err(InviteRefusal::Used));
-                }
-                if expires_at <= now_ms() {
-                    return Ok(Err(InviteRefusal::Expired));
+                if let Some(refusal) = InviteRefusal::of(revoked, used, expires_at) {
+                    return Ok(Err(refusal));
                 }
                 let now = now_text();
                 conn.execute(

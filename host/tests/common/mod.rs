@@ -195,6 +195,23 @@ pub fn call(
     answer(agent().run(request))
 }
 
+/// `clinval token create` with `scopes` on the store `store` names
+/// (`--data-dir DIR` or `--store URL`); the token it prints.
+pub fn create_token(store: &[&str], scopes: &[&str]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
+    command.args(["token", "create"]).args(store);
+    for scope in scopes {
+        command.args(["--scope", scope]);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 pub fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }

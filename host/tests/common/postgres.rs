@@ -100,26 +100,31 @@ impl Cluster {
     /// Runs one of PostgreSQL's tools, as `postgres` when root; panics
     /// with its output if it fails.
     fn run(&self, tool: &str, args: &[&str]) {
-        let program = self.bin.join(tool);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&program);
-            c
-        } else {
-            Command::new(&program)
-        };
-        let output = command
+        let output = self
+            .command(tool)
             .args(args)
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+            .unwrap_or_else(|e| panic!("run {tool}: {e}"));
         assert!(
             output.status.success(),
             "{tool} {args:?} failed: {}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// One of PostgreSQL's tools, to run as `postgres` when root.
+    fn command(&self, tool: &str) -> Command {
+        let program = self.bin.join(tool);
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
     }
 
     /// Starts the (stopped) cluster and waits until it takes connections.
@@ -199,18 +204,10 @@ impl Drop for Cluster {
 impl Cluster {
     /// Stops the cluster at once and removes its directory.
     fn remove(&self) {
-        let program = self.bin.join("pg_ctl");
-        let data = self.data();
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&program);
-            c
-        } else {
-            Command::new(&program)
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .arg("-D")
-            .arg(&data)
+            .arg(self.data())
             .args(["-m", "immediate", "-w", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

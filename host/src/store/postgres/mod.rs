@@ -28,11 +28,10 @@ use tokio_postgres::{AsyncMessage, GenericClient, NoTls, Row};
 
 use super::{
     Accepted, InviteRefusal, Job, JobEnd, NewInvite, NewProject, NewSubmission, PatientScope,
-    Project, ProjectPatch, Revoked, Scope, StatusCounts, Store, StoreError, StoreFuture,
-    Submission, SubmissionStatus, TokenInfo, TokenRecord, Trial, final_reason, lease_ms, now_ms,
-    now_text, progress, request_hash, scopes_of, scopes_text,
+    Project, ProjectPatch, Revoked, SUBMISSION_COLUMNS, Scope, StatusCounts, Store, StoreError,
+    StoreFuture, Submission, SubmissionStatus, TokenInfo, TokenRecord, Trial, final_reason,
+    lease_ms, now_text, progress, request_hash, scopes_of, scopes_text,
 };
-use crate::ids::{PatientId, TrialId};
 
 /// Connections one replica keeps to the database at most.
 const CONNECTIONS: usize = 16;
@@ -138,24 +137,13 @@ async fn project_row(
     }))
 }
 
-/// The patient in columns `at` (trial) and `at + 1` (patient), if both
-/// are set and are ids (the store wrote them from checked ids).
+/// The patient in columns `at` (trial) and `at + 1` (patient), if any.
 fn patient_of(row: &Row, at: usize) -> Result<Option<PatientScope>, StoreError> {
-    let trial: Option<String> = row.try_get(at)?;
-    let patient: Option<String> = row.try_get(at + 1)?;
-    Ok(trial.zip(patient).and_then(|(trial, patient)| {
-        Some(PatientScope {
-            trial: TrialId::parse(&trial).ok()?,
-            patient: PatientId::parse(&patient).ok()?,
-        })
-    }))
+    Ok(PatientScope::from_columns(
+        row.try_get(at)?,
+        row.try_get(at + 1)?,
+    ))
 }
-
-/// The columns [`submission_row`] reads, before a `WHERE`.
-const SUBMISSION_COLUMNS: &str =
-    "SELECT id, project_id, patient_id, status, attempts, error, scores,
-         accepted_at, processed_at, updated_at, completed_at, local_date, utc_offset_minutes
-     FROM submissions";
 
 /// A row of [`SUBMISSION_COLUMNS`].
 fn submission_row(row: &Row) -> Result<Submission, StoreError> {
@@ -531,14 +519,8 @@ impl Store for PostgresStore {
             };
             let (expires_at, used, revoked): (i64, bool, bool) =
                 (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?);
-            if revoked {
-                return Ok(Err(InviteRefusal::Revoked));
-            }
-            if used {
-                return Ok(Err(InviteRefusal::Used));
-            }
-            if expires_at <= now_ms() {
-                return Ok(Err(InviteRefusal::Expired));
+            if let Some(refusal) = InviteRefusal::of(revoked, used, expires_at) {
+                return Ok(Err(refusal));
             }
             let now = now_text();
             let token_id: i64 = tx
