@@ -25,7 +25,7 @@ impl Server {
             .arg("--data-dir")
             .arg(data.path())
             .args(args)
-            .env("CLINVAL_LOG", "warn,clinval::serve=info")
+            .env("CLINVAL_LOG", "warn,clinval_host::serve=info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

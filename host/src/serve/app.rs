@@ -20,7 +20,6 @@ use crate::service::Services;
 use crate::wasm_host::Build;
 
 use super::api;
-use super::bearer::TokenCache;
 use super::config::Config;
 use super::error::ApiError;
 use super::{patients, projects, submissions};
@@ -54,8 +53,6 @@ pub struct App {
     pub full_module: Option<ModuleFacts>,
     /// False once shutdown has begun.
     pub ready: AtomicBool,
-    /// Tokens already checked.
-    pub tokens: TokenCache,
     /// The modules' bytes by [`Build`] (served to the web demo).
     pub module_bytes: [Option<bytes::Bytes>; 2],
     /// The demo token, under `--demo` (served to the web demo).
@@ -80,9 +77,7 @@ impl App {
         headers: &HeaderMap,
         scope: crate::store::Scope,
     ) -> Result<crate::store::TokenInfo, ApiError> {
-        self.tokens
-            .authorize(self.services.store.as_ref(), headers, scope)
-            .await
+        super::bearer::authorize(self, headers, scope).await
     }
 
     /// Marks the server as shutting down (readyz answers 503).

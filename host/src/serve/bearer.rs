@@ -1,81 +1,40 @@
-//! Bearer tokens on requests: 401 without a known token, 403 without the
-//! scope. Known tokens are cached in memory for `token_cache_ttl`, so most
-//! requests do not ask the store, and a token revoked by `clinval token
-//! revoke` (another process) is refused at most that long after. Unknown
-//! tokens are not cached, so guessing costs no memory.
-
-use std::collections::HashMap;
-use std::sync::{PoisonError, RwLock};
-use std::time::{Duration, Instant};
+//! Bearer tokens on requests: the `Authorization` header read, the token
+//! checked by the tokens service (`service::tokens`: cached for
+//! `token_cache_ttl`), 401 without a known token, 403 without the scope.
 
 use axum::http::{HeaderMap, StatusCode, header};
 
-use crate::store::{Scope, Store, TokenInfo};
+use crate::service::tokens::AuthError;
+use crate::store::{Scope, TokenInfo};
 
 use super::error::ApiError;
 
-/// Tokens already seen, by hash, with when the store last confirmed them.
-#[derive(Debug)]
-pub struct TokenCache {
-    ttl: Duration,
-    seen: RwLock<HashMap<[u8; 32], (TokenInfo, Instant)>>,
-}
-
-impl TokenCache {
-    /// A cache that trusts a confirmed token for `ttl`.
-    pub fn new(ttl: Duration) -> TokenCache {
-        TokenCache {
-            ttl,
-            seen: RwLock::default(),
-        }
-    }
-
-    /// The caller's token if it allows `scope`.
-    pub async fn authorize(
-        &self,
-        store: &dyn Store,
-        headers: &HeaderMap,
-        scope: Scope,
-    ) -> Result<TokenInfo, ApiError> {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| ApiError::unauthorized("send a token: Authorization: Bearer <token>"))?;
-        let digest = crate::auth::hash(token);
-        let fresh =
-            |(info, at): &(TokenInfo, Instant)| (at.elapsed() < self.ttl).then(|| info.clone());
-        let cached = self
-            .seen
-            .read()
-            .ok()
-            .and_then(|map| map.get(&digest).and_then(fresh));
-        let info = match cached {
-            Some(info) => info,
-            None => {
-                let found = store.token(digest).await.map_err(ApiError::storage)?;
-                // The map holds no invariant a panic could break.
-                let mut map = self.seen.write().unwrap_or_else(PoisonError::into_inner);
-                let Some(info) = found else {
-                    map.remove(&digest); // revoked: forget it now
-                    return Err(ApiError::unauthorized("the token is not valid"));
-                };
-                map.insert(digest, (info.clone(), Instant::now()));
-                info
+/// The caller's token if it allows `scope`.
+pub async fn authorize(
+    app: &super::app::App,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<TokenInfo, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .ok_or_else(|| ApiError::unauthorized("send a token: Authorization: Bearer <token>"))?;
+    let services = &app.services;
+    services
+        .tokens
+        .authenticate(services.store.as_ref(), token, scope)
+        .await
+        .map_err(|error| match error {
+            AuthError::Unknown => ApiError::unauthorized(&error.to_string()),
+            AuthError::MissingScope(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", error.to_string())
             }
-        };
-        if !info.allows(scope) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("this token lacks the `{}` scope", scope.name()),
-            ));
-        }
-        Ok(info)
-    }
+            AuthError::Storage(error) => ApiError::storage(error),
+        })
 }
 
 /// The scope an [`Authorized`] extractor demands, as a type.

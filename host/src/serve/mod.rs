@@ -35,11 +35,10 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
-use bearer::TokenCache;
-
 use crate::metrics::Metrics;
 use crate::pool::Pool;
 use crate::protocols::Protocols;
+use crate::service::tokens::Tokens;
 use crate::service::{Services, Settings as ServiceSettings, processor};
 use crate::wasm_host::{Build, Limits, ModuleBytes, WasmHost};
 use app::{App, ModuleFacts};
@@ -183,6 +182,7 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         protocols,
         metrics,
         work,
+        tokens: Tokens::new(token_cache_ttl),
         settings: ServiceSettings {
             busy_retry_after: config.retry_after,
             process_workers: config.process_workers,
@@ -197,7 +197,6 @@ fn build_app(config: Config) -> Result<Arc<App>> {
         module,
         full_module,
         ready: AtomicBool::new(true),
-        tokens: TokenCache::new(token_cache_ttl),
         module_bytes: Build::ALL.map(|build| bytes.get(build).map(bytes::Bytes::copy_from_slice)),
         demo_token: std::sync::OnceLock::new(),
         openapi: serde_json::to_vec(&openapi)?.into(),

@@ -9,6 +9,7 @@
 pub mod batches;
 pub mod processor;
 pub mod submissions;
+pub mod tokens;
 pub mod validation;
 
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// Wakes the background workers when a submission was stored.
     pub work: Arc<Notify>,
+    /// Tokens already checked.
+    pub tokens: tokens::Tokens,
     /// How the services run.
     pub settings: Settings,
 }
