@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::pool::Busy;
 use crate::service::batches::BatchError;
+use crate::service::projects::ProjectError;
 use crate::service::submissions::SubmitError;
 use crate::service::validation::CheckError;
 use crate::wasm_host::CallError;
@@ -304,6 +305,25 @@ impl From<BatchError<ApiError>> for ApiError {
     }
 }
 
+impl From<ProjectError> for ApiError {
+    fn from(error: ProjectError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            ProjectError::Invalid(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_project", message)
+            }
+            ProjectError::Exists(_) => {
+                ApiError::new(StatusCode::CONFLICT, "project_exists", message)
+            }
+            ProjectError::Unknown(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "unknown_project", message)
+            }
+            ProjectError::NotThisPatient => ApiError::not_this_patient(),
+            ProjectError::Storage(error) => ApiError::storage(error),
+        }
+    }
+}
+
 impl From<SubmitError> for ApiError {
     fn from(error: SubmitError) -> ApiError {
         let message = error.to_string();
@@ -314,9 +334,7 @@ impl From<SubmitError> for ApiError {
                 unprocessable("invalid_submission")
             }
             SubmitError::NotThisPatient => ApiError::not_this_patient(),
-            SubmitError::UnknownTrial(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, "unknown_project", message)
-            }
+            SubmitError::UnknownTrial(id) => ProjectError::Unknown(id).into(),
             SubmitError::NotRecruiting { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "not_recruiting", message)
             }

@@ -23,7 +23,7 @@ use super::app::App;
 use super::bearer::{Authorized, scope};
 use super::body::read_json;
 use super::error::ApiError;
-use super::projects::unknown_project;
+use crate::service::projects::ProjectError;
 
 /// Largest exchange body.
 const EXCHANGE_LIMIT: u64 = 1024;
@@ -108,7 +108,7 @@ pub async fn invite(
     let invitation = access::invite(app.services.store.as_ref(), scope, valid_for)
         .await
         .map_err(unavailable("making an access code"))?
-        .ok_or_else(|| unknown_project(&trial))?;
+        .ok_or_else(|| ProjectError::Unknown(trial.to_string()))?;
     let body = InvitationDoc {
         path: access::link("", &invitation.code),
         code: invitation.code,

@@ -8,6 +8,7 @@
 
 pub mod batches;
 pub mod processor;
+pub mod projects;
 pub mod submissions;
 pub mod tokens;
 pub mod validation;
