@@ -64,6 +64,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's peak resident memory so far (VmHWM), KiB.
     pub fn peak_rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
@@ -101,7 +106,10 @@ pub struct Wrk {
 /// `None` when wrk is not installed (`apt-get install wrk`).
 pub fn wrk(connections: u32, script: &str, url: &str) -> Option<Wrk> {
     Command::new("wrk").arg("--version").output().ok()?;
-    let file = std::env::temp_dir().join(format!("clinval-wrk-{}.lua", std::process::id()));
+    // One file per run: several may run at once (one per replica).
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!("clinval-wrk-{}-{run}.lua", std::process::id()));
     std::fs::write(&file, script).expect("write the wrk script");
     let output = Command::new("wrk")
         .args([
@@ -115,6 +123,7 @@ pub fn wrk(connections: u32, script: &str, url: &str) -> Option<Wrk> {
         .arg(url)
         .output()
         .expect("run wrk");
+    let _ = std::fs::remove_file(&file);
     let text = String::from_utf8_lossy(&output.stdout);
     let pick = |prefix: &str| {
         text.lines()

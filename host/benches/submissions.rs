@@ -21,14 +21,22 @@ use std::time::{Duration, Instant};
 
 use server::Server;
 
+/// Each request a new patient: `RUN` (one per wrk process), the wrk
+/// thread and a counter make the id unique (the demo trial takes one
+/// diary per patient and day).
 const SCRIPT: &str = r#"
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
 local n = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer TOKEN"
 request = function()
   n = n + 1
-  local body = string.format('{"patientId": "P%d-%d", "trialId": "CT001", "reportData": {"pain": %d, "fatigue": 3, "sleepQuality": "fair", "nausea": "no", "symptoms": ["none"], "completedAt": "2026-01-10 08:30"}}', math.random(1, 1000000), n, n % 11)
+  local body = string.format('{"patientId": "RUN-%d-%d", "trialId": "CT001", "reportData": {"pain": %d, "fatigue": 3, "sleepQuality": "fair", "nausea": "no", "symptoms": ["none"], "completedAt": "2026-01-10 08:30"}}', tid, n, n % 11)
   return wrk.format(nil, nil, nil, body)
 end
 "#;
@@ -66,15 +74,17 @@ fn main() {
             let others: Vec<Server> = (1..replicas).map(|_| Server::start(&shared)).collect();
             let servers: Vec<&Server> = std::iter::once(&first).chain(&others).collect();
             let script = SCRIPT.replace("TOKEN", &token);
+            let cpu_before = Cpu::now(&servers);
             // One wrk per replica, started together, sharing the clients.
             let runs: Vec<server::Wrk> = std::thread::scope(|scope| {
                 let each = connections / replicas as u32;
                 let running: Vec<_> = servers
                     .iter()
-                    .map(|server| {
+                    .enumerate()
+                    .map(|(i, server)| {
                         let url = format!("{}/api/v1/submissions", server.base);
-                        let script = &script;
-                        scope.spawn(move || server::wrk(each, script, &url).expect("wrk"))
+                        let script = script.replace("RUN", &format!("R{i}"));
+                        scope.spawn(move || server::wrk(each, &script, &url).expect("wrk"))
                     })
                     .collect();
                 running
@@ -82,6 +92,7 @@ fn main() {
                     .map(|r| r.join().expect("wrk"))
                     .collect()
             });
+            let cpu = Cpu::now(&servers).since(&cpu_before);
             let rate: f64 = runs
                 .iter()
                 .map(|r| r.rate.parse::<f64>().unwrap_or(0.0))
@@ -100,9 +111,88 @@ fn main() {
                 each(|r| &r.p99),
                 each(|r| &r.failed),
             );
+            println!(
+                "  CPU during the load: {:.1} s server(s), {:.1} s PostgreSQL, of {:.1} s on the machine",
+                cpu.servers, cpu.postgres, cpu.machine
+            );
             drain(&first, &token);
         }
     }
+}
+
+/// CPU seconds used so far: by the servers, by PostgreSQL's processes
+/// (their exited backends' time included, in the postmaster's children
+/// counters), and by the whole machine.
+struct Cpu {
+    servers: f64,
+    postgres: f64,
+    machine: f64,
+}
+
+impl Cpu {
+    fn now(servers: &[&Server]) -> Cpu {
+        Cpu {
+            servers: servers.iter().map(|s| process_cpu(s.pid(), false)).sum(),
+            postgres: std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|comm| comm.trim() == "postgres")
+                })
+                .map(|pid| process_cpu(pid, true))
+                .sum(),
+            machine: machine_cpu(),
+        }
+    }
+
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            servers: self.servers - before.servers,
+            postgres: self.postgres - before.postgres,
+            machine: self.machine - before.machine,
+        }
+    }
+}
+
+/// Clock ticks a second (USER_HZ: 100 on Linux).
+const TICKS: f64 = 100.0;
+
+/// A process's user + system CPU seconds (with its reaped children's).
+fn process_cpu(pid: u32, children: bool) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command (which may hold spaces) in parentheses.
+    let fields: Vec<f64> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .filter_map(|f| f.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    // utime, stime, cutime, cstime are fields 14–17 (11–14 after the state).
+    let own = fields.get(10).unwrap_or(&0.0) + fields.get(11).unwrap_or(&0.0);
+    let reaped = fields.get(12).unwrap_or(&0.0) + fields.get(13).unwrap_or(&0.0);
+    (own + if children { reaped } else { 0.0 }) / TICKS
+}
+
+/// The machine's busy CPU seconds (all but idle and iowait).
+fn machine_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let busy: f64 =
+        ticks.iter().sum::<f64>() - ticks.get(3).unwrap_or(&0.0) - ticks.get(4).unwrap_or(&0.0);
+    busy / TICKS
 }
 
 /// Waits for the background workers to process everything; prints how long.

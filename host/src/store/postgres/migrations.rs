@@ -11,9 +11,10 @@ use tokio_postgres::Client;
 use crate::store::StoreError;
 
 /// `(version, SQL)`, in order.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE projects (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -80,7 +81,18 @@ CREATE TABLE patient_invites (
 );
 CREATE INDEX patient_invites_patient ON patient_invites(project_id, patient_id);
 "#,
-)];
+    ),
+    // The work still to do, in the order it is claimed: a claim reads the
+    // first rows of this index instead of sorting every pending row (7.8
+    // ms a claim with a backlog of thousands, the most of the database's
+    // time under load). The statuses are written as the claim writes them
+    // (`PENDING` in postgres/mod.rs), so that the planner matches them.
+    (
+        2,
+        "CREATE INDEX submissions_pending ON submissions (due_at)
+             WHERE status IN ('accepted', 'processing');",
+    ),
+];
 
 /// The advisory lock key replicas migrate under ("clinval" in ASCII).
 const LOCK: i64 = 0x0063_6c69_6e76_616c;
@@ -88,6 +100,20 @@ const LOCK: i64 = 0x0063_6c69_6e76_616c;
 /// The newest schema version this build knows.
 pub fn latest() -> i32 {
     MIGRATIONS.last().map_or(0, |(version, _)| *version)
+}
+
+/// The predicates (`WHERE …`) of the partial indexes the migrations make.
+#[cfg(test)]
+pub fn index_predicates() -> impl Iterator<Item = String> {
+    MIGRATIONS.iter().flat_map(|(_, sql)| {
+        sql.split(';')
+            .filter(|statement| statement.contains("CREATE INDEX"))
+            .filter_map(|statement| {
+                let (_, predicate) = statement.split_once("WHERE ")?;
+                Some(predicate.split_whitespace().collect::<Vec<_>>().join(" "))
+            })
+            .collect::<Vec<_>>()
+    })
 }
 
 /// Brings the database to the latest version; refuses a newer one.

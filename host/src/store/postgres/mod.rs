@@ -42,6 +42,11 @@ const WORK_CHANNEL: &str = "clinval_work";
 /// The database's clock in milliseconds since the Unix epoch: leases and
 /// due times are measured by one clock, whatever the replicas' say.
 const NOW_MS: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+/// The statuses of work still to do, as SQL: written into the statements
+/// (not bound) so that the planner uses the partial index
+/// `submissions_pending` (migration 2), whose predicate is the same text.
+const PENDING: &str = "status IN ('accepted', 'processing')";
+
 /// The longest wait before listening again after the listener's
 /// connection was lost.
 const LISTEN_BACKOFF_MAX: Duration = Duration::from_secs(10);
@@ -686,9 +691,9 @@ impl Store for PostgresStore {
             let statement = client
                 .prepare_cached(&format!(
                     "UPDATE submissions AS s
-                     SET status = $5, attempts = s.attempts + 1, due_at = {NOW_MS} + $2, updated_at = $3
+                     SET status = $4, attempts = s.attempts + 1, due_at = {NOW_MS} + $2, updated_at = $3
                      FROM (SELECT id FROM submissions
-                           WHERE status IN ($4, $5) AND due_at <= {NOW_MS}
+                           WHERE {PENDING} AND due_at <= {NOW_MS}
                            ORDER BY due_at LIMIT $1
                            FOR UPDATE SKIP LOCKED) AS due
                      WHERE s.id = due.id
@@ -705,7 +710,6 @@ impl Store for PostgresStore {
                         &limit,
                         &lease_ms(lease),
                         &now_text(),
-                        &SubmissionStatus::Accepted,
                         &SubmissionStatus::Processing,
                     ],
                 )
@@ -745,10 +749,8 @@ impl Store for PostgresStore {
             let client = self.client().await?;
             let due: Option<i64> = client
                 .query_one(
-                    &format!(
-                        "SELECT MIN(due_at) - {NOW_MS} FROM submissions WHERE status IN ($1, $2)"
-                    ),
-                    &[&SubmissionStatus::Accepted, &SubmissionStatus::Processing],
+                    &format!("SELECT MIN(due_at) - {NOW_MS} FROM submissions WHERE {PENDING}"),
+                    &[],
                 )
                 .await?
                 .try_get(0)?;
@@ -758,5 +760,23 @@ impl Store for PostgresStore {
 
     fn wake_on_work(&self, workers: Arc<Notify>) {
         tokio::spawn(listen(self.config.clone(), workers));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pending_statuses_are_the_enums_and_the_partial_indexs() {
+        assert_eq!(
+            PENDING,
+            format!(
+                "status IN ('{}', '{}')",
+                SubmissionStatus::Accepted,
+                SubmissionStatus::Processing
+            )
+        );
+        assert!(migrations::index_predicates().any(|p| p == PENDING));
     }
 }
