@@ -10,8 +10,9 @@
 //! `FOR UPDATE SKIP LOCKED` for a lease measured by the database's clock,
 //! so a dead replica's claims become due again when their lease ends; a
 //! processed job's effects are conditional statements in one transaction;
-//! and each stored submission `NOTIFY`s the `clinval_work` channel, which
-//! every replica `LISTEN`s on to wake its workers.
+//! and stored submissions are announced on the `clinval_work` channel
+//! (one `NOTIFY` for all those of 20 ms), which every replica `LISTEN`s on
+//! to wake its workers.
 //!
 //! Connections come from a deadpool pool with timeouts, so a lost
 //! database fails calls within seconds (the server answers 503) and the
@@ -42,6 +43,9 @@ const WORK_CHANNEL: &str = "clinval_work";
 /// The database's clock in milliseconds since the Unix epoch: leases and
 /// due times are measured by one clock, whatever the replicas' say.
 const NOW_MS: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+/// The most often a replica announces new work (see [`announce`]).
+const ANNOUNCE_EVERY: Duration = Duration::from_millis(20);
+
 /// The statuses of work still to do, as SQL: written into the statements
 /// (not bound) so that the planner uses the partial index
 /// `submissions_pending` (migration 2), whose predicate is the same text.
@@ -55,6 +59,8 @@ const LISTEN_BACKOFF_MAX: Duration = Duration::from_secs(10);
 pub struct PostgresStore {
     pool: Pool,
     config: tokio_postgres::Config,
+    /// Told of every stored submission; the announcer sends the `NOTIFY`.
+    stored: Arc<Notify>,
 }
 
 impl PostgresStore {
@@ -83,7 +89,13 @@ impl PostgresStore {
         let mut client = pool.get().await?;
         migrations::migrate(&mut client).await?;
         drop(client);
-        Ok(PostgresStore { pool, config })
+        let stored = Arc::new(Notify::new());
+        tokio::spawn(announce(pool.clone(), Arc::clone(&stored)));
+        Ok(PostgresStore {
+            pool,
+            config,
+            stored,
+        })
     }
 
     /// A pooled connection.
@@ -239,6 +251,29 @@ async fn finish_one(
         }
     }
     Ok(())
+}
+
+/// Announces stored submissions on [`WORK_CHANNEL`], after their commit,
+/// at most once per [`ANNOUNCE_EVERY`]: a `NOTIFY` inside each
+/// submission's own transaction would take PostgreSQL's notification
+/// queue lock at every commit, which serialises the commits of all
+/// replicas; one `NOTIFY` for many submissions wakes the same workers.
+async fn announce(pool: Pool, stored: Arc<Notify>) {
+    loop {
+        stored.notified().await;
+        let sent = match pool.get().await {
+            Ok(client) => client
+                .batch_execute(&format!("NOTIFY {WORK_CHANNEL}"))
+                .await
+                .map_err(StoreError::from),
+            Err(error) => Err(error.into()),
+        };
+        if let Err(error) = sent {
+            // Workers look every second anyway.
+            tracing::warn!(error = %error, "cannot announce new work");
+        }
+        tokio::time::sleep(ANNOUNCE_EVERY).await;
+    }
 }
 
 /// Listens on [`WORK_CHANNEL`] on a connection of its own, waking one of
@@ -586,20 +621,16 @@ impl Store for PostgresStore {
             let completed_at = submission.completion.map(|c| c.to_rfc3339());
             let offset = submission.completion.map(|c| c.offset_minutes());
             let day_key = submission.one_per_day.then_some(&local_date);
-            // One statement, committed on its own: the row and its
-            // announcement to every replica's workers, or neither. A
-            // conflict on either unique index stores nothing.
+            // One statement, committed on its own. A conflict on either
+            // unique index stores nothing.
             let insert = client
                 .prepare_cached(&format!(
-                    "WITH stored AS (
-                         INSERT INTO submissions (id, project_id, patient_id, report, token_id,
-                             idempotency_key, request_hash, status, attempts, due_at, accepted_at,
-                             updated_at, completed_at, local_date, utc_offset_minutes, day_key)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, {NOW_MS}, $9, $9, $10, $11, $12, $13)
-                         ON CONFLICT DO NOTHING
-                         RETURNING id)
-                     SELECT stored.id FROM stored
-                         CROSS JOIN LATERAL (SELECT pg_notify('{WORK_CHANNEL}', '')) AS woken"
+                    "INSERT INTO submissions (id, project_id, patient_id, report, token_id,
+                         idempotency_key, request_hash, status, attempts, due_at, accepted_at,
+                         updated_at, completed_at, local_date, utc_offset_minutes, day_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, {NOW_MS}, $9, $9, $10, $11, $12, $13)
+                     ON CONFLICT DO NOTHING
+                     RETURNING id"
                 ))
                 .await?;
             let stored = client
@@ -623,6 +654,7 @@ impl Store for PostgresStore {
                 )
                 .await?;
             if stored.is_some() {
+                self.stored.notify_one();
                 return Ok(Accepted { id, created: true });
             }
             // A conflict: the same key (a retry, from any replica) or the
