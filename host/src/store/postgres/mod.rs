@@ -184,8 +184,45 @@ fn submission_row(row: &Row) -> Result<Submission, StoreError> {
     })
 }
 
-/// Records how one job ended (see [`Store::finish`]).
-async fn finish_one(
+/// Records that `done` (job ids and their scores) were processed, and
+/// enrols their patients: one statement for the lot. Only a job still
+/// `processing` changes, and only its change enrols, so a redelivery
+/// changes nothing.
+async fn finish_processed(
+    tx: &deadpool_postgres::Transaction<'_>,
+    done: (Vec<String>, Vec<String>),
+    now: &str,
+) -> Result<(), StoreError> {
+    let statement = tx
+        .prepare_cached(
+            "WITH done AS (
+                 UPDATE submissions AS s
+                 SET status = $4, scores = d.scores, error = NULL, processed_at = $3, updated_at = $3
+                 FROM unnest($1::TEXT[], $2::TEXT[]) AS d(id, scores)
+                 WHERE s.id = d.id AND s.status = $5
+                 RETURNING s.project_id, s.patient_id, s.id)
+             INSERT INTO enrollments (project_id, patient_id, first_submission)
+             SELECT DISTINCT ON (project_id, patient_id) project_id, patient_id, id FROM done
+             ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    tx.execute(
+        &statement,
+        &[
+            &done.0,
+            &done.1,
+            &now,
+            &SubmissionStatus::Processed,
+            &SubmissionStatus::Processing,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records how a job that was not processed ended: due again after its
+/// back-off, or failed (see [`Store::finish`]).
+async fn finish_unprocessed(
     tx: &deadpool_postgres::Transaction<'_>,
     job: &Job,
     end: JobEnd,
@@ -194,30 +231,8 @@ async fn finish_one(
 ) -> Result<(), StoreError> {
     let processing = SubmissionStatus::Processing;
     match end {
-        JobEnd::Processed { scores } => {
-            let changed = tx
-                .execute(
-                    "UPDATE submissions SET status = $4, scores = $2, error = NULL,
-                         processed_at = $3, updated_at = $3
-                     WHERE id = $1 AND status = $5",
-                    &[
-                        &job.id,
-                        &scores,
-                        &now,
-                        &SubmissionStatus::Processed,
-                        &processing,
-                    ],
-                )
-                .await?;
-            if changed == 1 {
-                tx.execute(
-                    "INSERT INTO enrollments (project_id, patient_id, first_submission)
-                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    &[&job.project_id, &job.patient_id, &job.id],
-                )
-                .await?;
-            }
-        }
+        // Recorded with the others, by `finish_processed`.
+        JobEnd::Processed { .. } => {}
         JobEnd::Retry { reason, after } if job.attempt < max_attempts => {
             tx.execute(
                 &format!(
@@ -768,8 +783,18 @@ impl Store for PostgresStore {
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let now = now_text();
+            let mut done = (Vec::new(), Vec::new());
             for (job, end) in ends {
-                finish_one(&tx, &job, end, max_attempts, &now).await?;
+                match end {
+                    JobEnd::Processed { scores } => {
+                        done.0.push(job.id);
+                        done.1.push(scores);
+                    }
+                    other => finish_unprocessed(&tx, &job, other, max_attempts, &now).await?,
+                }
+            }
+            if !done.0.is_empty() {
+                finish_processed(&tx, done, &now).await?;
             }
             tx.commit().await?;
             Ok(())
