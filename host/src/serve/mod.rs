@@ -39,7 +39,7 @@ use crate::metrics::Metrics;
 use crate::pool::Pool;
 use crate::protocols::Protocols;
 use crate::service::tokens::Tokens;
-use crate::service::{Services, Settings as ServiceSettings, processor};
+use crate::service::{ServiceSettings, Services, processor};
 use crate::wasm_host::{Build, Limits, ModuleBytes, WasmHost};
 use app::{App, ModuleFacts};
 use config::{Config, LogFormat, Settings};

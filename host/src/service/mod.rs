@@ -42,12 +42,12 @@ pub struct Services {
     /// Tokens already checked.
     pub tokens: tokens::Tokens,
     /// How the services run.
-    pub settings: Settings,
+    pub settings: ServiceSettings,
 }
 
 /// The settings the services run by (from the server's configuration).
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct ServiceSettings {
     /// How long a client should wait when every instance was busy.
     pub busy_retry_after: Duration,
     /// Background workers processing submissions (0: accept only).
