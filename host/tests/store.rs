@@ -554,3 +554,19 @@ fn a_store_that_is_not_a_postgres_url_is_refused_without_echoing_it() {
         .describe();
     assert_eq!(named, "PostgreSQL database trials on db.example");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_error_is_said_without_the_values_its_detail_quotes() {
+    let store = Place::postgres().open().await;
+    // Token 1's hash again: a unique violation, whose DETAIL would quote the key.
+    let error = store
+        .create_token([7; 32], vec![Scope::Read], "again".into())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("SQLSTATE 23505"), "{error}");
+    assert!(
+        !error.contains("Key (") && !error.contains("DETAIL"),
+        "{error}"
+    );
+}

@@ -33,7 +33,9 @@ pub enum StoreError {
     #[error("storage: {0}")]
     Database(#[source] Arc<rusqlite::Error>),
     /// PostgreSQL refused or failed (or the connection broke mid-call).
-    #[error("storage: PostgreSQL: {0}")]
+    /// Displayed without the server's DETAIL, which can quote a row's
+    /// values (logs print the display; the cause is kept as the source).
+    #[error("storage: PostgreSQL: {}", without_detail(.0))]
     Postgres(#[source] Arc<tokio_postgres::Error>),
     /// No PostgreSQL connection could be had in time (the database is
     /// down, unreachable, or every connection is busy).
@@ -85,6 +87,16 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> StoreError {
         StoreError::Database(Arc::new(error))
+    }
+}
+
+/// A PostgreSQL error as logs may carry it: the server's message and
+/// SQLSTATE (never its DETAIL or HINT, which can quote values), or the
+/// driver's own error (a lost connection, a timeout).
+fn without_detail(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => error.to_string(),
     }
 }
 

@@ -61,6 +61,14 @@ pub struct PostgresStore {
     config: tokio_postgres::Config,
     /// Told of every stored submission; the announcer sends the `NOTIFY`.
     stored: Arc<Notify>,
+    /// The announcer task, stopped with the store.
+    announcer: tokio::task::AbortHandle,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.announcer.abort();
+    }
 }
 
 impl PostgresStore {
@@ -90,11 +98,12 @@ impl PostgresStore {
         migrations::migrate(&mut client).await?;
         drop(client);
         let stored = Arc::new(Notify::new());
-        tokio::spawn(announce(pool.clone(), Arc::clone(&stored)));
+        let announcer = tokio::spawn(announce(pool.clone(), Arc::clone(&stored))).abort_handle();
         Ok(PostgresStore {
             pool,
             config,
             stored,
+            announcer,
         })
     }
 
