@@ -9,12 +9,13 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
-use tracing::Instrument;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::service::Services;
 use crate::wasm_host::Build;
@@ -125,20 +126,60 @@ pub fn routes() -> Router<Arc<App>> {
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-/// `routes` with the layers every request passes through, ready to serve.
+/// `routes` with the layers every request passes through, ready to serve:
+/// outermost, the request id (a client's `X-Request-Id` if it is a sane
+/// token, else a new UUID; sent back on the answer), then the request's
+/// span (every log line of the request carries its id), the access line
+/// and metrics, the Host check, and a panic turned into a 500.
 pub fn with_layers(routes: Router<Arc<App>>, app: Arc<App>) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
     routes
         // Inner: a panic becomes a 500 that the access log still sees.
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), check_host))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), observe))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // The access line is `observe`'s, with the route and sizes.
+                .on_request(())
+                .on_response(())
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::map_request(drop_unusable_request_id))
         .with_state(app)
 }
 
-/// Request id, access log line and request metrics for every request.
-async fn observe(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
-    let id = request_id(request.headers());
-    request.headers_mut().insert(REQUEST_ID, id.clone());
+/// The span of one request: its id.
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("request", request_id = id)
+}
+
+/// Removes a client's `X-Request-Id` that is not a sane token (1 to 128
+/// letters, digits, `-_.:`), so that a new one is made: ids go into logs.
+async fn drop_unusable_request_id(mut request: Request) -> Request {
+    let unusable = request.headers().get(REQUEST_ID).is_some_and(|value| {
+        let bytes = value.as_bytes();
+        !((1..=128).contains(&bytes.len())
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b)))
+    });
+    if unusable {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
+/// The access line and the request metrics of every request (inside its span).
+async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -147,10 +188,8 @@ async fn observe(State(app): State<Arc<App>>, mut request: Request, next: Next) 
     let method = request.method().to_string();
     let bytes_in = content_length(request.headers());
     let started = Instant::now();
-    let span = tracing::info_span!("request", request_id = id.to_str().unwrap_or_default());
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let response = next.run(request).await;
     let elapsed = started.elapsed();
-    response.headers_mut().insert(REQUEST_ID, id);
     let status = response.status().as_u16();
     let labels = RouteLabels {
         method: method.clone(),
@@ -163,18 +202,16 @@ async fn observe(State(app): State<Arc<App>>, mut request: Request, next: Next) 
         .latency
         .get_or_create(&labels)
         .observe(elapsed.as_secs_f64());
-    span.in_scope(|| {
-        tracing::info!(
-            target: "access",
-            method,
-            route,
-            status,
-            duration_ms = elapsed.as_secs_f64() * 1000.0,
-            bytes_in,
-            bytes_out = content_length(response.headers()),
-            "request"
-        );
-    });
+    tracing::info!(
+        target: "access",
+        method,
+        route,
+        status,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        bytes_in,
+        bytes_out = content_length(response.headers()),
+        "request"
+    );
     response
 }
 
@@ -204,22 +241,6 @@ async fn check_host(State(app): State<Arc<App>>, request: Request, next: Next) -
         None => {
             ApiError::bad_request("host_missing", "the request has no Host header").into_response()
         }
-    }
-}
-
-/// The client's X-Request-Id if it is a sane token, else a new UUID.
-fn request_id(headers: &HeaderMap) -> HeaderValue {
-    let given = headers.get(REQUEST_ID).filter(|value| {
-        let bytes = value.as_bytes();
-        (1..=128).contains(&bytes.len())
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
-    });
-    match given {
-        Some(value) => value.clone(),
-        None => HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
-            .unwrap_or_else(|_| HeaderValue::from_static("unknown")),
     }
 }
 
