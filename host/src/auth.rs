@@ -86,7 +86,7 @@ impl StoreArgs {
                 ExitCode::SUCCESS
             }
             Err(error) => {
-                eprintln!("clinval: error: {error:#}");
+                eprintln!("clinval: error: {}", crate::explain::explain(&error));
                 ExitCode::from(2)
             }
         }

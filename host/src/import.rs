@@ -39,7 +39,7 @@ pub fn run(args: ImportArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("clinval: error: {error:#}");
+            eprintln!("clinval: error: {}", crate::explain::explain(&error));
             ExitCode::from(2)
         }
     }

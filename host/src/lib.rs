@@ -13,6 +13,7 @@
 pub mod access;
 pub mod auth;
 pub mod completion;
+pub mod explain;
 pub mod ids;
 pub mod import;
 pub mod metrics;

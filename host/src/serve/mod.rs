@@ -69,7 +69,7 @@ pub fn run(args: Args) -> ExitCode {
     let config = match resolve(args) {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("clinval: error: {error:#}");
+            eprintln!("clinval: error: {}", crate::explain::explain(&error));
             return ExitCode::from(2);
         }
     };
@@ -88,7 +88,10 @@ pub fn run(args: Args) -> ExitCode {
     match runtime.block_on(serve(config, demo)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "the server stopped");
+            tracing::error!(
+                error = crate::explain::explain(&error),
+                "the server stopped"
+            );
             ExitCode::from(2)
         }
     }

@@ -137,7 +137,7 @@ pub fn run(args: Args) -> ExitCode {
     match execute(args) {
         Ok(status) => status,
         Err(error) => {
-            eprintln!("clinval: error: {error:#}");
+            eprintln!("clinval: error: {}", crate::explain::explain(&error));
             ExitCode::from(2)
         }
     }
