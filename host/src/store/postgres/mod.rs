@@ -61,13 +61,19 @@ pub struct PostgresStore {
     config: tokio_postgres::Config,
     /// Told of every stored submission; the announcer sends the `NOTIFY`.
     stored: Arc<Notify>,
-    /// The announcer task, stopped with the store.
-    announcer: tokio::task::AbortHandle,
+    /// The announcer task and any listener, stopped with the store.
+    tasks: std::sync::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        self.announcer.abort();
+        let tasks = self
+            .tasks
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for task in tasks.drain(..) {
+            task.abort();
+        }
     }
 }
 
@@ -103,13 +109,31 @@ impl PostgresStore {
             pool,
             config,
             stored,
-            announcer,
+            tasks: std::sync::Mutex::new(vec![announcer]),
         })
     }
 
     /// A pooled connection.
     async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// The one submission matching `condition` (on a unique index).
+    async fn submission_where(
+        &self,
+        condition: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<Submission>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!("{SUBMISSION_COLUMNS} WHERE {condition}"))
+            .await?;
+        client
+            .query_opt(&statement, params)
+            .await?
+            .as_ref()
+            .map(submission_row)
+            .transpose()
     }
 }
 
@@ -710,34 +734,13 @@ impl Store for PostgresStore {
     }
 
     fn submission(&self, id: String) -> StoreFuture<'_, Option<Submission>> {
-        Box::pin(async move {
-            let client = self.client().await?;
-            let statement = client
-                .prepare_cached(&format!("{SUBMISSION_COLUMNS} WHERE id = $1"))
-                .await?;
-            client
-                .query_opt(&statement, &[&id])
-                .await?
-                .as_ref()
-                .map(submission_row)
-                .transpose()
-        })
+        Box::pin(async move { self.submission_where("id = $1", &[&id]).await })
     }
 
     fn submission_by_key(&self, token_id: i64, key: String) -> StoreFuture<'_, Option<Submission>> {
         Box::pin(async move {
-            let client = self.client().await?;
-            let statement = client
-                .prepare_cached(&format!(
-                    "{SUBMISSION_COLUMNS} WHERE token_id = $1 AND idempotency_key = $2"
-                ))
-                .await?;
-            client
-                .query_opt(&statement, &[&token_id, &key])
-                .await?
-                .as_ref()
-                .map(submission_row)
-                .transpose()
+            self.submission_where("token_id = $1 AND idempotency_key = $2", &[&token_id, &key])
+                .await
         })
     }
 
@@ -825,7 +828,11 @@ impl Store for PostgresStore {
     }
 
     fn wake_on_work(&self, workers: Arc<Notify>) {
-        tokio::spawn(listen(self.config.clone(), workers));
+        let listener = tokio::spawn(listen(self.config.clone(), workers)).abort_handle();
+        self.tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(listener);
     }
 }
 
