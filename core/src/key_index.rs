@@ -1,11 +1,13 @@
 //! The memory of a uniqueness check: which keys earlier records had.
 //!
 //! Keeping every key's text would cost ~100 bytes a record (a million-row
-//! file: ~100 MB). Instead each key is reduced to a 96-bit SipHash-1-3
-//! fingerprint of its typed values and stored with the first row in 16
-//! bytes. Two different keys share a fingerprint with probability about
-//! n²/2⁹⁷ (for 10 million records, 6·10⁻¹⁶), far below any other source of
-//! error; the hash keys are fixed so every host gives the same verdicts.
+//! file: ~100 MB). Instead each key is reduced to a 96-bit fingerprint of
+//! its typed values and stored with the first row in 16 bytes. A key that
+//! is one value of one word (an integer id, a date, a number: most keys) is
+//! its own fingerprint, exactly; any other is a SipHash-1-3 of its parts.
+//! Two different keys share a fingerprint with probability about n²/2⁹⁷
+//! (for 10 million records, 6·10⁻¹⁶), far below any other source of error;
+//! the hash keys are fixed so every host gives the same verdicts.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -27,11 +29,18 @@ struct Fingerprint {
     high: u32,
 }
 
-/// The fingerprint is already uniformly distributed: use it as the hash.
-#[derive(Default)]
-struct PassThrough(u64);
+/// The high word of an exact fingerprint (see [`KeyIndex::fingerprint`])
+/// above its value's tag: a SipHash fingerprint has it with probability
+/// 2⁻²⁴, and then still differs in its other 72 bits.
+const EXACT: u32 = 0xc1_7a_11_00;
 
-impl Hasher for PassThrough {
+/// The table's hash of a fingerprint: its low word, mixed by a multiply,
+/// since an exact fingerprint (an id, a number's bits) is not uniformly
+/// distributed and the table reads the hash's low and high bits.
+#[derive(Default)]
+struct Mix(u64);
+
+impl Hasher for Mix {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -41,7 +50,10 @@ impl Hasher for PassThrough {
         }
     }
     fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
+        // Every bit of `n` reaches the low bits (the bucket) and the high
+        // ones (the table's tag): a number's differ mostly in its high bits.
+        let product = (n ^ (n >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = product ^ (product >> 32);
     }
     fn write_u32(&mut self, _: u32) {}
 }
@@ -54,7 +66,7 @@ impl Hasher for PassThrough {
 /// ([`crate::InputError::DuplicateIndexFull`]).
 #[derive(Debug, Default)]
 pub(crate) struct KeyIndex {
-    seen: HashMap<Fingerprint, u32, BuildHasherDefault<PassThrough>>,
+    seen: HashMap<Fingerprint, u32, BuildHasherDefault<Mix>>,
 }
 
 impl std::fmt::Debug for Fingerprint {
@@ -65,13 +77,32 @@ impl std::fmt::Debug for Fingerprint {
 }
 
 impl KeyIndex {
-    /// The fingerprint of the key made of `parts`.
-    fn fingerprint<'v, 'a: 'v>(parts: impl Iterator<Item = &'v Value<'a>>) -> Fingerprint {
+    /// The fingerprint of the key made of `parts`: the value itself when
+    /// the key is one value of one word, a SipHash of them otherwise.
+    /// (One copy in the module for every kind of key: `parts` is `dyn`.)
+    fn fingerprint<'v, 'a: 'v>(parts: &mut dyn Iterator<Item = &'v Value<'a>>) -> Fingerprint {
         let mut hasher = KeyBytes {
             hasher: SipHasher13::new_with_keys(KEYS.0, KEYS.1),
             buffer: [0; KeyBytes::BUFFER],
             len: 0,
         };
+        let first = parts.next();
+        if let Some(value) = first {
+            match (fixed_words(value), parts.next()) {
+                (Some((tag, a, 0)), None) => {
+                    return Fingerprint {
+                        low: a,
+                        high: EXACT | u32::from(tag),
+                    };
+                }
+                (_, second) => {
+                    hash_value(&mut hasher, value);
+                    if let Some(second) = second {
+                        hash_value(&mut hasher, second);
+                    }
+                }
+            }
+        }
         for value in parts {
             hash_value(&mut hasher, value);
         }
@@ -84,8 +115,11 @@ impl KeyIndex {
     }
 
     /// Whether a key made of `parts` was recorded.
-    pub(crate) fn contains<'v, 'a: 'v>(&self, parts: impl Iterator<Item = &'v Value<'a>>) -> bool {
-        self.seen.contains_key(&Self::fingerprint(parts))
+    pub(crate) fn contains<'v, 'a: 'v>(
+        &self,
+        mut parts: impl Iterator<Item = &'v Value<'a>>,
+    ) -> bool {
+        self.seen.contains_key(&Self::fingerprint(&mut parts))
     }
 
     /// How many distinct keys were recorded.
@@ -99,11 +133,11 @@ impl KeyIndex {
     /// (the key is then only looked up).
     pub(crate) fn first_row_or_insert<'v, 'a: 'v>(
         &mut self,
-        parts: impl Iterator<Item = &'v Value<'a>>,
+        mut parts: impl Iterator<Item = &'v Value<'a>>,
         row: u64,
         full: &mut bool,
     ) -> Option<u64> {
-        let fingerprint = Self::fingerprint(parts);
+        let fingerprint = Self::fingerprint(&mut parts);
         let row = u32::try_from(row).unwrap_or(u32::MAX);
         // `entry` grows the table infallibly (an abort, a trap in wasm,
         // when memory is out): grow it fallibly first.
@@ -160,7 +194,15 @@ impl KeyBytes {
 /// them: a tag and two words for fixed-size values, in one write (one
 /// SipHash call site, not one per variant: this is in the wasm module).
 fn hash_value(hasher: &mut KeyBytes, value: &Value<'_>) {
-    let (tag, a, b): (u8, u64, u64) = match value {
+    if let Some((tag, a, b)) = fixed_words(value) {
+        let mut bytes = [0u8; 17];
+        bytes[0] = tag;
+        bytes[1..9].copy_from_slice(&a.to_le_bytes());
+        bytes[9..].copy_from_slice(&b.to_le_bytes());
+        hasher.write(&bytes);
+        return;
+    }
+    match value {
         Value::Text(text) | Value::Json(text) => {
             let tag = if matches!(value, Value::Text(_)) {
                 1
@@ -171,7 +213,6 @@ fn hash_value(hasher: &mut KeyBytes, value: &Value<'_>) {
             head[1..].copy_from_slice(&(text.len() as u64).to_le_bytes());
             hasher.write(&head);
             hasher.write(text.as_bytes());
-            return;
         }
         Value::List(items) => {
             hasher.write(&[15]);
@@ -179,8 +220,17 @@ fn hash_value(hasher: &mut KeyBytes, value: &Value<'_>) {
             for item in items {
                 hash_value(hasher, item);
             }
-            return;
         }
+        _ => {}
+    }
+}
+
+/// A fixed-size value as a tag and two words, so that equal values (in
+/// the order [`Value::compare`] gives) have equal words; `None` for texts
+/// and lists.
+fn fixed_words(value: &Value<'_>) -> Option<(u8, u64, u64)> {
+    Some(match value {
+        Value::Text(_) | Value::Json(_) | Value::List(_) => return None,
         Value::Missing => (0, 0, 0),
         Value::Integer(n) => (2, *n as u64, 0),
         Value::Number(x) => (3, number_bits(*x), 0),
@@ -208,12 +258,7 @@ fn hash_value(hasher: &mut KeyBytes, value: &Value<'_>) {
             (12, number_bits(months), number_bits(seconds))
         }
         Value::GeoPoint { lon, lat } => (13, number_bits(*lon), number_bits(*lat)),
-    };
-    let mut bytes = [0u8; 17];
-    bytes[0] = tag;
-    bytes[1..9].copy_from_slice(&a.to_le_bytes());
-    bytes[9..].copy_from_slice(&b.to_le_bytes());
-    hasher.write(&bytes);
+    })
 }
 
 /// A number's bits, with 0.0 and -0.0 as one number.
@@ -251,6 +296,36 @@ mod tests {
         ];
         assert_eq!(index.first_row_or_insert(ab.iter(), 1, &mut false), None);
         assert_eq!(index.first_row_or_insert(a_bc.iter(), 2, &mut false), None);
+    }
+
+    #[test]
+    fn one_word_keys_are_exact_and_keep_their_type() {
+        let mut index = KeyIndex::default();
+        let day = chrono::NaiveDate::from_num_days_from_ce_opt(7).unwrap();
+        assert_eq!(
+            index.first_row_or_insert([Value::Integer(7)].iter(), 1, &mut false),
+            None
+        );
+        assert_eq!(
+            index.first_row_or_insert([Value::Date(day)].iter(), 2, &mut false),
+            None
+        );
+        assert_eq!(
+            index.first_row_or_insert([Value::Year(7)].iter(), 3, &mut false),
+            None
+        );
+        // Two parts are hashed: (7, 7) is neither 7 nor any other one-part key.
+        let pair = [Value::Integer(7), Value::Integer(7)];
+        assert_eq!(index.first_row_or_insert(pair.iter(), 4, &mut false), None);
+        assert_eq!(
+            index.first_row_or_insert([Value::Integer(7)].iter(), 5, &mut false),
+            Some(1)
+        );
+        assert_eq!(
+            index.first_row_or_insert(pair.iter(), 6, &mut false),
+            Some(4)
+        );
+        assert_eq!(index.len(), 4);
     }
 
     #[test]

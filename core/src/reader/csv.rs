@@ -37,11 +37,9 @@ pub(crate) struct CsvReader {
     skipped_newlines: u64,
     /// Where each cell of a plain line ends.
     plain_ends: Vec<usize>,
-    /// Whether plain lines may be split here (see the module comment): the
-    /// delimiter and quote are ASCII.
-    plain_lines: bool,
-    delimiter: u8,
-    quote: u8,
+    /// How plain lines are split here (see the module comment), if they
+    /// may be: the delimiter and quote are ASCII.
+    plain: Option<PlainSplit>,
     /// Lines starting with this byte are comments (skipped).
     comment: Option<u8>,
     /// Inside a comment line.
@@ -75,9 +73,8 @@ impl CsvReader {
             ends_len: 0,
             skipped_newlines: 0,
             plain_ends: Vec::new(),
-            plain_lines: dialect.delimiter.is_ascii() && dialect.quote.is_ascii(),
-            delimiter: dialect.delimiter,
-            quote: dialect.quote,
+            plain: (dialect.delimiter.is_ascii() && dialect.quote.is_ascii())
+                .then(|| PlainSplit::new(dialect.delimiter, dialect.quote)),
             comment: dialect.comment,
             in_comment: false,
             at_start: true,
@@ -163,18 +160,12 @@ impl CsvReader {
         emit: &mut dyn Emit,
     ) -> Result<Option<usize>, InputError> {
         let bytes = input.as_bytes();
-        if !self.plain_lines || self.header.is_none() {
+        let Some(plain) = self.plain.as_ref().filter(|_| self.header.is_some()) else {
             return Ok(None);
-        }
+        };
         // No line end in the chunk (the line goes on in the next one), a
         // quote or too many cells: csv-core's.
-        let Some(end) = split_plain(
-            bytes,
-            self.delimiter,
-            self.quote,
-            self.limits.cells,
-            &mut self.plain_ends,
-        ) else {
+        let Some(end) = plain.split(bytes, self.limits.cells, &mut self.plain_ends) else {
             return Ok(None);
         };
         if end > self.limits.bytes {
@@ -309,68 +300,106 @@ impl CsvReader {
     }
 }
 
-/// Where the line `bytes` starts with ends (its first `\n` or `\r`),
-/// with the positions of its `delimiter`s in `ends`; `None` if it holds a
-/// `quote`, more than `max_cells` cells, or has no end. Two ways to one
-/// answer (the tests hold them together): memchr's searches in wasm,
-/// where vector searches beat Cranelift's code for a byte loop, and a
-/// byte loop natively, where LLVM's loop beats seven short searches a
-/// line.
-fn split_plain(
-    bytes: &[u8],
+/// Splits plain lines (see the module comment) at one dialect's
+/// delimiter.
+pub(super) struct PlainSplit {
+    #[cfg(any(test, target_arch = "wasm32"))]
     delimiter: u8,
+    #[cfg(any(test, target_arch = "wasm32"))]
     quote: u8,
-    max_cells: usize,
-    ends: &mut Vec<usize>,
-) -> Option<usize> {
-    #[cfg(target_arch = "wasm32")]
-    return split_plain_searching(bytes, delimiter, quote, max_cells, ends);
-    #[cfg(not(target_arch = "wasm32"))]
-    split_plain_looping(bytes, delimiter, quote, max_cells, ends)
-}
-
-#[cfg(any(test, target_arch = "wasm32"))]
-pub(super) fn split_plain_searching(
-    bytes: &[u8],
-    delimiter: u8,
-    quote: u8,
-    max_cells: usize,
-    ends: &mut Vec<usize>,
-) -> Option<usize> {
-    let end = memchr::memchr2(b'\n', b'\r', bytes)?;
-    let line = &bytes[..end];
-    ends.clear();
-    for at in memchr::memchr2_iter(delimiter, quote, line) {
-        if line[at] == quote || ends.len() + 1 >= max_cells {
-            return None;
-        }
-        ends.push(at);
-    }
-    Some(end)
+    /// What each byte is to a plain line (the `CLASS_` constants): one
+    /// load and test a byte, not four comparisons.
+    #[cfg(any(test, not(target_arch = "wasm32")))]
+    classes: [u8; 256],
 }
 
 #[cfg(any(test, not(target_arch = "wasm32")))]
-pub(super) fn split_plain_looping(
-    bytes: &[u8],
-    delimiter: u8,
-    quote: u8,
-    max_cells: usize,
-    ends: &mut Vec<usize>,
-) -> Option<usize> {
-    ends.clear();
-    for (at, &b) in bytes.iter().enumerate() {
-        if b == delimiter {
-            if ends.len() + 1 >= max_cells {
+const CLASS_DELIMITER: u8 = 1;
+#[cfg(any(test, not(target_arch = "wasm32")))]
+const CLASS_LINE_END: u8 = 2;
+#[cfg(any(test, not(target_arch = "wasm32")))]
+const CLASS_QUOTE: u8 = 3;
+
+impl PlainSplit {
+    /// For lines delimited by `delimiter` and quoted by `quote` (both
+    /// ASCII, neither a line break).
+    pub(super) fn new(delimiter: u8, quote: u8) -> PlainSplit {
+        #[cfg(any(test, not(target_arch = "wasm32")))]
+        let classes = {
+            let mut classes = [0; 256];
+            // In the order the searching split tests them.
+            classes[usize::from(quote)] = CLASS_QUOTE;
+            classes[usize::from(b'\n')] = CLASS_LINE_END;
+            classes[usize::from(b'\r')] = CLASS_LINE_END;
+            classes[usize::from(delimiter)] = CLASS_DELIMITER;
+            classes
+        };
+        PlainSplit {
+            #[cfg(any(test, target_arch = "wasm32"))]
+            delimiter,
+            #[cfg(any(test, target_arch = "wasm32"))]
+            quote,
+            #[cfg(any(test, not(target_arch = "wasm32")))]
+            classes,
+        }
+    }
+
+    /// Where the line `bytes` starts with ends (its first `\n` or `\r`),
+    /// with the positions of its delimiters in `ends`; `None` if it holds
+    /// a quote, more than `max_cells` cells, or has no end. Two ways to one
+    /// answer (the tests hold them together): memchr's searches in wasm,
+    /// where vector searches beat Cranelift's code for a byte loop, and a
+    /// byte loop natively, where LLVM's loop beats seven short searches a
+    /// line.
+    fn split(&self, bytes: &[u8], max_cells: usize, ends: &mut Vec<usize>) -> Option<usize> {
+        #[cfg(target_arch = "wasm32")]
+        return self.split_searching(bytes, max_cells, ends);
+        #[cfg(not(target_arch = "wasm32"))]
+        self.split_looping(bytes, max_cells, ends)
+    }
+
+    #[cfg(any(test, target_arch = "wasm32"))]
+    pub(super) fn split_searching(
+        &self,
+        bytes: &[u8],
+        max_cells: usize,
+        ends: &mut Vec<usize>,
+    ) -> Option<usize> {
+        let end = memchr::memchr2(b'\n', b'\r', bytes)?;
+        let line = &bytes[..end];
+        ends.clear();
+        for at in memchr::memchr2_iter(self.delimiter, self.quote, line) {
+            if line[at] == self.quote || ends.len() + 1 >= max_cells {
                 return None;
             }
             ends.push(at);
-        } else if b == b'\n' || b == b'\r' {
-            return Some(at);
-        } else if b == quote {
-            return None;
         }
+        Some(end)
     }
-    None
+
+    #[cfg(any(test, not(target_arch = "wasm32")))]
+    pub(super) fn split_looping(
+        &self,
+        bytes: &[u8],
+        max_cells: usize,
+        ends: &mut Vec<usize>,
+    ) -> Option<usize> {
+        ends.clear();
+        for (at, &b) in bytes.iter().enumerate() {
+            match self.classes[usize::from(b)] {
+                0 => {}
+                CLASS_DELIMITER => {
+                    if ends.len() + 1 >= max_cells {
+                        return None;
+                    }
+                    ends.push(at);
+                }
+                CLASS_LINE_END => return Some(at),
+                _ => return None,
+            }
+        }
+        None
+    }
 }
 
 /// One record's cells: cell `i` ends at `ends[i]` in `text`, and the next

@@ -523,7 +523,7 @@ fn plain_lines_read_as_csv_core_reads_them() {
 /// delimiters, quotes, line ends and text.
 #[test]
 fn plain_lines_split_alike_by_search_and_by_loop() {
-    use super::csv::{split_plain_looping, split_plain_searching};
+    use super::csv::PlainSplit;
     let alphabet = b",;\"\r\na1 \xC3\xA9";
     let mut seed = 0x2545_F491_4F6C_DD1D_u64;
     let (mut searched, mut looped) = (Vec::new(), Vec::new());
@@ -536,8 +536,9 @@ fn plain_lines_split_alike_by_search_and_by_loop() {
             .map(|i| alphabet[((seed >> (i % 60)) as usize + i * 7) % alphabet.len()])
             .collect();
         for (delimiter, quote) in [(b',', b'"'), (b';', b'\'')] {
-            let a = split_plain_searching(&line, delimiter, quote, usize::MAX, &mut searched);
-            let b = split_plain_looping(&line, delimiter, quote, usize::MAX, &mut looped);
+            let split = PlainSplit::new(delimiter, quote);
+            let a = split.split_searching(&line, usize::MAX, &mut searched);
+            let b = split.split_looping(&line, usize::MAX, &mut looped);
             assert_eq!(a, b, "{line:?}");
             if a.is_some() {
                 assert_eq!(searched, looped, "{line:?}");
