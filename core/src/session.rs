@@ -85,6 +85,7 @@ pub struct Session {
     bytes: u64,
     damage: VecDeque<Damage>,
     damaged: bool,
+    defer_keys: bool,
 }
 
 struct Pipeline<'s> {
@@ -99,6 +100,9 @@ struct Pipeline<'s> {
     /// Whether the input had any damage so far: from then on each record
     /// is looked at for it.
     damaged: &'s mut bool,
+    /// Records reach the sink without their key checks (see
+    /// [`Session::defer_keys`]).
+    defer_keys: bool,
 }
 
 impl Emit for Pipeline<'_> {
@@ -113,7 +117,11 @@ impl Emit for Pipeline<'_> {
         } else {
             Vec::new()
         };
-        let mut outcome = self.validator.validate(row, input);
+        let mut outcome = if self.defer_keys {
+            self.validator.check(row, input)
+        } else {
+            self.validator.validate(row, input)
+        };
         if !marks.is_empty() {
             mark_damage(&mut outcome.issues, &marks, line, self.damage);
         }
@@ -175,7 +183,24 @@ impl Session {
             bytes: 0,
             damage: VecDeque::new(),
             damaged: false,
+            defer_keys: false,
         }
+    }
+
+    /// Leaves records' key checks (`unique` fields, keys, foreign keys) to
+    /// the caller: the sink gets each outcome without them, and its summary
+    /// counts records as they are without them. For a host that checks
+    /// parts of one input in parallel, each in a session of its own, and
+    /// then every record's keys in order on one [`Validator`] (see
+    /// [`Session::key_checker`] and [`Validator::check_keys`]).
+    pub fn defer_keys(&mut self) {
+        self.defer_keys = true;
+    }
+
+    /// A validator for the key checks this session's records need, with its
+    /// referenced keys (see [`Session::defer_keys`]).
+    pub fn key_checker(&self) -> Validator {
+        self.validator.key_checker()
     }
 
     /// The protocol records are checked against.
@@ -274,6 +299,7 @@ impl Session {
             summary,
             damage,
             damaged,
+            defer_keys,
             ..
         } = self;
         let mut pipeline = Pipeline {
@@ -283,6 +309,7 @@ impl Session {
             stopped: None,
             damage,
             damaged,
+            defer_keys: *defer_keys,
         };
         let mut result = if let Reader::Workbook(r) = reader {
             // Bytes, not text: gathered, and read at the end.

@@ -47,6 +47,24 @@ impl Outcome<'_> {
         self.issues.is_empty()
     }
 
+    /// The same outcome owning its texts, to be kept past its input.
+    pub fn into_owned(self) -> Outcome<'static> {
+        Outcome {
+            row: self.row,
+            line: self.line,
+            values: self.values.into_iter().map(Value::into_owned).collect(),
+            extras: self
+                .extras
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k.into_owned()), Cow::Owned(v.into_owned())))
+                .collect(),
+            issues: self.issues,
+            hidden: self.hidden,
+            calculated: self.calculated,
+            sheet: self.sheet,
+        }
+    }
+
     /// For a workbook's record: the cell of `field` (`patients!C17`), or
     /// the record's row for a row issue (`patients!17:17`).
     pub fn cell(&self, field: Option<usize>) -> Option<String> {
@@ -79,6 +97,15 @@ pub struct Validator {
     /// allocations a record fewer (see [`emptied`]).
     spare_values: Vec<Value<'static>>,
     spare_cells: Vec<Cell<'static>>,
+}
+
+/// A person's identifying values never leave in an issue.
+fn hide_identifiers(protocol: &Protocol, issues: &mut [Issue]) {
+    for issue in issues {
+        if issue.field.is_some_and(|f| protocol.fields[f].identifier) {
+            issue.value = None;
+        }
+    }
 }
 
 /// `items`' allocation, emptied, for items of another lifetime: the
@@ -204,6 +231,29 @@ impl Validator {
         }
     }
 
+    /// Which fields [`Validator::check_keys`] reads: `unique` fields and
+    /// the fields of keys and foreign keys.
+    pub fn key_fields(&self) -> Vec<bool> {
+        let protocol = &self.protocol;
+        let mut read: Vec<bool> = protocol.fields.iter().map(|f| f.unique).collect();
+        let parts = protocol.keys.iter().map(|k| &k.fields);
+        for &f in parts
+            .chain(protocol.foreign_keys.iter().map(|k| &k.fields))
+            .flatten()
+        {
+            read[f] = true;
+        }
+        read
+    }
+
+    /// A new validator for the same protocol, as-of date and referenced
+    /// keys, that has seen no record (for [`Validator::check_keys`]).
+    pub(crate) fn key_checker(&self) -> Validator {
+        let mut checker = Validator::new(Arc::clone(&self.protocol), self.as_of);
+        checker.references.clone_from(&self.references);
+        checker
+    }
+
     /// The foreign keys that have no referenced keys (so are not checked).
     pub fn unchecked_foreign_keys(&self) -> Vec<usize> {
         (0..self.references.len())
@@ -291,6 +341,14 @@ impl Validator {
 
     /// Validates the record numbered `row` (1-based among the file's records).
     pub fn validate<'a>(&mut self, row: u64, input: RecordInput<'a>) -> Outcome<'a> {
+        let mut outcome = self.check(row, input);
+        self.check_keys(&mut outcome);
+        outcome
+    }
+
+    /// Checks one record in all but its keys: [`Validator::validate`]
+    /// without [`Validator::check_keys`], which needs the records before.
+    pub(crate) fn check<'a>(&mut self, row: u64, input: RecordInput<'a>) -> Outcome<'a> {
         let RecordInput {
             line,
             cells,
@@ -448,16 +506,41 @@ impl Validator {
                 });
             }
         }
+        hide_identifiers(protocol, &mut issues);
+        Outcome {
+            row,
+            line,
+            values,
+            extras,
+            issues,
+            hidden,
+            calculated,
+            sheet,
+        }
+    }
+
+    /// Checks a checked record's keys (its `unique` fields, `primaryKey`
+    /// and `uniqueKeys`, foreign keys) against the records before it,
+    /// adding their issues to `outcome`. Records must come in order: a
+    /// host that checks parts of one input in parallel
+    /// ([`crate::Session::defer_keys`]) calls this for each record in
+    /// turn, on one validator.
+    pub fn check_keys(&mut self, outcome: &mut Outcome<'_>) {
+        let protocol = &*self.protocol;
+        let before = outcome.issues.len();
+        // Only a present value was valid (a failed field holds none).
+        let values = &outcome.values;
+        let ok = |f: usize| values.get(f).is_some_and(|v| !matches!(v, Value::Missing));
         for (f, field) in protocol.fields.iter().enumerate() {
             if field.unique
-                && ok[f]
+                && ok(f)
                 && let Some(first_row) = self.values_seen[f].first_row_or_insert(
                     [&values[f]].into_iter(),
-                    row,
+                    outcome.row,
                     &mut self.index_full,
                 )
             {
-                issues.push(Issue {
+                outcome.issues.push(Issue {
                     field: Some(f),
                     code: field.codes.unique.clone(),
                     detail: Detail::Duplicate {
@@ -469,14 +552,14 @@ impl Validator {
             }
         }
         for (k, key) in protocol.keys.iter().enumerate() {
-            if key.fields.iter().all(|&f| ok[f])
+            if key.fields.iter().all(|&f| ok(f))
                 && let Some(first_row) = self.keys_seen[k].first_row_or_insert(
                     key.fields.iter().map(|&f| &values[f]),
-                    row,
+                    outcome.row,
                     &mut self.index_full,
                 )
             {
-                issues.push(Issue {
+                outcome.issues.push(Issue {
                     field: None,
                     code: key.code.clone(),
                     detail: Detail::Duplicate {
@@ -490,11 +573,11 @@ impl Validator {
         for (fk, keys) in protocol.foreign_keys.iter().zip(&self.references) {
             let Some(keys) = keys else { continue };
             // A key with a missing part refers to nothing (SQL's rule).
-            if fk.fields.iter().all(|&f| ok[f])
+            if fk.fields.iter().all(|&f| ok(f))
                 && !keys.0.contains(fk.fields.iter().map(|&f| &values[f]))
             {
                 let shown: Vec<String> = fk.fields.iter().map(|&f| values[f].canonical()).collect();
-                issues.push(Issue {
+                outcome.issues.push(Issue {
                     field: None,
                     code: fk.code.clone(),
                     detail: Detail::ForeignKey {
@@ -505,22 +588,7 @@ impl Validator {
                 });
             }
         }
-        // A person's identifying values never leave in an issue.
-        for issue in &mut issues {
-            if issue.field.is_some_and(|f| protocol.fields[f].identifier) {
-                issue.value = None;
-            }
-        }
-        Outcome {
-            row,
-            line,
-            values,
-            extras,
-            issues,
-            hidden,
-            calculated,
-            sheet,
-        }
+        hide_identifiers(protocol, &mut outcome.issues[before..]);
     }
 
     /// Tells the validator which forms repeat (the distinct values of the

@@ -240,6 +240,26 @@ pub enum InputError {
 }
 
 impl InputError {
+    /// The same error with its line `lines` later (for a part of an input
+    /// read on its own, after lines it does not count).
+    pub fn lines_later(mut self, lines: u64) -> InputError {
+        match &mut self {
+            InputError::MissingColumns { line, .. }
+            | InputError::Header { line, .. }
+            | InputError::DuplicateColumn { line, .. }
+            | InputError::RecordTooLarge { line, .. }
+            | InputError::TooManyCells { line, .. }
+            | InputError::DuplicateIndexFull { line, .. }
+            | InputError::Json { line, .. } => *line += lines,
+            InputError::Empty
+            | InputError::NoRecords(_)
+            | InputError::Decode(_)
+            | InputError::Read(_)
+            | InputError::Workbook(_) => {}
+        }
+        self
+    }
+
     /// A stable, machine-readable kind: `empty`, `no_records`, `binary`,
     /// `read_failed`, `missing_columns`, `header`,
     /// `duplicate_column`, `record_too_large`, `too_many_cells`,

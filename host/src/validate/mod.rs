@@ -7,6 +7,7 @@
 mod inputs;
 mod output;
 mod package;
+mod parallel;
 mod worker;
 
 use std::io::IsTerminal;
@@ -167,10 +168,11 @@ fn execute(args: Args) -> Result<ExitCode> {
             .any(|i| matches!(i.label, inputs::Label::Resource(_)));
     let mut outputs = Outputs::create(args.out.as_deref(), args.errors.as_deref())?;
     let progress = progress_bar(&inputs);
-    let workers = args
+    let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, inputs.len().max(1));
+        .max(1);
+    let workers = jobs.min(inputs.len().max(1));
 
     let wasm = match args.engine {
         Engine::Native => None,
@@ -193,6 +195,9 @@ fn execute(args: Args) -> Result<ExitCode> {
         want_records: outputs.wants_records(),
         want_errors: outputs.wants_errors(),
         progress: progress.as_ref(),
+        // One input alone may take every thread (a large CSV file is cut
+        // into blocks); several share them one each.
+        threads: if inputs.len() == 1 { jobs } else { 1 },
     };
     let mut total = Summary::default();
     let mut failed_inputs = 0usize;

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::wasm_host::{CallError, Events, WasmHost};
 
 use super::inputs::{Input, Label};
+use super::parallel;
 use super::read_source;
 
 /// A batch is sent once it holds this many bytes.
@@ -41,23 +42,31 @@ pub struct Job<'a> {
     pub want_records: bool,
     pub want_errors: bool,
     pub progress: Option<&'a ProgressBar>,
+    /// Threads one input may take (see [`super::parallel`]).
+    pub threads: usize,
 }
 
 impl Job<'_> {
     /// Validates `input`, sending batches and then `Done` on `tx`.
     pub fn run(&self, input: &Input, labelled: bool, tx: &SyncSender<Message>) {
-        let mut sink = BatchSink {
+        let sink = || BatchSink {
             job: self,
             input,
             label: labelled.then_some(&input.label),
             batch: Batch::default(),
             tx,
         };
-        let result = match self.wasm {
-            Some(host) => self.validate_wasm(host, input, &mut sink),
-            None => self.validate(input, &mut sink),
+        let result = if let Some(plan) = parallel::plan(input, self) {
+            parallel::run(self, input, &plan, sink)
+        } else {
+            let mut sink = sink();
+            let result = match self.wasm {
+                Some(host) => self.validate_wasm(host, input, &mut sink),
+                None => self.validate(input, &mut sink),
+            };
+            sink.flush();
+            result
         };
-        sink.flush();
         let _ = tx.send(Message::Done(result));
     }
 
@@ -144,7 +153,8 @@ impl Job<'_> {
     }
 }
 
-struct BatchSink<'j, 'a> {
+/// Renders verdicts into batches for the writer.
+pub struct BatchSink<'j, 'a> {
     job: &'j Job<'a>,
     input: &'j Input,
     label: Option<&'j Label>,
@@ -218,7 +228,8 @@ impl BatchSink<'_, '_> {
         Ok(events.summary)
     }
 
-    fn flush(&mut self) {
+    /// Sends what is rendered so far.
+    pub fn flush(&mut self) {
         if !self.batch.records.is_empty() || !self.batch.errors.is_empty() {
             let batch = std::mem::take(&mut self.batch);
             // A closed channel means the writer gave up; nothing to do.

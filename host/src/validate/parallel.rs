@@ -1,0 +1,571 @@
+//! One large CSV file checked on several threads.
+//!
+//! A first pass cuts the file at record ends into blocks of about
+//! [`BLOCK_BYTES`]. Each thread takes the next block and checks its records
+//! in a session of its own, the header first (so cells map to fields as in
+//! the first block), all but their keys ([`Session::defer_keys`]). Then, in
+//! file order, one block after another, the records are numbered, their keys
+//! checked on one validator ([`Validator::check_keys`]), counted and
+//! written: the output is byte for byte what one thread gives
+//! (`host/tests/parallel.rs` holds the two together).
+//!
+//! Only a file the first pass can cut safely is read this way: UTF-8 with
+//! no NUL and no lone `\r` (so the text and its line numbers are the same
+//! block by block), a header on its first line, the default quoting (so a
+//! record end is a `\n` outside quotes, read as csv-core reads them), no
+//! comment lines, no repeating forms (which depend on the whole file). Any
+//! other input is read by one thread, as before.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use clinval_core::{
+    Format, InputError, Issue, Outcome, Session, Sink, Summary, TableIssue, TextEncoding,
+    Validator, Value,
+};
+
+use super::inputs::{Input, Source};
+use super::worker::{BatchSink, Job};
+
+/// About how much of the file one block holds (it ends at the next record
+/// end).
+const BLOCK_BYTES: u64 = 256 * 1024;
+
+/// Smaller files are read by one thread: too few blocks to share.
+const MIN_BYTES: u64 = 4 * BLOCK_BYTES;
+
+/// How a file is cut.
+pub struct Plan {
+    path: PathBuf,
+    /// The header record with its line break, to read before each block
+    /// after the first.
+    header: Vec<u8>,
+    /// Lines the header takes.
+    header_lines: u64,
+    blocks: Vec<Block>,
+}
+
+/// One block: `start..end` of the file, from the line `first_line`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Block {
+    start: u64,
+    end: u64,
+    first_line: u64,
+}
+
+/// Where the first pass is in the quoting of a record (csv-core's states,
+/// as far as a record end depends on them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a cell: a quote opens a quoted cell.
+    CellStart,
+    /// In an unquoted cell: a quote is a character.
+    Unquoted,
+    /// In a quoted cell: a line break is part of the cell.
+    Quoted,
+    /// Right after a quote in a quoted cell: a second quote is one quote
+    /// character; anything else closes the cell.
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    /// The state after `b`, and whether `b` ended a record.
+    fn step(self, b: u8, delimiter: u8, quote: u8) -> (Quoting, bool) {
+        match self {
+            Quoting::Quoted if b == quote => (Quoting::QuoteInQuoted, false),
+            Quoting::Quoted => (Quoting::Quoted, false),
+            Quoting::QuoteInQuoted if b == quote => (Quoting::Quoted, false),
+            Quoting::CellStart if b == quote => (Quoting::Quoted, false),
+            _ if b == b'\n' => (Quoting::CellStart, true),
+            _ if b == delimiter || b == b'\r' => (Quoting::CellStart, false),
+            _ => (Quoting::Unquoted, false),
+        }
+    }
+}
+
+/// How `input` is cut into blocks for `threads` threads, if it should and
+/// can be (see the module comment); `None` to read it on one thread.
+pub fn plan(input: &Input, job: &Job<'_>) -> Option<Plan> {
+    let dialect = &input.options.dialect;
+    let utf8 = |e: Option<TextEncoding>| e.is_none_or(|e| e == TextEncoding::Utf8);
+    let eligible = job.threads > 1
+        && job.wasm.is_none()
+        && input.format == Format::Csv
+        && input.size >= MIN_BYTES
+        && dialect.header
+        && dialect.double_quote
+        && dialect.escape.is_none()
+        && dialect.comment.is_none()
+        && dialect.quote != b'\n'
+        && dialect.quote != b'\r'
+        && utf8(input.options.encoding)
+        && utf8(input.protocol.encoding)
+        && clinval_core::FormCollector::new(&input.protocol).is_none();
+    let Source::Files(files) = &input.source else {
+        return None;
+    };
+    match files.as_slice() {
+        [path] if eligible => cut(path, dialect.delimiter, dialect.quote).ok().flatten(),
+        _ => None,
+    }
+}
+
+/// The first pass over `path` (see the module comment); `Ok(None)` when
+/// the file cannot be cut safely. Read errors are left to the one-thread
+/// reading, which reports them.
+fn cut(path: &Path, delimiter: u8, quote: u8) -> std::io::Result<Option<Plan>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut cutter = Cutter {
+        delimiter,
+        quote,
+        quoting: Quoting::CellStart,
+        at: 0,
+        newlines: 0,
+        after_cr: false,
+        header: None,
+        blocks: Vec::new(),
+        block_start: 0,
+        block_line: 1,
+    };
+    let mut buffer = vec![0u8; BLOCK_BYTES as usize];
+    let mut kept = 0; // the start of a character cut by the last read
+    loop {
+        let n = match file.read(&mut buffer[kept..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let data = &buffer[..kept + n];
+        let text = match std::str::from_utf8(data) {
+            Ok(_) => data,
+            Err(e) if n > 0 && e.error_len().is_none() => &data[..e.valid_up_to()],
+            Err(_) => return Ok(None),
+        };
+        if !cutter.scan(text) {
+            return Ok(None);
+        }
+        let len = text.len();
+        buffer.copy_within(len..kept + n, 0);
+        kept = kept + n - len;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(cutter.finish(path))
+}
+
+/// The first pass's state.
+struct Cutter {
+    delimiter: u8,
+    quote: u8,
+    quoting: Quoting,
+    /// Offset of the next byte.
+    at: u64,
+    /// `\n`s before it.
+    newlines: u64,
+    /// The last byte was a `\r`.
+    after_cr: bool,
+    /// The header record and the lines it takes, once read.
+    header: Option<(Vec<u8>, u64)>,
+    blocks: Vec<Block>,
+    block_start: u64,
+    block_line: u64,
+}
+
+impl Cutter {
+    /// Reads the next bytes; false when the file cannot be cut safely.
+    fn scan(&mut self, bytes: &[u8]) -> bool {
+        if !self.checked(bytes) {
+            return false;
+        }
+        let mut bytes = bytes;
+        if self.header.is_none() {
+            let bom = if self.at == 0 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                3
+            } else {
+                0
+            };
+            // The header must be whole in the first bytes read.
+            let Some(taken) = self.header_record(&bytes[bom..]) else {
+                return false;
+            };
+            let (head, rest) = bytes.split_at(bom + taken);
+            self.newlines += memchr::memchr_iter(b'\n', head).count() as u64;
+            self.at += head.len() as u64;
+            bytes = rest;
+        }
+        let mut newlines = 0;
+        if self.quoting == Quoting::Quoted || memchr::memchr(self.quote, bytes).is_some() {
+            for (i, &b) in bytes.iter().enumerate() {
+                newlines += u64::from(b == b'\n');
+                let (quoting, record_end) = self.quoting.step(b, self.delimiter, self.quote);
+                self.quoting = quoting;
+                if record_end {
+                    self.record_end(i + 1, newlines);
+                }
+            }
+        } else {
+            // No quote: every line break ends a record, and the last byte
+            // alone says where the next one starts.
+            for i in memchr::memchr_iter(b'\n', bytes) {
+                newlines += 1;
+                self.record_end(i + 1, newlines);
+            }
+            if let Some(&last) = bytes.last() {
+                self.quoting = match self.quoting.step(last, self.delimiter, self.quote).0 {
+                    Quoting::CellStart => Quoting::CellStart,
+                    _ => Quoting::Unquoted,
+                };
+            }
+        }
+        self.newlines += newlines;
+        self.at += bytes.len() as u64;
+        true
+    }
+
+    /// The length of the header record at the start of `bytes` with the
+    /// blank lines before it, if it ends in them and csv-core and the
+    /// header reader take it alike: a record with text.
+    fn header_record(&mut self, bytes: &[u8]) -> Option<usize> {
+        let start = bytes.iter().position(|&b| b != b'\n' && b != b'\r')?;
+        let mut quoting = Quoting::CellStart;
+        let end = bytes[start..].iter().position(|&b| {
+            let (next, record_end) = quoting.step(b, self.delimiter, self.quote);
+            quoting = next;
+            record_end
+        })?;
+        let record = &bytes[start..=start + end];
+        // A line of white space before the header is skipped, not read as
+        // the header: leave such files to one thread.
+        if !record.iter().any(u8::is_ascii_alphanumeric) {
+            return None;
+        }
+        let lines = memchr::memchr_iter(b'\n', record).count() as u64;
+        self.header = Some((record.to_vec(), lines));
+        Some(start + end + 1)
+    }
+
+    /// Whether `bytes` hold no NUL (binary) and no `\r` but before `\n`.
+    fn checked(&mut self, bytes: &[u8]) -> bool {
+        if memchr::memchr(0, bytes).is_some()
+            || (self.after_cr && bytes.first().is_some_and(|&b| b != b'\n'))
+        {
+            return false;
+        }
+        let lone_cr = memchr::memchr_iter(b'\r', bytes)
+            .any(|i| bytes.get(i + 1).is_some_and(|&b| b != b'\n'));
+        if let Some(&last) = bytes.last() {
+            self.after_cr = last == b'\r';
+        }
+        !lone_cr
+    }
+
+    /// A record ends `upto` bytes into the bytes being scanned, after
+    /// `newlines` of their line breaks: a block ends here if it is long
+    /// enough.
+    fn record_end(&mut self, upto: usize, newlines: u64) {
+        let end = self.at + upto as u64;
+        if end >= self.block_start + BLOCK_BYTES {
+            self.blocks.push(Block {
+                start: self.block_start,
+                end,
+                first_line: self.block_line,
+            });
+            self.block_start = end;
+            self.block_line = self.newlines + newlines + 1;
+        }
+    }
+
+    /// The plan for `path`, once the whole file was read: `None` if it is
+    /// one block, or ends inside quotes or on a lone `\r`.
+    fn finish(mut self, path: &Path) -> Option<Plan> {
+        if self.after_cr || self.quoting == Quoting::Quoted {
+            return None;
+        }
+        let (header, header_lines) = self.header.take()?;
+        if self.at > self.block_start {
+            self.blocks.push(Block {
+                start: self.block_start,
+                end: self.at,
+                first_line: self.block_line,
+            });
+        }
+        (self.blocks.len() > 1).then(|| Plan {
+            path: path.to_owned(),
+            header,
+            header_lines,
+            blocks: self.blocks,
+        })
+    }
+}
+
+/// What a block's session handed out, kept until the block's turn.
+enum Event {
+    /// A record kept whole (valid records are written); boxed, so that the
+    /// many lean records are small.
+    Whole(Box<Outcome<'static>>),
+    /// A record kept as what its turn reads when only issues are written:
+    /// its line, its issues, and its key values (the next ones of
+    /// [`Checked::key_values`]). No allocation for a record without issues.
+    Lean { line: u64, issues: Vec<Issue> },
+    /// A header issue.
+    Table(TableIssue),
+}
+
+/// A block's records, checked but for their keys.
+struct Checked<'k> {
+    events: Vec<Event>,
+    /// The values of the fields key checks read, record after record.
+    key_values: Vec<Value<'static>>,
+    /// The first block's header issues (later blocks read the same header
+    /// again and say the same).
+    header_issues: bool,
+    kept: &'k Kept,
+}
+
+/// What of a record its turn reads.
+enum Kept {
+    /// All of it (valid records are written).
+    Whole,
+    /// Its issues and these fields' values, which key checks read
+    /// ([`Validator::key_fields`]).
+    Lean(Vec<usize>),
+}
+
+impl Sink for Checked<'_> {
+    fn record(&mut self, outcome: &Outcome<'_>) {
+        let event = match self.kept {
+            Kept::Whole => Event::Whole(Box::new(outcome.clone().into_owned())),
+            Kept::Lean(fields) => {
+                let values = fields.iter().map(|&f| match outcome.values.get(f) {
+                    Some(value) => value.clone().into_owned(),
+                    None => Value::Missing, // a malformed record has none
+                });
+                self.key_values.extend(values);
+                Event::Lean {
+                    line: outcome.line,
+                    issues: outcome.issues.clone(),
+                }
+            }
+        };
+        self.events.push(event);
+    }
+
+    fn table_issue(&mut self, issue: &TableIssue) {
+        if self.header_issues {
+            self.events.push(Event::Table(issue.clone()));
+        }
+    }
+}
+
+/// The part done in file order, one block after another.
+struct Ordered {
+    /// The block whose turn it is.
+    next: usize,
+    /// Checks every record's keys, in order.
+    keys: Validator,
+    summary: Summary,
+    /// The first block's summary: its warnings and encoding are the file's.
+    first: Option<Summary>,
+    failed: Option<String>,
+}
+
+/// Validates `input` as `plan` cuts it, on `job.threads` threads, writing
+/// to `tx` through sinks made by `sink`; the summary, or why the input
+/// could not be validated.
+pub fn run<'s>(
+    job: &Job<'_>,
+    input: &Input,
+    plan: &Plan,
+    sink: impl Fn() -> BatchSink<'s, 's> + Sync,
+) -> Result<Summary, String> {
+    let session = || {
+        let mut options = input.options.clone();
+        options.encoding = Some(TextEncoding::Utf8);
+        let mut session = Session::new(Arc::clone(&input.protocol), Format::Csv, &options);
+        for (fk, keys) in &input.references {
+            session.set_referenced_keys(*fk, Arc::clone(keys));
+        }
+        session.defer_keys();
+        session
+    };
+    let keys = session().key_checker();
+    let kept = match job.want_records {
+        true => Kept::Whole,
+        false => Kept::Lean(
+            (keys.key_fields().iter().enumerate())
+                .filter_map(|(f, &read)| read.then_some(f))
+                .collect(),
+        ),
+    };
+    let ordered = Mutex::new(Ordered {
+        next: 0,
+        keys,
+        summary: Summary::default(),
+        first: None,
+        failed: None,
+    });
+    let turn = Condvar::new();
+    let claimed = AtomicUsize::new(0);
+    let threads = job.threads.min(plan.blocks.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let index = claimed.fetch_add(1, Ordering::Relaxed);
+                    let Some(&block) = plan.blocks.get(index) else {
+                        return;
+                    };
+                    let checked = check_block(session(), plan, index, block, &kept);
+                    let mut state = ordered.lock().unwrap_or_else(PoisonError::into_inner);
+                    while state.next != index && state.failed.is_none() {
+                        state = turn.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    }
+                    if state.failed.is_none() {
+                        let shift = shift(plan, index, block);
+                        commit(&mut state, checked, shift, block, &kept, &mut sink(), job);
+                    }
+                    state.next += 1;
+                    turn.notify_all();
+                    if state.failed.is_some() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let state = ordered.into_inner().unwrap_or_else(PoisonError::into_inner);
+    if let Some(failed) = state.failed {
+        return Err(failed);
+    }
+    let mut summary = state.summary;
+    if summary.records == 0 {
+        return Err(InputError::NoRecords("a header but no data rows").to_string());
+    }
+    if let Some(first) = state.first {
+        summary.warnings = first.warnings;
+        summary.encoding = first.encoding;
+    }
+    Ok(summary)
+}
+
+/// Reads and checks one block: its records (but their keys) and, for the
+/// first block, header issues; the summary of its session or its error.
+fn check_block<'k>(
+    mut session: Session,
+    plan: &Plan,
+    index: usize,
+    block: Block,
+    kept: &'k Kept,
+) -> (Checked<'k>, Result<Summary, String>) {
+    // Records of 32 bytes or more, most often: room for them at once.
+    let records = usize::try_from((block.end - block.start) / 32).unwrap_or(0);
+    let mut checked = Checked {
+        events: Vec::with_capacity(records),
+        key_values: Vec::new(),
+        header_issues: index == 0,
+        kept,
+    };
+    let shift = shift(plan, index, block);
+    // An error's line, like the records', as the whole file counts it.
+    let fail = |e: InputError| e.lines_later(shift).to_string();
+    let result = read_block(&plan.path, block).and_then(|bytes| {
+        if index > 0 {
+            session.feed(&plan.header, &mut checked).map_err(fail)?;
+        }
+        session.feed(&bytes, &mut checked).map_err(fail)?;
+        match session.finish(&mut checked) {
+            Ok(summary) => Ok(summary),
+            // A block of blank lines has no record; the file may have.
+            Err(InputError::NoRecords(_)) => Ok(session.summary().clone()),
+            Err(e) => Err(fail(e)),
+        }
+    });
+    (checked, result)
+}
+
+/// How many lines later in the file than in its session a block's lines
+/// are: a later block's session reads the header first.
+fn shift(plan: &Plan, index: usize, block: Block) -> u64 {
+    match index {
+        0 => 0,
+        _ => block.first_line - (plan.header_lines + 1),
+    }
+}
+
+/// `block`'s bytes.
+fn read_block(path: &Path, block: Block) -> Result<Vec<u8>, String> {
+    let fail = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    file.seek(SeekFrom::Start(block.start)).map_err(fail)?;
+    let mut bytes = vec![0; usize::try_from(block.end - block.start).unwrap_or(usize::MAX)];
+    file.read_exact(&mut bytes).map_err(fail)?;
+    Ok(bytes)
+}
+
+/// A block's turn: its records numbered, their lines moved by `shift`
+/// (a later block's session counted from its header), their keys
+/// checked, counted and written.
+fn commit(
+    state: &mut Ordered,
+    (checked, result): (Checked<'_>, Result<Summary, String>),
+    shift: u64,
+    block: Block,
+    kept: &Kept,
+    sink: &mut BatchSink<'_, '_>,
+    job: &Job<'_>,
+) {
+    let fields = state.keys.protocol().fields.len();
+    // A lean record's turn reads it through this one outcome.
+    let mut lean = Outcome {
+        row: 0,
+        line: 0,
+        values: vec![Value::Missing; fields],
+        extras: Vec::new(),
+        issues: Vec::new(),
+        hidden: Vec::new(),
+        calculated: Vec::new(),
+        sheet: None,
+    };
+    let mut key_values = checked.key_values.into_iter();
+    let take_turn = |state: &mut Ordered, sink: &mut BatchSink, outcome: &mut Outcome<'_>| {
+        outcome.row = state.summary.records + 1;
+        outcome.line += shift;
+        state.keys.check_keys(outcome);
+        state.summary.add(outcome);
+        sink.record(outcome);
+    };
+    for event in checked.events {
+        match event {
+            Event::Whole(mut outcome) => take_turn(state, sink, &mut outcome),
+            Event::Lean { line, issues } => {
+                if let Kept::Lean(read) = kept {
+                    for &f in read {
+                        lean.values[f] = key_values.next().unwrap_or(Value::Missing);
+                    }
+                }
+                lean.line = line;
+                lean.issues = issues;
+                take_turn(state, sink, &mut lean);
+            }
+            Event::Table(issue) => {
+                state.summary.add_table_issue(&issue);
+                sink.table_issue(&issue);
+            }
+        }
+    }
+    sink.flush();
+    if let Some(bar) = job.progress {
+        bar.inc(block.end - block.start);
+    }
+    match result {
+        Ok(summary) if state.first.is_none() => state.first = Some(summary),
+        Ok(_) => {}
+        Err(message) => state.failed = Some(message),
+    }
+}
+
+#[cfg(test)]
+mod tests;
