@@ -321,17 +321,19 @@ impl Validator {
 
     /// Takes back a record's vectors once its outcome has been reported.
     pub(crate) fn recycle(&mut self, outcome: Outcome<'_>) {
-        let mut values = outcome.values;
         // Most values own nothing: forgetting them skips a call to their
-        // drop glue each (a visible cost per record in wasm).
-        for value in values.drain(..) {
-            if value.owns_memory() {
-                drop(value);
-            } else {
-                std::mem::forget(value);
-            }
-        }
-        self.spare_values = emptied(values);
+        // drop glue each (a visible cost per record in wasm). One pass,
+        // collected in place (see [`emptied`]).
+        self.spare_values = (outcome.values.into_iter())
+            .filter_map(|value| {
+                if value.owns_memory() {
+                    drop(value);
+                } else {
+                    std::mem::forget(value);
+                }
+                None
+            })
+            .collect();
     }
 
     /// An empty vector for a reader to put the next record's cells in.

@@ -25,6 +25,7 @@ use clinval_core::{
     Format, InputError, Issue, Outcome, Session, Sink, Summary, TableIssue, TextEncoding,
     Validator, Value,
 };
+use indicatif::ProgressBar;
 
 use super::inputs::{Input, Source};
 use super::worker::{BatchSink, Job};
@@ -53,6 +54,30 @@ struct Block {
     start: u64,
     end: u64,
     first_line: u64,
+}
+
+/// A block as a thread takes it: which one, and how many lines later in
+/// the file than in its session its lines are (a later block's session
+/// reads the header first).
+#[derive(Debug, Clone, Copy)]
+struct Part {
+    index: usize,
+    block: Block,
+    shift: u64,
+}
+
+impl Part {
+    fn new(plan: &Plan, index: usize, block: Block) -> Part {
+        let shift = match index {
+            0 => 0,
+            _ => block.first_line - (plan.header_lines + 1),
+        };
+        Part {
+            index,
+            block,
+            shift,
+        }
+    }
 }
 
 /// Where the first pass is in the quoting of a record (csv-core's states,
@@ -314,15 +339,26 @@ enum Event {
     Table(TableIssue),
 }
 
-/// A block's records, checked but for their keys.
-struct Checked<'k> {
+/// One thread's memory for the block it has, kept from block to block
+/// (fresh vectors for each would be fresh pages).
+#[derive(Default)]
+struct Buffers {
+    /// The block's bytes.
+    bytes: Vec<u8>,
+    /// Its records, checked but for their keys.
     events: Vec<Event>,
     /// The values of the fields key checks read, record after record.
     key_values: Vec<Value<'static>>,
+}
+
+/// Takes a block's records into its thread's [`Buffers`].
+struct Checked<'b> {
+    events: &'b mut Vec<Event>,
+    key_values: &'b mut Vec<Value<'static>>,
     /// The first block's header issues (later blocks read the same header
     /// again and say the same).
     header_issues: bool,
-    kept: &'k Kept,
+    kept: &'b Kept,
 }
 
 /// What of a record its turn reads.
@@ -413,19 +449,29 @@ pub fn run<'s>(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
+                let mut buffers = Buffers::default();
                 loop {
                     let index = claimed.fetch_add(1, Ordering::Relaxed);
                     let Some(&block) = plan.blocks.get(index) else {
                         return;
                     };
-                    let checked = check_block(session(), plan, index, block, &kept);
+                    let part = Part::new(plan, index, block);
+                    let result = check_block(session(), plan, part, &kept, &mut buffers);
                     let mut state = ordered.lock().unwrap_or_else(PoisonError::into_inner);
                     while state.next != index && state.failed.is_none() {
                         state = turn.wait(state).unwrap_or_else(PoisonError::into_inner);
                     }
                     if state.failed.is_none() {
-                        let shift = shift(plan, index, block);
-                        commit(&mut state, checked, shift, block, &kept, &mut sink(), job);
+                        let sink = &mut sink();
+                        commit(
+                            &mut state,
+                            part,
+                            &mut buffers,
+                            result,
+                            &kept,
+                            sink,
+                            job.progress,
+                        );
                     }
                     state.next += 1;
                     turn.notify_all();
@@ -453,69 +499,64 @@ pub fn run<'s>(
 
 /// Reads and checks one block: its records (but their keys) and, for the
 /// first block, header issues; the summary of its session or its error.
-fn check_block<'k>(
+fn check_block(
     mut session: Session,
     plan: &Plan,
-    index: usize,
-    block: Block,
-    kept: &'k Kept,
-) -> (Checked<'k>, Result<Summary, String>) {
-    // Records of 32 bytes or more, most often: room for them at once.
-    let records = usize::try_from((block.end - block.start) / 32).unwrap_or(0);
+    part: Part,
+    kept: &Kept,
+    buffers: &mut Buffers,
+) -> Result<Summary, String> {
+    let Buffers {
+        bytes,
+        events,
+        key_values,
+    } = buffers;
+    events.clear();
+    key_values.clear();
     let mut checked = Checked {
-        events: Vec::with_capacity(records),
-        key_values: Vec::new(),
-        header_issues: index == 0,
+        events,
+        key_values,
+        header_issues: part.index == 0,
         kept,
     };
-    let shift = shift(plan, index, block);
     // An error's line, like the records', as the whole file counts it.
-    let fail = |e: InputError| e.lines_later(shift).to_string();
-    let result = read_block(&plan.path, block).and_then(|bytes| {
-        if index > 0 {
-            session.feed(&plan.header, &mut checked).map_err(fail)?;
-        }
-        session.feed(&bytes, &mut checked).map_err(fail)?;
-        match session.finish(&mut checked) {
-            Ok(summary) => Ok(summary),
-            // A block of blank lines has no record; the file may have.
-            Err(InputError::NoRecords(_)) => Ok(session.summary().clone()),
-            Err(e) => Err(fail(e)),
-        }
-    });
-    (checked, result)
-}
-
-/// How many lines later in the file than in its session a block's lines
-/// are: a later block's session reads the header first.
-fn shift(plan: &Plan, index: usize, block: Block) -> u64 {
-    match index {
-        0 => 0,
-        _ => block.first_line - (plan.header_lines + 1),
+    let fail = |e: InputError| e.lines_later(part.shift).to_string();
+    read_block(&plan.path, part.block, bytes)?;
+    if part.index > 0 {
+        session.feed(&plan.header, &mut checked).map_err(fail)?;
+    }
+    session.feed(bytes, &mut checked).map_err(fail)?;
+    match session.finish(&mut checked) {
+        Ok(summary) => Ok(summary),
+        // A block of blank lines has no record; the file may have.
+        Err(InputError::NoRecords(_)) => Ok(session.summary().clone()),
+        Err(e) => Err(fail(e)),
     }
 }
 
-/// `block`'s bytes.
-fn read_block(path: &Path, block: Block) -> Result<Vec<u8>, String> {
+/// Reads `block` into `bytes`.
+fn read_block(path: &Path, block: Block, bytes: &mut Vec<u8>) -> Result<(), String> {
     let fail = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
     let mut file = std::fs::File::open(path).map_err(fail)?;
     file.seek(SeekFrom::Start(block.start)).map_err(fail)?;
-    let mut bytes = vec![0; usize::try_from(block.end - block.start).unwrap_or(usize::MAX)];
-    file.read_exact(&mut bytes).map_err(fail)?;
-    Ok(bytes)
+    bytes.clear();
+    bytes.resize(
+        usize::try_from(block.end - block.start).unwrap_or(usize::MAX),
+        0,
+    );
+    file.read_exact(bytes).map_err(fail)
 }
 
-/// A block's turn: its records numbered, their lines moved by `shift`
-/// (a later block's session counted from its header), their keys
-/// checked, counted and written.
+/// A block's turn: its records numbered, their lines moved to the file's,
+/// their keys checked, counted and written.
 fn commit(
     state: &mut Ordered,
-    (checked, result): (Checked<'_>, Result<Summary, String>),
-    shift: u64,
-    block: Block,
+    part: Part,
+    buffers: &mut Buffers,
+    result: Result<Summary, String>,
     kept: &Kept,
     sink: &mut BatchSink<'_, '_>,
-    job: &Job<'_>,
+    progress: Option<&ProgressBar>,
 ) {
     let fields = state.keys.protocol().fields.len();
     // A lean record's turn reads it through this one outcome.
@@ -529,15 +570,15 @@ fn commit(
         calculated: Vec::new(),
         sheet: None,
     };
-    let mut key_values = checked.key_values.into_iter();
+    let mut key_values = buffers.key_values.drain(..);
     let take_turn = |state: &mut Ordered, sink: &mut BatchSink, outcome: &mut Outcome<'_>| {
         outcome.row = state.summary.records + 1;
-        outcome.line += shift;
+        outcome.line += part.shift;
         state.keys.check_keys(outcome);
         state.summary.add(outcome);
         sink.record(outcome);
     };
-    for event in checked.events {
+    for event in buffers.events.drain(..) {
         match event {
             Event::Whole(mut outcome) => take_turn(state, sink, &mut outcome),
             Event::Lean { line, issues } => {
@@ -557,8 +598,8 @@ fn commit(
         }
     }
     sink.flush();
-    if let Some(bar) = job.progress {
-        bar.inc(block.end - block.start);
+    if let Some(bar) = progress {
+        bar.inc(part.block.end - part.block.start);
     }
     match result {
         Ok(summary) if state.first.is_none() => state.first = Some(summary),
