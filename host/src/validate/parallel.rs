@@ -17,9 +17,9 @@
 //! other input is read by one thread, as before.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use clinval_core::{
     Format, InputError, Issue, Outcome, Session, Sink, Summary, TableIssue, TextEncoding,
@@ -37,15 +37,23 @@ const BLOCK_BYTES: u64 = 256 * 1024;
 /// Smaller files are read by one thread: too few blocks to share.
 const MIN_BYTES: u64 = 4 * BLOCK_BYTES;
 
-/// How a file is cut.
-pub struct Plan {
-    path: PathBuf,
-    /// The header record with its line break, to read before each block
-    /// after the first.
-    header: Vec<u8>,
-    /// Lines the header takes.
-    header_lines: u64,
+/// The header record with its line break (read before each block after
+/// the first), and the lines it takes.
+#[derive(Debug)]
+struct Header {
+    bytes: Vec<u8>,
+    lines: u64,
+}
+
+/// What the first pass has found so far, shared with the threads as it
+/// goes: they check blocks while it reads on.
+#[derive(Debug, Default)]
+struct Cuts {
+    header: Option<Arc<Header>>,
     blocks: Vec<Block>,
+    /// Set once the pass is over: whether the file can be cut safely.
+    /// Nothing is written before it is known.
+    done: Option<bool>,
 }
 
 /// One block: `start..end` of the file, from the line `first_line`.
@@ -67,10 +75,10 @@ struct Part {
 }
 
 impl Part {
-    fn new(plan: &Plan, index: usize, block: Block) -> Part {
+    fn new(header_lines: u64, index: usize, block: Block) -> Part {
         let shift = match index {
             0 => 0,
-            _ => block.first_line - (plan.header_lines + 1),
+            _ => block.first_line - (header_lines + 1),
         };
         Part {
             index,
@@ -110,9 +118,10 @@ impl Quoting {
     }
 }
 
-/// How `input` is cut into blocks for `threads` threads, if it should and
-/// can be (see the module comment); `None` to read it on one thread.
-pub fn plan(input: &Input, job: &Job<'_>) -> Option<Plan> {
+/// The file `input` is, if it should and may be read on several threads
+/// (see the module comment; the first pass has the last word); `None` to
+/// read it on one.
+fn eligible<'i>(input: &'i Input, job: &Job<'_>) -> Option<&'i Path> {
     let dialect = &input.options.dialect;
     let utf8 = |e: Option<TextEncoding>| e.is_none_or(|e| e == TextEncoding::Utf8);
     let eligible = job.threads > 1
@@ -128,19 +137,24 @@ pub fn plan(input: &Input, job: &Job<'_>) -> Option<Plan> {
         && utf8(input.options.encoding)
         && utf8(input.protocol.encoding)
         && clinval_core::FormCollector::new(&input.protocol).is_none();
-    let Source::Files(files) = &input.source else {
-        return None;
-    };
-    match files.as_slice() {
-        [path] if eligible => cut(path, dialect.delimiter, dialect.quote).ok().flatten(),
+    match &input.source {
+        Source::Files(files) if eligible => match files.as_slice() {
+            [path] => Some(path),
+            _ => None,
+        },
         _ => None,
     }
 }
 
-/// The first pass over `path` (see the module comment); `Ok(None)` when
-/// the file cannot be cut safely. Read errors are left to the one-thread
-/// reading, which reports them.
-fn cut(path: &Path, delimiter: u8, quote: u8) -> std::io::Result<Option<Plan>> {
+/// The first pass over `path` (see the module comment), handing what it
+/// finds to `publish` as it goes; whether the file can be cut safely. A
+/// read error is left to the one-thread reading, which reports it.
+fn cut(
+    path: &Path,
+    delimiter: u8,
+    quote: u8,
+    publish: &mut dyn FnMut(&mut Cutter),
+) -> std::io::Result<bool> {
     let mut file = std::fs::File::open(path)?;
     let mut cutter = Cutter {
         delimiter,
@@ -166,11 +180,12 @@ fn cut(path: &Path, delimiter: u8, quote: u8) -> std::io::Result<Option<Plan>> {
         let text = match std::str::from_utf8(data) {
             Ok(_) => data,
             Err(e) if n > 0 && e.error_len().is_none() => &data[..e.valid_up_to()],
-            Err(_) => return Ok(None),
+            Err(_) => return Ok(false),
         };
         if !cutter.scan(text) {
-            return Ok(None);
+            return Ok(false);
         }
+        publish(&mut cutter);
         let len = text.len();
         buffer.copy_within(len..kept + n, 0);
         kept = kept + n - len;
@@ -178,7 +193,9 @@ fn cut(path: &Path, delimiter: u8, quote: u8) -> std::io::Result<Option<Plan>> {
             break;
         }
     }
-    Ok(cutter.finish(path))
+    let whole = cutter.finish();
+    publish(&mut cutter);
+    Ok(whole)
 }
 
 /// The first pass's state.
@@ -192,8 +209,9 @@ struct Cutter {
     newlines: u64,
     /// The last byte was a `\r`.
     after_cr: bool,
-    /// The header record and the lines it takes, once read.
-    header: Option<(Vec<u8>, u64)>,
+    /// The header, once read.
+    header: Option<Arc<Header>>,
+    /// Blocks found and not yet published.
     blocks: Vec<Block>,
     block_start: u64,
     block_line: u64,
@@ -267,8 +285,10 @@ impl Cutter {
         if !record.iter().any(u8::is_ascii_alphanumeric) {
             return None;
         }
-        let lines = memchr::memchr_iter(b'\n', record).count() as u64;
-        self.header = Some((record.to_vec(), lines));
+        self.header = Some(Arc::new(Header {
+            bytes: record.to_vec(),
+            lines: memchr::memchr_iter(b'\n', record).count() as u64,
+        }));
         Some(start + end + 1)
     }
 
@@ -303,13 +323,10 @@ impl Cutter {
         }
     }
 
-    /// The plan for `path`, once the whole file was read: `None` if it is
-    /// one block, or ends inside quotes or on a lone `\r`.
-    fn finish(mut self, path: &Path) -> Option<Plan> {
-        if self.after_cr || self.quoting == Quoting::Quoted {
-            return None;
-        }
-        let (header, header_lines) = self.header.take()?;
+    /// Ends the pass at the end of the file, with its last block; whether
+    /// the file can be cut safely (it does not end inside quotes or on a
+    /// lone `\r`).
+    fn finish(&mut self) -> bool {
         if self.at > self.block_start {
             self.blocks.push(Block {
                 start: self.block_start,
@@ -317,12 +334,7 @@ impl Cutter {
                 first_line: self.block_line,
             });
         }
-        (self.blocks.len() > 1).then(|| Plan {
-            path: path.to_owned(),
-            header,
-            header_lines,
-            blocks: self.blocks,
-        })
+        self.header.is_some() && !self.after_cr && self.quoting != Quoting::Quoted
     }
 }
 
@@ -406,17 +418,27 @@ struct Ordered {
     /// The first block's summary: its warnings and encoding are the file's.
     first: Option<Summary>,
     failed: Option<String>,
+    /// The first pass found the file cannot be cut: nothing was written,
+    /// and it is read on one thread instead.
+    abandoned: bool,
 }
 
-/// Validates `input` as `plan` cuts it, on `job.threads` threads, writing
-/// to `tx` through sinks made by `sink`; the summary, or why the input
-/// could not be validated.
+impl Ordered {
+    fn stopped(&self) -> bool {
+        self.failed.is_some() || self.abandoned
+    }
+}
+
+/// Validates `input` on `job.threads` threads, if it should and can be
+/// (see the module comment), writing through sinks made by `sink`: the
+/// summary, or why the input could not be validated; `None` to read it
+/// on one thread (nothing was written).
 pub fn run<'s>(
     job: &Job<'_>,
     input: &Input,
-    plan: &Plan,
     sink: impl Fn() -> BatchSink<'s, 's> + Sync,
-) -> Result<Summary, String> {
+) -> Option<Result<Summary, String>> {
+    let path = eligible(input, job)?;
     let session = || {
         let mut options = input.options.clone();
         options.encoding = Some(TextEncoding::Utf8);
@@ -442,26 +464,47 @@ pub fn run<'s>(
         summary: Summary::default(),
         first: None,
         failed: None,
+        abandoned: false,
     });
     let turn = Condvar::new();
+    let cuts = Mutex::new(Cuts::default());
+    let found = Condvar::new();
     let claimed = AtomicUsize::new(0);
-    let threads = job.threads.min(plan.blocks.len());
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for _ in 0..job.threads {
             scope.spawn(|| {
                 let mut buffers = Buffers::default();
                 loop {
                     let index = claimed.fetch_add(1, Ordering::Relaxed);
-                    let Some(&block) = plan.blocks.get(index) else {
-                        return;
+                    let (block, header) = {
+                        let mut cuts = lock(&cuts);
+                        while cuts.blocks.len() <= index && cuts.done.is_none() {
+                            cuts = wait(&found, cuts);
+                        }
+                        match (cuts.blocks.get(index), cuts.done) {
+                            (_, Some(false)) | (None, _) => return,
+                            (Some(&block), _) => (block, cuts.header.clone()),
+                        }
                     };
-                    let part = Part::new(plan, index, block);
-                    let result = check_block(session(), plan, part, &kept, &mut buffers);
-                    let mut state = ordered.lock().unwrap_or_else(PoisonError::into_inner);
-                    while state.next != index && state.failed.is_none() {
-                        state = turn.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    // Every block ends after the header: a later one has it.
+                    let header_lines = header.as_ref().map_or(0, |h| h.lines);
+                    let part = Part::new(header_lines, index, block);
+                    let result = check_block(
+                        session(),
+                        path,
+                        header.as_deref(),
+                        part,
+                        &kept,
+                        &mut buffers,
+                    );
+                    let mut state = lock(&ordered);
+                    while state.next != index && !state.stopped() {
+                        state = wait(&turn, state);
                     }
-                    if state.failed.is_none() {
+                    if index == 0 && !whole_pass(&cuts, &found) {
+                        state.abandoned = true;
+                    }
+                    if !state.stopped() {
                         let sink = &mut sink();
                         commit(
                             &mut state,
@@ -475,33 +518,100 @@ pub fn run<'s>(
                     }
                     state.next += 1;
                     turn.notify_all();
-                    if state.failed.is_some() {
+                    if state.stopped() {
                         return;
                     }
                 }
             });
         }
+        // This thread makes the first pass, the others check behind it.
+        let mut publish = |cutter: &mut Cutter| {
+            let mut cuts = lock(&cuts);
+            if cuts.header.is_none() {
+                cuts.header.clone_from(&cutter.header);
+            }
+            if !cutter.blocks.is_empty() {
+                cuts.blocks.append(&mut cutter.blocks);
+                found.notify_all();
+            }
+        };
+        let dialect = &input.options.dialect;
+        let ended = PassEnded {
+            cuts: &cuts,
+            found: &found,
+        };
+        let whole = cut(path, dialect.delimiter, dialect.quote, &mut publish);
+        ended.with(whole.unwrap_or(false));
     });
     let state = ordered.into_inner().unwrap_or_else(PoisonError::into_inner);
+    // Also when the pass gave up before any block was checked.
+    if state.abandoned || lock(&cuts).done != Some(true) {
+        return None;
+    }
     if let Some(failed) = state.failed {
-        return Err(failed);
+        return Some(Err(failed));
     }
     let mut summary = state.summary;
     if summary.records == 0 {
-        return Err(InputError::NoRecords("a header but no data rows").to_string());
+        return Some(Err(
+            InputError::NoRecords("a header but no data rows").to_string()
+        ));
     }
     if let Some(first) = state.first {
         summary.warnings = first.warnings;
         summary.encoding = first.encoding;
     }
-    Ok(summary)
+    Some(Ok(summary))
+}
+
+/// Tells the threads the first pass ended, also if it panicked (as not
+/// whole: they stop rather than wait for blocks that never come).
+struct PassEnded<'c> {
+    cuts: &'c Mutex<Cuts>,
+    found: &'c Condvar,
+}
+
+impl PassEnded<'_> {
+    fn with(self, whole: bool) {
+        lock(self.cuts).done = Some(whole);
+    }
+}
+
+impl Drop for PassEnded<'_> {
+    fn drop(&mut self) {
+        lock(self.cuts).done.get_or_insert(false);
+        self.found.notify_all();
+    }
+}
+
+/// Waits for the first pass to end; whether it found the file can be cut.
+fn whole_pass(cuts: &Mutex<Cuts>, found: &Condvar) -> bool {
+    let mut cuts = lock(cuts);
+    loop {
+        match cuts.done {
+            Some(whole) => return whole,
+            None => cuts = wait(found, cuts),
+        }
+    }
+}
+
+/// `mutex`'s guard; a thread that panicked holding it left nothing half
+/// done that the others read (its panic ends the run).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Waits on `condvar` with `guard` (see [`lock`]).
+fn wait<'g, T>(condvar: &Condvar, guard: MutexGuard<'g, T>) -> MutexGuard<'g, T> {
+    condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Reads and checks one block: its records (but their keys) and, for the
 /// first block, header issues; the summary of its session or its error.
 fn check_block(
     mut session: Session,
-    plan: &Plan,
+    path: &Path,
+    header: Option<&Header>,
     part: Part,
     kept: &Kept,
     buffers: &mut Buffers,
@@ -521,9 +631,9 @@ fn check_block(
     };
     // An error's line, like the records', as the whole file counts it.
     let fail = |e: InputError| e.lines_later(part.shift).to_string();
-    read_block(&plan.path, part.block, bytes)?;
-    if part.index > 0 {
-        session.feed(&plan.header, &mut checked).map_err(fail)?;
+    read_block(path, part.block, bytes)?;
+    if let Some(header) = header.filter(|_| part.index > 0) {
+        session.feed(&header.bytes, &mut checked).map_err(fail)?;
     }
     session.feed(bytes, &mut checked).map_err(fail)?;
     match session.finish(&mut checked) {

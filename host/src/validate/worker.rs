@@ -56,9 +56,7 @@ impl Job<'_> {
             batch: Batch::default(),
             tx,
         };
-        let result = if let Some(plan) = parallel::plan(input, self) {
-            parallel::run(self, input, &plan, sink)
-        } else {
+        let result = parallel::run(self, input, sink).unwrap_or_else(|| {
             let mut sink = sink();
             let result = match self.wasm {
                 Some(host) => self.validate_wasm(host, input, &mut sink),
@@ -66,7 +64,7 @@ impl Job<'_> {
             };
             sink.flush();
             result
-        };
+        });
         let _ = tx.send(Message::Done(result));
     }
 
