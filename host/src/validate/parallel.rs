@@ -650,11 +650,16 @@ fn read_block(path: &Path, block: Block, bytes: &mut Vec<u8>) -> Result<(), Stri
     let mut file = std::fs::File::open(path).map_err(fail)?;
     file.seek(SeekFrom::Start(block.start)).map_err(fail)?;
     bytes.clear();
-    bytes.resize(
-        usize::try_from(block.end - block.start).unwrap_or(usize::MAX),
-        0,
-    );
-    file.read_exact(bytes).map_err(fail)
+    let len = block.end - block.start;
+    // Into the vector's spare room, which is not zeroed first.
+    let read = file.take(len).read_to_end(bytes).map_err(fail)?;
+    match read as u64 == len {
+        true => Ok(()),
+        false => Err(format!(
+            "cannot read {}: it changed while read",
+            path.display()
+        )),
+    }
 }
 
 /// A block's turn: its records numbered, their lines moved to the file's,
