@@ -34,6 +34,16 @@ pub fn check_field<'a>(
         detail,
         value,
     };
+    // An empty value: an issue if one is required.
+    let missing = || {
+        if required {
+            Err(issue(&field.codes.required, Detail::Required, None))
+        } else {
+            Ok(Value::Missing)
+        }
+    };
+    // Built once, in place: moving a scalar from step to step costs more
+    // than the steps (each copy reads what was just written, in halves).
     let scalar = match cell {
         Cell::Absent => return Ok(Value::Missing),
         Cell::Short => {
@@ -53,26 +63,37 @@ pub fn check_field<'a>(
                 None,
             ));
         }
-        Cell::Null => None,
-        Cell::Value(Scalar::Text(text)) => Some(Scalar::Text(cleaning.cell(text))),
-        Cell::Value(scalar @ (Scalar::Number(_) | Scalar::Bool(_)))
-            if cleaning.json_scalars_as_text && reads_scalars_as_text(&field.ty, &scalar) =>
-        {
-            Some(as_text(scalar))
+        Cell::Null => return missing(),
+        Cell::Value(Scalar::Text(text)) => {
+            let text = cleaning.cell(text);
+            if field.missing_values.iter().any(|m| *m == *text) {
+                return missing();
+            }
+            Scalar::Text(match field.collapse_whitespace {
+                true => collapse_whitespace(text),
+                false => text,
+            })
         }
-        Cell::Value(scalar) => Some(scalar),
-    };
-    let scalar = scalar.filter(|s| !is_missing(field, s));
-    let Some(scalar) = scalar else {
-        return if required {
-            Err(issue(&field.codes.required, Detail::Required, None))
-        } else {
-            Ok(Value::Missing)
-        };
-    };
-    let scalar = match scalar {
-        Scalar::Text(text) if field.collapse_whitespace => Scalar::Text(collapse_whitespace(text)),
-        other => other,
+        Cell::Value(scalar) => {
+            let scalar = match scalar {
+                scalar @ (Scalar::Number(_) | Scalar::Bool(_))
+                    if cleaning.json_scalars_as_text
+                        && reads_scalars_as_text(&field.ty, &scalar) =>
+                {
+                    as_text(scalar)
+                }
+                scalar => scalar,
+            };
+            if is_missing(field, &scalar) {
+                return missing();
+            }
+            match scalar {
+                Scalar::Text(text) if field.collapse_whitespace => {
+                    Scalar::Text(collapse_whitespace(text))
+                }
+                other => other,
+            }
+        }
     };
     let shown = || scalar.text().into_owned();
     // Typing takes the scalar; the checks after it still read its text.
@@ -94,11 +115,7 @@ pub fn check_field<'a>(
     if matches!(field.ty, Type::MultiSelect(_))
         && matches!(&value, Value::List(items) if items.is_empty())
     {
-        return if required {
-            Err(issue(&field.codes.required, Detail::Required, None))
-        } else {
-            Ok(Value::Missing)
-        };
+        return missing();
     }
     if let Some(p) = &field.pattern
         && !p.is_match(&scalar.text())
