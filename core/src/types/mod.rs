@@ -410,7 +410,10 @@ impl Type {
         )
     }
 
-    /// Reads one value.
+    /// Reads one value. Inlined natively, where the checks that call it
+    /// then keep its result in registers (6% of a plain schema's time);
+    /// not in the size-bound module.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn parse<'a>(&self, value: Scalar<'a>) -> Typed<'a> {
         let invalid = Err(TypeError::Invalid);
         match (self, value) {
