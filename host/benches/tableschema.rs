@@ -8,13 +8,14 @@
 //! under `target/bench-data/`, then:
 //!
 //! 1. frictionless-py 5.21 validates it in Python (`Resource.validate`,
-//!    every error kept): the validation's CPU time alone;
+//!    every error kept): the validation's CPU time alone, the median of
+//!    three runs;
 //! 2. its command line does (`frictionless validate --schema SCHEMA FILE
 //!    --limit-errors N --json`): wall time, as a user waits for it;
 //! 3. the `clinval` binary validates it (`validate --protocol SCHEMA FILE
-//!    --errors FILE`): wall time of the whole process, the median of five,
-//!    on one core (`--jobs 1`) and on every core (the default: the file is
-//!    cut into blocks checked in parallel);
+//!    --errors FILE`): wall time of the whole process, the median of nine
+//!    runs on one core (`--jobs 1`) and nine on every core (the default:
+//!    the file is cut into blocks checked in parallel), taken in turn;
 //!
 //! and checks that both flag exactly the same rows before printing the
 //! ratios.
@@ -45,34 +46,14 @@ fn main() {
     println!("input: {} ({records} rows)", data.display());
 
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fl/bin/python");
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/table-schema/frictionless_bench.py");
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg(&schema)
-        .arg(&data)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "cannot run {} ({e}): bash .ci/run installs it",
-                python.display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "frictionless failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let theirs: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("frictionless' report");
-    let their_seconds = theirs["seconds"].as_f64().expect("seconds");
-    let their_rows: BTreeSet<u64> = theirs["rows"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .filter_map(serde_json::Value::as_u64)
+    // The machine's speed drifts from run to run: the median of three
+    // (frictionless) and of nine interleaved runs (clinval) are compared.
+    let runs: Vec<(f64, BTreeSet<u64>)> = (0..3)
+        .map(|_| frictionless(&python, &schema, &data))
         .collect();
-
+    let their_rows = runs[0].1.clone();
+    assert!(runs.iter().all(|(_, rows)| *rows == their_rows));
+    let their_seconds = median(runs.iter().map(|(seconds, _)| *seconds).collect());
     let frictionless = python.with_file_name("frictionless");
     let started = Instant::now();
     // Relative paths: frictionless refuses absolute ones as unsafe.
@@ -94,63 +75,98 @@ fn main() {
     );
 
     let errors = dir.join("tableschema-errors.jsonl");
-    // One core (`--jobs 1`), then as a user runs it (every core: a large
-    // file is cut into blocks checked in parallel).
-    let one_core = clinval_seconds(&schema, &data, &errors, Some(1));
-    let our_rows = flagged_lines(&errors);
-    assert_eq!(
-        our_rows, their_rows,
-        "clinval and frictionless flag different rows"
-    );
-    let all_cores = clinval_seconds(&schema, &data, &errors, None);
-    assert_eq!(
-        flagged_lines(&errors),
-        their_rows,
-        "clinval on every core flags other rows"
-    );
+    // One core (`--jobs 1`), and as a user runs it (every core: a large
+    // file is cut into blocks checked in parallel), in turn.
+    let (mut one_core, mut all_cores) = (Vec::new(), Vec::new());
+    for _ in 0..9 {
+        one_core.push(clinval_seconds(&schema, &data, &errors, Some(1)));
+        assert_eq!(
+            flagged_lines(&errors),
+            their_rows,
+            "clinval flags other rows"
+        );
+        all_cores.push(clinval_seconds(&schema, &data, &errors, None));
+        assert_eq!(
+            flagged_lines(&errors),
+            their_rows,
+            "clinval flags other rows"
+        );
+    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "frictionless-py: {their_seconds:.2} s CPU ({:.0} rows/s); frictionless validate (command line): {their_cli_seconds:.2} s wall",
         records as f64 / their_seconds,
     );
-    for (what, seconds) in [("1 core", one_core), ("all cores", all_cores)] {
+    for (what, threads, times) in [("1 core", 1, one_core), ("all cores", cores, all_cores)] {
+        let seconds = median(times);
         println!(
-            "clinval, {what} ({}): {seconds:.3} s wall ({:.0} rows/s): {:.0}x frictionless' validation, {:.0}x its command",
-            if what == "1 core" { 1 } else { cores },
+            "clinval, {what} ({threads}): {seconds:.3} s wall ({:.0} rows/s): {:.0}x frictionless' validation, {:.0}x its command",
             records as f64 / seconds,
             their_seconds / seconds,
             their_cli_seconds / seconds
         );
     }
-    println!("same {} rows flagged", our_rows.len());
+    println!("same {} rows flagged", their_rows.len());
 }
 
-/// The median of five wall times of `clinval validate` on `data`
-/// (`--jobs jobs` if given), its issues written to `errors`.
-fn clinval_seconds(schema: &Path, data: &Path, errors: &Path, jobs: Option<usize>) -> f64 {
-    let mut times: Vec<f64> = (0..5)
-        .map(|_| {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
-            command
-                .arg("validate")
-                .arg("--protocol")
-                .arg(schema)
-                .arg(data)
-                .arg("--errors")
-                .arg(errors)
-                .args(["--as-of", "2025-06-30"]);
-            if let Some(jobs) = jobs {
-                command.args(["--jobs", &jobs.to_string()]);
-            }
-            let started = Instant::now();
-            let status = command.status().expect("run clinval");
-            let seconds = started.elapsed().as_secs_f64();
-            assert_eq!(status.code(), Some(1), "clinval finds the bad rows");
-            seconds
-        })
+/// frictionless-py's validation of `data` in Python (`Resource.validate`,
+/// every error kept): its CPU time and the lines it flags.
+fn frictionless(python: &Path, schema: &Path, data: &Path) -> (f64, BTreeSet<u64>) {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/table-schema/frictionless_bench.py");
+    let output = Command::new(python)
+        .arg(&script)
+        .arg(schema)
+        .arg(data)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}): bash .ci/run installs it",
+                python.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "frictionless failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("frictionless' report");
+    let rows = theirs["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
         .collect();
+    (theirs["seconds"].as_f64().expect("seconds"), rows)
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
-    times[2]
+    times[times.len() / 2]
+}
+
+/// The wall time of `clinval validate` on `data` (`--jobs jobs` if given),
+/// its issues written to `errors`.
+fn clinval_seconds(schema: &Path, data: &Path, errors: &Path, jobs: Option<usize>) -> f64 {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clinval"));
+    command
+        .arg("validate")
+        .arg("--protocol")
+        .arg(schema)
+        .arg(data)
+        .arg("--errors")
+        .arg(errors)
+        .args(["--as-of", "2025-06-30"])
+        .stderr(std::process::Stdio::null());
+    if let Some(jobs) = jobs {
+        command.args(["--jobs", &jobs.to_string()]);
+    }
+    let started = Instant::now();
+    let status = command.status().expect("run clinval");
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(status.code(), Some(1), "clinval finds the bad rows");
+    seconds
 }
 
 /// The lines clinval's error log flags (frictionless numbers rows as lines
