@@ -57,8 +57,10 @@ impl Hasher for Mix {
         // ids fill a few cache lines instead of sixteen scattered ones.
         let high = n >> 4;
         let product = (high ^ (high >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // The tag is the hash's top seven bits of a usize: bits 57.. on
+        // 64-bit hosts, 25.. in wasm32.
         let low = n & 15;
-        self.0 = ((product ^ (product >> 32)) & !15 | low) ^ (low << 57);
+        self.0 = ((product ^ (product >> 32)) & !15 | low) ^ (low << 57) ^ (low << 25);
     }
     fn write_u32(&mut self, _: u32) {}
 }

@@ -91,7 +91,9 @@ pub struct Args {
     #[arg(long, default_value = "en", value_name = "en|zh-CN")]
     lang: Lang,
 
-    /// Worker threads (default: the number of cores).
+    /// Worker threads (default: the number of cores). Several files are
+    /// read one per thread; one large CSV file is cut into blocks checked
+    /// on all of them (the output is the same as on one).
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
 

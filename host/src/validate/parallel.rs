@@ -1,20 +1,22 @@
 //! One large CSV file checked on several threads.
 //!
-//! A first pass cuts the file at record ends into blocks of about
-//! [`BLOCK_BYTES`]. Each thread takes the next block and checks its records
-//! in a session of its own, the header first (so cells map to fields as in
-//! the first block), all but their keys ([`Session::defer_keys`]). Then, in
-//! file order, one block after another, the records are numbered, their keys
-//! checked on one validator ([`Validator::check_keys`]), counted and
-//! written: the output is byte for byte what one thread gives
-//! (`host/tests/parallel.rs` holds the two together).
+//! A first pass, on the calling thread, cuts the file at record ends into
+//! blocks of about [`BLOCK_BYTES`]; behind it, each thread takes the next
+//! block found and checks its records in a session of its own, the header
+//! first (so cells map to fields as in the first block), all but their
+//! keys ([`Session::defer_keys`]). Then, in file order, one block after
+//! another, the records are numbered, their keys checked on one validator
+//! ([`Validator::check_keys`]), counted and written: the output is byte
+//! for byte what one thread gives (`parallel/tests.rs` holds the two
+//! together). Nothing is written before the pass has read the whole file.
 //!
 //! Only a file the first pass can cut safely is read this way: UTF-8 with
 //! no NUL and no lone `\r` (so the text and its line numbers are the same
 //! block by block), a header on its first line, the default quoting (so a
 //! record end is a `\n` outside quotes, read as csv-core reads them), no
 //! comment lines, no repeating forms (which depend on the whole file). Any
-//! other input is read by one thread, as before.
+//! other input is read by one thread, as before; so is one the pass gives
+//! up on (what the threads checked meanwhile is dropped).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
