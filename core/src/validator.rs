@@ -231,19 +231,19 @@ impl Validator {
         }
     }
 
-    /// Which fields [`Validator::check_keys`] reads: `unique` fields and
-    /// the fields of keys and foreign keys.
-    pub fn key_fields(&self) -> Vec<bool> {
+    /// The fields [`Validator::check_keys`] reads, in order: `unique`
+    /// fields and the fields of keys and foreign keys.
+    pub fn key_fields(&self) -> Vec<usize> {
         let protocol = &self.protocol;
-        let mut read: Vec<bool> = protocol.fields.iter().map(|f| f.unique).collect();
         let parts = protocol.keys.iter().map(|k| &k.fields);
+        let mut read: Vec<bool> = protocol.fields.iter().map(|f| f.unique).collect();
         for &f in parts
             .chain(protocol.foreign_keys.iter().map(|k| &k.fields))
             .flatten()
         {
             read[f] = true;
         }
-        read
+        (0..read.len()).filter(|&f| read[f]).collect()
     }
 
     /// A new validator for the same protocol, as-of date and referenced

@@ -454,11 +454,7 @@ pub fn run<'s>(
     let keys = session().key_checker();
     let kept = match job.want_records {
         true => Kept::Whole,
-        false => Kept::Lean(
-            (keys.key_fields().iter().enumerate())
-                .filter_map(|(f, &read)| read.then_some(f))
-                .collect(),
-        ),
+        false => Kept::Lean(keys.key_fields()),
     };
     let ordered = Mutex::new(Ordered {
         next: 0,
@@ -475,18 +471,30 @@ pub fn run<'s>(
     std::thread::scope(|scope| {
         for _ in 0..job.threads {
             scope.spawn(|| {
+                let _unwinding = Unwinding {
+                    ordered: &ordered,
+                    turn: &turn,
+                };
                 let mut buffers = Buffers::default();
                 loop {
                     let index = claimed.fetch_add(1, Ordering::Relaxed);
-                    let (block, header) = {
+                    let claim = {
                         let mut cuts = lock(&cuts);
                         while cuts.blocks.len() <= index && cuts.done.is_none() {
                             cuts = wait(&found, cuts);
                         }
                         match (cuts.blocks.get(index), cuts.done) {
-                            (_, Some(false)) | (None, _) => return,
-                            (Some(&block), _) => (block, cuts.header.clone()),
+                            (_, Some(false)) => None,
+                            (None, _) => return,
+                            (Some(&block), _) => Some((block, cuts.header.clone())),
                         }
+                    };
+                    // The pass gave up: whoever learns it stops the others
+                    // (one may wait for the turn of a block no one took).
+                    let Some((block, header)) = claim else {
+                        lock(&ordered).abandoned = true;
+                        turn.notify_all();
+                        return;
                     };
                     // Every block ends after the header: a later one has it.
                     let header_lines = header.as_ref().map_or(0, |h| h.lines);
@@ -564,6 +572,25 @@ pub fn run<'s>(
         summary.encoding = first.encoding;
     }
     Some(Ok(summary))
+}
+
+/// Stops the other threads if this one panics, so that none waits for a
+/// turn that never comes (the panic then ends the run, as on one thread).
+struct Unwinding<'o> {
+    ordered: &'o Mutex<Ordered>,
+    turn: &'o Condvar,
+}
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let failed = "a thread checking the file failed";
+            lock(self.ordered)
+                .failed
+                .get_or_insert_with(|| failed.into());
+            self.turn.notify_all();
+        }
+    }
 }
 
 /// Tells the threads the first pass ended, also if it panicked (as not
