@@ -134,6 +134,12 @@ impl KeyIndex {
         self.seen.len()
     }
 
+    /// Makes room for about `keys` keys in all, if memory allows (a hint:
+    /// growing by doubling rehashes every key recorded so far).
+    pub(crate) fn reserve(&mut self, keys: usize) {
+        let _ = self.seen.try_reserve(keys.saturating_sub(self.seen.len()));
+    }
+
     /// Records the key made of `parts` for `row`; returns the row that had
     /// it first if an earlier record had it. Rows past `u32::MAX` are kept
     /// as `u32::MAX`. When there is no memory to record it, sets `full`
@@ -288,6 +294,22 @@ mod tests {
         assert_eq!(index.first_row_or_insert(a.iter(), 1, &mut false), None);
         assert_eq!(index.first_row_or_insert(b.iter(), 2, &mut false), Some(1));
         assert_eq!(index.first_row_or_insert(b.iter(), 3, &mut false), Some(1));
+    }
+
+    #[test]
+    fn reserved_room_holds_the_keys_without_growing() {
+        let mut index = KeyIndex::default();
+        index.first_row_or_insert([Value::Integer(0)].iter(), 1, &mut false);
+        index.reserve(10_000);
+        let room = index.seen.capacity();
+        assert!(room >= 10_000, "{room}");
+        for id in 1..10_000 {
+            let key = [Value::Integer(id)];
+            assert_eq!(index.first_row_or_insert(key.iter(), 2, &mut false), None);
+        }
+        assert_eq!(index.seen.capacity(), room);
+        let again = [Value::Integer(0)];
+        assert_eq!(index.first_row_or_insert(again.iter(), 3, &mut false), Some(1));
     }
 
     #[test]

@@ -246,6 +246,18 @@ impl Validator {
         (0..read.len()).filter(|&f| read[f]).collect()
     }
 
+    /// Makes room in the duplicate checks' indexes for about `records`
+    /// records in all, if memory allows: a hint (say, from a file's size),
+    /// which saves rehashing them as they grow.
+    pub fn expect_records(&mut self, records: usize) {
+        let unique = (self.protocol.fields.iter().map(|f| f.unique))
+            .zip(&mut self.values_seen)
+            .filter_map(|(unique, index)| unique.then_some(index));
+        for index in self.keys_seen.iter_mut().chain(unique) {
+            index.reserve(records);
+        }
+    }
+
     /// A new validator for the same protocol, as-of date and referenced
     /// keys, that has seen no record (for [`Validator::check_keys`]).
     pub(crate) fn key_checker(&self) -> Validator {

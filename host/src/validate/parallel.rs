@@ -253,11 +253,27 @@ impl Cutter {
             }
         } else {
             // No quote: every line break ends a record, and the last byte
-            // alone says where the next one starts.
-            for i in memchr::memchr_iter(b'\n', bytes) {
-                newlines += 1;
-                self.record_end(i + 1, newlines);
+            // alone says where the next one starts. A block ends at the
+            // first line break past its length; those before are counted,
+            // not visited one by one.
+            let count = |bytes: &[u8]| memchr::memchr_iter(b'\n', bytes).count() as u64;
+            let mut from = 0;
+            loop {
+                // The first index whose record end would be long enough.
+                let long_enough = (self.block_start + BLOCK_BYTES).saturating_sub(self.at + 1);
+                let search = usize::try_from(long_enough).map_or(bytes.len(), |i| i.max(from));
+                let Some(i) = bytes
+                    .get(search..)
+                    .and_then(|rest| memchr::memchr(b'\n', rest))
+                else {
+                    break;
+                };
+                let end = search + i;
+                newlines += count(&bytes[from..=end]);
+                self.record_end(end + 1, newlines);
+                from = end + 1;
             }
+            newlines += count(&bytes[from..]);
             if let Some(&last) = bytes.last() {
                 self.quoting = match self.quoting.step(last, self.delimiter, self.quote).0 {
                     Quoting::CellStart => Quoting::CellStart,
@@ -525,6 +541,10 @@ pub fn run<'s>(
                             sink,
                             job.progress,
                         );
+                        if index == 0 {
+                            let records = expected_records(input.size, part.block, &state);
+                            state.keys.expect_records(records);
+                        }
                     }
                     state.next += 1;
                     turn.notify_all();
@@ -689,6 +709,15 @@ fn read_block(path: &Path, block: Block, bytes: &mut Vec<u8>) -> Result<(), Stri
             path.display()
         )),
     }
+}
+
+/// How many records the whole file of `size` bytes has, about, judging by
+/// the first block (so that the key checks' indexes need not grow by
+/// doubling, rehashing every key on the turns' one thread).
+fn expected_records(size: u64, first: Block, state: &Ordered) -> usize {
+    let bytes = (first.end - first.start).max(1);
+    let records = u128::from(size) * u128::from(state.summary.records) / u128::from(bytes);
+    usize::try_from(records).unwrap_or(usize::MAX)
 }
 
 /// A block's turn: its records numbered, their lines moved to the file's,

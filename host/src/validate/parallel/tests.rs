@@ -176,6 +176,52 @@ fn plain_rows_with_duplicates_across_blocks() {
     );
 }
 
+/// A file without quotes is cut where walking its records one by one
+/// cuts it: at the first record end at least a block's length after the
+/// block's start, each block's first line counted.
+#[test]
+fn blocks_without_quotes_end_where_the_record_walk_ends_them() {
+    for line_end in ["\n", "\r\n"] {
+        let mut text = rows(70_000, line_end);
+        // Long lines now and then, so that cuts fall anywhere in a read.
+        for at in (5_000..text.len() - 100_000).step_by(97_331) {
+            let at = text[at..].find('\n').unwrap() + at + 1;
+            text.insert_str(
+                at,
+                &format!("1,{},2020-01-01,1,A{line_end}", "x".repeat(at % 9_000)),
+            );
+        }
+        let bytes = text.as_bytes();
+        let header_end = memchr::memchr(b'\n', bytes).unwrap() + 1;
+        let mut expected = Vec::new();
+        let (mut start, mut line) = (0, 1);
+        for at in memchr::memchr_iter(b'\n', &bytes[header_end..]) {
+            let end = (header_end + at + 1) as u64;
+            if end >= start + super::BLOCK_BYTES {
+                expected.push(super::Block {
+                    start,
+                    end,
+                    first_line: line,
+                });
+                start = end;
+                line = memchr::memchr_iter(b'\n', &bytes[..end as usize]).count() as u64 + 1;
+            }
+        }
+        expected.push(super::Block {
+            start,
+            end: bytes.len() as u64,
+            first_line: line,
+        });
+        let dir = Dir::new("walk");
+        let path = dir.file("walk.csv", bytes);
+        let mut found = Vec::new();
+        let mut take = |cutter: &mut super::Cutter| found.append(&mut cutter.blocks);
+        assert!(cut(&path, b',', b'"', &mut take).unwrap());
+        assert!(expected.len() > 8, "{} blocks", expected.len());
+        assert_eq!(found, expected, "{line_end:?}");
+    }
+}
+
 #[test]
 fn quoted_cells_line_breaks_and_literal_quotes_across_blocks() {
     let mut text = String::from("id,name,visit,score,arm\n");
