@@ -365,8 +365,9 @@ enum Event {
     /// its line, its issues, and its key values (the next ones of
     /// [`Checked::key_values`]). No allocation for a record without issues.
     Lean { line: u64, issues: Vec<Issue> },
-    /// A header issue.
-    Table(TableIssue),
+    /// A header issue; boxed too (an event is as large as its largest
+    /// kind, and a block holds thousands).
+    Table(Box<TableIssue>),
 }
 
 /// One thread's memory for the block it has, kept from block to block
@@ -421,7 +422,7 @@ impl Sink for Checked<'_> {
 
     fn table_issue(&mut self, issue: &TableIssue) {
         if self.header_issues {
-            self.events.push(Event::Table(issue.clone()));
+            self.events.push(Event::Table(Box::new(issue.clone())));
         }
     }
 }
