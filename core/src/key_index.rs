@@ -309,7 +309,10 @@ mod tests {
         }
         assert_eq!(index.seen.capacity(), room);
         let again = [Value::Integer(0)];
-        assert_eq!(index.first_row_or_insert(again.iter(), 3, &mut false), Some(1));
+        assert_eq!(
+            index.first_row_or_insert(again.iter(), 3, &mut false),
+            Some(1)
+        );
     }
 
     #[test]

@@ -126,13 +126,13 @@ impl Emit for Pipeline<'_> {
             mark_damage(&mut outcome.issues, &marks, line, self.damage);
         }
         if let Some(keys) = self.validator.full_index() {
-            self.validator.recycle(outcome);
+            self.validator.recycle(&mut outcome);
             self.stopped = Some(InputError::DuplicateIndexFull { line, keys });
             return;
         }
         self.summary.add(&outcome);
         self.sink.record(&outcome);
-        self.validator.recycle(outcome);
+        self.validator.recycle(&mut outcome);
     }
 
     fn cell_buffer(&mut self) -> Vec<Cell<'static>> {

@@ -12,7 +12,7 @@ use crate::issue::{Detail, Issue, TableIssue, codes};
 use crate::protocol::{FieldsMatch, Protocol};
 
 /// Where a column's cells go.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Slot {
     /// To the field of this index.
     Field(usize),
@@ -38,6 +38,9 @@ pub(super) struct Header {
     /// `(field, choice, column)` of every multi-select choice column, by
     /// field then choice (so a record's choice cells come in that order).
     pub choice_columns: Vec<(usize, usize, usize)>,
+    /// The columns are the protocol's fields, in order: a row with one
+    /// cell a column has its cells in field order.
+    pub in_order: bool,
 }
 
 impl Header {
@@ -52,6 +55,7 @@ impl Header {
             allowed_extras: Vec::new(),
             issues: Vec::new(),
             choice_columns: Vec::new(),
+            in_order: true,
         }
     }
 }
@@ -71,6 +75,7 @@ pub(super) fn read_header(
         allowed_extras: Vec::new(),
         issues: Vec::new(),
         choice_columns: Vec::new(),
+        in_order: false,
     };
     let mut first_column: Vec<Option<usize>> = vec![None; fields.len()];
     let issue =
@@ -221,6 +226,8 @@ pub(super) fn read_header(
             &header.issues,
         ));
     }
+    header.in_order = header.slots.len() == fields.len()
+        && (header.slots.iter().enumerate()).all(|(i, slot)| *slot == Slot::Field(i));
     Ok(header)
 }
 
@@ -322,6 +329,12 @@ pub(super) fn record<'t>(
         input.extra_cells = Some((columns, count));
     }
     input.cells = emit.cell_buffer();
+    if header.in_order && count == columns {
+        // The usual row: its cells are the fields' cells, as they come.
+        input.cells.extend((0..count).map(|i| cell(i, i)));
+        emit.record(input);
+        return;
+    }
     let absent_empty = protocol.absent_columns_empty;
     input
         .cells
