@@ -8,7 +8,9 @@
 //! another, the records are numbered, their keys checked on one validator
 //! ([`Validator::check_keys`]), counted and written: the output is byte
 //! for byte what one thread gives (`parallel/tests.rs` holds the two
-//! together). Nothing is written before the pass has read the whole file.
+//! together). A thread done with a block before the blocks ahead of it
+//! leaves it for the thread whose turn comes first and checks the next.
+//! Nothing is written before the pass has read the whole file.
 //!
 //! Only a file the first pass can cut safely is read this way: UTF-8 with
 //! no NUL and no lone `\r` (so the text and its line numbers are the same
@@ -18,6 +20,7 @@
 //! other input is read by one thread, as before; so is one the pass gives
 //! up on (what the threads checked meanwhile is dropped).
 
+use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -440,6 +443,19 @@ struct Ordered {
     /// The first pass found the file cannot be cut: nothing was written,
     /// and it is read on one thread instead.
     abandoned: bool,
+    /// Blocks checked before their turn, by index: a thread that is done
+    /// before the blocks ahead of its own leaves it here and checks
+    /// another, rather than wait.
+    ready: BTreeMap<usize, Done>,
+    /// The buffers of blocks whose turn is over, for the next ones.
+    spare: Vec<Buffers>,
+}
+
+/// A checked block waiting for its turn.
+struct Done {
+    part: Part,
+    buffers: Buffers,
+    result: Result<Summary, String>,
 }
 
 impl Ordered {
@@ -480,6 +496,8 @@ pub fn run<'s>(
         first: None,
         failed: None,
         abandoned: false,
+        ready: BTreeMap::new(),
+        spare: Vec::new(),
     });
     let turn = Condvar::new();
     let cuts = Mutex::new(Cuts::default());
@@ -524,30 +542,32 @@ pub fn run<'s>(
                         &kept,
                         &mut buffers,
                     );
+                    // The first turn waits for the pass to end (nothing is
+                    // written before), without holding up the others.
+                    let whole = index != 0 || whole_pass(&cuts, &found);
                     let mut state = lock(&ordered);
-                    while state.next != index && !state.stopped() {
-                        state = wait(&turn, state);
-                    }
-                    if index == 0 && !whole_pass(&cuts, &found) {
-                        state.abandoned = true;
-                    }
-                    if !state.stopped() {
-                        let sink = &mut sink();
-                        commit(
-                            &mut state,
-                            part,
-                            &mut buffers,
-                            result,
-                            &kept,
-                            sink,
-                            job.progress,
-                        );
-                        if index == 0 {
-                            let records = expected_records(input.size, part.block, &state);
-                            state.keys.expect_records(records);
+                    state.abandoned |= !whole;
+                    let mut done = Some(Done {
+                        part,
+                        buffers: std::mem::take(&mut buffers),
+                        result,
+                    });
+                    while let Some(block) = done.take() {
+                        if state.stopped() {
+                            break;
+                        }
+                        if state.next == index {
+                            take_turns(&mut state, block, &sink, &kept, input.size, job);
+                        } else if state.ready.len() < ready_limit(job.threads) {
+                            // Not its turn yet: left for the thread whose
+                            // turn comes first, while this one checks on.
+                            state.ready.insert(index, block);
+                        } else {
+                            done = Some(block);
+                            state = wait(&turn, state);
                         }
                     }
-                    state.next += 1;
+                    buffers = state.spare.pop().unwrap_or_default();
                     turn.notify_all();
                     if state.stopped() {
                         return;
@@ -709,6 +729,48 @@ fn read_block(path: &Path, block: Block, bytes: &mut Vec<u8>) -> Result<(), Stri
             "cannot read {}: it changed while read",
             path.display()
         )),
+    }
+}
+
+/// How many checked blocks may wait for their turn: enough that no
+/// thread waits while the one whose turn it is checks a slow block, few
+/// enough to bound memory (a block's bytes and records: ~1 MB). The tests
+/// allow one, so that their runs both leave blocks and wait for room.
+fn ready_limit(threads: usize) -> usize {
+    if cfg!(test) { 1 } else { 2 * threads }
+}
+
+/// The turn of `block` (the next one), then of the blocks after it that
+/// wait in `state.ready`, while none fails.
+fn take_turns<'s>(
+    state: &mut Ordered,
+    block: Done,
+    sink: &impl Fn() -> BatchSink<'s, 's>,
+    kept: &Kept,
+    size: u64,
+    job: &Job<'_>,
+) {
+    let mut next = Some(block);
+    while let Some(mut block) = next.take() {
+        let part = block.part;
+        commit(
+            state,
+            part,
+            &mut block.buffers,
+            block.result,
+            kept,
+            &mut sink(),
+            job.progress,
+        );
+        if part.index == 0 {
+            let records = expected_records(size, part.block, state);
+            state.keys.expect_records(records);
+        }
+        state.next += 1;
+        state.spare.push(block.buffers);
+        if !state.stopped() {
+            next = state.ready.remove(&state.next);
+        }
     }
 }
 
