@@ -25,6 +25,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::ThreadId;
 
 use clinval_core::{
     Format, InputError, Issue, Outcome, Session, Sink, Summary, TableIssue, TextEncoding,
@@ -447,12 +448,15 @@ struct Ordered {
     /// before the blocks ahead of its own leaves it here and checks
     /// another, rather than wait.
     ready: BTreeMap<usize, Done>,
-    /// The buffers of blocks whose turn is over, for the next ones.
-    spare: Vec<Buffers>,
+    /// The buffers of blocks whose turn is over, for the next ones, with
+    /// the thread that filled them: each takes its own back (memory last
+    /// written on another core is slow to write again).
+    spare: Vec<(ThreadId, Buffers)>,
 }
 
 /// A checked block waiting for its turn.
 struct Done {
+    owner: ThreadId,
     part: Part,
     buffers: Buffers,
     result: Result<Summary, String>,
@@ -548,6 +552,7 @@ pub fn run<'s>(
                     let mut state = lock(&ordered);
                     state.abandoned |= !whole;
                     let mut done = Some(Done {
+                        owner: std::thread::current().id(),
                         part,
                         buffers: std::mem::take(&mut buffers),
                         result,
@@ -567,7 +572,9 @@ pub fn run<'s>(
                             state = wait(&turn, state);
                         }
                     }
-                    buffers = state.spare.pop().unwrap_or_default();
+                    let me = std::thread::current().id();
+                    let mine = state.spare.iter().position(|(owner, _)| *owner == me);
+                    buffers = mine.map_or_else(Buffers::default, |i| state.spare.swap_remove(i).1);
                     turn.notify_all();
                     if state.stopped() {
                         return;
@@ -767,7 +774,7 @@ fn take_turns<'s>(
             state.keys.expect_records(records);
         }
         state.next += 1;
-        state.spare.push(block.buffers);
+        state.spare.push((block.owner, block.buffers));
         if !state.stopped() {
             next = state.ready.remove(&state.next);
         }
