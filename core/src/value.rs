@@ -129,6 +129,22 @@ impl Duration {
 }
 
 impl Value<'_> {
+    /// A copy of the value with nothing borrowed (one pass: no clone to
+    /// take apart again).
+    pub fn to_static(&self) -> Value<'static> {
+        match self {
+            Value::Text(t) => Value::Text(Cow::Owned(t.as_ref().to_owned())),
+            Value::Json(t) => Value::Json(Cow::Owned(t.as_ref().to_owned())),
+            Value::List(items) => Value::List(items.iter().map(Value::to_static).collect()),
+            Value::Missing => Value::Missing,
+            Value::Integer(n) => Value::Integer(*n),
+            Value::Number(x) => Value::Number(*x),
+            Value::Boolean(b) => Value::Boolean(*b),
+            Value::Date(d) => Value::Date(*d),
+            other => other.clone().into_owned(),
+        }
+    }
+
     /// The value with nothing borrowed.
     pub fn into_owned(self) -> Value<'static> {
         match self {
@@ -465,6 +481,34 @@ mod tests {
 
     fn time(h: u32, m: u32, s: u32, nanos: u32) -> NaiveTime {
         NaiveTime::from_hms_nano_opt(h, m, s, nanos).unwrap()
+    }
+
+    #[test]
+    fn a_static_copy_is_the_value() {
+        let date = NaiveDate::from_ymd_opt(2024, 5, 9).unwrap();
+        let values = [
+            Value::Missing,
+            Value::Text(Cow::Borrowed("P-001")),
+            Value::Json(Cow::Borrowed("{\"a\":1}")),
+            Value::List(vec![Value::Integer(1), Value::Text(Cow::Borrowed("b"))]),
+            Value::Integer(-7),
+            Value::Number(2.5),
+            Value::Boolean(true),
+            Value::Date(date),
+            Value::YearMonth {
+                year: 2024,
+                month: 5,
+            },
+            Value::BloodPressure {
+                systolic: 120,
+                diastolic: 80,
+            },
+        ];
+        for value in &values {
+            let copy = value.to_static();
+            assert_eq!(format!("{copy:?}"), format!("{value:?}"));
+            assert!(!matches!(copy, Value::Text(Cow::Borrowed(_))));
+        }
     }
 
     #[test]

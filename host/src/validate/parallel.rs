@@ -360,18 +360,14 @@ impl Cutter {
     }
 }
 
-/// What a block's session handed out, kept until the block's turn.
+/// What a block's session handed out besides its records' own parts (see
+/// [`Buffers`]), in order.
 enum Event {
-    /// A record kept whole (valid records are written); boxed, so that the
-    /// many lean records are small.
-    Whole(Box<Outcome<'static>>),
-    /// A record kept as what its turn reads when only issues are written:
-    /// its line, its issues, and its key values (the next ones of
-    /// [`Checked::key_values`]). No allocation for a record without issues.
-    Lean { line: u64, issues: Vec<Issue> },
-    /// A header issue; boxed too (an event is as large as its largest
-    /// kind, and a block holds thousands).
-    Table(Box<TableIssue>),
+    /// A lean record's issues (most records have none, and no event):
+    /// the record's index in the block.
+    Issues { record: usize, issues: Vec<Issue> },
+    /// A header issue, after `at` records.
+    Table { at: usize, issue: Box<TableIssue> },
 }
 
 /// One thread's memory for the block it has, kept from block to block
@@ -380,16 +376,42 @@ enum Event {
 struct Buffers {
     /// The block's bytes.
     bytes: Vec<u8>,
-    /// Its records, checked but for their keys.
-    events: Vec<Event>,
-    /// The values of the fields key checks read, record after record.
-    key_values: Vec<Value<'static>>,
+    records: Records,
 }
 
-/// Takes a block's records into its thread's [`Buffers`].
+/// A block's records, checked but for their keys: whole, or (when only
+/// issues are written) as columns: a line each, the values of the fields
+/// key checks read, and events for the few with issues; a valid record's
+/// turn then reads little.
+#[derive(Default)]
+struct Records {
+    /// Kept whole.
+    whole: Vec<Outcome<'static>>,
+    /// Each lean record's line.
+    lines: Vec<u64>,
+    /// The values of the fields key checks read, lean record after lean
+    /// record.
+    key_values: Vec<Value<'static>>,
+    events: Vec<Event>,
+}
+
+impl Records {
+    fn clear(&mut self) {
+        self.whole.clear();
+        self.lines.clear();
+        self.key_values.clear();
+        self.events.clear();
+    }
+
+    /// How many records there are so far.
+    fn len(&self) -> usize {
+        self.whole.len() + self.lines.len()
+    }
+}
+
+/// Takes a block's records into its thread's [`Records`].
 struct Checked<'b> {
-    events: &'b mut Vec<Event>,
-    key_values: &'b mut Vec<Value<'static>>,
+    records: &'b mut Records,
     /// The first block's header issues (later blocks read the same header
     /// again and say the same).
     header_issues: bool,
@@ -400,33 +422,41 @@ struct Checked<'b> {
 enum Kept {
     /// All of it (valid records are written).
     Whole,
-    /// Its issues and these fields' values, which key checks read
-    /// ([`Validator::key_fields`]).
+    /// Its line, its issues and these fields' values, which key checks
+    /// read ([`Validator::key_fields`]).
     Lean(Vec<usize>),
 }
 
 impl Sink for Checked<'_> {
     fn record(&mut self, outcome: &Outcome<'_>) {
-        let event = match self.kept {
-            Kept::Whole => Event::Whole(Box::new(outcome.clone().into_owned())),
+        let records = &mut *self.records;
+        match self.kept {
+            Kept::Whole => records.whole.push(outcome.clone().into_owned()),
             Kept::Lean(fields) => {
-                let values = fields.iter().map(|&f| match outcome.values.get(f) {
-                    Some(value) => value.clone().into_owned(),
-                    None => Value::Missing, // a malformed record has none
-                });
-                self.key_values.extend(values);
-                Event::Lean {
-                    line: outcome.line,
-                    issues: outcome.issues.clone(),
+                for &f in fields {
+                    // A malformed record has no values.
+                    let value = outcome
+                        .values
+                        .get(f)
+                        .map_or(Value::Missing, Value::to_static);
+                    records.key_values.push(value);
                 }
+                if !outcome.issues.is_empty() {
+                    records.events.push(Event::Issues {
+                        record: records.lines.len(),
+                        issues: outcome.issues.clone(),
+                    });
+                }
+                records.lines.push(outcome.line);
             }
-        };
-        self.events.push(event);
+        }
     }
 
     fn table_issue(&mut self, issue: &TableIssue) {
         if self.header_issues {
-            self.events.push(Event::Table(Box::new(issue.clone())));
+            let at = self.records.len();
+            let issue = Box::new(issue.clone());
+            self.records.events.push(Event::Table { at, issue });
         }
     }
 }
@@ -693,16 +723,10 @@ fn check_block(
     kept: &Kept,
     buffers: &mut Buffers,
 ) -> Result<Summary, String> {
-    let Buffers {
-        bytes,
-        events,
-        key_values,
-    } = buffers;
-    events.clear();
-    key_values.clear();
+    let Buffers { bytes, records } = buffers;
+    records.clear();
     let mut checked = Checked {
-        events,
-        key_values,
+        records,
         header_issues: part.index == 0,
         kept,
     };
@@ -813,7 +837,6 @@ fn commit(
         calculated: Vec::new(),
         sheet: None,
     };
-    let mut key_values = buffers.key_values.drain(..);
     let take_turn = |state: &mut Ordered, sink: &mut BatchSink, outcome: &mut Outcome<'_>| {
         outcome.row = state.summary.records + 1;
         outcome.line += part.shift;
@@ -821,22 +844,39 @@ fn commit(
         state.summary.add(outcome);
         sink.record(outcome);
     };
-    for event in buffers.events.drain(..) {
-        match event {
-            Event::Whole(mut outcome) => take_turn(state, sink, &mut outcome),
-            Event::Lean { line, issues } => {
-                if let Kept::Lean(read) = kept {
-                    for &f in read {
-                        lean.values[f] = key_values.next().unwrap_or(Value::Missing);
-                    }
+    let records = &mut buffers.records;
+    let count = records.len();
+    let mut events = records.events.drain(..).peekable();
+    let mut whole = records.whole.drain(..);
+    let mut key_values = records.key_values.drain(..);
+    for i in 0..=count {
+        while let Some(Event::Table { issue, .. }) =
+            events.next_if(|e| matches!(e, Event::Table { at, .. } if *at == i))
+        {
+            state.summary.add_table_issue(&issue);
+            sink.table_issue(&issue);
+        }
+        if i == count {
+            break;
+        }
+        match kept {
+            Kept::Whole => {
+                if let Some(mut outcome) = whole.next() {
+                    take_turn(state, sink, &mut outcome);
                 }
-                lean.line = line;
-                lean.issues = issues;
-                take_turn(state, sink, &mut lean);
             }
-            Event::Table(issue) => {
-                state.summary.add_table_issue(&issue);
-                sink.table_issue(&issue);
+            Kept::Lean(read) => {
+                for &f in read {
+                    lean.values[f] = key_values.next().unwrap_or(Value::Missing);
+                }
+                lean.line = records.lines[i];
+                lean.issues.clear();
+                if let Some(Event::Issues { issues, .. }) =
+                    events.next_if(|e| matches!(e, Event::Issues { record, .. } if *record == i))
+                {
+                    lean.issues = issues;
+                }
+                take_turn(state, sink, &mut lean);
             }
         }
     }
