@@ -8,17 +8,18 @@
 //! under `target/bench-data/`, then:
 //!
 //! 1. frictionless-py 5.21 validates it in Python (`Resource.validate`,
-//!    every error kept): the validation's CPU time alone, the median of
-//!    three runs;
+//!    every error kept): the validation's CPU time alone;
 //! 2. its command line does (`frictionless validate --schema SCHEMA FILE
 //!    --limit-errors N --json`): wall time, as a user waits for it;
 //! 3. the `clinval` binary validates it (`validate --protocol SCHEMA FILE
-//!    --errors FILE`): wall time of the whole process, the median of nine
-//!    runs on one core (`--jobs 1`) and nine on every core (the default:
-//!    the file is cut into blocks checked in parallel), taken in turn;
+//!    --errors FILE`): wall time of the whole process, on one core
+//!    (`--jobs 1`) and on every core (the default: the file is cut into
+//!    blocks checked in parallel), in turn;
 //!
-//! and checks that both flag exactly the same rows before printing the
-//! ratios.
+//! in three rounds (1, 2, then five runs of each of 3), so that the tools
+//! are timed over the same stretch of the machine's drifting speed; the
+//! medians are compared. It checks that both flag exactly the same rows
+//! before printing the ratios.
 
 use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
@@ -46,52 +47,31 @@ fn main() {
     println!("input: {} ({records} rows)", data.display());
 
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fl/bin/python");
-    // The machine's speed drifts from run to run: the median of three
-    // (frictionless) and of nine interleaved runs (clinval) are compared.
-    let runs: Vec<(f64, BTreeSet<u64>)> = (0..3)
-        .map(|_| frictionless(&python, &schema, &data))
-        .collect();
-    let their_rows = runs[0].1.clone();
-    assert!(runs.iter().all(|(_, rows)| *rows == their_rows));
-    let their_seconds = median(runs.iter().map(|(seconds, _)| *seconds).collect());
-    let frictionless = python.with_file_name("frictionless");
-    let started = Instant::now();
-    // Relative paths: frictionless refuses absolute ones as unsafe.
-    let name = |path: &Path| path.file_name().expect("a file name").to_owned();
-    let cli = Command::new(&frictionless)
-        .current_dir(&dir)
-        .args(["validate", "--schema"])
-        .arg(name(&schema))
-        .arg(name(&data))
-        .args(["--limit-errors", "1000000000", "--json"])
-        .output()
-        .expect("run frictionless validate");
-    let their_cli_seconds = started.elapsed().as_secs_f64();
-    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("frictionless --json");
-    assert_eq!(
-        cli["tasks"][0]["stats"]["errors"].as_u64(),
-        Some(their_rows.len() as u64),
-        "frictionless' command line finds what its API finds"
-    );
-
     let errors = dir.join("tableschema-errors.jsonl");
-    // One core (`--jobs 1`), and as a user runs it (every core: a large
-    // file is cut into blocks checked in parallel), in turn.
+    // The machine's speed drifts from second to second: the tools take
+    // turns over the same stretch of time, three rounds of frictionless
+    // (its API, then its command line) each followed by five runs of
+    // clinval on one core (`--jobs 1`) and five as a user runs it (every
+    // core: a large file is cut into blocks checked in parallel); the
+    // medians are compared.
+    let mut their_rows: Option<BTreeSet<u64>> = None;
+    let (mut api, mut cli) = (Vec::new(), Vec::new());
     let (mut one_core, mut all_cores) = (Vec::new(), Vec::new());
-    for _ in 0..9 {
-        one_core.push(clinval_seconds(&schema, &data, &errors, Some(1)));
-        assert_eq!(
-            flagged_lines(&errors),
-            their_rows,
-            "clinval flags other rows"
-        );
-        all_cores.push(clinval_seconds(&schema, &data, &errors, None));
-        assert_eq!(
-            flagged_lines(&errors),
-            their_rows,
-            "clinval flags other rows"
-        );
+    for _ in 0..3 {
+        let (seconds, rows) = frictionless(&python, &schema, &data);
+        let first = their_rows.get_or_insert_with(|| rows.clone());
+        assert_eq!(*first, rows, "frictionless flags the same rows each run");
+        api.push(seconds);
+        cli.push(frictionless_cli(&python, &schema, &data, rows.len()));
+        for _ in 0..5 {
+            for (jobs, times) in [(Some(1), &mut one_core), (None, &mut all_cores)] {
+                times.push(clinval_seconds(&schema, &data, &errors, jobs));
+                assert_eq!(flagged_lines(&errors), rows, "clinval flags other rows");
+            }
+        }
     }
+    let their_rows = their_rows.expect("three rounds");
+    let (their_seconds, their_cli_seconds) = (median(api), median(cli));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "frictionless-py: {their_seconds:.2} s CPU ({:.0} rows/s); frictionless validate (command line): {their_cli_seconds:.2} s wall",
@@ -139,6 +119,33 @@ fn frictionless(python: &Path, schema: &Path, data: &Path) -> (f64, BTreeSet<u64
         .filter_map(serde_json::Value::as_u64)
         .collect();
     (theirs["seconds"].as_f64().expect("seconds"), rows)
+}
+
+/// The wall time of frictionless' command line on `data` (`frictionless
+/// validate --schema SCHEMA FILE --limit-errors N --json`, as a user waits
+/// for it), checked to find the `errors` rows its API finds.
+fn frictionless_cli(python: &Path, schema: &Path, data: &Path, errors: usize) -> f64 {
+    let frictionless = python.with_file_name("frictionless");
+    // Relative paths: frictionless refuses absolute ones as unsafe.
+    let name = |path: &Path| path.file_name().expect("a file name").to_owned();
+    let started = Instant::now();
+    let output = Command::new(&frictionless)
+        .current_dir(data.parent().expect("the data's directory"))
+        .args(["validate", "--schema"])
+        .arg(name(schema))
+        .arg(name(data))
+        .args(["--limit-errors", "1000000000", "--json"])
+        .output()
+        .expect("run frictionless validate");
+    let seconds = started.elapsed().as_secs_f64();
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("frictionless --json");
+    assert_eq!(
+        report["tasks"][0]["stats"]["errors"].as_u64(),
+        Some(errors as u64),
+        "frictionless' command line finds what its API finds"
+    );
+    seconds
 }
 
 fn median(mut times: Vec<f64>) -> f64 {
