@@ -17,7 +17,7 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -350,7 +350,11 @@ fn load_module(
         .map_err(anyhow::Error::from)
         .context("compiling the module")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // A name of its own for each write: hosts made at once in one process
+    // (or several processes) each write theirs, then rename it into place.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{write}", std::process::id()));
     std::fs::write(&tmp, module.serialize()?)
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
@@ -707,6 +711,32 @@ mod tests {
         drop(client);
         let mut fresh = host.client(Build::Compact).unwrap();
         assert!(fresh.validator("patient", &serde_json::json!({})).is_ok());
+    }
+
+    #[test]
+    fn hosts_made_at_once_share_an_empty_cache() {
+        let bytes = compact_only(wat::parse_str(RUNAWAY).unwrap());
+        // A race: several rounds, so that a shared temporary file would
+        // show most times.
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            std::thread::scope(|scope| {
+                let hosts: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| WasmHost::new(&bytes, Some(dir.path()), Limits::default()))
+                    })
+                    .collect();
+                for host in hosts {
+                    assert!(host.join().unwrap().is_ok());
+                }
+            });
+            let cached: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(
+                cached.len(),
+                1,
+                "one compiled module, no temporary file left"
+            );
+        }
     }
 
     #[test]
