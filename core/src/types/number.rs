@@ -35,6 +35,12 @@ impl Default for NumberSyntax {
 }
 
 impl NumberSyntax {
+    /// Whether the text is read as it is: a bare number, `.` its decimal
+    /// point, no group character.
+    fn plain(&self) -> bool {
+        self.bare && self.decimal_char == '.' && self.group_char.is_none()
+    }
+
     /// The text with stripping and group characters applied, in plain
     /// syntax (`.` as the decimal point); `None` when it cannot be one.
     fn normalise<'t>(&self, text: &'t str) -> Option<Cow<'t, str>> {
@@ -46,8 +52,7 @@ impl NumberSyntax {
             let (last, c) = text.char_indices().rev().find(|&(_, c)| numeric(c))?;
             text = text.get(start..last + c.len_utf8())?;
         }
-        let plain = self.decimal_char == '.' && self.group_char.is_none();
-        if plain {
+        if self.decimal_char == '.' && self.group_char.is_none() {
             return Some(Cow::Borrowed(text));
         }
         if self.decimal_char != '.' && text.contains('.') && self.group_char != Some('.') {
@@ -65,6 +70,9 @@ impl NumberSyntax {
 
     /// An `integer` field's text as an `i64`.
     pub fn integer(&self, text: &str) -> Option<i64> {
+        if self.plain() {
+            return parse_integer(text);
+        }
         let text = self.normalise(text)?;
         parse_integer(&text)
     }
@@ -73,6 +81,11 @@ impl NumberSyntax {
     pub fn number(&self, text: &str) -> Option<f64> {
         if self.redcap.is_some() && !super::redcap::is_number(text) {
             return None;
+        }
+        // Most cells: a number in the plain syntax that starts with a
+        // digit (so is not `NaN` or `INF`).
+        if self.plain() && text.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+            return parse_decimal(text);
         }
         if let Some(special) = special(text) {
             return Some(special);
