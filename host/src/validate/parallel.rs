@@ -361,7 +361,7 @@ impl Cutter {
 }
 
 /// What a block's session handed out besides its records' own parts (see
-/// [`Buffers`]), in order.
+/// [`Records`]), in order.
 enum Event {
     /// A lean record's issues (most records have none, and no event):
     /// the record's index in the block.
