@@ -96,9 +96,8 @@ pub fn check_field<'a>(
         }
     };
     let shown = || scalar.text().into_owned();
-    // Typing takes the scalar; the checks after it still read its text.
-    let typed = scalar.shallow().unwrap_or_else(|| scalar.clone());
-    let value = match field.ty.parse(typed) {
+    // Typing reads the scalar in place; the checks after it read its text.
+    let value = match field.ty.parse(&scalar) {
         Ok(v) => v,
         Err(TypeError::Ambiguous) => {
             return Err(issue(

@@ -827,7 +827,7 @@ fn choice_code(path: &str, raw: &RawValue) -> Result<String> {
 /// (for temporal types) in the type's default form, else (an integer
 /// field's bound) as a number.
 fn read_as(ty: &Type, scalar: Scalar<'_>) -> Option<Value<'static>> {
-    if let Ok(value) = ty.parse(scalar.clone()) {
+    if let Ok(value) = ty.parse(&scalar) {
         return Some(value.into_owned());
     }
     let default = match ty {
@@ -851,7 +851,7 @@ fn read_as(ty: &Type, scalar: Scalar<'_>) -> Option<Value<'static>> {
         },
         _ => return None,
     };
-    default.parse(scalar).ok().map(Value::into_owned)
+    default.parse(&scalar).ok().map(Value::into_owned)
 }
 
 /// What a value of the type looks like, for messages.

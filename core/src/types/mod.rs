@@ -145,20 +145,6 @@ impl<'a> Scalar<'a> {
         })
     }
 
-    /// A copy of the scalar that borrows what this one borrows; `None` for
-    /// owned text (which a copy would have to clone).
-    pub fn shallow(&self) -> Option<Scalar<'a>> {
-        Some(match self {
-            Scalar::Text(Cow::Borrowed(t)) => Scalar::Text(Cow::Borrowed(t)),
-            Scalar::Text(Cow::Owned(_)) => return None,
-            Scalar::Number(t) => Scalar::Number(t),
-            Scalar::Json(t) => Scalar::Json(t),
-            Scalar::Bool(b) => Scalar::Bool(*b),
-            #[cfg(feature = "workbook")]
-            Scalar::Moment(m) => Scalar::Moment(*m),
-        })
-    }
-
     /// The value as text: the text itself, or the JSON as written.
     #[inline]
     pub fn text(&self) -> Cow<'_, str> {
@@ -414,18 +400,18 @@ impl Type {
     /// then keep its result in registers (6% of a plain schema's time);
     /// not in the size-bound module.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
-    pub fn parse<'a>(&self, value: Scalar<'a>) -> Typed<'a> {
+    pub fn parse<'a>(&self, value: &Scalar<'a>) -> Typed<'a> {
         let invalid = Err(TypeError::Invalid);
         match (self, value) {
-            (Type::Any, Scalar::Text(text)) => Ok(Value::Text(text)),
+            (Type::Any, Scalar::Text(text)) => Ok(Value::Text(borrow_or_clone(text))),
             (Type::Any, Scalar::Json(json) | Scalar::Number(json)) => {
                 Ok(Value::Json(Cow::Borrowed(json)))
             }
-            (Type::Any, Scalar::Bool(b)) => Ok(Value::Boolean(b)),
+            (Type::Any, Scalar::Bool(b)) => Ok(Value::Boolean(*b)),
             (Type::Integer { syntax, lexical }, Scalar::Text(text)) => {
-                lexical_ok(lexical, &text)?;
+                lexical_ok(lexical, text)?;
                 syntax
-                    .integer(&text)
+                    .integer(text)
                     .map(Value::Integer)
                     .ok_or(TypeError::Invalid)
             }
@@ -436,9 +422,9 @@ impl Type {
                     .ok_or(TypeError::Invalid)
             }
             (Type::Number { syntax, lexical }, Scalar::Text(text)) => {
-                lexical_ok(lexical, &text)?;
+                lexical_ok(lexical, text)?;
                 syntax
-                    .number(&text)
+                    .number(text)
                     .map(Value::Number)
                     .ok_or(TypeError::Invalid)
             }
@@ -448,7 +434,7 @@ impl Type {
                     .map(Value::Number)
                     .ok_or(TypeError::Invalid)
             }
-            (Type::Boolean { .. }, Scalar::Bool(b)) => Ok(Value::Boolean(b)),
+            (Type::Boolean { .. }, Scalar::Bool(b)) => Ok(Value::Boolean(*b)),
             (
                 Type::Boolean {
                     true_values,
@@ -456,9 +442,9 @@ impl Type {
                 },
                 Scalar::Text(text),
             ) => {
-                if true_values.iter().any(|t| *t == *text) {
+                if true_values.iter().any(|t| **t == **text) {
                     Ok(Value::Boolean(true))
-                } else if false_values.iter().any(|f| *f == *text) {
+                } else if false_values.iter().any(|f| **f == **text) {
                     Ok(Value::Boolean(false))
                 } else {
                     invalid
@@ -494,7 +480,7 @@ impl Type {
             (Type::List { item, .. }, Scalar::Json(raw)) => list_of_json(item, raw),
             (_, Scalar::Text(text)) => self.parse_text(text),
             #[cfg(feature = "workbook")]
-            (_, Scalar::Moment(moment)) => self.parse_moment(moment),
+            (_, Scalar::Moment(moment)) => self.parse_moment(*moment),
             _ => invalid,
         }
     }
@@ -518,12 +504,12 @@ impl Type {
             (Type::Time(_), Moment::Time(time)) => Ok(Value::Time { time, offset: None }),
             (Type::Date(_) | Type::DateTime(_) | Type::Time(_), _) => Err(TypeError::Invalid),
             (Type::Any, _) => Ok(Value::Text(Cow::Owned(moment.iso()))),
-            _ => self.parse_text(Cow::Owned(moment.iso())),
+            _ => self.parse_text(&Cow::Owned(moment.iso())),
         }
     }
 
     /// Reads a text for the types that are only ever written as text.
-    fn parse_text<'a>(&self, text: Cow<'a, str>) -> Typed<'a> {
+    fn parse_text<'a>(&self, text: &Cow<'a, str>) -> Typed<'a> {
         let invalid = Err(TypeError::Invalid);
         match self {
             Type::String(format) => {
@@ -538,7 +524,11 @@ impl Type {
                     StringFormat::RedcapPhone(_) => redcap::is_phone(&text),
                     StringFormat::RedcapZipcode(_) => redcap::is_zipcode(&text),
                 };
-                if ok { Ok(Value::Text(text)) } else { invalid }
+                if ok {
+                    Ok(Value::Text(borrow_or_clone(text)))
+                } else {
+                    invalid
+                }
             }
             Type::Date(format) => match format {
                 DateFormat::Default => temporal::parse_date(&text)
@@ -605,7 +595,7 @@ impl Type {
             } => {
                 let mut items = Vec::new();
                 for part in text.split(delimiter.as_str()) {
-                    items.push(item.parse(Scalar::Text(Cow::Borrowed(part)))?.into_owned());
+                    items.push(item.parse(&Scalar::Text(Cow::Borrowed(part)))?.into_owned());
                 }
                 Ok(Value::List(items))
             }
@@ -631,6 +621,15 @@ impl Type {
                 invalid
             }
         }
+    }
+}
+
+/// A value's copy of a text: borrowed where the text is, else cloned
+/// (parsing reads a scalar in place; the checks after it still read it).
+fn borrow_or_clone<'a>(text: &Cow<'a, str>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t),
+        Cow::Owned(t) => Cow::Owned(t.clone()),
     }
 }
 
@@ -671,7 +670,7 @@ fn list_of_json<'a>(item: &Type, raw: &str) -> Typed<'a> {
         let Some(scalar) = Scalar::of_json(raw) else {
             return Err(TypeError::Invalid);
         };
-        values.push(item.parse(scalar)?.into_owned());
+        values.push(item.parse(&scalar)?.into_owned());
     }
     Ok(Value::List(values))
 }

@@ -13,7 +13,7 @@ fn ty(field: &str) -> Type {
 
 /// The canonical value of `text`, or `None` when it is not of the type.
 fn read(ty: &Type, text: &str) -> Option<String> {
-    ty.parse(Scalar::Text(Cow::Borrowed(text)))
+    ty.parse(&Scalar::Text(Cow::Borrowed(text)))
         .ok()
         .map(|v| v.canonical())
 }
@@ -285,7 +285,7 @@ fn geo_and_json_types() {
 #[cfg(feature = "full")] // wkt, strptime, geo and JSON types
 #[test]
 fn native_json_values() {
-    let number = |t: &Type, raw| t.parse(Scalar::Number(raw)).ok().map(|v| v.canonical());
+    let number = |t: &Type, raw| t.parse(&Scalar::Number(raw)).ok().map(|v| v.canonical());
     assert_eq!(number(&ty(r#""type": "integer""#), "30"), Some("30".into()));
     assert_eq!(number(&ty(r#""type": "integer""#), "30.5"), None);
     assert_eq!(
@@ -301,7 +301,7 @@ fn native_json_values() {
         None,
         "a JSON number is not a string"
     );
-    let json = |t: &Type, raw| t.parse(Scalar::Json(raw)).ok().map(|v| v.canonical());
+    let json = |t: &Type, raw| t.parse(&Scalar::Json(raw)).ok().map(|v| v.canonical());
     assert_eq!(
         json(&ty(r#""type": "object""#), r#"{"a":1}"#),
         Some(r#"{"a":1}"#.into())
@@ -318,7 +318,7 @@ fn native_json_values() {
     assert_eq!(json(&ty(r#""type": "any""#), "[1]"), Some("[1]".into()));
     let boolean = ty(r#""type": "boolean""#);
     assert_eq!(
-        boolean.parse(Scalar::Bool(false)).ok(),
+        boolean.parse(&Scalar::Bool(false)).ok(),
         Some(Value::Boolean(false))
     );
 }
