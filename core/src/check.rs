@@ -42,9 +42,10 @@ pub fn check_field<'a>(
             Ok(Value::Missing)
         }
     };
-    // Built once, in place: moving a scalar from step to step costs more
-    // than the steps (each copy reads what was just written, in halves).
-    let scalar = match cell {
+    // Built once and then changed in place: moving a scalar or a value
+    // from step to step costs more than the steps (each copy reads what
+    // was just written, in halves, which the CPU cannot forward).
+    let mut scalar = match cell {
         Cell::Absent => return Ok(Value::Missing),
         Cell::Short => {
             return Err(issue(
@@ -64,55 +65,40 @@ pub fn check_field<'a>(
             ));
         }
         Cell::Null => return missing(),
-        Cell::Value(Scalar::Text(text)) => {
-            let text = cleaning.cell(text);
-            if field.missing_values.iter().any(|m| *m == *text) {
-                return missing();
-            }
-            Scalar::Text(match field.collapse_whitespace {
-                true => collapse_whitespace(text),
-                false => text,
-            })
-        }
-        Cell::Value(scalar) => {
-            let scalar = match scalar {
-                scalar @ (Scalar::Number(_) | Scalar::Bool(_))
-                    if cleaning.json_scalars_as_text
-                        && reads_scalars_as_text(&field.ty, &scalar) =>
-                {
-                    as_text(scalar)
-                }
-                scalar => scalar,
-            };
-            if is_missing(field, &scalar) {
-                return missing();
-            }
-            match scalar {
-                Scalar::Text(text) if field.collapse_whitespace => {
-                    Scalar::Text(collapse_whitespace(text))
-                }
-                other => other,
-            }
-        }
+        Cell::Value(scalar) => scalar,
     };
+    match &mut scalar {
+        Scalar::Text(text) => cleaning.clean(text),
+        other @ (Scalar::Number(_) | Scalar::Bool(_))
+            if cleaning.json_scalars_as_text && reads_scalars_as_text(&field.ty, other) =>
+        {
+            *other = as_text(other);
+        }
+        _ => {}
+    }
+    if is_missing(field, &scalar) {
+        return missing();
+    }
+    if let Scalar::Text(text) = &mut scalar
+        && field.collapse_whitespace
+    {
+        *text = collapse_whitespace(std::mem::take(text));
+    }
     let shown = || scalar.text().into_owned();
-    // Typing reads the scalar in place; the checks after it read its text.
-    let value = match field.ty.parse(&scalar) {
-        Ok(v) => v,
-        Err(TypeError::Ambiguous) => {
-            return Err(issue(
-                &field.codes.ambiguous,
-                Detail::AmbiguousDate,
-                Some(shown()),
-            ));
-        }
-        Err(TypeError::Invalid) => {
-            return Err(issue(&field.codes.kind, Detail::Type, Some(shown())));
-        }
+    let type_issue = |error: &TypeError| match error {
+        TypeError::Ambiguous => issue(&field.codes.ambiguous, Detail::AmbiguousDate, Some(shown())),
+        TypeError::Invalid => issue(&field.codes.kind, Detail::Type, Some(shown())),
+    };
+    // Typing reads the scalar in place; the checks after it read the value
+    // where typing wrote it, and its text.
+    let typed = field.ty.parse(&scalar);
+    let value = match &typed {
+        Ok(value) => value,
+        Err(error) => return Err(type_issue(error)),
     };
     // A multi-select with nothing chosen (`[]`) is no answer.
     if matches!(field.ty, Type::MultiSelect(_))
-        && matches!(&value, Value::List(items) if items.is_empty())
+        && matches!(value, Value::List(items) if items.is_empty())
     {
         return missing();
     }
@@ -126,7 +112,7 @@ pub fn check_field<'a>(
     }
     // A text has at most as many characters as bytes, and at least a
     // quarter as many: most texts are settled without counting.
-    let settled = match &value {
+    let settled = match value {
         Value::Text(text) => {
             field.max_length.is_none_or(|max| text.len() <= max)
                 && field.min_length.is_none_or(|min| text.len() / 4 >= min)
@@ -150,7 +136,7 @@ pub fn check_field<'a>(
             return Err(issue(&field.codes.max_length, detail, Some(shown())));
         }
     }
-    if let Some((low, detail)) = range_failure(field, &value, as_of) {
+    if let Some((low, detail)) = range_failure(field, value, as_of) {
         let code = if low {
             &field.codes.minimum
         } else {
@@ -167,7 +153,7 @@ pub fn check_field<'a>(
             systolic,
             diastolic,
         },
-    ) = (&field.ty, &value)
+    ) = (&field.ty, value)
     {
         let inside = |v: u16, (lo, hi): (u16, u16)| lo <= v && v <= hi;
         if !(systolic > diastolic && inside(*systolic, *s_range) && inside(*diastolic, *d_range)) {
@@ -185,7 +171,7 @@ pub fn check_field<'a>(
         }
     }
     if let Some(allowed) = &field.allowed
-        && !allowed.iter().any(|a| a.same_as(&value))
+        && !allowed.iter().any(|a| a.same_as(value))
     {
         return Err(issue(
             &field.codes.allowed,
@@ -193,7 +179,7 @@ pub fn check_field<'a>(
             Some(value.canonical()),
         ));
     }
-    Ok(value)
+    typed.map_err(|error| type_issue(&error))
 }
 
 /// A multi-select written one `0`/`1` column per choice: each cell empty,
@@ -268,11 +254,11 @@ fn reads_scalars_as_text(ty: &Type, scalar: &Scalar<'_>) -> bool {
     }
 }
 
-fn as_text(scalar: Scalar<'_>) -> Scalar<'_> {
+fn as_text<'a>(scalar: &Scalar<'a>) -> Scalar<'a> {
     match scalar {
         Scalar::Number(text) => Scalar::Text(Cow::Borrowed(text)),
-        Scalar::Bool(b) => Scalar::Text(Cow::Borrowed(if b { "true" } else { "false" })),
-        other => other,
+        Scalar::Bool(b) => Scalar::Text(Cow::Borrowed(if *b { "true" } else { "false" })),
+        other => other.clone(),
     }
 }
 

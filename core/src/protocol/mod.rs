@@ -343,9 +343,17 @@ impl Cleaning {
     /// Cleans one cell's text as the protocol says (see [`crate::clean`]).
     #[inline(always)]
     pub fn cell<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
-        match (self.trim, self.full_width) {
-            (false, false) => text,
-            (trim, full_width) => crate::clean::clean_owned(text, trim, full_width),
+        let mut text = text;
+        self.clean(&mut text);
+        text
+    }
+
+    /// [`Cleaning::cell`] in place: a text the protocol does not clean is
+    /// not moved at all.
+    #[inline(always)]
+    pub fn clean(&self, text: &mut Cow<'_, str>) {
+        if self.trim || self.full_width {
+            *text = crate::clean::clean_owned(std::mem::take(text), self.trim, self.full_width);
         }
     }
 
