@@ -515,14 +515,14 @@ impl Type {
             Type::String(format) => {
                 let ok = match format {
                     StringFormat::Default => true,
-                    StringFormat::Email => text::is_email(&text),
-                    StringFormat::Uri => text::is_uri(&text),
-                    StringFormat::Uuid => text::is_uuid(&text),
-                    StringFormat::Binary => text::is_base64(&text),
-                    StringFormat::Wkt(_) => text::is_wkt(&text),
-                    StringFormat::RedcapEmail(_) => redcap::is_email(&text),
-                    StringFormat::RedcapPhone(_) => redcap::is_phone(&text),
-                    StringFormat::RedcapZipcode(_) => redcap::is_zipcode(&text),
+                    StringFormat::Email => text::is_email(text),
+                    StringFormat::Uri => text::is_uri(text),
+                    StringFormat::Uuid => text::is_uuid(text),
+                    StringFormat::Binary => text::is_base64(text),
+                    StringFormat::Wkt(_) => text::is_wkt(text),
+                    StringFormat::RedcapEmail(_) => redcap::is_email(text),
+                    StringFormat::RedcapPhone(_) => redcap::is_phone(text),
+                    StringFormat::RedcapZipcode(_) => redcap::is_zipcode(text),
                 };
                 if ok {
                     Ok(Value::Text(borrow_or_clone(text)))
@@ -531,31 +531,31 @@ impl Type {
                 }
             }
             Type::Date(format) => match format {
-                DateFormat::Default => temporal::parse_date(&text)
+                DateFormat::Default => temporal::parse_date(text)
                     .map(Value::Date)
                     .ok_or(TypeError::Invalid),
-                DateFormat::Forms(syntax) => match dates::parse_date(&text, syntax) {
+                DateFormat::Forms(syntax) => match dates::parse_date(text, syntax) {
                     Ok(date) => Ok(Value::Date(date)),
                     Err(DateError::Invalid) => invalid,
                     Err(DateError::Ambiguous) => Err(TypeError::Ambiguous),
                 },
-                DateFormat::Pattern(pattern) => match pattern.parse(&text) {
+                DateFormat::Pattern(pattern) => match pattern.parse(text) {
                     Some((at, _)) => Ok(Value::Date(at.date())),
                     None => invalid,
                 },
-                DateFormat::Redcap(order, _) => redcap::date(&text, *order)
+                DateFormat::Redcap(order, _) => redcap::date(text, *order)
                     .map(Value::Date)
                     .ok_or(TypeError::Invalid),
             },
             Type::Time(format) => {
                 let parsed = match format {
-                    TimeFormat::Default => temporal::parse_time(&text),
-                    TimeFormat::Any => dates::parse_any_time(&text),
+                    TimeFormat::Default => temporal::parse_time(text),
+                    TimeFormat::Any => dates::parse_any_time(text),
                     TimeFormat::Pattern(pattern) => {
-                        pattern.parse(&text).map(|(at, zone)| (at.time(), zone))
+                        pattern.parse(text).map(|(at, zone)| (at.time(), zone))
                     }
                     TimeFormat::RedcapClock(clock, _) => {
-                        redcap::time(&text, *clock).map(|t| (t, None))
+                        redcap::time(text, *clock).map(|t| (t, None))
                     }
                     TimeFormat::RedcapDateTime { .. } => None,
                 };
@@ -565,11 +565,11 @@ impl Type {
             }
             Type::DateTime(format) => {
                 let parsed = match format {
-                    TimeFormat::Default => temporal::parse_datetime(&text),
-                    TimeFormat::Any => dates::parse_any_datetime(&text),
-                    TimeFormat::Pattern(pattern) => pattern.parse(&text),
+                    TimeFormat::Default => temporal::parse_datetime(text),
+                    TimeFormat::Any => dates::parse_any_datetime(text),
+                    TimeFormat::Pattern(pattern) => pattern.parse(text),
                     TimeFormat::RedcapDateTime { order, seconds, .. } => {
-                        redcap::date_time(&text, *order, *seconds).map(|at| (at, None))
+                        redcap::date_time(text, *order, *seconds).map(|at| (at, None))
                     }
                     TimeFormat::RedcapClock(..) => None,
                 };
@@ -577,19 +577,19 @@ impl Type {
                     .map(|(datetime, offset)| Value::DateTime { datetime, offset })
                     .ok_or(TypeError::Invalid)
             }
-            Type::Year => temporal::parse_year(&text)
+            Type::Year => temporal::parse_year(text)
                 .map(Value::Year)
                 .ok_or(TypeError::Invalid),
-            Type::YearMonth => temporal::parse_yearmonth(&text)
+            Type::YearMonth => temporal::parse_yearmonth(text)
                 .map(|(year, month)| Value::YearMonth { year, month })
                 .ok_or(TypeError::Invalid),
-            Type::Duration => temporal::parse_duration(&text)
+            Type::Duration => temporal::parse_duration(text)
                 .map(|d| Value::Duration(Box::new(d)))
                 .ok_or(TypeError::Invalid),
-            Type::GeoPoint(format, _) => geo_point(json::geopoint(&text, *format)),
-            Type::GeoJson(format, _) => geo_json(&text, *format),
-            Type::Object(_) => compound(&text, true),
-            Type::Array(_) => compound(&text, false),
+            Type::GeoPoint(format, _) => geo_point(json::geopoint(text, *format)),
+            Type::GeoJson(format, _) => geo_json(text, *format),
+            Type::Object(_) => compound(text, true),
+            Type::Array(_) => compound(text, false),
             Type::List {
                 delimiter, item, ..
             } => {
@@ -610,7 +610,7 @@ impl Type {
                     .map(Value::List)
                     .ok_or(TypeError::Invalid)
             }
-            Type::BloodPressure { .. } => parse_blood_pressure(&text)
+            Type::BloodPressure { .. } => parse_blood_pressure(text)
                 .map(|(systolic, diastolic)| Value::BloodPressure {
                     systolic,
                     diastolic,
