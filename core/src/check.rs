@@ -28,6 +28,24 @@ pub fn check_field<'a>(
     as_of: NaiveDate,
     required: bool,
 ) -> Result<Value<'a>, Issue> {
+    let mut value = Value::Missing;
+    check_into(field, index, cell, cleaning, as_of, required, &mut value)?;
+    Ok(value)
+}
+
+/// [`check_field`] writing the value into `slot`, which a record's
+/// checks give it `Missing` and which keeps that when the value is
+/// missing or has an issue: the value is moved once, from where typing
+/// wrote it, not again through a result.
+pub(crate) fn check_into<'a>(
+    field: &Field,
+    index: usize,
+    cell: Cell<'a>,
+    cleaning: &Cleaning,
+    as_of: NaiveDate,
+    required: bool,
+    slot: &mut Value<'a>,
+) -> Result<(), Issue> {
     let issue = |code: &Code, detail: Detail, value: Option<String>| Issue {
         field: Some(index),
         code: code.clone(),
@@ -39,14 +57,14 @@ pub fn check_field<'a>(
         if required {
             Err(issue(&field.codes.required, Detail::Required, None))
         } else {
-            Ok(Value::Missing)
+            Ok(())
         }
     };
     // Built once and then changed in place: moving a scalar or a value
     // from step to step costs more than the steps (each copy reads what
     // was just written, in halves, which the CPU cannot forward).
     let mut scalar = match cell {
-        Cell::Absent => return Ok(Value::Missing),
+        Cell::Absent => return Ok(()),
         Cell::Short => {
             return Err(issue(
                 &Code::from(codes::MISSING_CELL),
@@ -179,7 +197,13 @@ pub fn check_field<'a>(
             Some(value.canonical()),
         ));
     }
-    typed.map_err(|error| type_issue(&error))
+    match typed {
+        Ok(value) => {
+            *slot = value;
+            Ok(())
+        }
+        Err(error) => Err(type_issue(&error)),
+    }
 }
 
 /// A multi-select written one `0`/`1` column per choice: each cell empty,

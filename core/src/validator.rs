@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::check::{check_choices, check_field};
+use crate::check::{check_choices, check_field, check_into};
 use crate::expr::Record;
 use crate::issue::{Detail, Issue, codes};
 use crate::key_index::KeyIndex;
@@ -399,8 +399,10 @@ impl Validator {
         let mut issues = Vec::new();
         let ok = &mut self.present;
         ok.fill(false);
+        // Every field's slot, `Missing` until its value is checked (see
+        // [`check_into`]).
         let mut values: Vec<Value<'a>> = std::mem::take(&mut self.spare_values);
-        values.reserve(protocol.fields.len());
+        values.resize_with(protocol.fields.len(), || Value::Missing);
         let mut cells = cells;
         // A protocol with logic reads every field's text first: what a
         // field's branch is may depend on any other field.
@@ -421,7 +423,6 @@ impl Validator {
         for (i, field) in protocol.fields.iter().enumerate() {
             let cell = next_cell.next().unwrap_or(Cell::Absent);
             if active.as_ref().is_some_and(|active| !active[i]) {
-                values.push(Value::Missing);
                 continue;
             }
             let required = match (logic, &texts) {
@@ -438,7 +439,6 @@ impl Validator {
                                     value: Some(texts.text(i).to_owned()),
                                 });
                             }
-                            values.push(Value::Missing);
                             continue;
                         }
                         Branch::Shown { required } => required,
@@ -452,19 +452,25 @@ impl Validator {
             } else {
                 choice_cells(field, i, &choices)
             };
+            let slot = &mut values[i];
             let checked = match by_choice {
-                Some(cells) => check_choices(field, i, &cells, &protocol.cleaning, required),
-                None => check_field(field, i, cell, &protocol.cleaning, self.as_of, required),
+                Some(cells) => check_choices(field, i, &cells, &protocol.cleaning, required)
+                    .map(|value| *slot = value),
+                None => check_into(
+                    field,
+                    i,
+                    cell,
+                    &protocol.cleaning,
+                    self.as_of,
+                    required,
+                    slot,
+                ),
             };
             match checked {
-                Ok(value) => {
-                    ok[i] = !matches!(value, Value::Missing);
-                    values.push(value);
-                }
+                Ok(()) => ok[i] = !matches!(slot, Value::Missing),
                 Err(issue) => {
                     failed[i] = true;
                     issues.push(issue);
-                    values.push(Value::Missing);
                 }
             }
         }
