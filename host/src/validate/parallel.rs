@@ -846,15 +846,17 @@ fn commit(
     };
     let records = &mut buffers.records;
     let count = records.len();
-    let mut events = records.events.drain(..).peekable();
+    // Peeked by reference: a peeked event moved out and back for every
+    // record was a store-forwarding stall each time (5% of the run).
+    let mut events = records.events.iter_mut().peekable();
     let mut whole = records.whole.drain(..);
     let mut key_values = records.key_values.drain(..);
     for i in 0..=count {
         while let Some(Event::Table { issue, .. }) =
             events.next_if(|e| matches!(e, Event::Table { at, .. } if *at == i))
         {
-            state.summary.add_table_issue(&issue);
-            sink.table_issue(&issue);
+            state.summary.add_table_issue(issue);
+            sink.table_issue(issue);
         }
         if i == count {
             break;
@@ -874,12 +876,13 @@ fn commit(
                 if let Some(Event::Issues { issues, .. }) =
                     events.next_if(|e| matches!(e, Event::Issues { record, .. } if *record == i))
                 {
-                    lean.issues = issues;
+                    lean.issues = std::mem::take(issues);
                 }
                 take_turn(state, sink, &mut lean);
             }
         }
     }
+    records.events.clear();
     sink.flush();
     if let Some(bar) = progress {
         bar.inc(part.block.end - part.block.start);
