@@ -33,10 +33,10 @@ pub fn check_field<'a>(
     Ok(value)
 }
 
-/// [`check_field`] writing the value into `slot`, which a record's
-/// checks give it `Missing` and which keeps that when the value is
-/// missing or has an issue: the value is moved once, from where typing
-/// wrote it, not again through a result.
+/// [`check_field`] writing the value into `slot`, which holds `Missing`
+/// when called and keeps it when the value is missing or has an issue:
+/// the value is moved once, from where typing wrote it, not again
+/// through a result.
 pub(crate) fn check_into<'a>(
     field: &Field,
     index: usize,
