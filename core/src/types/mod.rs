@@ -396,9 +396,10 @@ impl Type {
         )
     }
 
-    /// Reads one value. Inlined natively, where the checks that call it
-    /// then keep its result in registers (6% of a plain schema's time);
-    /// not in the size-bound module.
+    /// Reads one value, in place: the checks after it still read the
+    /// scalar. An inlining hint natively (LLVM weighs it; where taken,
+    /// the caller keeps the result in registers), not in the size-bound
+    /// module.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn parse<'a>(&self, value: &Scalar<'a>) -> Typed<'a> {
         let invalid = Err(TypeError::Invalid);
